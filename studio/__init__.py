@@ -1,0 +1,1 @@
+"""Image Studio's core: everything below the pages, with no Streamlit import."""

@@ -1,0 +1,117 @@
+"""FoxAPI's failures as types, each with a message a person can act on.
+
+Messages never contain the API key: they are built from FoxAPI's own words and fixed
+text, never from request headers.
+"""
+
+from __future__ import annotations
+
+
+class FoxAPIError(Exception):
+    """Any failure talking to FoxAPI.
+
+    `may_have_arrived` says whether a request that failed this way could have reached
+    FoxAPI (and so, for a generation, could have been billed).
+    """
+
+    may_have_arrived = True
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, {self.message!r})"
+        )
+
+
+class ConnectionFailed(FoxAPIError):
+    """FoxAPI could not be reached at all: the request never left this machine."""
+
+    may_have_arrived = False
+    retryable = True
+
+
+class RequestTimedOut(FoxAPIError):
+    """FoxAPI did not answer in time; the request may or may not have arrived."""
+
+    retryable = True
+
+
+class BadRequest(FoxAPIError):
+    """400: the studio sent something malformed. A bug in the studio."""
+
+
+class Unauthorized(FoxAPIError):
+    """401: the key is missing, wrong or expired."""
+
+    may_have_arrived = False
+
+
+class InsufficientBalance(FoxAPIError):
+    """402: the account's balance is too low."""
+
+    may_have_arrived = False
+
+
+class Forbidden(FoxAPIError):
+    """403: for example the upload store is full."""
+
+    may_have_arrived = False
+
+
+class NotFound(FoxAPIError):
+    """404: FoxAPI does not know this task."""
+
+
+class PayloadTooLarge(FoxAPIError):
+    """413: refused at the edge before FoxAPI read it."""
+
+    may_have_arrived = False
+
+
+class InvalidInput(FoxAPIError):
+    """422: FoxAPI refused a field value; its message says which."""
+
+    may_have_arrived = False
+
+
+class RateLimited(FoxAPIError):
+    """429: refused before any work began. `retry_after` is in seconds when FoxAPI gave one."""
+
+    may_have_arrived = False
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(FoxAPIError):
+    """5xx: FoxAPI or its upstream failed. A generation may still have been created."""
+
+    retryable = True
+
+
+class UnexpectedResponse(FoxAPIError):
+    """FoxAPI answered with something the contract does not describe."""
+
+
+class DownloadFailed(FoxAPIError):
+    """A result could not be fetched: wrong content, too large, or gone."""
+
+
+class ResultExpired(DownloadFailed):
+    """A result URL no longer serves the image (they live 24 hours)."""

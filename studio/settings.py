@@ -1,0 +1,62 @@
+"""Settings: the environment first, then `.streamlit/secrets.toml`, then defaults."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SECRETS_FILE = Path(".streamlit/secrets.toml")
+DEFAULT_BASE_URL = "https://api.foxapi.cc"
+
+
+class Settings(BaseSettings):
+    """Every knob of the studio. Names match the environment variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    foxapi_api_key: SecretStr | None = None
+    foxapi_base_url: str = DEFAULT_BASE_URL
+    studio_data_dir: Path = Path("data")
+    studio_database_url: str | None = None
+    studio_max_prompt_chars: int = Field(default=4000, ge=1)
+    studio_max_requests_per_second: float = Field(default=5.0, gt=0)
+    studio_max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    studio_max_upload_pixels: int = Field(default=40_000_000, gt=0)
+    studio_max_download_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    studio_lease_seconds: float = Field(default=30.0, gt=0)
+    studio_thumbnail_px: int = Field(default=512, ge=64)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # st.secrets raises when the file is missing, so read the TOML file directly;
+        # with case_sensitive=False its keys may be spelt like the environment's.
+        secrets = TomlConfigSettingsSource(settings_cls, toml_file=SECRETS_FILE)
+        return (init_settings, env_settings, secrets)
+
+    @property
+    def api_key(self) -> str | None:
+        """The configured key, or None when the studio should run on the demo backend."""
+        if self.foxapi_api_key is None:
+            return None
+        return self.foxapi_api_key.get_secret_value().strip() or None
+
+    @cached_property
+    def database_url(self) -> str:
+        if self.studio_database_url:
+            return self.studio_database_url
+        return f"sqlite:///{(self.studio_data_dir / 'studio.db').resolve()}"
