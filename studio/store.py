@@ -1,0 +1,565 @@
+"""The store: the source of truth for jobs and images (SQLAlchemy Core).
+
+SQLite in WAL mode by default; any SQLAlchemy URL (PostgreSQL included) works so that
+several processes can share one history. Engines work only on jobs they hold a lease on,
+and recording a result is idempotent, so no job is polled by two engines or archived twice.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from studio.request import GenerationRequest, Mode
+from studio.task import Task, TaskStatus
+
+
+class JobStatus(StrEnum):
+    SUBMITTING = "submitting"  # recorded; the POST is on its way
+    QUEUED = "queued"  # FoxAPI accepted it (pending)
+    RUNNING = "running"  # FoxAPI is generating (processing)
+    DOWNLOADING = "downloading"  # FoxAPI finished; the studio is archiving the results
+    DONE = "done"
+    FAILED = "failed"  # FoxAPI reported a failure; its code and message are kept
+    LOST = "lost"  # FoxAPI no longer knows the task (404)
+    UNKNOWN = "unknown"  # the POST may or may not have arrived; never resent by itself
+
+
+IN_FLIGHT = (JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DOWNLOADING)
+POLLED = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class ImageStatus(StrEnum):
+    PENDING = "pending"  # FoxAPI gave a URL; not downloaded yet
+    ARCHIVED = "archived"
+    EXPIRED = "expired"  # the URL died before the studio could fetch it
+
+
+metadata = sa.MetaData()
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("request_json", sa.Text, nullable=False),
+    sa.Column("num_outputs", sa.Integer, nullable=False),
+    sa.Column("aspect_ratio", sa.String(16)),
+    sa.Column("output_format", sa.String(8)),
+    sa.Column("backend", sa.String(16), nullable=False),
+    # A one-way fingerprint of the key the job was sent with, never the key itself:
+    # after a restart it tells which typed key a waiting job needs.
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("task_id", sa.String(128), unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False, default=0),
+    sa.Column("error_code", sa.String(128)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("credits_reserved", sa.Float),
+    sa.Column("estimated_time", sa.Float),
+    sa.Column("submitted_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("retry_of", sa.String(32)),
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", sa.Float),
+    sa.Index("ix_jobs_status", "status"),
+    sa.Index("ix_jobs_created_at", "created_at"),
+)
+
+images = sa.Table(
+    "images",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("source_url", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("archived_at", sa.Float),
+    sa.Column("file_path", sa.Text),
+    sa.Column("thumb_path", sa.Text),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("format", sa.String(8)),
+    sa.Column("size_bytes", sa.Integer),
+    sa.Column("favourite", sa.Boolean, nullable=False, default=False),
+    sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
+    sa.Index("ix_images_status_created", "status", "created_at"),
+)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    created_at: float
+    updated_at: float
+    mode: Mode
+    prompt: str
+    request: GenerationRequest
+    backend: str
+    key_id: str
+    task_id: str | None
+    status: JobStatus
+    progress: int
+    error_code: str | None
+    error_message: str | None
+    credits_reserved: float | None
+    estimated_time: float | None
+    submitted_at: float | None
+    finished_at: float | None
+    retry_of: str | None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in IN_FLIGHT
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: int
+    job_id: str
+    position: int
+    status: ImageStatus
+    source_url: str
+    created_at: float
+    archived_at: float | None
+    file_path: str | None
+    thumb_path: str | None
+    sha256: str | None
+    width: int | None
+    height: int | None
+    format: str | None
+    size_bytes: int | None
+    favourite: bool
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    """An archived image with the job that made it, as the gallery shows it."""
+
+    image: ImageRecord
+    job: JobRecord
+
+
+@dataclass(frozen=True)
+class GalleryFilter:
+    search: str = ""
+    mode: Mode | None = None
+    favourites_only: bool = False
+
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    file_path: str
+    thumb_path: str
+    sha256: str
+    width: int
+    height: int
+    format: str
+    size_bytes: int
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = sa.create_engine(
+            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
+        )
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _configure_sqlite)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # Jobs -------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        request: GenerationRequest,
+        *,
+        backend: str,
+        key_id: str,
+        lease_owner: str,
+        lease_seconds: float,
+        retry_of: str | None = None,
+    ) -> JobRecord:
+        now = time.time()
+        job_id = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs.insert().values(
+                    id=job_id,
+                    created_at=now,
+                    updated_at=now,
+                    mode=request.mode.value,
+                    prompt=request.prompt,
+                    request_json=request.to_json(),
+                    num_outputs=request.num_outputs,
+                    aspect_ratio=request.aspect_ratio,
+                    output_format=request.output_format,
+                    backend=backend,
+                    key_id=key_id,
+                    status=JobStatus.SUBMITTING.value,
+                    progress=0,
+                    retry_of=retry_of,
+                    lease_owner=lease_owner,
+                    lease_until=now + lease_seconds,
+                )
+            )
+        return self.job(job_id)
+
+    def delete_unsent_job(self, job_id: str) -> None:
+        """Forget a job whose POST provably never created a task (nothing was billed)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs.delete().where(
+                    jobs.c.id == job_id,
+                    jobs.c.task_id.is_(None),
+                    jobs.c.status == JobStatus.SUBMITTING.value,
+                )
+            )
+
+    def record_task(self, job_id: str, task: Task, *, owner: str | None = None) -> bool:
+        """Save what FoxAPI says about the job's task. False if `owner` lost the lease."""
+        return self._update_job(job_id, owner, _task_values(task), only_status=IN_FLIGHT)
+
+    def mark_submitted(self, job_id: str, task: Task) -> None:
+        """The POST was answered: from now on the job has a task id and is billed."""
+        values = _task_values(task) | {"submitted_at": time.time()}
+        self._update_job(job_id, None, values, only_status=IN_FLIGHT)
+
+    def record_results(self, job_id: str, task: Task, *, owner: str | None = None) -> bool:
+        """Keep every result URL of a completed task, once, and start archiving them."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            known = set(
+                conn.execute(
+                    sa.select(images.c.position).where(images.c.job_id == job_id)
+                ).scalars()
+            )
+            rows = [
+                {
+                    "job_id": job_id,
+                    "position": position,
+                    "status": ImageStatus.PENDING.value,
+                    "source_url": url,
+                    "created_at": now,
+                    "favourite": False,
+                }
+                for position, url in enumerate(task.result_urls)
+                if position not in known
+            ]
+            if rows:
+                conn.execute(images.insert(), rows)
+        values: dict[str, Any] = {
+            "status": JobStatus.DOWNLOADING.value,
+            "progress": 100,
+        }
+        if task.credits_reserved is not None:
+            values["credits_reserved"] = task.credits_reserved
+        return self._update_job(job_id, owner, values, only_status=IN_FLIGHT)
+
+    def finish_job(
+        self,
+        job_id: str,
+        status: JobStatus,
+        *,
+        owner: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> bool:
+        return self._update_job(
+            job_id,
+            owner,
+            {
+                "status": status.value,
+                "error_code": error_code,
+                "error_message": error_message,
+                "finished_at": time.time(),
+                "lease_owner": None,
+                "lease_until": None,
+            },
+            only_status=IN_FLIGHT,
+        )
+
+    def set_job_note(self, job_id: str, message: str | None, *, owner: str | None) -> None:
+        """A passing problem worth showing on the card (FoxAPI busy, key refused...)."""
+        self._update_job(job_id, owner, {"error_message": message}, only_status=IN_FLIGHT)
+
+    def job(self, job_id: str) -> JobRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).one()
+        return _job(row)
+
+    def jobs(
+        self,
+        statuses: Iterable[JobStatus] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        query = sa.select(jobs).order_by(jobs.c.created_at.desc())
+        if statuses is not None:
+            query = query.where(jobs.c.status.in_([s.value for s in statuses]))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
+    def images_billed_since(self, since: float) -> int:
+        """Images of jobs FoxAPI accepted (or may have) since `since`."""
+        query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.num_outputs), 0)).where(
+            jobs.c.created_at >= since,
+            sa.or_(jobs.c.task_id.is_not(None), jobs.c.status == JobStatus.UNKNOWN.value),
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # Leases -----------------------------------------------------------------------
+
+    def claim_jobs(
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        statuses: Sequence[JobStatus] = IN_FLIGHT,
+        dead_owners: Iterable[str] = (),
+    ) -> list[JobRecord]:
+        """Take every unleased, lapsed or dead-owner job in `statuses`; renew our own."""
+        now = time.time()
+        claimable = sa.or_(
+            jobs.c.lease_owner.is_(None),
+            jobs.c.lease_until < now,
+            jobs.c.lease_owner == owner,
+            jobs.c.lease_owner.in_(list(dead_owners)),
+        )
+        status_values = [s.value for s in statuses]
+        with self.engine.begin() as conn:
+            candidates = conn.execute(
+                sa.select(jobs.c.id).where(jobs.c.status.in_(status_values), claimable)
+            ).scalars()
+            claimed = [
+                job_id
+                for job_id in list(candidates)
+                if conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == job_id, jobs.c.status.in_(status_values), claimable)
+                    .values(lease_owner=owner, lease_until=now + lease_seconds)
+                ).rowcount
+                == 1
+            ]
+        return [self.job(job_id) for job_id in claimed]
+
+    def lease_owners(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(
+                    sa.select(jobs.c.lease_owner).where(jobs.c.lease_owner.is_not(None)).distinct()
+                ).scalars()
+            )
+
+    def release_leases(self, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    # Images -----------------------------------------------------------------------
+
+    def pending_images(self, job_id: str) -> list[ImageRecord]:
+        return self._images(
+            sa.and_(images.c.job_id == job_id, images.c.status == ImageStatus.PENDING.value)
+        )
+
+    def job_images(self, job_id: str) -> list[ImageRecord]:
+        return self._images(images.c.job_id == job_id)
+
+    def archive_image(self, image_id: int, archived: ArchivedFile) -> bool:
+        """Record a downloaded image. Idempotent: False if it was archived already."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                images.update()
+                .where(images.c.id == image_id, images.c.status == ImageStatus.PENDING.value)
+                .values(
+                    status=ImageStatus.ARCHIVED.value,
+                    archived_at=time.time(),
+                    file_path=archived.file_path,
+                    thumb_path=archived.thumb_path,
+                    sha256=archived.sha256,
+                    width=archived.width,
+                    height=archived.height,
+                    format=archived.format,
+                    size_bytes=archived.size_bytes,
+                )
+            )
+        return result.rowcount == 1
+
+    def expire_image(self, image_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                images.update()
+                .where(images.c.id == image_id, images.c.status == ImageStatus.PENDING.value)
+                .values(status=ImageStatus.EXPIRED.value)
+            )
+
+    def image(self, image_id: int) -> GalleryItem | None:
+        items = self._gallery_query(images.c.id == image_id, limit=1, offset=0)
+        return items[0] if items else None
+
+    def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
+        return self._gallery_query(self._gallery_condition(where), limit=limit, offset=offset)
+
+    def gallery_count(self, where: GalleryFilter) -> int:
+        query = (
+            sa.select(sa.func.count())
+            .select_from(images.join(jobs))
+            .where(self._gallery_condition(where))
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def set_favourite(self, image_id: int, favourite: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
+
+    # Internals --------------------------------------------------------------------
+
+    def _update_job(
+        self,
+        job_id: str,
+        owner: str | None,
+        values: dict[str, Any],
+        *,
+        only_status: Sequence[JobStatus] | None = None,
+    ) -> bool:
+        query = jobs.update().where(jobs.c.id == job_id)
+        if owner is not None:
+            query = query.where(jobs.c.lease_owner == owner)
+        if only_status is not None:
+            query = query.where(jobs.c.status.in_([s.value for s in only_status]))
+        with self.engine.begin() as conn:
+            result = conn.execute(query.values(updated_at=time.time(), **values))
+        return result.rowcount == 1
+
+    def _images(self, condition: sa.ColumnElement[bool]) -> list[ImageRecord]:
+        query = sa.select(images).where(condition).order_by(images.c.position)
+        with self.engine.connect() as conn:
+            return [_image(row) for row in conn.execute(query)]
+
+    @staticmethod
+    def _gallery_condition(where: GalleryFilter) -> sa.ColumnElement[bool]:
+        conditions: list[sa.ColumnElement[bool]] = [images.c.status == ImageStatus.ARCHIVED.value]
+        if where.search.strip():
+            pattern = "%" + _escape_like(where.search.strip()) + "%"
+            conditions.append(jobs.c.prompt.ilike(pattern, escape="\\"))
+        if where.mode is not None:
+            conditions.append(jobs.c.mode == where.mode.value)
+        if where.favourites_only:
+            conditions.append(images.c.favourite.is_(True))
+        return sa.and_(*conditions)
+
+    def _gallery_query(
+        self, condition: sa.ColumnElement[bool], *, limit: int, offset: int
+    ) -> list[GalleryItem]:
+        query = (
+            sa.select(images, jobs)
+            .select_from(images.join(jobs))
+            .where(condition)
+            .order_by(jobs.c.created_at.desc(), images.c.position)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        image_columns = len(images.columns)
+        return [
+            GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
+            for row in rows
+        ]
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _task_values(task: Task) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "task_id": task.id,
+        "progress": task.progress,
+        "status": (
+            JobStatus.RUNNING if task.status is TaskStatus.PROCESSING else JobStatus.QUEUED
+        ).value,
+    }
+    if task.estimated_time is not None:
+        values["estimated_time"] = task.estimated_time
+    if task.credits_reserved is not None:
+        values["credits_reserved"] = task.credits_reserved
+    return values
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _job(row: Sequence[Any]) -> JobRecord:
+    values = dict(zip(jobs.columns.keys(), row, strict=True))
+    return JobRecord(
+        id=values["id"],
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+        mode=Mode(values["mode"]),
+        prompt=values["prompt"],
+        request=GenerationRequest.from_json(values["request_json"]),
+        backend=values["backend"],
+        key_id=values["key_id"],
+        task_id=values["task_id"],
+        status=JobStatus(values["status"]),
+        progress=values["progress"],
+        error_code=values["error_code"],
+        error_message=values["error_message"],
+        credits_reserved=values["credits_reserved"],
+        estimated_time=values["estimated_time"],
+        submitted_at=values["submitted_at"],
+        finished_at=values["finished_at"],
+        retry_of=values["retry_of"],
+    )
+
+
+def _image(row: Sequence[Any]) -> ImageRecord:
+    values = dict(zip(images.columns.keys(), row, strict=True))
+    return ImageRecord(
+        id=values["id"],
+        job_id=values["job_id"],
+        position=values["position"],
+        status=ImageStatus(values["status"]),
+        source_url=values["source_url"],
+        created_at=values["created_at"],
+        archived_at=values["archived_at"],
+        file_path=values["file_path"],
+        thumb_path=values["thumb_path"],
+        sha256=values["sha256"],
+        width=values["width"],
+        height=values["height"],
+        format=values["format"],
+        size_bytes=values["size_bytes"],
+        favourite=bool(values["favourite"]),
+    )
