@@ -237,10 +237,35 @@ class Store:
         """Save what FoxAPI says about the job's task. False if `owner` lost the lease."""
         return self._update_job(job_id, owner, _task_values(task), only_status=IN_FLIGHT)
 
-    def mark_submitted(self, job_id: str, task: Task) -> None:
-        """The POST was answered: from now on the job has a task id and is billed."""
-        values = _task_values(task) | {"submitted_at": time.time()}
-        self._update_job(job_id, None, values, only_status=IN_FLIGHT)
+    def mark_submitted(self, job_id: str, task: Task, *, owner: str, lease_seconds: float) -> None:
+        """The POST was answered: the job has a task id and is billed.
+
+        This is the truth even if another engine meanwhile gave up waiting and marked the
+        job "outcome unknown", so it overrides that.
+        """
+        now = time.time()
+        values = _task_values(task) | {
+            "submitted_at": now,
+            "error_message": None,
+            "finished_at": None,
+            "lease_owner": owner,
+            "lease_until": now + lease_seconds,
+        }
+        self._update_job(
+            job_id, None, values, only_status=(JobStatus.SUBMITTING, JobStatus.UNKNOWN)
+        )
+
+    def mark_outcome_unknown(
+        self, job_id: str, message: str, *, error_code: str | None = None
+    ) -> None:
+        """The POST may or may not have arrived. Only a job still being submitted qualifies."""
+        self.finish_job(
+            job_id,
+            JobStatus.UNKNOWN,
+            error_code=error_code,
+            error_message=message,
+            from_statuses=(JobStatus.SUBMITTING,),
+        )
 
     def record_results(self, job_id: str, task: Task, *, owner: str | None = None) -> bool:
         """Keep every result URL of a completed task, once, and start archiving them."""
@@ -281,6 +306,7 @@ class Store:
         owner: str | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
+        from_statuses: Sequence[JobStatus] = IN_FLIGHT,
     ) -> bool:
         return self._update_job(
             job_id,
@@ -293,7 +319,7 @@ class Store:
                 "lease_owner": None,
                 "lease_until": None,
             },
-            only_status=IN_FLIGHT,
+            only_status=from_statuses,
         )
 
     def set_job_note(self, job_id: str, message: str | None, *, owner: str | None) -> None:
@@ -505,8 +531,9 @@ def _task_values(task: Task) -> dict[str, Any]:
     values: dict[str, Any] = {
         "task_id": task.id,
         "progress": task.progress,
+        # `completed` without results is still running: only results make it final.
         "status": (
-            JobStatus.RUNNING if task.status is TaskStatus.PROCESSING else JobStatus.QUEUED
+            JobStatus.QUEUED if task.status is TaskStatus.PENDING else JobStatus.RUNNING
         ).value,
     }
     if task.estimated_time is not None:

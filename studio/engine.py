@@ -1,0 +1,382 @@
+"""The job engine: the only part that talks to FoxAPI and writes jobs to the store.
+
+One per process, in its own thread, independent of any browser. It records a job before
+the POST leaves, the task id the moment the answer arrives, polls every unfinished job
+it holds a lease on, and archives results as soon as they complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from studio.archive import Archive
+from studio.credentials import Backend, Credentials
+from studio.errors import DownloadFailed, FoxAPIError, NotFound, ResultExpired, Unauthorized
+from studio.foxapi import FoxAPIClient
+from studio.imaging import CleanImage
+from studio.ratelimit import RateLimiter
+from studio.request import GenerationRequest
+from studio.schedule import next_poll_delay
+from studio.store import POLLED, GalleryItem, ImageStatus, JobRecord, JobStatus, Store
+
+log = logging.getLogger(__name__)
+
+RESUBMIT_NEVER = (
+    "The studio stopped while sending this request, so it cannot tell whether FoxAPI "
+    "received it (and billed it). It was not sent again."
+)
+KEY_REFUSED = "FoxAPI refused the key this job was sent with. Enter a valid key to resume."
+UPSTREAM_TROUBLE = "FoxAPI is not answering right now; the studio keeps checking."
+RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save the images."
+INPUT_URL_MAX_AGE = 23 * 3600  # FoxAPI result URLs live 24 hours
+MAX_DOWNLOAD_ATTEMPTS = 5
+
+
+class OutcomeUnknown(FoxAPIError):
+    """The generation POST may have reached FoxAPI; the studio will not resend it."""
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        archive: Archive,
+        *,
+        requests_per_second: float = 5.0,
+        lease_seconds: float = 30.0,
+        workers: int = 4,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.store = store
+        self.archive = archive
+        self.lease_seconds = lease_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._transport = transport
+        self._limiter = RateLimiter(requests_per_second)
+        self._credentials: dict[str, Credentials] = {}
+        self._clients: dict[str, FoxAPIClient] = {}
+        self._downloader = FoxAPIClient("", transport=transport, max_get_attempts=3)
+        self._lock = threading.Lock()
+        self._due: dict[str, float] = {}  # job id -> when to work on it next
+        self._busy: set[str] = set()
+        self._sending: set[str] = set()  # jobs whose POST this process is sending now
+        self._failures: dict[str, int] = {}
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="studio-engine")
+
+    # Keys -------------------------------------------------------------------------
+
+    def add_credentials(self, credentials: Credentials) -> None:
+        """Make a key usable by the engine (kept in memory only) and resume its jobs."""
+        with self._lock:
+            self._credentials[credentials.key_id] = credentials
+        self._wake.set()
+
+    def has_credentials(self, key_id: str) -> bool:
+        with self._lock:
+            return key_id in self._credentials
+
+    # Running ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="studio-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop working and hand this engine's leases back so another can go on at once."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.store.release_leases(self.owner)
+        for client in [*self._clients.values(), self._downloader]:
+            client.close()
+
+    # What pages and the command line call -----------------------------------------
+
+    def submit(
+        self,
+        request: GenerationRequest,
+        credentials: Credentials,
+        *,
+        retry_of: str | None = None,
+    ) -> JobRecord:
+        """Record the job, send the one POST, record the task id and return the job.
+
+        Raises the client's error when FoxAPI refused it (nothing billed, nothing kept),
+        or OutcomeUnknown when the request may have arrived (the job stays, marked so).
+        """
+        self.add_credentials(credentials)
+        job = self.store.create_job(
+            request,
+            backend=credentials.backend,
+            key_id=credentials.key_id,
+            lease_owner=self.owner,
+            lease_seconds=self.lease_seconds,
+            retry_of=retry_of,
+        )
+        with self._lock:
+            self._sending.add(job.id)
+        try:
+            task = self._client(credentials).submit(request)
+        except FoxAPIError as exc:
+            if not exc.may_have_arrived:
+                self.store.delete_unsent_job(job.id)
+                raise
+            message = (
+                f"{exc.message} FoxAPI may have received the request and billed it; "
+                "the studio did not send it again."
+            )
+            self.store.mark_outcome_unknown(job.id, message, error_code=exc.code)
+            raise OutcomeUnknown(message, status=exc.status, code=exc.code) from exc
+        except BaseException:
+            # Interrupted mid-request (Ctrl-C): the POST may have arrived.
+            self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+            raise
+        finally:
+            with self._lock:
+                self._sending.discard(job.id)
+        self.store.mark_submitted(job.id, task, owner=self.owner, lease_seconds=self.lease_seconds)
+        self._schedule(
+            job.id, next_poll_delay(elapsed=0, estimated_time=task.estimated_time, progress=0)
+        )
+        return self.store.job(job.id)
+
+    def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
+        """Send a failed or uncertain job's request again, as a new (billed) job."""
+        return self.submit(self.store.job(job_id).request, credentials, retry_of=job_id)
+
+    def upload(self, image: CleanImage, credentials: Credentials) -> str:
+        """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""
+        client = self._client(credentials)
+        return client.upload(image.data, image.filename, image.content_type).url
+
+    def input_url(self, item: GalleryItem, credentials: Credentials) -> str:
+        """A URL FoxAPI can fetch an archived image from.
+
+        FoxAPI's own result URL while it still lives; otherwise (and always on the demo
+        backend, whose port changes between runs) the archived file, uploaded again.
+        """
+        young = time.time() - item.image.created_at < INPUT_URL_MAX_AGE
+        if young and item.job.backend == credentials.backend == Backend.FOXAPI:
+            return item.image.source_url
+        data = self.archive.read(item.image.file_path or "")
+        extension = item.image.format or "png"
+        content_type = "image/jpeg" if extension in ("jpg", "jpeg") else f"image/{extension}"
+        image = CleanImage(
+            data=data,
+            content_type=content_type,
+            extension=extension,
+            width=item.image.width or 0,
+            height=item.image.height or 0,
+            filename=f"studio-{item.image.id}.{extension}",
+        )
+        return self.upload(image, credentials)
+
+    # The loop ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_claim = 0.0
+        while not self._stopping.is_set():
+            now = time.time()
+            if now >= next_claim:
+                self._claim()
+                next_claim = now + self.lease_seconds / 3
+            with self._lock:
+                ready = [
+                    job_id
+                    for job_id, due in self._due.items()
+                    if due <= now and job_id not in self._busy
+                ]
+                self._busy.update(ready)
+                upcoming = min(self._due.values(), default=now + 1.0)
+            for job_id in ready:
+                self._pool.submit(self._work, job_id)
+            self._wake.wait(timeout=min(1.0, max(0.02, upcoming - now)))
+            self._wake.clear()
+
+    def _claim(self) -> None:
+        """Take up every job this engine may work on; renew the leases it holds."""
+        try:
+            claimed = self.store.claim_jobs(
+                self.owner, self.lease_seconds, dead_owners=self._dead_owners()
+            )
+        except Exception:
+            log.exception("Could not read unfinished jobs from the store")
+            return
+        # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
+        with self._lock:
+            fresh = [job for job in claimed if job.id not in self._due | self._sending]
+        for job in fresh:
+            if job.status is JobStatus.SUBMITTING:
+                self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+            else:
+                self._schedule(job.id, 0)
+
+    def _dead_owners(self) -> set[str]:
+        """Lease holders on this machine whose process has gone: their jobs are ours now."""
+        host = socket.gethostname()
+        dead = set()
+        for owner in self.store.lease_owners():
+            owner_host, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            if owner_host == host and pid.isdigit() and not _process_alive(int(pid)):
+                dead.add(owner)
+        return dead
+
+    def _work(self, job_id: str) -> None:
+        try:
+            job = self.store.job(job_id)
+            if job.status in POLLED:
+                self._poll(job)
+            elif job.status is JobStatus.DOWNLOADING:
+                self._download(job)
+            else:
+                self._forget(job_id)
+        except Exception:
+            log.exception("Unexpected problem working on job %s", job_id)
+            self._schedule(job_id, 30)
+        finally:
+            with self._lock:
+                self._busy.discard(job_id)
+            self._wake.set()
+
+    def _poll(self, job: JobRecord) -> None:
+        with self._lock:
+            credentials = self._credentials.get(job.key_id)
+        if credentials is None or job.task_id is None:
+            self._schedule(job.id, 2)  # waits until the key is entered again
+            return
+        try:
+            task = self._client(credentials).get_task(job.task_id)
+        except NotFound:
+            self.store.finish_job(
+                job.id,
+                JobStatus.LOST,
+                owner=self.owner,
+                error_code="not_found",
+                error_message="FoxAPI no longer knows this task, so its images cannot be fetched.",
+            )
+            self._forget(job.id)
+            return
+        except Unauthorized:
+            self.store.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
+            with self._lock:
+                self._credentials.pop(job.key_id, None)
+            self._schedule(job.id, 5)
+            return
+        except FoxAPIError:
+            self.store.set_job_note(job.id, UPSTREAM_TROUBLE, owner=self.owner)
+            self._schedule(job.id, self._backoff(job.id))
+            return
+        self._failures.pop(job.id, None)
+        if task.succeeded:
+            if self.store.record_results(job.id, task, owner=self.owner):
+                self._download(self.store.job(job.id))
+        elif task.failed:
+            self.store.finish_job(
+                job.id,
+                JobStatus.FAILED,
+                owner=self.owner,
+                error_code=task.error_code,
+                error_message=task.error_message or "FoxAPI could not generate this image.",
+            )
+            self._forget(job.id)
+        elif self.store.record_task(job.id, task, owner=self.owner):
+            if job.error_message:
+                self.store.set_job_note(job.id, None, owner=self.owner)
+            elapsed = time.time() - (job.submitted_at or job.created_at)
+            self._schedule(
+                job.id,
+                next_poll_delay(
+                    elapsed=elapsed,
+                    estimated_time=task.estimated_time or job.estimated_time,
+                    progress=task.progress,
+                ),
+            )
+        else:
+            self._forget(job.id)  # another engine holds it now
+
+    def _download(self, job: JobRecord) -> None:
+        for image in self.store.pending_images(job.id):
+            try:
+                downloaded = self._downloader.download(image.source_url)
+                archived = self.archive.save(downloaded.content)
+            except ResultExpired:
+                self.store.expire_image(image.id)
+                continue
+            except (DownloadFailed, ValueError) as exc:
+                # Not an image, or too large: trying again will not help after a few goes.
+                if self._failures.get(job.id, 0) + 1 >= MAX_DOWNLOAD_ATTEMPTS:
+                    log.warning("Giving up on image %s of job %s: %s", image.id, job.id, exc)
+                    self.store.expire_image(image.id)
+                    continue
+                self._schedule(job.id, self._backoff(job.id))
+                return
+            except FoxAPIError:
+                self._schedule(job.id, self._backoff(job.id))
+                return
+            self.store.archive_image(image.id, archived)
+        images = self.store.job_images(job.id)
+        if any(image.status is ImageStatus.ARCHIVED for image in images):
+            self.store.finish_job(job.id, JobStatus.DONE, owner=self.owner)
+        else:
+            self.store.finish_job(
+                job.id, JobStatus.FAILED, owner=self.owner, error_message=RESULTS_EXPIRED
+            )
+        self._forget(job.id)
+
+    # Helpers ----------------------------------------------------------------------
+
+    def _client(self, credentials: Credentials) -> FoxAPIClient:
+        with self._lock:
+            client = self._clients.get(credentials.key_id)
+            if client is None:
+                client = FoxAPIClient(
+                    credentials.api_key,
+                    credentials.base_url,
+                    transport=self._transport,
+                    limiter=self._limiter,
+                    max_get_attempts=3,
+                    max_retry_wait=10.0,
+                )
+                self._clients[credentials.key_id] = client
+            return client
+
+    def _schedule(self, job_id: str, delay: float) -> None:
+        with self._lock:
+            self._due[job_id] = time.time() + delay
+        self._wake.set()
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._due.pop(job_id, None)
+            self._failures.pop(job_id, None)
+
+    def _backoff(self, job_id: str) -> float:
+        with self._lock:
+            failures = self._failures[job_id] = self._failures.get(job_id, 0) + 1
+        return min(60.0, 2.0**failures)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
