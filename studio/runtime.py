@@ -1,0 +1,82 @@
+"""Puts the parts together, the same way for the app and the command line."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from studio.archive import Archive
+from studio.credentials import Backend, Credentials
+from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from studio.engine import Engine
+from studio.settings import Settings
+from studio.store import IN_FLIGHT, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Studio:
+    settings: Settings
+    store: Store
+    archive: Archive
+    engine: Engine
+    # The server's own credentials: the configured key, or the demo backend's.
+    credentials: Credentials
+    demo: RunningEmulator | None
+
+    @property
+    def is_demo(self) -> bool:
+        return self.demo is not None
+
+    def typed_key_credentials(self, api_key: str) -> Credentials:
+        """Credentials for a key typed into the browser; kept in server memory only."""
+        credentials = Credentials(Backend.FOXAPI, self.settings.foxapi_base_url, api_key.strip())
+        self.engine.add_credentials(credentials)
+        return credentials
+
+    def jobs_in_flight(self) -> int:
+        return len(self.store.jobs(IN_FLIGHT))
+
+    def images_billed_today(self) -> int:
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        return self.store.images_billed_since(midnight.timestamp())
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.store.close()
+        if self.demo is not None:
+            self.demo.stop()
+
+
+def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
+    """Open the store and archive, start the demo backend when no key is set, start the engine."""
+    settings = settings or Settings()
+    settings.studio_data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.database_url)
+    archive = Archive(
+        settings.studio_data_dir / "images", thumbnail_px=settings.studio_thumbnail_px
+    )
+    engine = Engine(
+        store,
+        archive,
+        requests_per_second=settings.studio_max_requests_per_second,
+        lease_seconds=settings.studio_lease_seconds,
+    )
+    demo: RunningEmulator | None = None
+    if settings.api_key is None:
+        # Demo tasks persist beside the data so a restarted server still finishes them.
+        demo_key = secrets.token_urlsafe(16)
+        demo = start_emulator(
+            EmulatorConfig(api_key=demo_key, state_dir=settings.studio_data_dir / "demo-backend")
+        )
+        credentials = Credentials(Backend.DEMO, demo.base_url, demo_key)
+        log.info("No FoxAPI key configured: using the demo backend at %s", demo.base_url)
+    else:
+        credentials = Credentials(Backend.FOXAPI, settings.foxapi_base_url, settings.api_key)
+    engine.add_credentials(credentials)
+    if start:
+        engine.start()
+    return Studio(settings, store, archive, engine, credentials, demo)
