@@ -1,0 +1,161 @@
+"""The store keeps every job and image, and lets only one engine work on a job."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from studio.archive import Archive
+from studio.request import GenerationRequest, Mode
+from studio.store import GalleryFilter, ImageStatus, JobStatus, Store
+from studio.task import Task, TaskStatus
+
+
+def request(prompt: str = "a red fox", **fields: object) -> GenerationRequest:
+    return GenerationRequest.build(prompt=prompt, **fields)
+
+
+def new_job(store: Store, prompt: str = "a red fox", owner: str = "engine-a", **fields: object):
+    return store.create_job(
+        request(prompt, **fields),
+        backend="demo",
+        key_id="demo",
+        lease_owner=owner,
+        lease_seconds=30,
+    )
+
+
+def png_bytes(colour: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 32), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def completed(task_id: str, count: int) -> Task:
+    urls = tuple(f"http://cdn.test/{task_id}/{i}.png" for i in range(count))
+    return Task(id=task_id, status=TaskStatus.COMPLETED, progress=100, result_urls=urls)
+
+
+def test_schema_is_created_on_first_start_in_a_new_folder(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'nested' / 'studio.db'}")
+    assert store.jobs() == []
+    assert (tmp_path / "nested" / "studio.db").exists()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.close()
+
+
+def test_job_keeps_its_request_and_moves_through_the_lifecycle(store: Store) -> None:
+    job = new_job(store, num_outputs=2, aspect_ratio="16:9")
+    assert job.status is JobStatus.SUBMITTING and job.task_id is None
+    task = Task(id="task-unified-1-abcdefgh", status=TaskStatus.PENDING, estimated_time=45)
+    store.mark_submitted(job.id, task, owner="engine-a", lease_seconds=30)
+    job = store.job(job.id)
+    assert (job.status, job.task_id, job.estimated_time) == (JobStatus.QUEUED, task.id, 45)
+    assert job.request.aspect_ratio == "16:9" and job.request.num_outputs == 2
+
+
+def test_the_answer_to_a_post_beats_an_earlier_outcome_unknown(store: Store) -> None:
+    job = new_job(store)
+    store.mark_outcome_unknown(job.id, "The studio stopped while sending this request.")
+    assert store.job(job.id).status is JobStatus.UNKNOWN
+    task = Task(id="task-unified-1-late0000", status=TaskStatus.PENDING)
+    store.mark_submitted(job.id, task, owner="engine-a", lease_seconds=30)
+    assert store.job(job.id).status is JobStatus.QUEUED
+    assert store.job(job.id).task_id == task.id
+
+
+def test_only_one_engine_holds_a_job_until_its_lease_lapses(store: Store) -> None:
+    job = new_job(store, owner="engine-a")
+    assert store.claim_jobs("engine-b", 30) == []
+    assert [j.id for j in store.claim_jobs("engine-a", 30)] == [job.id]
+    assert [j.id for j in store.claim_jobs("engine-b", 30, dead_owners={"engine-a"})] == [job.id]
+    assert store.claim_jobs("engine-a", 30) == []
+    # A write from the engine that lost the lease is refused.
+    task = Task(id="task-unified-1-aaaaaaaa", status=TaskStatus.PROCESSING, progress=50)
+    assert not store.record_task(job.id, task, owner="engine-a")
+    assert store.record_task(job.id, task, owner="engine-b")
+
+
+def test_a_lapsed_lease_is_taken_over(store: Store) -> None:
+    job = store.create_job(
+        request(), backend="demo", key_id="demo", lease_owner="gone", lease_seconds=0.01
+    )
+    time.sleep(0.05)
+    assert [j.id for j in store.claim_jobs("engine-b", 30)] == [job.id]
+
+
+def test_recording_results_twice_archives_each_image_once(store: Store, archive: Archive) -> None:
+    job = new_job(store, num_outputs=2)
+    store.record_results(job.id, completed("t1", 2))
+    store.record_results(job.id, completed("t1", 2))
+    pending = store.pending_images(job.id)
+    assert [image.position for image in pending] == [0, 1]
+    archived = archive.save(png_bytes())
+    assert store.archive_image(pending[0].id, archived)
+    assert not store.archive_image(pending[0].id, archived)
+    assert [image.position for image in store.pending_images(job.id)] == [1]
+
+
+def test_archive_keeps_original_bytes_and_a_thumbnail(archive: Archive) -> None:
+    original = png_bytes("blue")
+    saved = archive.save(original)
+    assert archive.read(saved.file_path) == original
+    assert (saved.width, saved.height, saved.format) == (64, 32, "png")
+    assert archive.path(saved.thumb_path).read_bytes()[8:12] == b"WEBP"
+    assert archive.save(original) == saved
+
+
+def archived_job(store: Store, archive: Archive, prompt: str, **fields: object) -> int:
+    job = new_job(store, prompt, **fields)
+    store.record_results(job.id, completed(job.id, 1))
+    image = store.pending_images(job.id)[0]
+    store.archive_image(image.id, archive.save(png_bytes()))
+    store.finish_job(job.id, JobStatus.DONE)
+    return image.id
+
+
+def test_gallery_is_newest_first_and_filters_by_prompt_mode_and_favourite(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl at 100% night_mode")
+    edit = archived_job(store, archive, "make the fox blue", image_urls=["https://x.test/a.png"])
+    everything = store.gallery(GalleryFilter(), limit=24, offset=0)
+    assert [item.image.id for item in everything] == [edit, owl, fox]
+    assert store.gallery_count(GalleryFilter(search="FOX")) == 2
+    assert [i.image.id for i in store.gallery(GalleryFilter(search="100%"), limit=5, offset=0)] == [
+        owl
+    ]
+    assert store.gallery_count(GalleryFilter(search="_")) == 1
+    assert [
+        i.image.id for i in store.gallery(GalleryFilter(mode=Mode.EDIT), limit=5, offset=0)
+    ] == [edit]
+    store.set_favourite(fox, True)
+    assert [
+        i.image.id for i in store.gallery(GalleryFilter(favourites_only=True), limit=5, offset=0)
+    ] == [fox]
+    assert [i.image.id for i in store.gallery(GalleryFilter(), limit=2, offset=2)] == [fox]
+
+
+def test_expired_images_stay_out_of_the_gallery(store: Store) -> None:
+    job = new_job(store)
+    store.record_results(job.id, completed(job.id, 1))
+    store.expire_image(store.pending_images(job.id)[0].id)
+    assert store.job_images(job.id)[0].status is ImageStatus.EXPIRED
+    assert store.gallery_count(GalleryFilter()) == 0
+
+
+def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> None:
+    accepted = new_job(store, num_outputs=3)
+    store.mark_submitted(
+        accepted.id, Task(id="t-a", status=TaskStatus.PENDING), owner="a", lease_seconds=1
+    )
+    uncertain = new_job(store, num_outputs=2)
+    store.mark_outcome_unknown(uncertain.id, "timed out")
+    refused = new_job(store, num_outputs=4)
+    store.delete_unsent_job(refused.id)
+    assert store.images_billed_since(time.time() - 60) == 5
