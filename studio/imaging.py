@@ -1,0 +1,661 @@
+"""Image files: checking uploads, thumbnails, and writing the prompt into downloads.
+
+Uploads are checked completely before anything leaves the machine and re-encoded
+without their metadata (a phone photo's EXIF can carry its GPS position). Downloads
+keep their pixels byte for byte: the prompt and settings are added at the container
+level (PNG text chunks, JPEG segments, WebP chunks), never by re-encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+import unicodedata
+import zlib
+from dataclasses import asdict, dataclass, replace
+from io import BytesIO
+from pathlib import PurePosixPath
+
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+
+MEGABYTE = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MEGABYTE
+DEFAULT_MAX_PIXELS = 40_000_000
+
+CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+
+# What a refused file most likely is, by its first bytes, so the message can name it.
+_OTHER_KINDS = {"gif": "a GIF image", "bmp": "a BMP image", "tiff": "a TIFF image"}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_TEXT_CHUNKS = {b"tEXt", b"iTXt", b"zTXt"}
+_PNG_TEXT_KEYS = {b"parameters", b"image_studio"}
+
+_JPEG_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+_JPEG_EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
+_JPEG_MAX_SEGMENT = 65533  # a segment's length field counts itself and tops out at 65535
+_JPEG_APP1, _JPEG_COM, _JPEG_SOS = 0xE1, 0xFE, 0xDA
+_PARAMETERS_START = b"Model: "  # how the settings line of parameters_text begins
+
+_WEBP_XMP_FLAG = 0x04
+_WEBP_ALPHA_FLAG = 0x10
+# Chunks that must come before XMP in an extended WebP file.
+_WEBP_BEFORE_XMP = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L", b"EXIF"}
+
+_XMP_NAMESPACE = "urn:image-studio:ns:1.0/"
+_IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class InvalidImage(ValueError):
+    """A file cannot be used. `message` says why in words the person who chose it knows."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    """An upload that passed every check, re-encoded without metadata."""
+
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+    filename: str
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """What made an image. `image_index` counts from 0, like the task's result list."""
+
+    prompt: str
+    model: str
+    mode: str
+    aspect_ratio: str | None
+    output_format: str | None
+    num_outputs: int
+    image_index: int
+    task_id: str | None
+    created_at: str
+    width: int
+    height: int
+    input_images: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        values: dict[str, object] = asdict(self)
+        values["input_images"] = list(self.input_images)
+        return values
+
+    def parameters_text(self) -> str:
+        """The prompt, then one line of settings in the AUTOMATIC1111 "parameters" style."""
+        settings: list[tuple[str, str]] = [
+            ("Model", self.model),
+            ("Size", f"{self.width}x{self.height}"),
+        ]
+        if self.aspect_ratio:
+            settings.append(("Aspect ratio", self.aspect_ratio))
+        if self.output_format:
+            settings.append(("Format", self.output_format))
+        if self.task_id:
+            settings.append(("Task", self.task_id))
+        settings.append(("Created", self.created_at))
+        settings.append(("Mode", self.mode))
+        settings.append(("Image", f"{self.image_index + 1} of {self.num_outputs}"))
+        if self.input_images:
+            settings.append(("Input images", " ".join(self.input_images)))
+        line = ", ".join(f"{key}: {_parameter_value(value)}" for key, value in settings)
+        return f"{self.prompt}\n{line}"
+
+
+def clean_upload(
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> CleanImage:
+    """Check an uploaded file completely and return its pixels without metadata.
+
+    Raises InvalidImage when the file is too big, is not really a PNG, JPEG or WebP
+    image, is damaged, is animated, or has more than `max_pixels` pixels.
+    """
+    name = _base_name(filename)
+    shown = f"“{name}”" if name else "This file"
+    if len(data) > max_bytes:
+        raise InvalidImage(
+            f"{shown} is {_megabytes_up(len(data))} MB; the limit is "
+            f"{_megabytes(max_bytes)} MB. Choose a smaller file or save it at a lower quality."
+        )
+    kind = _sniff(data)
+    if kind is None:
+        what = _describe_other(data)
+        if what is None:
+            raise InvalidImage(f"{shown} is not a PNG, JPEG or WebP image.")
+        raise InvalidImage(
+            f"{shown} is {what}. Only PNG, JPEG and WebP images can be used: "
+            "save it in one of those formats and try again."
+        )
+    limit = _pixel_limit(max_pixels)
+    too_many_pixels = InvalidImage(
+        f"{shown} has more pixels than the {limit / 1_000_000:g} megapixels "
+        "this studio accepts. Scale it down and try again."
+    )
+    damaged = InvalidImage(
+        f"{shown} looks damaged or incomplete, so it cannot be read. "
+        "Export or download it again and retry."
+    )
+    try:
+        image = _read_header(data)
+    except Image.DecompressionBombError:
+        raise too_many_pixels from None
+    except _UNREADABLE:
+        raise damaged from None
+    with image:
+        width, height = image.size
+        if width * height > limit:
+            raise InvalidImage(
+                f"{shown} is {width:,} by {height:,} pixels "
+                f"({width * height / 1_000_000:,.0f} megapixels); the limit is "
+                f"{limit / 1_000_000:g} megapixels. Scale it down and try again."
+            )
+        if kind != "jpeg" and getattr(image, "is_animated", False):
+            raise InvalidImage(
+                f"{shown} is animated. Choose a still image (export a single frame)."
+            )
+        try:
+            image.load()  # decodes everything, so a truncated file fails here
+        except Image.DecompressionBombError:
+            raise too_many_pixels from None
+        except _UNREADABLE:
+            raise damaged from None
+        encoded = _encode_without_metadata(image, kind, data)
+    width, height = encoded.size
+    extension = EXTENSIONS[kind]
+    return CleanImage(
+        data=encoded.data,
+        content_type=CONTENT_TYPES[kind],
+        extension=extension,
+        width=width,
+        height=height,
+        filename=f"{_stem(name) or 'image'}.{extension}",
+    )
+
+
+def image_size(data: bytes) -> tuple[str, int, int]:
+    """Return (format, width, height) from the file's header, without decoding pixels.
+
+    The format is Pillow's name in lower case ("png", "jpeg", "webp", ...). Width and
+    height are as the image is shown, that is after any EXIF rotation.
+    """
+    try:
+        with _read_header(data) as image:
+            width, height = image.size
+            kind = (image.format or "").lower()
+            # PNG reads EXIF that sits after the pixels only by decoding them all, so only
+            # EXIF already read with the header is consulted.
+            if "exif" in image.info and image.getexif().get(_ORIENTATION_TAG) in _QUARTER_TURNS:
+                width, height = height, width
+    except Image.DecompressionBombError:
+        raise InvalidImage("This image has too many pixels to open safely.") from None
+    except _UNREADABLE:
+        raise InvalidImage("This file is not an image that can be read.") from None
+    return ("jpeg" if kind == "mpo" else kind), width, height
+
+
+def make_thumbnail(data: bytes, max_px: int = 512) -> bytes:
+    """A WebP copy no longer than `max_px` on its longest side, upright, with no metadata.
+
+    Colours are converted to sRGB first, because the thumbnail carries no colour profile.
+    Smaller images keep their size.
+    """
+    try:
+        with _read_header(data) as image:
+            if image.width * image.height > _pixel_limit(DEFAULT_MAX_PIXELS):
+                raise InvalidImage("This image has too many pixels to open safely.")
+            if isinstance(image, JpegImagePlugin.JpegImageFile):
+                # Let the JPEG decoder scale down by a power of two: far less to decode.
+                image.draft(None, (max_px, max_px))
+            image.load()
+            upright = _upright(image)
+    except InvalidImage:
+        raise
+    except Image.DecompressionBombError:
+        raise InvalidImage("This image has too many pixels to open safely.") from None
+    except _UNREADABLE:
+        raise InvalidImage("This file is not an image that can be read.") from None
+    pixels = _to_srgb(upright)
+    pixels.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    pixels.info = {}
+    output = BytesIO()
+    pixels.save(output, "WEBP", quality=80, method=4)
+    return output.getvalue()
+
+
+def embed_metadata(data: bytes, metadata: ImageMetadata) -> bytes:
+    """Return a copy of `data` that carries `metadata`, with the pixels untouched.
+
+    PNG gets `parameters` and `image_studio` text chunks; JPEG an XMP packet and a
+    comment; WebP an XMP chunk. An earlier XMP packet, or our own earlier text chunks,
+    are replaced rather than repeated.
+    """
+    kind = _sniff(data)
+    if kind == "png":
+        return _embed_png(data, metadata)
+    if kind == "jpeg":
+        return _embed_jpeg(data, metadata)
+    if kind == "webp":
+        return _embed_webp(data, metadata)
+    raise InvalidImage("Only PNG, JPEG and WebP images can carry the prompt.")
+
+
+def download_filename(prompt: str, index: int, extension: str, *, max_chars: int = 60) -> str:
+    """A safe file name built from the prompt: "a-red-fox-in-snow-2.png".
+
+    `index` is written as given (pass the number people see, counting from 1). The name
+    uses ASCII letters, digits and hyphens only, so it is safe on every file system.
+    """
+    ascii_text = unicodedata.normalize("NFKD", prompt).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_chars:
+        cut = slug[: max_chars + 1]
+        # Prefer ending on a whole word when that keeps most of the room.
+        boundary = cut.rfind("-")
+        slug = cut[:boundary] if boundary >= max_chars // 2 else cut[:max_chars]
+        slug = slug.strip("-")
+    suffix = re.sub(r"[^a-z0-9]", "", extension.lower())
+    name = f"{slug or 'image'}-{index}"
+    return f"{name}.{suffix}" if suffix else name
+
+
+# Reading and re-encoding
+
+
+_ORIENTATION_TAG = 0x0112
+_QUARTER_TURNS = {5, 6, 7, 8}
+# What Pillow raises for a file it cannot parse or decode.
+_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, zlib.error)
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    data: bytes
+    size: tuple[int, int]
+
+
+def _pixel_limit(max_pixels: int) -> int:
+    """The caller's limit, never above Pillow's own safety limit when one is set."""
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    return min(max_pixels, pillow_limit) if pillow_limit else max_pixels
+
+
+def _read_header(data: bytes) -> Image.Image:
+    """Open `data` reading only its header.
+
+    PNG, JPEG and WebP are opened through their plugins directly, which skips the
+    decompression-bomb check in `Image.open`: that check only warns below twice its
+    limit and reports no size, while our callers compare the size with their own limit
+    before decoding anything. Other formats go through `Image.open` and its check.
+    """
+    stream = BytesIO(data)
+    kind = _sniff(data)
+    if kind == "png":
+        return PngImagePlugin.PngImageFile(stream)
+    if kind == "jpeg":
+        return JpegImagePlugin.jpeg_factory(stream)
+    if kind == "webp":
+        return WebPImagePlugin.WebPImageFile(stream)
+    return Image.open(stream)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """A copy turned the way the EXIF orientation says; unreadable EXIF means upright."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # broken EXIF is common and must not cost the picture itself
+        return image.copy()
+
+
+def _encode_without_metadata(image: Image.Image, kind: str, original: bytes) -> _Encoded:
+    """Re-encode the upright pixels in the same format, keeping no metadata at all.
+
+    The ICC colour profile is kept: it is not about the person or the place, and
+    without it the colours of wide-gamut photos (Display P3 from phones) would shift.
+    Transparency is pixel data and is kept too. Everything else goes: EXIF with GPS,
+    XMP, comments, text chunks.
+    """
+    icc_profile = image.info.get("icc_profile")
+    transparency = image.info.get("transparency")
+    sampling = JpegImagePlugin.get_sampling(image) if kind == "jpeg" else -1
+    pixels = _upright(image)
+    pixels.info = {}
+    options: dict[str, object] = {}
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    if kind == "png":
+        if pixels.mode == "PA":
+            pixels = pixels.convert("RGBA")
+        elif transparency is not None:
+            options["transparency"] = transparency
+        options["optimize"] = True
+    elif kind == "jpeg":
+        options.update(quality=95, optimize=True)
+        if sampling != -1:
+            options["subsampling"] = sampling
+    elif _webp_is_lossless(original):
+        options.update(lossless=True, method=4, exact=True)
+    else:
+        options.update(quality=95, method=4)
+    output = BytesIO()
+    pixels.save(output, _PILLOW_FORMATS[kind], **options)
+    return _Encoded(output.getvalue(), pixels.size)
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """RGB or RGBA pixels in sRGB, whatever the source mode and colour profile."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        image = image.convert("I").point(lambda value: value / 256, "L")
+    target = "RGBA" if image.has_transparency_data else "RGB"
+    icc_profile = image.info.get("icc_profile")
+    # Only modes whose transparency, if any, is an alpha band the transform carries along.
+    convertible = image.mode in ("RGB", "RGBA", "CMYK", "L") and "transparency" not in image.info
+    if icc_profile and convertible:
+        try:
+            return ImageCms.profileToProfile(
+                image,
+                ImageCms.ImageCmsProfile(BytesIO(icc_profile)),
+                ImageCms.createProfile("sRGB"),
+                outputMode=target,
+            )
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a profile that does not fit the pixels: show them as they are
+    return image.convert(target)
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(_PNG_SIGNATURE):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _describe_other(data: bytes) -> str | None:
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return _OTHER_KINDS["gif"]
+    if data[:2] == b"BM":
+        return _OTHER_KINDS["bmp"]
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return _OTHER_KINDS["tiff"]
+    if data[4:8] == b"ftyp":
+        if data[8:12] in _HEIF_BRANDS:
+            return "a HEIC photo (the format iPhones use)"
+        if data[8:12] in _AVIF_BRANDS:
+            return "an AVIF image"
+    return None
+
+
+def _base_name(filename: str) -> str:
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    return "".join(char for char in name if char.isprintable()).strip()
+
+
+def _stem(name: str, max_chars: int = 120) -> str:
+    stem, dot, _ = name.rpartition(".")
+    return (stem if dot else name)[:max_chars].strip(" .")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MEGABYTE:.1f}".removesuffix(".0")
+
+
+def _megabytes_up(size: int) -> str:
+    # Rounded up, so a file just over the limit never reads as equal to it.
+    return f"{math.ceil(size / MEGABYTE * 10) / 10:.1f}"
+
+
+def _parameter_value(value: str) -> str:
+    """Quote a value the way AUTOMATIC1111 does when it would break the comma list."""
+    flat = " ".join(value.split())
+    return json.dumps(flat, ensure_ascii=False) if ("," in flat or '"' in flat) else flat
+
+
+# PNG
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, whole chunk as stored) for each chunk up to and including IEND."""
+    chunks: list[tuple[bytes, bytes]] = []
+    position = len(_PNG_SIGNATURE)
+    while position + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        chunk_type = data[position + 4 : position + 8]
+        end = position + 12 + length
+        if end > len(data):
+            break
+        chunks.append((chunk_type, data[position:end]))
+        position = end
+        if chunk_type == b"IEND":
+            return chunks
+    raise InvalidImage("This PNG file is incomplete, so the prompt cannot be written into it.")
+
+
+def _png_chunk(chunk_type: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(chunk_type + payload) & 0xFFFFFFFF
+    return struct.pack(">I", len(payload)) + chunk_type + payload + struct.pack(">I", crc)
+
+
+def _png_text_chunk(key: str, text: str) -> bytes:
+    keyword = key.encode("latin-1")
+    try:
+        return _png_chunk(b"tEXt", keyword + b"\x00" + text.encode("latin-1"))
+    except UnicodeEncodeError:
+        # iTXt: keyword, no compression, no language tag, no translated keyword, UTF-8.
+        return _png_chunk(b"iTXt", keyword + b"\x00\x00\x00\x00\x00" + text.encode("utf-8"))
+
+
+def _embed_png(data: bytes, metadata: ImageMetadata) -> bytes:
+    chunks = _png_chunks(data)
+    kept = [
+        raw
+        for chunk_type, raw in chunks
+        if not (chunk_type in _PNG_TEXT_CHUNKS and raw[8:].split(b"\x00", 1)[0] in _PNG_TEXT_KEYS)
+    ]
+    ours = _png_text_chunk("parameters", metadata.parameters_text()) + _png_text_chunk(
+        "image_studio", _metadata_json(metadata)
+    )
+    # Before the first IDAT rather than at the end: readers that stop at the pixels
+    # (Pillow's Image.open among them) then still see the prompt.
+    first_pixels = next(
+        (index for index, raw in enumerate(kept) if raw[4:8] == b"IDAT"), len(kept) - 1
+    )
+    kept.insert(first_pixels, ours)
+    return _PNG_SIGNATURE + b"".join(kept)
+
+
+# JPEG
+
+
+def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """(marker, whole segment) for each segment before the scan, then the rest verbatim."""
+    segments: list[tuple[int, bytes]] = []
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            break
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == _JPEG_SOS:
+            return segments, data[position:]
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        end = position + 2 + length
+        if length < 2 or end > len(data):
+            break
+        segments.append((marker, data[position:end]))
+        position = end
+    raise InvalidImage("This JPEG file is damaged, so the prompt cannot be written into it.")
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
+    segments, scan = _jpeg_segments(data)
+    kept = [(marker, raw) for marker, raw in segments if not _replaced_by_ours(marker, raw[4:])]
+    xmp = _fit_xmp(metadata, _JPEG_MAX_SEGMENT - len(_JPEG_XMP_HEADER))
+    comment = _truncate_utf8(metadata.parameters_text(), _JPEG_MAX_SEGMENT)
+    ours = _jpeg_segment(_JPEG_APP1, _JPEG_XMP_HEADER + xmp) + _jpeg_segment(_JPEG_COM, comment)
+    # After the leading APPn segments, so JFIF's APP0 and EXIF's APP1 stay first.
+    insert_at = 0
+    while insert_at < len(kept) and 0xE0 <= kept[insert_at][0] <= 0xEF:
+        insert_at += 1
+    raws = [raw for _, raw in kept]
+    raws.insert(insert_at, ours)
+    return data[:2] + b"".join(raws) + scan
+
+
+def _replaced_by_ours(marker: int, payload: bytes) -> bool:
+    """Any XMP packet (a file holds one), and a comment we wrote earlier."""
+    if marker == _JPEG_APP1:
+        return payload.startswith((_JPEG_XMP_HEADER, _JPEG_EXTENDED_XMP_HEADER))
+    if marker == _JPEG_COM:
+        return payload.rpartition(b"\n")[2].startswith(_PARAMETERS_START)
+    return False
+
+
+def _truncate_utf8(text: str, limit: int) -> bytes:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore").encode("utf-8")
+
+
+# WebP
+
+
+def _webp_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    end = 8 + riff_size
+    if end > len(data) or riff_size < 4:
+        raise InvalidImage("This WebP file is incomplete, so the prompt cannot be written into it.")
+    chunks: list[tuple[bytes, bytes]] = []
+    position = 12
+    while position + 8 <= end:
+        fourcc = data[position : position + 4]
+        (size,) = struct.unpack("<I", data[position + 4 : position + 8])
+        if position + 8 + size > end:
+            raise InvalidImage(
+                "This WebP file is incomplete, so the prompt cannot be written into it."
+            )
+        chunks.append((fourcc, data[position + 8 : position + 8 + size]))
+        position += 8 + size + (size & 1)
+    if not chunks:
+        raise InvalidImage("This WebP file is empty, so the prompt cannot be written into it.")
+    return chunks
+
+
+def _webp_chunk(fourcc: bytes, payload: bytes) -> bytes:
+    padding = b"\x00" if len(payload) & 1 else b""
+    return fourcc + struct.pack("<I", len(payload)) + payload + padding
+
+
+def _webp_canvas(fourcc: bytes, payload: bytes) -> tuple[int, int, bool]:
+    """Width, height and alpha of a simple (VP8 or VP8L) WebP file, from its bitstream."""
+    if fourcc == b"VP8 " and len(payload) >= 10 and payload[3:6] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", payload[6:10])
+        return width & 0x3FFF, height & 0x3FFF, False
+    if fourcc == b"VP8L" and len(payload) >= 5 and payload[0] == 0x2F:
+        (bits,) = struct.unpack("<I", payload[1:5])
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool((bits >> 28) & 1)
+    raise InvalidImage("This WebP file is damaged, so the prompt cannot be written into it.")
+
+
+def _webp_is_lossless(data: bytes) -> bool:
+    try:
+        fourccs = {fourcc for fourcc, _ in _webp_chunks(data)}
+    except InvalidImage:
+        return False
+    return b"VP8L" in fourccs and b"VP8 " not in fourccs
+
+
+def _embed_webp(data: bytes, metadata: ImageMetadata) -> bytes:
+    chunks = [(fourcc, payload) for fourcc, payload in _webp_chunks(data) if fourcc != b"XMP "]
+    first, payload = chunks[0]
+    if first == b"VP8X":
+        header = bytes((payload[0] | _WEBP_XMP_FLAG,)) + payload[1:]
+        chunks[0] = (b"VP8X", header)
+    else:
+        # A simple file has no room for metadata: wrap it in the extended format.
+        width, height, alpha = _webp_canvas(first, payload)
+        flags = _WEBP_XMP_FLAG | (_WEBP_ALPHA_FLAG if alpha else 0)
+        header = (
+            bytes((flags, 0, 0, 0))
+            + (width - 1).to_bytes(3, "little")
+            + (height - 1).to_bytes(3, "little")
+        )
+        chunks.insert(0, (b"VP8X", header))
+    insert_at = max(index for index, (fourcc, _) in enumerate(chunks) if fourcc in _WEBP_BEFORE_XMP)
+    chunks.insert(insert_at + 1, (b"XMP ", _xmp_packet(metadata)))
+    body = b"WEBP" + b"".join(_webp_chunk(fourcc, payload) for fourcc, payload in chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+# XMP
+
+
+def _metadata_json(metadata: ImageMetadata) -> str:
+    return json.dumps(metadata.as_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _xml_text(text: str) -> str:
+    cleaned = _XML_INVALID.sub("", text)
+    return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xmp_packet(metadata: ImageMetadata) -> bytes:
+    # IPTC's words for "made by a model" and "edited by a model", which photo tools show.
+    source_type = "trainedAlgorithmicMedia"
+    if metadata.input_images:
+        source_type = "compositeWithTrainedAlgorithmicMedia"
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '  <rdf:Description rdf:about=""\n'
+        '    xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+        '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n'
+        '    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"\n'
+        f'    xmlns:imagestudio="{_XMP_NAMESPACE}">\n'
+        "   <dc:description><rdf:Alt>"
+        f'<rdf:li xml:lang="x-default">{_xml_text(metadata.prompt)}</rdf:li>'
+        "</rdf:Alt></dc:description>\n"
+        f"   <xmp:CreatorTool>{_xml_text(metadata.model)}</xmp:CreatorTool>\n"
+        f"   <Iptc4xmpExt:DigitalSourceType>{_IPTC_SOURCE_TYPE}{source_type}"
+        "</Iptc4xmpExt:DigitalSourceType>\n"
+        f"   <imagestudio:image_studio>{_xml_text(_metadata_json(metadata))}"
+        "</imagestudio:image_studio>\n"
+        "  </rdf:Description>\n"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    ).encode()
+
+
+def _fit_xmp(metadata: ImageMetadata, limit: int) -> bytes:
+    """The XMP packet, with the prompt shortened only if it would not fit in `limit` bytes."""
+    packet = _xmp_packet(metadata)
+    prompt = metadata.prompt
+    while len(packet) > limit and prompt:
+        prompt = prompt[: len(prompt) - (len(packet) - limit) // 16 - 1]
+        packet = _xmp_packet(replace(metadata, prompt=prompt + "…"))
+    return packet
