@@ -1,0 +1,142 @@
+"""Copies of archived images for people to take away: one file, or a zip of several.
+
+Every copy carries its prompt and settings inside the file (the archive keeps the
+original untouched), and a zip adds `manifest.json` listing each file's settings.
+Nothing here names the key a job was sent with.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from studio import imaging
+from studio.archive import Archive
+from studio.request import MODEL
+from studio.store import GalleryItem
+
+MANIFEST_NAME = "manifest.json"
+MIME_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@dataclass(frozen=True)
+class DownloadCopy:
+    filename: str
+    data: bytes
+    mime_type: str
+    metadata_embedded: bool
+
+
+def metadata_for(item: GalleryItem) -> imaging.ImageMetadata:
+    """What made this image, in the form written into downloaded files."""
+    job, image = item.job, item.image
+    return imaging.ImageMetadata(
+        prompt=job.prompt,
+        model=MODEL,
+        mode=job.mode.value,
+        aspect_ratio=job.request.aspect_ratio,
+        output_format=job.request.output_format,
+        num_outputs=job.request.num_outputs,
+        image_index=image.position,
+        task_id=job.task_id,
+        created_at=iso_time(job.created_at),
+        width=image.width or 0,
+        height=image.height or 0,
+        input_images=job.request.image_urls,
+    )
+
+
+def download_copy(item: GalleryItem, archive: Archive) -> DownloadCopy:
+    """The original file with its metadata written in, named after the prompt.
+
+    A file the metadata cannot be written into (it should not happen with files
+    FoxAPI made) is handed over untouched rather than not at all.
+    """
+    extension = item.image.format or "png"
+    original = archive.read(item.image.file_path or "")
+    try:
+        data = imaging.embed_metadata(original, metadata_for(item))
+        embedded = True
+    except imaging.InvalidImage:
+        data, embedded = original, False
+    return DownloadCopy(
+        filename=imaging.download_filename(item.job.prompt, item.image.position + 1, extension),
+        data=data,
+        mime_type=MIME_TYPES.get(extension, "application/octet-stream"),
+        metadata_embedded=embedded,
+    )
+
+
+def build_zip(items: Sequence[GalleryItem], archive: Archive) -> bytes:
+    """A zip of `items` (metadata embedded) and a manifest listing each file's settings."""
+    buffer = BytesIO()
+    used_names: set[str] = set()
+    entries: list[dict[str, Any]] = []
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for item in items:
+            copy = download_copy(item, archive)
+            name = _unique_name(copy.filename, used_names)
+            # Images are compressed already: storing them is as small and much faster.
+            bundle.writestr(name, copy.data, compress_type=zipfile.ZIP_STORED)
+            entries.append(_manifest_entry(name, item, copy))
+        manifest = {
+            "created_at": iso_time(datetime.now(UTC).timestamp()),
+            "model": MODEL,
+            "count": len(entries),
+            "files": entries,
+        }
+        bundle.writestr(
+            MANIFEST_NAME,
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+    return buffer.getvalue()
+
+
+def zip_filename(count: int, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d-%H%M")
+    return f"image-studio-{count}-images-{stamp}.zip"
+
+
+def iso_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def _manifest_entry(name: str, item: GalleryItem, copy: DownloadCopy) -> dict[str, Any]:
+    job, image = item.job, item.image
+    return {
+        "file": name,
+        "prompt": job.prompt,
+        "mode": job.mode.value,
+        "model": MODEL,
+        "aspect_ratio": job.request.aspect_ratio,
+        "output_format": job.request.output_format,
+        "num_outputs": job.request.num_outputs,
+        "image_index": image.position + 1,
+        "input_images": list(job.request.image_urls),
+        "task_id": job.task_id,
+        "created_at": iso_time(job.created_at),
+        "width": image.width,
+        "height": image.height,
+        "format": image.format,
+        "size_bytes": len(copy.data),
+        "original_sha256": image.sha256,
+        "favourite": image.favourite,
+        "metadata_embedded": copy.metadata_embedded,
+    }
+
+
+def _unique_name(filename: str, used: set[str]) -> str:
+    """`filename`, or `stem-2.ext`, `stem-3.ext`... when the zip holds that name already."""
+    stem, dot, extension = filename.rpartition(".")
+    candidate, counter = filename, 1
+    while candidate in used:
+        counter += 1
+        candidate = f"{stem}-{counter}{dot}{extension}"
+    used.add(candidate)
+    return candidate

@@ -1,0 +1,92 @@
+"""Helpers for the app and export tests: images and jobs put straight into a real store.
+
+Seeded jobs are leased to an owner no engine takes over, so a running app leaves them
+exactly in the state the test gave them.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from PIL import Image
+
+from studio.archive import Archive
+from studio.credentials import DEMO_KEY_ID
+from studio.request import GenerationRequest
+from studio.store import GalleryFilter, GalleryItem, JobRecord, JobStatus, Store
+from studio.task import Task, TaskStatus
+
+SEED_OWNER = "test-seed"  # not host:pid, so no engine thinks its holder died
+SEED_LEASE = 3600.0
+
+
+def image_bytes(
+    colour: tuple[int, int, int] = (200, 80, 40), size: tuple[int, int] = (64, 64), fmt: str = "PNG"
+) -> bytes:
+    output = BytesIO()
+    Image.new("RGB", size, colour).save(output, fmt)
+    return output.getvalue()
+
+
+def seed_job(
+    store: Store,
+    prompt: str = "a red fox in the snow",
+    *,
+    status: JobStatus = JobStatus.RUNNING,
+    progress: int = 0,
+    key_id: str = DEMO_KEY_ID,
+    error_message: str | None = None,
+    **fields: object,
+) -> JobRecord:
+    """A job FoxAPI accepted, left in `status` and held by no running engine."""
+    request = GenerationRequest.build(prompt=prompt, **fields)
+    job = store.create_job(
+        request,
+        backend="demo" if key_id == DEMO_KEY_ID else "foxapi",
+        key_id=key_id,
+        lease_owner=SEED_OWNER,
+        lease_seconds=SEED_LEASE,
+    )
+    task_status = TaskStatus.PENDING if status is JobStatus.QUEUED else TaskStatus.PROCESSING
+    task = Task(
+        id=f"task-unified-seed-{job.id[:8]}",
+        status=task_status,
+        progress=progress,
+        estimated_time=45,
+    )
+    store.mark_submitted(job.id, task, owner=SEED_OWNER, lease_seconds=SEED_LEASE)
+    if status in (JobStatus.FAILED, JobStatus.UNKNOWN, JobStatus.LOST):
+        store.finish_job(job.id, status, owner=SEED_OWNER, error_message=error_message)
+    return store.job(job.id)
+
+
+def seed_images(
+    store: Store,
+    archive: Archive,
+    prompt: str = "a red fox in the snow",
+    *,
+    count: int = 1,
+    fmt: str = "PNG",
+    favourite: bool = False,
+    **fields: object,
+) -> list[GalleryItem]:
+    """A finished job with `count` archived images; returns them as the gallery sees them."""
+    job = seed_job(store, prompt, num_outputs=count, **fields)
+    urls = tuple(f"https://cdn.example.invalid/{job.id}/{index}.png" for index in range(count))
+    store.record_results(
+        job.id,
+        Task(id=job.task_id or "", status=TaskStatus.COMPLETED, progress=100, result_urls=urls),
+        owner=SEED_OWNER,
+    )
+    for position, image in enumerate(store.pending_images(job.id)):
+        # A distinct colour per image and job, so no two files share a hash.
+        shade = (len(prompt) * 37 + position * 53 + int(job.created_at * 1000)) % 200
+        store.archive_image(image.id, archive.save(image_bytes((shade, 90, 200 - shade), fmt=fmt)))
+        if favourite:
+            store.set_favourite(image.id, True)
+    store.finish_job(job.id, JobStatus.DONE, owner=SEED_OWNER)
+    return [item for item in all_items(store) if item.job.id == job.id]
+
+
+def all_items(store: Store) -> list[GalleryItem]:
+    return store.gallery(GalleryFilter(), limit=10_000, offset=0)

@@ -1,0 +1,83 @@
+"""Downloads: one file or a zip, metadata inside, a manifest, never a key."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from io import BytesIO
+
+from app_support import seed_images
+from PIL import Image
+
+from studio.archive import Archive
+from studio.credentials import Backend, Credentials
+from studio.export import MANIFEST_NAME, build_zip, download_copy
+from studio.store import Store
+
+TYPED_KEY = "sk-live-typed-in-the-sidebar"
+
+
+def _pixels(data: bytes) -> bytes:
+    with Image.open(BytesIO(data)) as image:
+        return image.convert("RGB").tobytes()
+
+
+def test_download_copy_is_named_from_the_prompt_and_carries_it(
+    store: Store, archive: Archive
+) -> None:
+    [item] = seed_images(store, archive, "A red fox, in the snow!", aspect_ratio="16:9")
+
+    copy = download_copy(item, archive)
+
+    assert copy.filename == "a-red-fox-in-the-snow-1.png"
+    assert copy.mime_type == "image/png"
+    with Image.open(BytesIO(copy.data)) as image:
+        assert image.info["parameters"].startswith("A red fox, in the snow!\n")
+        assert "Aspect ratio: 16:9" in image.info["parameters"]
+    original = archive.read(item.image.file_path or "")
+    assert _pixels(copy.data) == _pixels(original)
+    assert archive.read(item.image.file_path or "") == original  # the archive is untouched
+
+
+def test_zip_holds_every_file_with_metadata_and_a_manifest(store: Store, archive: Archive) -> None:
+    items = seed_images(store, archive, "lighthouse at dusk", count=2, output_format="png")
+    items += seed_images(store, archive, "lighthouse at dusk", fmt="JPEG", output_format="jpg")
+
+    bundle = zipfile.ZipFile(BytesIO(build_zip(items, archive)))
+
+    names = bundle.namelist()
+    assert names[-1] == MANIFEST_NAME
+    images = names[:-1]
+    assert len(set(images)) == 3  # the same prompt twice still gives three distinct names
+    assert images[0] == "lighthouse-at-dusk-1.png"
+    manifest = json.loads(bundle.read(MANIFEST_NAME))
+    assert manifest["count"] == 3
+    assert [entry["file"] for entry in manifest["files"]] == images
+    for entry, item in zip(manifest["files"], items, strict=True):
+        assert entry["prompt"] == "lighthouse at dusk"
+        assert entry["output_format"] == item.job.request.output_format
+        assert entry["num_outputs"] == item.job.request.num_outputs
+        assert entry["task_id"] == item.job.task_id
+        assert entry["metadata_embedded"] is True
+        data = bundle.read(entry["file"])
+        assert b"lighthouse at dusk" in data
+        assert _pixels(data) == _pixels(archive.read(item.image.file_path or ""))
+
+
+def test_zip_never_names_the_key(store: Store, archive: Archive) -> None:
+    credentials = Credentials(Backend.FOXAPI, "https://api.foxapi.cc", TYPED_KEY)
+    items = seed_images(store, archive, "a quiet harbour", key_id=credentials.key_id)
+
+    raw = build_zip(items, archive)
+
+    assert TYPED_KEY.encode() not in raw
+    assert credentials.key_id.encode() not in raw
+    manifest = json.loads(zipfile.ZipFile(BytesIO(raw)).read(MANIFEST_NAME))
+    assert "key" not in json.dumps(manifest).lower()
+
+
+def test_empty_selection_gives_a_zip_with_an_empty_manifest(archive: Archive) -> None:
+    bundle = zipfile.ZipFile(BytesIO(build_zip([], archive)))
+
+    assert bundle.namelist() == [MANIFEST_NAME]
+    assert json.loads(bundle.read(MANIFEST_NAME))["files"] == []
