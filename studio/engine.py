@@ -219,7 +219,7 @@ class Engine:
             return
         # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
         with self._lock:
-            fresh = [job for job in claimed if job.id not in self._due | self._sending]
+            fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
         for job in fresh:
             if job.status is JobStatus.SUBMITTING:
                 self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)

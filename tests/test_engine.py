@@ -1,0 +1,251 @@
+"""The job engine against a real emulator: every image arrives, none is billed twice."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from studio.archive import Archive
+from studio.credentials import Backend, Credentials
+from studio.emulator import RunningEmulator
+from studio.engine import Engine, OutcomeUnknown
+from studio.errors import InsufficientBalance, InvalidInput, Unauthorized
+from studio.request import GenerationRequest
+from studio.store import ImageStatus, JobStatus, Store
+from studio.task import Task, TaskStatus
+from tests.conftest import posts
+
+Factory = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine(store: Store, archive: Archive) -> Iterator[Factory]:
+    engines: list[Engine] = []
+
+    def make(**options: object) -> Engine:
+        engine = Engine(store, archive, **options)  # type: ignore[arg-type]
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.stop()
+
+
+def wait_until_finished(store: Store, job_id: str, timeout: float = 15.0) -> JobStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = store.job(job_id)
+        if not job.in_flight:
+            return job.status
+        time.sleep(0.05)
+    raise AssertionError(f"job still {store.job(job_id).status} after {timeout} s")
+
+
+def request(**fields: object) -> GenerationRequest:
+    return GenerationRequest.build(**({"prompt": "a red fox in the snow"} | fields))
+
+
+def test_generated_images_are_archived_byte_for_byte_at_the_ratio_size(
+    make_engine: Factory, store: Store, archive: Archive, credentials: Credentials
+) -> None:
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(
+        request(num_outputs=2, aspect_ratio="16:9", output_format="png"), credentials
+    )
+    assert job.task_id and job.task_id.startswith("task-unified-")
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+    images = store.job_images(job.id)
+    assert [image.status for image in images] == [ImageStatus.ARCHIVED] * 2
+    for image in images:
+        original = archive.read(image.file_path or "")
+        assert original == httpx.get(image.source_url).content
+        with Image.open(io.BytesIO(original)) as picture:
+            assert (picture.format, picture.size) == ("PNG", (1408, 768))
+
+
+def test_refused_submissions_raise_and_leave_nothing_behind(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    engine = make_engine()
+    wrong_key = Credentials(Backend.FOXAPI, emulator.base_url, "sk-wrong")
+    with pytest.raises(Unauthorized) as refused:
+        engine.submit(request(), wrong_key)
+    assert "sk-wrong" not in str(refused.value)
+    emulator.config.balance = 0
+    with pytest.raises(InsufficientBalance) as poor:
+        engine.submit(request(), credentials)
+    assert "Top up" in poor.value.message
+    assert store.jobs() == []
+
+
+def test_an_invalid_field_shows_foxapis_own_message(
+    make_engine: Factory, store: Store, tmp_path: Path
+) -> None:
+    def refuse(req: httpx.Request) -> httpx.Response:
+        body = {"error": {"message": "prompt: violates length policy", "type": "invalid_request"}}
+        return httpx.Response(422, json=body)
+
+    engine = make_engine(transport=httpx.MockTransport(refuse))
+    fake = Credentials(Backend.FOXAPI, "https://api.foxapi.test", "sk-test")
+    with pytest.raises(InvalidInput) as caught:
+        engine.submit(request(), fake)
+    assert "prompt: violates length policy" in caught.value.message
+    assert store.jobs() == []
+
+
+def test_a_rate_limited_submit_is_retried_and_billed_once(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    emulator.config.rate_limit_next_submits = 1
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(), credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+    statuses = [entry.status for entry in emulator.log if entry.method == "POST"]
+    assert statuses == [429, 200]
+
+
+def test_server_errors_while_polling_do_not_lose_the_job(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    emulator.config.server_error_next_polls = 3
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(), credentials)
+    assert wait_until_finished(store, job.id, timeout=30) is JobStatus.DONE
+    assert 502 in [entry.status for entry in emulator.log if entry.method == "GET"]
+
+
+def test_a_post_that_timed_out_is_marked_unknown_and_never_resent(
+    make_engine: Factory, store: Store
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def time_out(req: httpx.Request) -> httpx.Response:
+        sent.append(req)
+        raise httpx.ReadTimeout("no answer", request=req)
+
+    engine = make_engine(transport=httpx.MockTransport(time_out))
+    engine.start()
+    fake = Credentials(Backend.FOXAPI, "https://api.foxapi.test", "sk-test")
+    with pytest.raises(OutcomeUnknown) as caught:
+        engine.submit(request(), fake)
+    assert "not send it again" in caught.value.message
+    (job,) = store.jobs()
+    assert job.status is JobStatus.UNKNOWN
+    time.sleep(0.5)
+    assert len(sent) == 1
+
+
+def test_completed_without_results_is_not_final(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    emulator.config.quirk_seconds = 0.6
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(num_outputs=3), credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+    assert len(store.job_images(job.id)) == 3
+
+
+def test_the_older_response_shape_is_read_too(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    emulator.config.legacy_shape = True
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(num_outputs=2), credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+    assert len(store.job_images(job.id)) == 2
+
+
+def test_a_failed_task_keeps_foxapis_code_and_message(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    emulator.config.fail_next_tasks = 1
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(), credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.FAILED
+    failed = store.job(job.id)
+    assert failed.error_code == "generation_failed"
+    assert "content policy" in (failed.error_message or "")
+
+
+def test_an_unknown_task_marks_the_job_lost(
+    make_engine: Factory, store: Store, credentials: Credentials
+) -> None:
+    job = store.create_job(
+        request(), backend="foxapi", key_id=credentials.key_id, lease_owner="x", lease_seconds=0
+    )
+    store.mark_submitted(
+        job.id,
+        Task(id="task-unified-1-missing0", status=TaskStatus.PENDING),
+        owner="x",
+        lease_seconds=0,
+    )
+    engine = make_engine()
+    engine.add_credentials(credentials)
+    engine.start()
+    assert wait_until_finished(store, job.id) is JobStatus.LOST
+    assert "no longer knows" in (store.job(job.id).error_message or "")
+
+
+def test_expired_result_urls_mark_images_expired(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    emulator.config.result_ttl = 0
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(), credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.FAILED
+    assert [image.status for image in store.job_images(job.id)] == [ImageStatus.EXPIRED]
+    assert "expired" in (store.job(job.id).error_message or "")
+
+
+def test_an_abandoned_job_is_finished_by_another_engine_without_a_second_post(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    crashed = make_engine(lease_seconds=0.3)  # never started: it dies right after the POST
+    job = crashed.submit(request(num_outputs=2), credentials)
+    successor = make_engine()
+    successor.add_credentials(credentials)
+    successor.start()
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+    assert len(posts(emulator)) == 1
+    assert len(store.job_images(job.id)) == 2
+
+
+def test_jobs_wait_for_their_key_and_resume_once_it_is_entered_again(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    first = make_engine(lease_seconds=0.3)
+    job = first.submit(request(), credentials)
+    restarted = make_engine()  # a new server process: typed keys are gone
+    restarted.start()
+    time.sleep(1.5)
+    assert store.job(job.id).in_flight
+    restarted.add_credentials(credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+
+
+def test_many_jobs_in_flight_never_exceed_the_request_rate(
+    make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
+) -> None:
+    engine = make_engine(requests_per_second=5.0)
+    engine.start()
+    jobs = [engine.submit(request(prompt=f"fox {n}"), credentials) for n in range(8)]
+    for job in jobs:
+        assert wait_until_finished(store, job.id, timeout=30) is JobStatus.DONE
+    api_times = sorted(entry.received_at for entry in emulator.log if entry.path.startswith("/v1/"))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(api_times)]
+    assert min(gaps) >= 0.15  # 5 per second means 0.2 s apart; allow for clock jitter
