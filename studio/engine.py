@@ -38,6 +38,7 @@ UPSTREAM_TROUBLE = "FoxAPI is not answering right now; the studio keeps checking
 RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save the images."
 INPUT_URL_MAX_AGE = 23 * 3600  # FoxAPI result URLs live 24 hours
 MAX_DOWNLOAD_ATTEMPTS = 5
+CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, orphaned)
 
 
 class OutcomeUnknown(FoxAPIError):
@@ -194,7 +195,7 @@ class Engine:
             now = time.time()
             if now >= next_claim:
                 self._claim()
-                next_claim = now + self.lease_seconds / 3
+                next_claim = now + min(self.lease_seconds / 3, CLAIM_INTERVAL)
             with self._lock:
                 ready = [
                     job_id
