@@ -249,3 +249,26 @@ def test_many_jobs_in_flight_never_exceed_the_request_rate(
     api_times = sorted(entry.received_at for entry in emulator.log if entry.path.startswith("/v1/"))
     gaps = [later - earlier for earlier, later in itertools.pairwise(api_times)]
     assert min(gaps) >= 0.15  # 5 per second means 0.2 s apart; allow for clock jitter
+
+
+def test_the_api_key_never_reaches_the_database_files_or_logs(
+    make_engine: Factory,
+    store: Store,
+    emulator: RunningEmulator,
+    credentials: Credentials,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    emulator.config.server_error_next_polls = 1
+    engine = make_engine()
+    engine.start()
+    job = engine.submit(request(), credentials)
+    assert wait_until_finished(store, job.id) is JobStatus.DONE
+    store.close()
+    key = credentials.api_key.encode()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_bytes(), path
+    assert credentials.api_key not in caplog.text
+    assert credentials.api_key not in repr(credentials)

@@ -1,0 +1,53 @@
+"""Settings come from the environment first, then .streamlit/secrets.toml, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio.settings import DEFAULT_BASE_URL, Settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("FOXAPI_API_KEY", "FOXAPI_BASE_URL", "STUDIO_DATA_DIR", "STUDIO_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def write_secrets(text: str) -> None:
+    Path(".streamlit").mkdir()
+    Path(".streamlit/secrets.toml").write_text(text)
+
+
+def test_defaults_run_on_the_demo_backend_with_data_in_the_project() -> None:
+    settings = Settings()
+    assert settings.api_key is None
+    assert settings.foxapi_base_url == DEFAULT_BASE_URL
+    assert settings.database_url == f"sqlite:///{Path('data/studio.db').resolve()}"
+
+
+def test_secrets_file_is_read_with_environment_style_names() -> None:
+    write_secrets('FOXAPI_API_KEY = "sk-from-file"\nSTUDIO_DATA_DIR = "/srv/studio"\n')
+    settings = Settings()
+    assert settings.api_key == "sk-from-file"
+    assert settings.studio_data_dir == Path("/srv/studio")
+
+
+def test_environment_wins_over_the_secrets_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_secrets('FOXAPI_API_KEY = "sk-from-file"\n')
+    monkeypatch.setenv("FOXAPI_API_KEY", "sk-from-env")
+    monkeypatch.setenv("STUDIO_DATABASE_URL", "postgresql://studio@db/studio")
+    settings = Settings()
+    assert settings.api_key == "sk-from-env"
+    assert settings.database_url == "postgresql://studio@db/studio"
+
+
+def test_a_blank_key_means_demo_and_the_key_never_shows_in_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FOXAPI_API_KEY", "   ")
+    assert Settings().api_key is None
+    monkeypatch.setenv("FOXAPI_API_KEY", "sk-very-secret")
+    assert "sk-very-secret" not in repr(Settings())
