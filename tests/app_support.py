@@ -6,18 +6,76 @@ exactly in the state the test gave them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from io import BytesIO
+from pathlib import Path
+from typing import Any
 
+import pytest
+import streamlit as st
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
+from components.frame import get_studio
 from studio.archive import Archive
 from studio.credentials import DEMO_KEY_ID
 from studio.request import GenerationRequest
+from studio.runtime import Studio
 from studio.store import GalleryFilter, GalleryItem, JobRecord, JobStatus, Store
 from studio.task import Task, TaskStatus
 
+APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+RUN_TIMEOUT = 30  # seconds; a first run starts the demo backend
 SEED_OWNER = "test-seed"  # not host:pid, so no engine thinks its holder died
 SEED_LEASE = 3600.0
+
+
+def open_app_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    """The studio the app will use, on an empty data folder, with no key configured.
+
+    The app opens its studio once per process through st.cache_resource; clearing that
+    cache before and after each test gives every test its own (clearing also stops the
+    engine and the demo backend).
+    """
+    monkeypatch.chdir(tmp_path)  # no developer's .streamlit/secrets.toml is read
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("FOXAPI_API_KEY", raising=False)
+    monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
+    monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
+    st.cache_resource.clear()
+    yield get_studio()
+    st.cache_resource.clear()
+
+
+def open_app(page_file: str | None = None, **query: str) -> AppTest:
+    """The app run once, then on `page_file` (under pages/) with `query` in the URL."""
+    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
+    app.run()
+    if page_file is not None:
+        app.switch_page(page_file)
+    if query:
+        app.query_params.update(query)
+    if page_file is not None or query:
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def shown_text(app: AppTest) -> str:
+    """Every element's content on the page, sidebar and toasts included, as one string."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app.main)
+    walk(app.sidebar)
+    parts += [str(toast.proto) for toast in app.toast]
+    return "\n".join(parts)
 
 
 def image_bytes(

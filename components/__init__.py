@@ -1,0 +1,1 @@
+"""Streamlit building blocks the pages share. The logic they call lives in `studio/`."""

@@ -1,0 +1,177 @@
+"""One image, large, in a dialog: every setting, and what can be done with it.
+
+Whether it is open lives in the session (`open_image` holds the image id), so any
+code, or a test, opens it by setting that key; the gallery calls the dialog on every
+full run while it is set, and dismissing it clears it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import frame, image_pickers, prompt_form
+from components.gallery_view import View, page_of, set_page
+from components.text import (
+    FORMAT_LABELS,
+    MODE_LABELS,
+    escape_markdown,
+    format_label,
+    plural,
+    when,
+)
+from studio import export
+from studio.archive import Archive
+from studio.imaging import download_filename
+from studio.request import Mode
+from studio.store import GalleryItem
+
+OPEN_IMAGE = "open_image"
+OPEN_INDEX = "open_image_index"  # its position in the filtered gallery, for previous/next
+
+
+def open_image(image_id: int, index: int | None = None) -> None:
+    st.session_state[OPEN_IMAGE] = image_id
+    st.session_state[OPEN_INDEX] = index
+
+
+def close() -> None:
+    st.session_state.pop(OPEN_IMAGE, None)
+    st.session_state.pop(OPEN_INDEX, None)
+
+
+def show_if_open(view: View, page_items: list[GalleryItem]) -> None:
+    image_id = st.session_state.get(OPEN_IMAGE)
+    if image_id is None:
+        return
+    if st.session_state.get(OPEN_INDEX) is None:
+        # Opened by id alone: find it on the page shown, if it is there.
+        positions = {item.image.id: view.offset + n for n, item in enumerate(page_items)}
+        st.session_state[OPEN_INDEX] = positions.get(int(image_id))
+    _lightbox(view)
+
+
+@st.dialog("Image", width="large", on_dismiss=close)
+def _lightbox(view: View) -> None:
+    studio = frame.get_studio()
+    image_id = st.session_state.get(OPEN_IMAGE)
+    item = studio.store.image(int(image_id)) if image_id is not None else None
+    if item is None:
+        st.info("This image is no longer in the gallery.")
+        return
+    picture, details = st.columns([3, 2], gap="medium")
+    with picture:
+        st.image(
+            str(studio.archive.path(item.image.file_path or "")),
+            alt=item.job.prompt,
+            width="stretch",
+        )
+        _previous_next(studio.store.gallery_count(view.filter), view)
+    with details:
+        st.caption("Prompt (the button in its corner copies it)")
+        st.code(item.job.prompt, language=None, wrap_lines=True)
+        st.markdown(_settings(item))
+        for url in item.job.request.image_urls:
+            st.text(url, wrap=False)
+        _actions(studio.archive, item)
+
+
+def _settings(item: GalleryItem) -> str:
+    job, image = item.job, item.image
+    rows = [("Mode", MODE_LABELS[job.mode])]
+    if job.mode is Mode.GENERATE:
+        rows.append(("Aspect ratio", job.request.aspect_ratio or "1:1"))
+    rows += [
+        ("Format asked for", format_label(job.request.output_format)),
+        (
+            "File",
+            f"{FORMAT_LABELS.get(image.format or '', image.format or '?')}, "
+            f"{image.width} x {image.height} px, {_size(image.size_bytes or 0)}",
+        ),
+        ("Image", f"{image.position + 1} of {job.request.num_outputs}"),
+        ("Made", when(job.created_at, st.context.timezone)),
+    ]
+    if job.task_id:
+        rows.append(("FoxAPI task", job.task_id))
+    if job.request.image_urls:
+        rows.append(("Input images", str(len(job.request.image_urls))))
+    return "\n".join(f"- **{name}:** {escape_markdown(value)}" for name, value in rows)
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes >= 1024 * 1024:
+        return f"{size_bytes / 1024 / 1024:.1f} MB"
+    return f"{max(1, round(size_bytes / 1024))} kB"
+
+
+def _actions(archive: Archive, item: GalleryItem) -> None:
+    image, job = item.image, item.job
+    extension = image.format or "png"
+    st.download_button(
+        "Download",
+        data=lambda: export.download_copy(item, archive).data,
+        file_name=download_filename(job.prompt, image.position + 1, extension),
+        mime=export.MIME_TYPES.get(extension, "application/octet-stream"),
+        key=f"lightbox-download-{image.id}",
+        icon=":material/download:",
+        on_click="ignore",
+        type="primary",
+        help="The original file, with its prompt and settings written inside",
+    )
+    st.toggle(
+        "Favourite",
+        value=image.favourite,
+        key=f"lightbox-favourite-{image.id}",
+        on_change=_favourite_changed,
+        args=(image.id,),
+    )
+    reuse, edit = st.columns(2)
+    if reuse.button("Reuse settings", key=f"lightbox-reuse-{image.id}", icon=":material/tune:"):
+        page = prompt_form.prefill_from(job.request)
+        close()
+        st.switch_page(page)
+    if edit.button("Edit this image", key=f"lightbox-edit-{image.id}", icon=":material/edit:"):
+        image_pickers.add_from_gallery(item)
+        close()
+        st.switch_page("pages/edit.py")
+
+
+def _favourite_changed(image_id: int) -> None:
+    favourite = bool(st.session_state.get(f"lightbox-favourite-{image_id}"))
+    frame.get_studio().store.set_favourite(image_id, favourite)
+
+
+def _previous_next(total: int, view: View) -> None:
+    index = st.session_state.get(OPEN_INDEX)
+    previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
+    previous.button(
+        "Previous",
+        key="lightbox-previous",
+        icon=":material/chevron_left:",
+        disabled=index is None or index <= 0,
+        on_click=_step,
+        args=(view, -1),
+    )
+    if index is not None:
+        position.markdown(f"{index + 1} of {plural(total, 'image')}", text_alignment="center")
+    following.button(
+        "Next",
+        key="lightbox-next",
+        icon=":material/chevron_right:",
+        icon_position="right",
+        disabled=index is None or index >= total - 1,
+        on_click=_step,
+        args=(view, 1),
+    )
+
+
+def _step(view: View, direction: int) -> None:
+    index = st.session_state.get(OPEN_INDEX)
+    if index is None:
+        return
+    target = index + direction
+    neighbours = frame.get_studio().store.gallery(view.filter, limit=1, offset=max(target, 0))
+    if target < 0 or not neighbours:
+        return
+    open_image(neighbours[0].image.id, target)
+    # Closing the dialog then shows the page of the grid this image is on.
+    set_page(page_of(target))

@@ -1,0 +1,169 @@
+"""The Generate and Edit forms: what the user asks for, checked by the core, sent once.
+
+Form values stay after a submit and after an error, so the next variant is one edit
+away. Other pages fill them in ("Reuse settings") by setting the same session keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from components import image_pickers, request_fields, submission
+from studio.credentials import Credentials
+from studio.request import DEFAULT_ASPECT_RATIO, GenerationRequest, InvalidRequest, Mode
+from studio.runtime import Studio
+from studio.store import JobRecord
+
+GENERATE_PROMPT = "generate_prompt"
+GENERATE_RATIO = "generate_ratio"
+GENERATE_FORMAT = "generate_format"
+GENERATE_COUNT = "generate_count"
+EDIT_PROMPT = "edit_prompt"
+EDIT_FORMAT = "edit_format"
+EDIT_COUNT = "edit_count"
+
+
+def generate_form(studio: Studio, credentials: Credentials) -> None:
+    text_column, settings_column = st.columns([3, 2], gap="large")
+    with settings_column:
+        aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
+        output_format = request_fields.format_picker(GENERATE_FORMAT)
+        count = request_fields.count_picker(GENERATE_COUNT)
+    with text_column:
+        with st.form("generate", border=False):
+            st.session_state.setdefault(GENERATE_PROMPT, "")
+            prompt = st.text_area(
+                "Prompt",
+                key=GENERATE_PROMPT,
+                height=180,
+                placeholder="A red fox curled up in fresh snow, soft morning light",
+                help="Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it.",
+                persist_state="session",
+            )
+            request_fields.billed_line(count, credentials)
+            submitted = st.form_submit_button(
+                "Generate", type="primary", icon=":material/auto_awesome:"
+            )
+        if submitted:
+            _send_generation(studio, credentials, prompt, aspect_ratio, output_format, count)
+        submission.show_feedback("generate")
+
+
+def _send_generation(
+    studio: Studio,
+    credentials: Credentials,
+    prompt: str,
+    aspect_ratio: str,
+    output_format: str | None,
+    count: int,
+) -> None:
+    try:
+        request = GenerationRequest.build(
+            max_prompt_chars=studio.settings.studio_max_prompt_chars,
+            prompt=prompt,
+            num_outputs=count,
+            aspect_ratio=aspect_ratio,
+            output_format=output_format,
+        )
+    except InvalidRequest as exc:
+        submission.invalid("generate", exc)
+        return
+    submission.send_once(
+        "generate",
+        submission.fingerprint(request.to_json(), credentials.key_id),
+        lambda: studio.engine.submit(request, credentials),
+    )
+
+
+def edit_form(studio: Studio, credentials: Credentials) -> None:
+    text_column, settings_column = st.columns([3, 2], gap="large")
+    with settings_column:
+        output_format = request_fields.format_picker(EDIT_FORMAT)
+        count = request_fields.count_picker(EDIT_COUNT)
+        st.caption("An edit keeps the shape of its input image, so there is no aspect ratio here.")
+    with text_column:
+        with st.form("edit", border=False):
+            st.session_state.setdefault(EDIT_PROMPT, "")
+            prompt = st.text_area(
+                "Describe the change",
+                key=EDIT_PROMPT,
+                height=140,
+                placeholder="Make it night time and add falling snow",
+                help="Say what to change in the input images. Ctrl+Enter (Cmd+Enter) sends it.",
+                persist_state="session",
+            )
+            request_fields.billed_line(count, credentials)
+            submitted = st.form_submit_button("Apply edit", type="primary", icon=":material/edit:")
+        if submitted:
+            _send_edit(studio, credentials, prompt, output_format, count)
+        submission.show_feedback("edit")
+
+
+def _send_edit(
+    studio: Studio,
+    credentials: Credentials,
+    prompt: str,
+    output_format: str | None,
+    count: int,
+) -> None:
+    inputs = image_pickers.chosen()
+    fields = {"prompt": prompt, "num_outputs": count, "output_format": output_format}
+    max_chars = studio.settings.studio_max_prompt_chars
+    try:
+        if not inputs:
+            raise InvalidRequest(
+                "image_urls",
+                "Add at least one image to edit: a link, an upload or a gallery image.",
+            )
+        # Everything is checked before anything is uploaded or billed; uploads and
+        # gallery images stand in as placeholder links until they are sent.
+        stand_ins = [item.url or f"https://upload.invalid/{n}" for n, item in enumerate(inputs)]
+        GenerationRequest.build(max_prompt_chars=max_chars, image_urls=stand_ins, **fields)
+    except InvalidRequest as exc:
+        submission.invalid("edit", exc)
+        return
+
+    def send() -> JobRecord:
+        urls = image_pickers.resolve_urls(studio, credentials, inputs)
+        request = GenerationRequest.build(max_prompt_chars=max_chars, image_urls=urls, **fields)
+        return studio.engine.submit(request, credentials)
+
+    submission.send_once(
+        "edit",
+        submission.fingerprint(
+            prompt.strip(),
+            str(count),
+            output_format or "",
+            *(chosen.identity for chosen in inputs),
+            credentials.key_id,
+        ),
+        send,
+    )
+
+
+# Filling the forms from elsewhere ------------------------------------------------
+
+
+def prefill_generate(request: GenerationRequest) -> None:
+    st.session_state[GENERATE_PROMPT] = request.prompt
+    st.session_state[GENERATE_RATIO] = request.aspect_ratio or DEFAULT_ASPECT_RATIO
+    st.session_state[GENERATE_FORMAT] = request_fields.format_choice(request.output_format)
+    st.session_state[GENERATE_COUNT] = request.num_outputs
+
+
+def prefill_edit(request: GenerationRequest, inputs: Sequence[image_pickers.EditInput]) -> None:
+    st.session_state[EDIT_PROMPT] = request.prompt
+    st.session_state[EDIT_FORMAT] = request_fields.format_choice(request.output_format)
+    st.session_state[EDIT_COUNT] = request.num_outputs
+    image_pickers.replace(inputs)
+
+
+def prefill_from(request: GenerationRequest) -> str:
+    """Fill the form a request came from; return that page's file for st.switch_page."""
+    if request.mode is Mode.EDIT:
+        prefill_edit(request, [image_pickers.EditInput.from_url(url) for url in request.image_urls])
+        return "pages/edit.py"
+    prefill_generate(request)
+    return "pages/generate.py"

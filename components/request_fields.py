@@ -1,0 +1,89 @@
+"""The settings shared by Generate and Edit: aspect ratio, format, number of images.
+
+They sit outside the pages' forms so the billing line follows the chosen number at
+once; only the text and the submit button live in the form (Ctrl/Cmd+Enter submits).
+Values persist for the session, so leaving a page and coming back keeps them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.credentials import Backend, Credentials
+from studio.request import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, MAX_OUTPUTS, RATIO_PIXELS
+
+FORMAT_CHOICES = ("auto", "jpg", "png", "webp")
+_FORMAT_NAMES = {"auto": "Auto", "jpg": "JPG", "png": "PNG", "webp": "WebP"}
+
+
+def _ratio_label(ratio: str) -> str:
+    width, height = RATIO_PIXELS[ratio]
+    if width > height:
+        return f":material/crop_landscape: {ratio}"
+    if width < height:
+        return f":material/crop_portrait: {ratio}"
+    return f":material/crop_square: {ratio}"
+
+
+def _shape(ratio: str) -> str:
+    width, height = RATIO_PIXELS[ratio]
+    shape = "landscape" if width > height else "portrait" if width < height else "square"
+    return f"{width} x {height} px, {shape}"
+
+
+def ratio_picker(key: str) -> str:
+    """All 13 ratios, widest first, each marked landscape, square or portrait."""
+    st.session_state.setdefault(key, DEFAULT_ASPECT_RATIO)
+    ratio = st.pills(
+        "Aspect ratio",
+        ASPECT_RATIOS,
+        required=True,
+        format_func=_ratio_label,
+        key=key,
+        persist_state="session",
+    )
+    ratio = ratio or DEFAULT_ASPECT_RATIO
+    st.caption(_shape(ratio))
+    return ratio
+
+
+def format_picker(key: str) -> str | None:
+    """The chosen format, or None for Auto (nothing sent: FoxAPI's default)."""
+    st.session_state.setdefault(key, "auto")
+    choice = st.segmented_control(
+        "Format",
+        FORMAT_CHOICES,
+        required=True,
+        format_func=_FORMAT_NAMES.__getitem__,
+        key=key,
+        persist_state="session",
+        help="Auto leaves the choice to FoxAPI (JPEG).",
+    )
+    return None if choice in (None, "auto") else choice
+
+
+def count_picker(key: str) -> int:
+    st.session_state.setdefault(key, 1)
+    count = st.segmented_control(
+        "Images",
+        list(range(1, MAX_OUTPUTS + 1)),
+        required=True,
+        key=key,
+        persist_state="session",
+    )
+    return int(count or 1)
+
+
+def billed_line(count: int, credentials: Credentials) -> None:
+    images = "1 image" if count == 1 else f"{count} images"
+    if credentials.backend is Backend.DEMO:
+        st.caption(f"{images} will be drawn. The demo backend bills nothing.")
+    else:
+        st.caption(f"{images} will be billed by FoxAPI.")
+
+
+def format_choice(output_format: str | None) -> str:
+    """The picker's value for a request's format (FoxAPI's "jpeg" is the picker's JPG)."""
+    if output_format == "jpeg":
+        return "jpg"
+    return output_format if output_format in FORMAT_CHOICES else "auto"

@@ -1,0 +1,14 @@
+"""Gallery: jobs in flight, anything that needs attention, and every archived image."""
+
+import streamlit as st
+
+from components import frame, gallery_grid, gallery_view, job_cards, lightbox
+
+frame.ensure_frame()
+studio = frame.get_studio()
+
+st.title("Gallery")
+job_cards.live_jobs(studio, "gallery")
+job_cards.needs_attention(studio)
+view, items = gallery_grid.gallery(studio, gallery_view.read_view())
+lightbox.show_if_open(view, items)
