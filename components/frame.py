@@ -92,9 +92,8 @@ def sidebar(studio: Studio) -> None:
                     f"FoxAPI at {escape_markdown(credentials.host)}{whose}",
                     icon=":material/cloud_done:",
                 )
-        in_flight, billed = st.columns(2)
-        in_flight.metric("Jobs in flight", studio.jobs_in_flight(), help="Jobs not finished yet")
-        billed.metric(
+        st.metric("Jobs in flight", studio.jobs_in_flight(), help="Jobs not finished yet")
+        st.metric(
             "Images billed today",
             studio.images_billed_today(),
             help="Images FoxAPI accepted since midnight (demo images cost nothing)",

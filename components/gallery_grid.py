@@ -108,7 +108,8 @@ def gallery(studio: Studio, view: View) -> tuple[View, list[GalleryItem]]:
         ):
             with column:
                 _tile(studio, item, view.offset + start + offset)
-    _pagination(view.page, pages)
+    if pages > 1:
+        _pagination(view.page, pages)
     return view, items
 
 

@@ -56,7 +56,7 @@ def job_card(studio: Studio, job: JobRecord, *, key: str) -> None:
                 st.caption(escape_markdown(job.error_message))
             st.caption(timing_line(job))
         elif job.status is JobStatus.DONE:
-            st.success("Done", icon=":material/check_circle:")
+            st.markdown(":green[:material/check_circle: Done]")
             _result_thumbnails(studio, job)
             st.caption(timing_line(job))
         else:

@@ -17,12 +17,20 @@ _FORMAT_NAMES = {"auto": "Auto", "jpg": "JPG", "png": "PNG", "webp": "WebP"}
 
 
 def _ratio_label(ratio: str) -> str:
+    """The ratio after an icon of its shape: wide, landscape, square, portrait or tall."""
     width, height = RATIO_PIXELS[ratio]
-    if width > height:
-        return f":material/crop_landscape: {ratio}"
-    if width < height:
-        return f":material/crop_portrait: {ratio}"
-    return f":material/crop_square: {ratio}"
+    shape = width / height
+    if shape >= 1.7:
+        icon = "crop_16_9"
+    elif shape > 1:
+        icon = "crop_landscape"
+    elif shape == 1:
+        icon = "crop_square"
+    elif shape > 0.6:
+        icon = "crop_portrait"
+    else:
+        icon = "crop_9_16"
+    return f":material/{icon}: {ratio}"
 
 
 def _shape(ratio: str) -> str:
@@ -41,6 +49,7 @@ def ratio_picker(key: str) -> str:
         format_func=_ratio_label,
         key=key,
         persist_state="session",
+        wrap=True,
     )
     ratio = ratio or DEFAULT_ASPECT_RATIO
     st.caption(_shape(ratio))

@@ -30,8 +30,12 @@ SEED_OWNER = "test-seed"  # not host:pid, so no engine thinks its holder died
 SEED_LEASE = 3600.0
 
 
-def open_app_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def open_app_studio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, base_url: str | None = None
+) -> Iterator[Studio]:
     """The studio the app will use, on an empty data folder, with no key configured.
+
+    `base_url` stands in for FoxAPI when a test types a key into the sidebar.
 
     The app opens its studio once per process through st.cache_resource; clearing that
     cache before and after each test gives every test its own (clearing also stops the
@@ -40,7 +44,10 @@ def open_app_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.chdir(tmp_path)  # no developer's .streamlit/secrets.toml is read
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("FOXAPI_API_KEY", raising=False)
-    monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
+    if base_url is None:
+        monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("FOXAPI_BASE_URL", base_url)
     monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
     st.cache_resource.clear()
     yield get_studio()
