@@ -346,9 +346,10 @@ class Store:
             return [_job(row) for row in conn.execute(query)]
 
     def images_billed_since(self, since: float) -> int:
-        """Images of jobs FoxAPI accepted (or may have) since `since`."""
+        """Images of jobs FoxAPI accepted (or may have) since `since`; demo jobs cost nothing."""
         query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.num_outputs), 0)).where(
             jobs.c.created_at >= since,
+            jobs.c.backend != "demo",
             sa.or_(jobs.c.task_id.is_not(None), jobs.c.status == JobStatus.UNKNOWN.value),
         )
         with self.engine.connect() as conn:

@@ -21,8 +21,8 @@ def request(prompt: str = "a red fox", **fields: object) -> GenerationRequest:
 def new_job(store: Store, prompt: str = "a red fox", owner: str = "engine-a", **fields: object):
     return store.create_job(
         request(prompt, **fields),
-        backend="demo",
-        key_id="demo",
+        backend="foxapi",
+        key_id="key-test",
         lease_owner=owner,
         lease_seconds=30,
     )
@@ -158,4 +158,10 @@ def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> N
     store.mark_outcome_unknown(uncertain.id, "timed out")
     refused = new_job(store, num_outputs=4)
     store.delete_unsent_job(refused.id)
+    demo = store.create_job(
+        request(), backend="demo", key_id="demo", lease_owner="a", lease_seconds=1
+    )
+    store.mark_submitted(
+        demo.id, Task(id="t-d", status=TaskStatus.PENDING), owner="a", lease_seconds=1
+    )
     assert store.images_billed_since(time.time() - 60) == 5
