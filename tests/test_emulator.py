@@ -289,6 +289,34 @@ def test_completed_without_results_is_not_final_until_the_urls_arrive(
     assert parse_task(later).succeeded
 
 
+def test_a_duration_plan_sets_the_next_tasks_durations_in_order(
+    client: httpx.Client, emulator: RunningEmulator
+) -> None:
+    emulator.config.duration_plan = [3600.0, 0.2]
+    slow = submit(client)
+    quick = submit(client)
+    unplanned = submit(client)
+
+    assert parse_task(finish(client, quick)).succeeded
+    assert parse_task(finish(client, unplanned)).succeeded
+    assert client.get(f"/v1/tasks/{slow}").json()["status"] == "pending"
+    assert emulator.config.duration_plan == []
+
+
+@pytest.mark.parametrize("plan", [[5, -1], "45", [True], ["soon"]])
+def test_a_duration_plan_that_is_not_a_list_of_seconds_is_refused(
+    emulator: RunningEmulator, plan: Any
+) -> None:
+    control = f"{emulator.base_url}/_emulator/config"
+
+    refused = httpx.post(control, json={"duration_plan": plan}, trust_env=False)
+    accepted = httpx.post(control, json={"duration_plan": [27, 31.5]}, trust_env=False)
+
+    assert refused.status_code == 422
+    assert "duration_plan" in refused.json()["error"]["message"]
+    assert accepted.json()["duration_plan"] == [27.0, 31.5]
+
+
 # -- failures and faults -----------------------------------------------------------------
 
 

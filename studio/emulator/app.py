@@ -298,11 +298,10 @@ class Emulator:
             config.fail_next_tasks = max(0, config.fail_next_tasks - 1)
             failure = POLICY_REFUSAL
         now = time.time()
-        spread = min(max(config.duration_spread, 0.0), 1.0)
         task = TaskRecord(
             id=self._new_task_id(now),
             created_at=now,
-            duration=config.estimated_time * self.random.uniform(1 - spread, 1 + spread),
+            duration=self._next_duration(),
             estimated_time=config.estimated_time,
             prompt=spec.prompt,
             num_outputs=spec.num_outputs,
@@ -496,6 +495,14 @@ class Emulator:
 
     def _roll(self, probability: float) -> bool:
         return probability > 0 and self.random.random() < probability
+
+    def _next_duration(self) -> float:
+        """The next planned duration if a plan is set, else one drawn from the spread."""
+        config = self.config
+        if config.duration_plan:
+            return config.duration_plan.pop(0)
+        spread = min(max(config.duration_spread, 0.0), 1.0)
+        return config.estimated_time * self.random.uniform(1 - spread, 1 + spread)
 
     def _new_task_id(self, now: float) -> str:
         while True:

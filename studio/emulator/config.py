@@ -18,6 +18,9 @@ class EmulatorConfig:
 
     estimated_time: float = 6.0
     duration_spread: float = 0.4
+    # Exact durations in seconds for the next tasks, taken in the order tasks are created;
+    # once it runs out the spread decides again. Benchmarks use it for a workload they know.
+    duration_plan: list[float] = field(default_factory=list)
     failure_rate: float = 0.0
     rate_limit_rate: float = 0.0
     server_error_rate: float = 0.0
@@ -67,19 +70,28 @@ def _check_knob(name: str, value: Any, current: Any) -> Any:
         if not isinstance(value, str) or not value:
             raise ValueError("api_key: must be a non-empty string or null.")
         return value
+    if name == "duration_plan":
+        if not isinstance(value, list):
+            raise ValueError("duration_plan: must be a list of seconds.")
+        return [float(_check_number(name, seconds)) for seconds in value]
     if name in ("legacy_shape", "upload_store_full"):
         if not isinstance(value, bool):
             raise ValueError(f"{name}: must be true or false.")
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name}: must be a number.")
-    if value < 0:
-        raise ValueError(f"{name}: must not be negative.")
+    value = _check_number(name, value)
     if isinstance(current, int) or name == "balance":
         if value != int(value):
             raise ValueError(f"{name}: must be a whole number.")
         return int(value)
     return float(value)
+
+
+def _check_number(name: str, value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name}: must be a number.")
+    if value < 0:
+        raise ValueError(f"{name}: must not be negative.")
+    return value
 
 
 @dataclass
