@@ -66,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("prompt")
     generate.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, metavar="RATIO")
     generate.add_argument("--format", choices=OUTPUT_FORMATS, dest="output_format")
-    generate.add_argument("-n", "--images", type=int, default=1, dest="num_outputs")
+    generate.add_argument(
+        "-n", "--images", type=int, default=1, dest="num_outputs", help="1 to 4 (billed each)"
+    )
     generate.add_argument(
         "--image",
         action="append",
@@ -78,11 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--limit", type=int, default=30)
     commands.add_parser("sync", help="resume every unfinished job and wait for it")
     emulator = commands.add_parser("emulator", help="run the local FoxAPI emulator")
-    emulator.add_argument("--port", type=int, default=8765)
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--estimated-time", type=float, default=6.0)
-    emulator.add_argument("--failure-rate", type=float, default=0.0)
-    emulator.add_argument("--api-key", help="require this bearer key")
+    emulator.add_argument("--port", type=int, default=8765, help="default 8765")
+    emulator.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    emulator.add_argument(
+        "--estimated-time", type=float, default=6.0, help="seconds a task takes, about (6)"
+    )
+    emulator.add_argument(
+        "--failure-rate", type=float, default=0.0, help="share of tasks that fail (0 to 1)"
+    )
+    emulator.add_argument("--api-key", help="require this bearer key (default: any key)")
     return parser
 
 
