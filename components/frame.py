@@ -96,7 +96,7 @@ def sidebar(studio: Studio) -> None:
         st.metric(
             "Images billed today",
             studio.images_billed_today(),
-            help="Images FoxAPI accepted since midnight (demo images cost nothing)",
+            help="Images FoxAPI accepted since midnight (demo images cost nothing).",
         )
 
 

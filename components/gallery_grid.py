@@ -85,13 +85,15 @@ def gallery(studio: Studio, view: View) -> tuple[View, list[GalleryItem]]:
 
     Returns the view as shown (a page past the end shows the last page) and its items.
     """
-    if studio.store.gallery_count(GalleryFilter()) == 0:
+    everything = studio.store.gallery_count(GalleryFilter())
+    if everything == 0:
         st.info(EMPTY, icon=":material/photo_library:")
         st.page_link("pages/generate.py", label="Go to Generate", icon=":material/auto_awesome:")
         return view, []
     filters(view)
     selection_bar(studio)
-    total = studio.store.gallery_count(view.filter)
+    filtered = view.filter != GalleryFilter()
+    total = studio.store.gallery_count(view.filter) if filtered else everything
     if total == 0:
         st.info("No images match these filters.", icon=":material/filter_alt_off:")
         st.button("Clear filters", key="gallery-clear-filters", on_click=_clear_filters)

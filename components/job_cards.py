@@ -34,6 +34,7 @@ REFRESH_SECONDS = 1.0
 ATTENTION = (JobStatus.FAILED, JobStatus.UNKNOWN, JobStatus.LOST)
 ATTENTION_WINDOW = 24 * 3600  # failed jobs older than this no longer ask for attention
 MAX_LIVE_CARDS = 12
+RETRY_LOOKBACK = 60  # recent jobs searched for retries of a failed one
 _COLUMNS = 3
 _CONFIRM_RETRY = "confirm_retry"
 _RETRY_FEEDBACK = "retry_feedback"
@@ -243,15 +244,15 @@ def session_jobs(studio: Studio, mode: Mode) -> None:
 
 def needs_attention(studio: Studio) -> None:
     """Recent failed, lost or uncertain jobs that nobody has retried or hidden yet."""
-    recent = studio.store.jobs(limit=200)
-    retried = {job.retry_of for job in recent if job.retry_of}
+    # Both reads are bounded, so the gallery costs the same with 50 jobs or 50,000.
+    candidates = studio.store.jobs(ATTENTION, limit=MAX_LIVE_CARDS * 2)
+    retried = {job.retry_of for job in studio.store.jobs(limit=RETRY_LOOKBACK) if job.retry_of}
     hidden = _hidden()
     now = time.time()
     jobs = [
         job
-        for job in recent
-        if job.status in ATTENTION
-        and job.id not in retried
+        for job in candidates
+        if job.id not in retried
         and job.id not in hidden
         and now - (job.finished_at or job.updated_at) < ATTENTION_WINDOW
     ]

@@ -38,15 +38,17 @@ def _submit(app: AppTest, prompt: str) -> AppTest:
 
 
 def test_sidebar_names_the_demo_backend_and_counts_jobs_and_images(studio: Studio) -> None:
-    seed_job(studio.store, "a fox in flight", num_outputs=3)
+    foxapi_key = Credentials(Backend.FOXAPI, "https://api.foxapi.cc", "sk-counted").key_id
+    seed_job(studio.store, "a fox in flight", num_outputs=3, key_id=foxapi_key)
     seed_job(studio.store, "a fox that failed", status=JobStatus.FAILED, num_outputs=2)
+    seed_job(studio.store, "a demo fox", num_outputs=4)  # drawn locally: never billed
 
     app = open_app()
 
     assert [info.value for info in app.sidebar.info] == [DEMO_NOTE]
     assert app.sidebar.text_input(key="foxapi_key").label == "FoxAPI key"
     metrics = {metric.label: metric.value for metric in app.sidebar.metric}
-    assert metrics == {"Jobs in flight": "1", "Images billed today": "5"}
+    assert metrics == {"Jobs in flight": "2", "Images billed today": "3"}
 
 
 def test_a_first_request_straight_to_the_gallery_gets_the_frame(studio: Studio) -> None:
