@@ -53,7 +53,7 @@ def job_card(studio: Studio, job: JobRecord, *, key: str) -> None:
         if job.in_flight:
             progress = 100 if job.status is JobStatus.DOWNLOADING else job.progress
             st.progress(progress / 100, text=escape_markdown(words))
-            if job.error_message and key_available:
+            if job.error_message:  # a passing problem: FoxAPI busy, the key refused...
                 st.caption(escape_markdown(job.error_message))
             st.caption(timing_line(job))
         elif job.status is JobStatus.DONE:
@@ -68,7 +68,7 @@ def job_card(studio: Studio, job: JobRecord, *, key: str) -> None:
             if job.status is not JobStatus.FAILED and job.error_message:
                 st.caption(escape_markdown(job.error_message))
             st.caption(timing_line(job))
-            _retry_controls(job, key=key)
+            _retry_controls(studio, job, key=key)
 
 
 def _result_thumbnails(studio: Studio, job: JobRecord) -> None:
@@ -86,21 +86,23 @@ def _result_thumbnails(studio: Studio, job: JobRecord) -> None:
         st.caption(f"{plural(missing, 'image')} expired before the studio could save it.")
 
 
-def _retry_controls(job: JobRecord, *, key: str) -> None:
+def _retry_controls(studio: Studio, job: JobRecord, *, key: str) -> None:
     feedback = st.session_state.get(_RETRY_FEEDBACK, {}).get(job.id)
     if isinstance(feedback, Feedback):
         show = st.warning if feedback.kind == "warning" else st.error
         show(escape_markdown(feedback.message))
     if st.session_state.get(_CONFIRM_RETRY) == job.id:
-        billed = (
-            "The demo backend bills nothing."
-            if job.backend == Backend.DEMO
-            else f"FoxAPI bills {plural(job.request.num_outputs, 'image')} again."
+        # The retry goes out with this session's key, whatever the first attempt used.
+        billed = frame.session_credentials(studio).backend is not Backend.DEMO
+        cost = (
+            f"FoxAPI bills {plural(job.request.num_outputs, 'image')} again."
+            if billed
+            else "The demo backend bills nothing."
         )
-        st.caption(f"Retrying sends the same request again as a new job. {billed}")
+        st.caption(f"Retrying sends the same request again as a new job. {cost}")
         confirm, cancel = st.columns(2)
         confirm.button(
-            "Retry and bill again",
+            "Retry and bill again" if billed else "Send again",
             key=f"{key}-retry-confirm",
             type="primary",
             on_click=_retry,

@@ -122,7 +122,7 @@ def _send_edit(
         stand_ins = [item.url or f"https://upload.invalid/{n}" for n, item in enumerate(inputs)]
         GenerationRequest.build(max_prompt_chars=max_chars, image_urls=stand_ins, **fields)
     except InvalidRequest as exc:
-        submission.invalid("edit", exc)
+        submission.invalid("edit", exc, labels={"prompt": "Describe the change"})
         return
 
     def send() -> JobRecord:

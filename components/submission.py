@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import streamlit as st
@@ -48,10 +48,13 @@ def set_feedback(scope: str, kind: str, message: str) -> None:
     st.session_state[f"feedback:{scope}"] = Feedback(kind, message)
 
 
-def invalid(scope: str, error: InvalidRequest | InvalidImage) -> None:
+def invalid(
+    scope: str, error: InvalidRequest | InvalidImage, *, labels: Mapping[str, str] | None = None
+) -> None:
     """A field-specific error, named the way the form labels the field."""
     if isinstance(error, InvalidRequest):
-        label = FIELD_LABELS.get(error.field, error.field.replace("_", " ").capitalize())
+        names = {**FIELD_LABELS, **(labels or {})}
+        label = names.get(error.field, error.field.replace("_", " ").capitalize())
         set_feedback(scope, "error", f"{label}: {error.message}")
     else:
         set_feedback(scope, "error", error.message)

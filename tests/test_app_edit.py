@@ -115,3 +115,14 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
     assert url.startswith(studio.demo.base_url)  # the archived file, uploaded to the backend
     assert job.request.aspect_ratio is None
     assert app.progress  # its card, live under the form
+
+
+def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> None:
+    app = _add_urls(open_app(EDIT), "https://example.com/fox.png")
+
+    _apply(app, "")
+
+    assert [error.value for error in app.error] == [
+        "Describe the change\\: Type a prompt describing the image\\."
+    ]
+    assert studio.store.jobs() == []
