@@ -99,8 +99,9 @@ def gallery(studio: Studio, view: View) -> tuple[View, list[GalleryItem]]:
         st.button("Clear filters", key="gallery-clear-filters", on_click=_clear_filters)
         return view, []
     pages = math.ceil(total / PAGE_SIZE)
-    if view.page > pages:
+    if view.page > pages:  # an old link, or images deleted since: show the last page
         view = view.on_page(pages)
+        set_page(view.page)
     items = studio.store.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
     st.caption(plural(total, "image"))
     for start in range(0, len(items), COLUMNS):

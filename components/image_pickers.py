@@ -82,11 +82,8 @@ def add(new: Sequence[EditInput]) -> list[str]:
     return [FULL] if len(fresh) > room else []
 
 
-def _remove(index: int) -> None:
-    current = chosen()
-    if 0 <= index < len(current):
-        del current[index]
-    replace(current)
+def _remove(identity: str) -> None:
+    replace([item for item in chosen() if item.identity != identity])
     st.session_state[_MESSAGES] = []
 
 
@@ -100,7 +97,7 @@ def chosen_inputs(studio: Studio) -> None:
         st.caption("No input images yet: add up to three below.")
         return
     columns = st.columns(MAX_INPUT_IMAGES)
-    for index, (column, item) in enumerate(zip(columns, inputs, strict=False)):
+    for column, item in zip(columns, inputs, strict=False):
         with column, st.container(border=True):
             _preview(studio, item)
             st.text(excerpt(item.label, 60), wrap=False)
@@ -109,7 +106,7 @@ def chosen_inputs(studio: Studio) -> None:
                 key=f"edit-input-remove-{item.identity}",
                 icon=":material/close:",
                 on_click=_remove,
-                args=(index,),
+                args=(item.identity,),
             )
 
 

@@ -263,3 +263,14 @@ def test_prompts_are_never_read_as_markup(studio: Studio) -> None:
     assert [error.value for error in app.error] == [escape_markdown("Failed: <b>nope</b> **no**")]
     assert studio.store.gallery_count(GalleryFilter(mode=Mode.GENERATE)) == 1
     assert MARKUP in shown_text(app)
+
+
+def test_a_link_past_the_last_page_shows_the_last_page(studio: Studio) -> None:
+    for n in range(26):
+        seed_images(studio.store, studio.archive, f"lighthouse number {n}")
+
+    app = open_app(GALLERY, page="9", mode="nonsense")
+
+    assert len(app.image) == 2
+    assert "Page 2 of 2" in [markdown.value for markdown in app.markdown]
+    assert app.query_params["page"] == "2"
