@@ -27,12 +27,20 @@ FORMAT_LABELS = {"auto": "Auto", "jpg": "JPG", "jpeg": "JPG", "png": "PNG", "web
 MODE_LABELS = {Mode.GENERATE: "Text to image", Mode.EDIT: "Edit"}
 
 # Every character that starts Markdown, HTML, an entity, a Streamlit directive
-# (:red[...], :material/...:, emoji short codes), LaTeX ($) or an autolink.
+# (:red[...], :material/...:, emoji short codes) or LaTeX ($).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+# Two things Streamlit's Markdown does to plain text even when escaped: bare links and
+# e-mail addresses become links, and -> <- -- >= <= ~= become arrows and dashes. An
+# invisible word joiner inside the pattern keeps the text exactly as typed.
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)\b(www|https?|ftp|mailto|xmpp)(?=[.:])|(@)")
+_TYPOGRAPHY = re.compile(r"([-<>~=])(?=[-<>=])")
 
 
 def escape_markdown(text: str) -> str:
-    """`text` with its Markdown characters backslash-escaped, so Streamlit shows it as typed."""
+    """`text` that Streamlit's Markdown shows exactly as typed: no markup, links or arrows."""
+    text = _AUTOLINK.sub(lambda match: match.group(0) + _WORD_JOINER, text)
+    text = _TYPOGRAPHY.sub(r"\1" + _WORD_JOINER, text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

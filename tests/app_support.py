@@ -31,11 +31,15 @@ SEED_LEASE = 3600.0
 
 
 def open_app_studio(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, base_url: str | None = None
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
 ) -> Iterator[Studio]:
     """The studio the app will use, on an empty data folder, with no key configured.
 
-    `base_url` stands in for FoxAPI when a test types a key into the sidebar.
+    `base_url` stands in for FoxAPI; `api_key` configures the server with a key.
 
     The app opens its studio once per process through st.cache_resource; clearing that
     cache before and after each test gives every test its own (clearing also stops the
@@ -43,7 +47,10 @@ def open_app_studio(
     """
     monkeypatch.chdir(tmp_path)  # no developer's .streamlit/secrets.toml is read
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("FOXAPI_API_KEY", raising=False)
+    if api_key is None:
+        monkeypatch.delenv("FOXAPI_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("FOXAPI_API_KEY", api_key)
     if base_url is None:
         monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
     else:

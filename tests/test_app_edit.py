@@ -54,7 +54,7 @@ def test_a_bad_url_is_refused_before_anything_is_sent(studio: Studio) -> None:
     assert len(errors) == 2
     assert "ftp" in errors[0]
     assert "javascript" in errors[1]
-    assert all("https\\:// \\(or http\\://\\)" in error for error in errors)
+    assert all("Use a full link starting with https" in error for error in errors)
     assert _inputs_heading(app) == "**Input images** (1 of 3)"
     # The refused lines stay in the box, to be corrected.
     assert app.text_area(key="edit_urls").value == "ftp://example.com/fox.png\njavascript:alert(1)"

@@ -32,6 +32,16 @@ def upstream_studio(
     yield from open_app_studio(tmp_path, monkeypatch, base_url=emulator.base_url)
 
 
+@pytest.fixture
+def keyed_studio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
+) -> Iterator[Studio]:
+    """A server configured with a key: every session uses FoxAPI (here an emulator)."""
+    yield from open_app_studio(
+        tmp_path, monkeypatch, base_url=emulator.base_url, api_key=EMULATOR_KEY
+    )
+
+
 def _submit(app: AppTest, prompt: str) -> AppTest:
     app.text_area(key="generate_prompt").set_value(prompt)
     return app.button(key="FormSubmitter:generate-Generate").click().run()
@@ -116,3 +126,14 @@ def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(
     app.sidebar.text_input(key="foxapi_key").set_value(EMULATOR_KEY).run()
 
     assert [bar.text for bar in app.progress] == ["Generating 30 %"]
+
+
+def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio) -> None:
+    app = open_app()
+
+    [note] = app.sidebar.success
+    assert note.value.startswith("FoxAPI at 127\\.0\\.0\\.1")
+    assert "key you entered" not in note.value
+    assert "foxapi_key" not in [field.key for field in app.sidebar.text_input]
+    assert "1 image will be billed by FoxAPI." in [caption.value for caption in app.caption]
+    assert EMULATOR_KEY not in shown_text(app)

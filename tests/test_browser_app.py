@@ -16,14 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_support import APP_FILE, seed_images
+from app_support import APP_FILE, seed_images, seed_job
 
 from studio.archive import Archive
-from studio.store import Store
+from studio.store import JobStatus, Store
 
 pytestmark = pytest.mark.browser
 
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
+REASON = "*Refused*: <b>policy</b> :tada: $x^2$ -> [link](https://e.x) # not a heading"
 START_TIMEOUT = 60.0
 LIVE_TIMEOUT = 60_000  # ms: a demo job takes about six seconds
 
@@ -144,6 +145,7 @@ def test_prompts_render_as_typed_with_the_prompt_as_alt_text(
     store = Store(f"sqlite:///{data_dir / 'studio.db'}")
     try:
         seed_images(store, Archive(data_dir / "images"), MARKUP)
+        seed_job(store, "refused", status=JobStatus.FAILED, error_message=REASON)
     finally:
         store.close()
 
@@ -152,8 +154,15 @@ def test_prompts_render_as_typed_with_the_prompt_as_alt_text(
     thumbnail = page.locator(f"img[alt='{MARKUP}']")
     expect(thumbnail).to_have_count(1, timeout=30_000)
     expect(page.get_by_text(MARKUP, exact=True)).to_be_visible()
+    # FoxAPI's words go through Markdown (an alert), escaped: they too show as typed.
+    alert = page.get_by_role("alert").filter(has_text="Refused")
+    expect(alert).to_have_count(1)
+    shown = alert.get_by_test_id("stMarkdownContainer").inner_text()
+    assert shown.replace("\u2060", "").strip() == f"Failed: {REASON}"
+    assert alert.locator("a").count() == 0
     assert page.locator("img[src='x']").count() == 0
-    assert page.locator("strong", has_text="bold").count() == 0
+    assert page.locator("strong").count() == 0
+    assert page.locator("em").count() == 0
 
 
 def test_ctrl_enter_sends_and_the_card_turns_into_images(server: str, page: object) -> None:
