@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import submission
 from components.text import escape_markdown
+from studio.engine import OutcomeUnknown
 from studio.request import ASPECT_RATIOS
 from studio.runtime import Studio
 from studio.store import JobStatus
@@ -147,3 +148,25 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     assert [toast.value for toast in app.toast] == [
         "Ready: “a fox still drawing” is in the gallery."
     ]
+
+
+def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The emulator cannot time out a POST on demand, so the engine's answer is given here.
+    message = "FoxAPI did not answer in time. It may have received the request; not resent."
+    sent = []
+
+    def uncertain(request: object, credentials: object) -> None:
+        sent.append(request)
+        raise OutcomeUnknown(message)
+
+    monkeypatch.setattr(studio.engine, "submit", uncertain)
+    monkeypatch.setattr(submission, "DUPLICATE_WINDOW", 600.0)
+    app = _submit(open_app(), "a fox in the fog")
+
+    assert [warning.value for warning in app.warning] == [escape_markdown(message)]
+    assert not app.error
+    app.button(key="FormSubmitter:generate-Generate").click().run()
+    assert len(sent) == 1
+    assert [warning.value for warning in app.warning] == [escape_markdown(message)]
