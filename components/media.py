@@ -1,10 +1,11 @@
 """Showing archived images.
 
-Thumbnails go to st.image as data URLs: st.image passes a data URL through untouched
-(a file path or bytes would be decoded and re-encoded as JPEG on every rerun, since
-it does not keep WebP), it writes the prompt into the <img alt>, and the browser gets
-each grid in one message instead of 24 further requests. Thumbnails are small (a few
-tens of kB), so this stays light; full-size originals go through a file path instead.
+Thumbnails go to st.image as data URLs. st.image passes a data URL through untouched,
+while a file path or bytes would be decoded and re-encoded as JPEG on every rerun (it
+does not keep WebP). It writes the prompt into the <img alt>. And the browser keeps
+element messages over 10 kB by hash, so a rerun of an unchanged grid sends 24 short
+references, not the images again, and no image needs a request of its own. Thumbnails
+are small (tens of kB); full-size originals go to st.image as a file path instead.
 """
 
 from __future__ import annotations
