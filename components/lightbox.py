@@ -43,10 +43,12 @@ def show_if_open(view: View, page_items: list[GalleryItem]) -> None:
     image_id = st.session_state.get(OPEN_IMAGE)
     if image_id is None:
         return
-    if st.session_state.get(OPEN_INDEX) is None:
-        # Opened by id alone: find it on the page shown, if it is there.
-        positions = {item.image.id: view.offset + n for n, item in enumerate(page_items)}
-        st.session_state[OPEN_INDEX] = positions.get(int(image_id))
+    # Its place in the gallery, for previous/next: found afresh on the page shown (new
+    # images arriving push it along), else as last known (opened by id, or stepped
+    # onto another page of the grid).
+    positions = {item.image.id: view.offset + n for n, item in enumerate(page_items)}
+    if int(image_id) in positions:
+        st.session_state[OPEN_INDEX] = positions[int(image_id)]
     _lightbox(view)
 
 
