@@ -143,6 +143,7 @@ def _retry(job_id: str) -> None:
     try:
         job = studio.engine.retry(job_id, frame.session_credentials(studio))
     except OutcomeUnknown as exc:
+        remember_job(exc.job_id)
         feedback[job_id] = Feedback("warning", exc.message)
     except FoxAPIError as exc:
         feedback[job_id] = Feedback("error", exc.message)

@@ -94,6 +94,7 @@ def send_once(scope: str, request_fingerprint: str, send: Callable[[], JobRecord
     try:
         job = send()
     except OutcomeUnknown as exc:
+        remember_job(exc.job_id)  # its card under the form says what happened
         set_feedback(scope, "warning", exc.message)
         return
     except FoxAPIError as exc:

@@ -42,7 +42,14 @@ CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, 
 
 
 class OutcomeUnknown(FoxAPIError):
-    """The generation POST may have reached FoxAPI; the studio will not resend it."""
+    """The generation POST may have reached FoxAPI; the studio will not resend it.
+
+    `job_id` names the job kept for it, marked "outcome unknown", so a page can show it.
+    """
+
+    def __init__(self, message: str, *, job_id: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.job_id = job_id
 
 
 class Engine:
@@ -142,7 +149,7 @@ class Engine:
                 "the studio did not send it again."
             )
             self.store.mark_outcome_unknown(job.id, message, error_code=exc.code)
-            raise OutcomeUnknown(message, status=exc.status, code=exc.code) from exc
+            raise OutcomeUnknown(message, job_id=job.id, status=exc.status, code=exc.code) from exc
         except BaseException:
             # Interrupted mid-request (Ctrl-C): the POST may have arrived.
             self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from components import submission
 from components.text import escape_markdown
 from studio.engine import OutcomeUnknown
-from studio.request import ASPECT_RATIOS
+from studio.request import ASPECT_RATIOS, GenerationRequest
 from studio.runtime import Studio
 from studio.store import JobStatus
 
@@ -157,16 +157,24 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
     message = "FoxAPI did not answer in time. It may have received the request; not resent."
     sent = []
 
-    def uncertain(request: object, credentials: object) -> None:
+    def uncertain(request: GenerationRequest, credentials: object) -> None:
         sent.append(request)
-        raise OutcomeUnknown(message)
+        job = studio.store.create_job(
+            request, backend="demo", key_id="demo", lease_owner="test", lease_seconds=30
+        )
+        studio.store.mark_outcome_unknown(job.id, message)
+        raise OutcomeUnknown(message, job_id=job.id)
 
     monkeypatch.setattr(studio.engine, "submit", uncertain)
     monkeypatch.setattr(submission, "DUPLICATE_WINDOW", 600.0)
     app = _submit(open_app(), "a fox in the fog")
 
-    assert [warning.value for warning in app.warning] == [escape_markdown(message)]
+    # By the form: what happened. Under it: the job kept for it, with a Retry button.
+    assert [warning.value for warning in app.warning] == [
+        escape_markdown(message),
+        "Outcome unknown",
+    ]
     assert not app.error
     app.button(key="FormSubmitter:generate-Generate").click().run()
     assert len(sent) == 1
-    assert [warning.value for warning in app.warning] == [escape_markdown(message)]
+    assert app.warning[0].value == escape_markdown(message)
