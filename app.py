@@ -28,10 +28,11 @@ def run() -> None:
         ]
     )
     studio = frame.get_studio()
-    frame.sidebar(studio)
+    counters_slot = frame.sidebar(studio)
     frame.show_toasts()
     frame.mark_frame_ran()
     page.run()
+    frame.counters(studio, counters_slot)
 
 
 if __name__ == "__main__":

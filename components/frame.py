@@ -7,6 +7,7 @@ import runpy
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
@@ -61,7 +62,8 @@ def session_credentials(studio: Studio) -> Credentials:
     return credentials
 
 
-def sidebar(studio: Studio) -> None:
+def sidebar(studio: Studio) -> DeltaGenerator:
+    """Draw the sidebar; return the slot that `counters` fills once the page has run."""
     with st.sidebar:
         backend = st.container()
         if studio.settings.api_key is None:
@@ -92,6 +94,13 @@ def sidebar(studio: Studio) -> None:
                     f"FoxAPI at {escape_markdown(credentials.host)}{whose}",
                     icon=":material/cloud_done:",
                 )
+        return st.empty()
+
+
+def counters(studio: Studio, slot: DeltaGenerator) -> None:
+    """Jobs in flight and images billed today, drawn after the page so a job it just
+    sent is counted."""
+    with slot.container():
         st.metric("Jobs in flight", studio.jobs_in_flight(), help="Jobs not finished yet")
         st.metric(
             "Images billed today",

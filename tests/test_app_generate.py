@@ -90,6 +90,8 @@ def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Studio
     ]
     assert MARKUP in [text.value for text in app.text]  # the card shows the prompt literally
     assert app.progress
+    # The sidebar counts the job just sent.
+    assert {m.label: m.value for m in app.sidebar.metric}["Jobs in flight"] == "1"
     # The form keeps its values: the next variant is one edit away.
     assert app.text_area(key="generate_prompt").value == MARKUP
     assert app.button_group(key="generate_ratio").value == "16:9"
