@@ -95,9 +95,15 @@ images = sa.Table(
     sa.Column("format", sa.String(8)),
     sa.Column("size_bytes", sa.Integer),
     sa.Column("favourite", sa.Boolean, nullable=False, default=False),
+    # The job's created_at, copied when the image is recorded: the gallery lists images
+    # newest job first, and with that order on this table one index walk serves a page.
+    sa.Column("job_created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
-    sa.Index("ix_images_status_created", "status", "created_at"),
 )
+
+# Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
+GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
+gallery_index = sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _configure_sqlite)
         metadata.create_all(self.engine)
+        _upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -276,6 +283,9 @@ class Store:
                     sa.select(images.c.position).where(images.c.job_id == job_id)
                 ).scalars()
             )
+            job_created_at = conn.execute(
+                sa.select(jobs.c.created_at).where(jobs.c.id == job_id)
+            ).scalar_one()
             rows = [
                 {
                     "job_id": job_id,
@@ -284,6 +294,7 @@ class Store:
                     "source_url": url,
                     "created_at": now,
                     "favourite": False,
+                    "job_created_at": job_created_at,
                 }
                 for position, url in enumerate(task.result_urls)
                 if position not in known
@@ -445,16 +456,21 @@ class Store:
             )
 
     def image(self, image_id: int) -> GalleryItem | None:
-        items = self._gallery_query(images.c.id == image_id, limit=1, offset=0)
+        items = self._gallery_query(images, images.c.id == image_id, limit=1, offset=0)
         return items[0] if items else None
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
-        return self._gallery_query(self._gallery_condition(where), limit=limit, offset=offset)
+        return self._gallery_query(
+            self._gallery_source(where),
+            self._gallery_condition(where),
+            limit=limit,
+            offset=offset,
+        )
 
     def gallery_count(self, where: GalleryFilter) -> int:
         query = (
             sa.select(sa.func.count())
-            .select_from(images.join(jobs))
+            .select_from(self._gallery_source(where))
             .where(self._gallery_condition(where))
         )
         with self.engine.connect() as conn:
@@ -489,6 +505,13 @@ class Store:
             return [_image(row) for row in conn.execute(query)]
 
     @staticmethod
+    def _gallery_source(where: GalleryFilter) -> sa.FromClause:
+        """Images alone unless the filter reads the job: every image has its job."""
+        if where.search.strip() or where.mode is not None:
+            return images.join(jobs)
+        return images
+
+    @staticmethod
     def _gallery_condition(where: GalleryFilter) -> sa.ColumnElement[bool]:
         conditions: list[sa.ColumnElement[bool]] = [images.c.status == ImageStatus.ARCHIVED.value]
         if where.search.strip():
@@ -501,15 +524,30 @@ class Store:
         return sa.and_(*conditions)
 
     def _gallery_query(
-        self, condition: sa.ColumnElement[bool], *, limit: int, offset: int
+        self,
+        source: sa.FromClause,
+        condition: sa.ColumnElement[bool],
+        *,
+        limit: int,
+        offset: int,
     ) -> list[GalleryItem]:
-        query = (
-            sa.select(images, jobs)
-            .select_from(images.join(jobs))
+        # The page's ids come from the gallery index alone, so rows skipped by the offset
+        # cost an index step each; only the rows shown are read in full with their jobs.
+        page = (
+            sa.select(images.c.id)
+            .select_from(source)
             .where(condition)
-            .order_by(jobs.c.created_at.desc(), images.c.position)
+            .order_by(*GALLERY_ORDER)
             .limit(limit)
             .offset(offset)
+            .subquery("page")
+        )
+        query = (
+            sa.select(images, jobs)
+            .select_from(
+                images.join(page, page.c.id == images.c.id).join(jobs, jobs.c.id == images.c.job_id)
+            )
+            .order_by(*GALLERY_ORDER)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -518,6 +556,25 @@ class Store:
             GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
             for row in rows
         ]
+
+
+def _upgrade(engine: Engine) -> None:
+    """Bring a database made before the gallery order column up to this schema."""
+    columns = {column["name"] for column in sa.inspect(engine).get_columns("images")}
+    if "job_created_at" in columns:
+        return
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE images ADD COLUMN job_created_at FLOAT"))
+        conn.execute(
+            images.update().values(
+                job_created_at=sa.select(jobs.c.created_at)
+                .where(jobs.c.id == images.c.job_id)
+                .scalar_subquery()
+            )
+        )
+        # The gallery index starts with status, so it serves what this one did.
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_images_status_created"))
+        gallery_index.create(conn, checkfirst=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
