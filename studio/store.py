@@ -103,7 +103,7 @@ images = sa.Table(
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
-gallery_index = sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
+sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,6 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _configure_sqlite)
         metadata.create_all(self.engine)
-        _upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -556,25 +555,6 @@ class Store:
             GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
             for row in rows
         ]
-
-
-def _upgrade(engine: Engine) -> None:
-    """Bring a database made before the gallery order column up to this schema."""
-    columns = {column["name"] for column in sa.inspect(engine).get_columns("images")}
-    if "job_created_at" in columns:
-        return
-    with engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE images ADD COLUMN job_created_at FLOAT"))
-        conn.execute(
-            images.update().values(
-                job_created_at=sa.select(jobs.c.created_at)
-                .where(jobs.c.id == images.c.job_id)
-                .scalar_subquery()
-            )
-        )
-        # The gallery index starts with status, so it serves what this one did.
-        conn.execute(sa.text("DROP INDEX IF EXISTS ix_images_status_created"))
-        gallery_index.create(conn, checkfirst=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -247,8 +246,11 @@ def test_many_jobs_in_flight_never_exceed_the_request_rate(
     for job in jobs:
         assert wait_until_finished(store, job.id, timeout=30) is JobStatus.DONE
     api_times = sorted(entry.received_at for entry in emulator.log if entry.path.startswith("/v1/"))
-    gaps = [later - earlier for earlier, later in itertools.pairwise(api_times)]
-    assert min(gaps) >= 0.15  # 5 per second means 0.2 s apart; allow for clock jitter
+    # 5 per second is one every 0.2 s: at most 6 in any second (both ends counted), with
+    # room for the jitter between sending and the emulator's clock on a busy machine.
+    busiest = max(sum(1 for t in api_times if start <= t <= start + 1.0) for start in api_times)
+    assert len(api_times) > 16
+    assert busiest <= 6
 
 
 def test_the_api_key_never_reaches_the_database_files_or_logs(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
 
 from PIL import Image
@@ -149,32 +147,6 @@ def test_expired_images_stay_out_of_the_gallery(store: Store) -> None:
     store.expire_image(store.pending_images(job.id)[0].id)
     assert store.job_images(job.id)[0].status is ImageStatus.EXPIRED
     assert store.gallery_count(GalleryFilter()) == 0
-
-
-def test_a_database_made_before_the_gallery_order_column_keeps_its_gallery(
-    tmp_path: Path, archive: Archive
-) -> None:
-    path = tmp_path / "studio.db"
-    store = Store(f"sqlite:///{path}")
-    older = archived_job(store, archive, "a red fox")
-    newer = archived_job(store, archive, "an owl")
-    store.close()
-    with closing(sqlite3.connect(path)) as db:  # back to the schema as it was
-        db.execute("DROP INDEX ix_images_gallery")
-        db.execute("ALTER TABLE images DROP COLUMN job_created_at")
-        db.execute("CREATE INDEX ix_images_status_created ON images (status, created_at)")
-        db.commit()
-
-    reopened = Store(f"sqlite:///{path}")
-    latest = archived_job(reopened, archive, "a lighthouse")
-
-    everything = reopened.gallery(GalleryFilter(), limit=24, offset=0)
-    assert [item.image.id for item in everything] == [latest, newer, older]
-    assert [item.image.id for item in reopened.gallery(GalleryFilter(), limit=1, offset=1)] == [
-        newer
-    ]
-    assert reopened.gallery_count(GalleryFilter(search="OWL")) == 1
-    reopened.close()
 
 
 def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> None:
