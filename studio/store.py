@@ -383,22 +383,19 @@ class Store:
             jobs.c.lease_owner == owner,
             jobs.c.lease_owner.in_(list(dead_owners)),
         )
-        status_values = [s.value for s in statuses]
+        in_statuses = jobs.c.status.in_([s.value for s in statuses])
         with self.engine.begin() as conn:
-            candidates = conn.execute(
-                sa.select(jobs.c.id).where(jobs.c.status.in_(status_values), claimable)
-            ).scalars()
-            claimed = [
-                job_id
-                for job_id in list(candidates)
-                if conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id == job_id, jobs.c.status.in_(status_values), claimable)
-                    .values(lease_owner=owner, lease_until=now + lease_seconds)
-                ).rowcount
-                == 1
-            ]
-        return [self.job(job_id) for job_id in claimed]
+            # One statement: the database re-checks `claimable` on each row it locks, so
+            # two engines claiming at once never both get a job.
+            conn.execute(
+                jobs.update()
+                .where(in_statuses, claimable)
+                .values(lease_owner=owner, lease_until=now + lease_seconds)
+            )
+            rows = conn.execute(
+                sa.select(jobs).where(in_statuses, jobs.c.lease_owner == owner)
+            ).all()
+        return [_job(row) for row in rows]
 
     def lease_owners(self) -> set[str]:
         with self.engine.connect() as conn:
