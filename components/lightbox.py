@@ -66,6 +66,8 @@ def _lightbox(view: View) -> None:
             str(studio.archive.path(item.image.file_path or "")),
             alt=item.job.prompt,
             width="stretch",
+            # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
+            output_format="PNG" if item.image.format == "png" else "auto",
         )
         _previous_next(studio.store.gallery_count(view.filter), view)
     with details:
