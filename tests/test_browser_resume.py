@@ -1,0 +1,45 @@
+"""A server stopped with a job in flight finishes that job when it starts again."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from browser_support import (
+    JOB_TIMEOUT,
+    StudioServers,
+    images_named,
+    open_page,
+    send_generation,
+    stored_jobs,
+)
+from conftest import posts
+from playwright.sync_api import Page, expect
+
+from studio.emulator import RunningEmulator
+
+pytestmark = pytest.mark.browser
+
+PROMPT = "A harbour at night, boats with lanterns"
+TASK_SECONDS = 5.0  # long enough that the job is still in flight when the server stops
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_job_in_flight_finishes_after_a_restart_without_a_second_post(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator, how: signal.Signals
+) -> None:
+    upstream.config.duration_plan = [TASK_SECONDS]
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, PROMPT, count=2)
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+
+    exit_code = server.stop(how)
+
+    assert exit_code == (0 if how is signal.SIGTERM else -signal.SIGKILL)
+    assert [job.in_flight for job in stored_jobs(server.data_dir)] == [True]
+    server = studio_servers.start(server.data_dir)
+    open_page(page, server.url("/gallery"), "Gallery")
+    expect(images_named(page, PROMPT)).to_have_count(2, timeout=JOB_TIMEOUT)
+    expect(page.get_by_text("Needs attention")).to_have_count(0)
+    assert len(posts(upstream)) == 1
