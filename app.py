@@ -1,14 +1,24 @@
-"""Image Studio: the entry point. A thin router over the pages, with the shared frame."""
+"""Image Studio: the entry point. A thin router over the pages, with the shared frame.
+
+`streamlit run app.py` finds `app` below and serves it, so the studio (engine, store,
+demo backend) starts with the server and resumes unfinished jobs before any browser
+connects; each browser session then runs this file as the page script.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import streamlit as st
 
 from components import frame
 
+# A local file: a Material icon would make every browser fetch it from Google's servers.
+ICON = Path(__file__).parent / "assets" / "icon.png"
+
 
 def run() -> None:
-    st.set_page_config(
-        page_title="Image Studio", page_icon=":material/photo_camera:", layout="wide"
-    )
+    st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
     page = st.navigation(
         [
             st.Page(
@@ -35,5 +45,15 @@ def run() -> None:
     frame.counters(studio, counters_slot)
 
 
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    frame.get_studio()
+    yield
+    # Stops the engine, handing its leases back, and the demo backend.
+    frame.get_studio.clear()
+
+
 if __name__ == "__main__":
     run()
+else:
+    app = st.App("app.py", lifespan=lifespan)

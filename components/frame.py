@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import runpy
 from pathlib import Path
 
@@ -24,10 +23,6 @@ _PENDING_TOASTS = "_pending_toasts"
 def get_studio() -> Studio:
     """The process's one studio: store, archive, engine and, with no key, the demo backend."""
     return open_studio()
-
-
-# Stop the engine (handing its leases back) and the demo backend with the server.
-atexit.register(get_studio.clear)
 
 
 def mark_frame_ran() -> None:
