@@ -66,6 +66,7 @@ from studio.emulator import drawing
 from studio.request import GenerationRequest
 from studio.store import ArchivedFile, JobStatus, Store
 from studio.task import Task, TaskStatus
+from tests.browser_support import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILE = ROOT / "app.py"
@@ -87,16 +88,6 @@ BROWSER_TIMEOUT = 60_000  # ms
 SETTLE_SECONDS = 3.0
 SAMPLES = 5
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SUBJECTS = (
     "a red fox in fresh snow",
     "a lighthouse at dusk, watercolour",
@@ -367,7 +358,7 @@ def measure_memory(data_dir: Path, log_path: Path, images: int) -> MemoryFigures
 
     pages = math.ceil(images / PAGE_SIZE)
     with app_server(data_dir, log_path) as (base_url, process), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:
             warm_up = browser.new_context(viewport={"width": 1400, "height": 1000})
             open_gallery_page(warm_up.new_page(), base_url, 1, pages)
