@@ -110,5 +110,10 @@ def queue_toast(message: str, icon: str) -> None:
 
 
 def show_toasts() -> None:
-    for message, icon in st.session_state.pop(_PENDING_TOASTS, []):
+    # Each toast leaves the queue only once shown: a run stopped by a newer one (a double
+    # click) raises inside st.toast, and the newer run shows it instead.
+    pending = st.session_state.get(_PENDING_TOASTS, [])
+    while pending:
+        message, icon = pending[0]
         st.toast(message, icon=icon)
+        pending.pop(0)

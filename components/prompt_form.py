@@ -48,6 +48,8 @@ def generate_form(studio: Studio, credentials: Credentials) -> None:
             )
         if submitted:
             _send_generation(studio, credentials, prompt, aspect_ratio, output_format, count)
+        else:
+            submission.show_send_outcome("generate")
         submission.show_feedback("generate")
 
 
@@ -98,6 +100,8 @@ def edit_form(studio: Studio, credentials: Credentials) -> None:
             submitted = st.form_submit_button("Apply edit", type="primary", icon=":material/edit:")
         if submitted:
             _send_edit(studio, credentials, prompt, output_format, count)
+        else:
+            submission.show_send_outcome("edit")
         submission.show_feedback("edit")
 
 

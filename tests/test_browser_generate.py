@@ -185,3 +185,17 @@ def test_a_download_carries_the_prompt_and_the_archived_pixels(
         assert json.loads(copy.text["image_studio"])["prompt"] == KETTLE
         assert copy.size == archived.size
         assert copy.tobytes() == archived.tobytes()
+
+
+def test_a_double_click_on_generate_bills_once(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    page.get_by_role("textbox", name="Prompt", exact=True).fill(KETTLE)
+
+    page.get_by_role("button", name="Generate", exact=True).dblclick()
+
+    wait_for_ready(page, KETTLE)
+    assert len(posts(upstream)) == 1
+    assert len(stored_gallery(server.data_dir)) == 1
