@@ -37,12 +37,11 @@ def run() -> None:
             ),
         ]
     )
-    studio = frame.get_studio()
-    counters_slot = frame.sidebar(studio)
+    counters_slot = frame.sidebar()
     frame.show_toasts()
     frame.mark_frame_ran()
     page.run()
-    frame.counters(studio, counters_slot)
+    frame.counters(counters_slot)
 
 
 @asynccontextmanager

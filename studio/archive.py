@@ -6,10 +6,8 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from studio import imaging
-from studio.store import ArchivedFile
-
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+from studio import formats, imaging
+from studio.records import ArchivedFile
 
 
 class Archive:
@@ -25,7 +23,7 @@ class Archive:
         """
         kind, width, height = imaging.image_size(content)
         digest = hashlib.sha256(content).hexdigest()
-        extension = EXTENSIONS.get(kind, kind)
+        extension = formats.extension(kind)
         file_path = f"originals/{digest[:2]}/{digest}.{extension}"
         thumb_path = f"thumbnails/{digest[:2]}/{digest}-{self.thumbnail_px}.webp"
         if not self.path(file_path).exists():

@@ -20,13 +20,13 @@ from pathlib import PurePosixPath
 
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
+from studio import formats
+from studio.errors import InvalidImage
+
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MEGABYTE
 DEFAULT_MAX_PIXELS = 40_000_000
 
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
-EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
-_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 
 # What a refused file most likely is, by its first bytes, so the message can name it.
 _OTHER_KINDS = {"gif": "a GIF image", "bmp": "a BMP image", "tiff": "a TIFF image"}
@@ -53,14 +53,6 @@ _IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class InvalidImage(ValueError):
-    """A file cannot be used. `message` says why in words the person who chose it knows."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass(frozen=True)
 class CleanImage:
     """An upload that passed every check, re-encoded without metadata."""
@@ -75,7 +67,7 @@ class CleanImage:
 
 @dataclass(frozen=True)
 class ImageMetadata:
-    """What made an image. `image_index` counts from 0, like the task's result list."""
+    """What made an image. `image_index` counts from 1, as people do ("image 2 of 4")."""
 
     prompt: str
     model: str
@@ -109,7 +101,7 @@ class ImageMetadata:
             settings.append(("Task", self.task_id))
         settings.append(("Created", self.created_at))
         settings.append(("Mode", self.mode))
-        settings.append(("Image", f"{self.image_index + 1} of {self.num_outputs}"))
+        settings.append(("Image", f"{self.image_index} of {self.num_outputs}"))
         if self.input_images:
             settings.append(("Input images", " ".join(self.input_images)))
         line = ", ".join(f"{key}: {_parameter_value(value)}" for key, value in settings)
@@ -179,14 +171,14 @@ def clean_upload(
             raise damaged from None
         encoded = _encode_without_metadata(image, kind, data)
     width, height = encoded.size
-    extension = EXTENSIONS[kind]
+    image_format = formats.of(kind)
     return CleanImage(
         data=encoded.data,
-        content_type=CONTENT_TYPES[kind],
-        extension=extension,
+        content_type=image_format.mime_type,
+        extension=image_format.extension,
         width=width,
         height=height,
-        filename=f"{_stem(name) or 'image'}.{extension}",
+        filename=f"{_stem(name) or 'image'}.{image_format.extension}",
     )
 
 
@@ -355,7 +347,7 @@ def _encode_without_metadata(image: Image.Image, kind: str, original: bytes) -> 
     else:
         options.update(quality=95, method=4)
     output = BytesIO()
-    pixels.save(output, _PILLOW_FORMATS[kind], **options)
+    pixels.save(output, formats.of(kind).pillow_name, **options)
     return _Encoded(output.getvalue(), pixels.size)
 
 

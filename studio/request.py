@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from studio.formats import OUTPUT_FORMATS
+
 MODEL = "grok-imagine-image"
 MAX_OUTPUTS = 4
 MAX_INPUT_IMAGES = 3
@@ -39,7 +41,6 @@ RATIO_PIXELS: dict[str, tuple[int, int]] = {
 }
 ASPECT_RATIOS: tuple[str, ...] = tuple(RATIO_PIXELS)
 DEFAULT_ASPECT_RATIO = "1:1"
-OUTPUT_FORMATS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp")
 
 
 class Mode(StrEnum):
@@ -163,9 +164,9 @@ class GenerationRequest(BaseModel):
     def mode(self) -> Mode:
         return Mode.EDIT if self.image_urls else Mode.GENERATE
 
-    @property
-    def billed_images(self) -> int:
-        return self.num_outputs
+    def with_image_urls(self, urls: tuple[str, ...]) -> GenerationRequest:
+        """This request as an edit of `urls`, links already checked where they came from."""
+        return self.model_copy(update={"image_urls": urls})
 
     def body(self) -> dict[str, Any]:
         """FoxAPI's JSON body: the documented fields only, unset options left out."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from functools import cached_property
 
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.engine import Engine
+from studio.jobs import JobService
 from studio.settings import Settings
-from studio.store import IN_FLIGHT, Store
+from studio.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +28,10 @@ class Studio:
     credentials: Credentials
     demo: RunningEmulator | None
 
-    @property
-    def is_demo(self) -> bool:
-        return self.demo is not None
-
-    def typed_key_credentials(self, api_key: str) -> Credentials:
-        """Credentials for a key typed into the browser; kept in server memory only."""
-        credentials = Credentials(Backend.FOXAPI, self.settings.foxapi_base_url, api_key.strip())
-        self.engine.add_credentials(credentials)
-        return credentials
-
-    def jobs_in_flight(self) -> int:
-        return len(self.store.jobs(IN_FLIGHT))
-
-    def images_billed_today(self) -> int:
-        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        return self.store.images_billed_since(midnight.timestamp())
+    @cached_property
+    def jobs(self) -> JobService:
+        """The service pages, components and the command line use."""
+        return JobService(self.settings, self.store, self.archive, self.engine, self.credentials)
 
     def close(self) -> None:
         self.engine.stop()

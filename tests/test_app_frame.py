@@ -10,11 +10,11 @@ from app_support import APP_FILE, RUN_TIMEOUT, open_app, open_app_studio, seed_j
 from conftest import EMULATOR_KEY
 from streamlit.testing.v1 import AppTest
 
-from components.text import WAITING_FOR_KEY, escape_markdown
+from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.runtime import Studio
-from studio.store import JobStatus
+from studio.states import WAITING_FOR_KEY, JobStatus
 
 DEMO_NOTE = "Demo backend: images are drawn on this machine and nothing is billed"
 

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import open_app, open_app_studio, seed_images, seed_job, shown_text
+from app_support import finish_seeded, open_app, open_app_studio, seed_images, seed_job, shown_text
 
-from components.text import WAITING_FOR_KEY, escape_markdown
+from components.text import escape_markdown
+from studio.records import GalleryFilter
 from studio.request import Mode
 from studio.runtime import Studio
-from studio.store import IN_FLIGHT, GalleryFilter, JobStatus
+from studio.states import IN_FLIGHT, WAITING_FOR_KEY, JobStatus
 
 GALLERY = "pages/gallery.py"
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
@@ -123,7 +124,7 @@ def test_a_finished_job_leaves_the_live_cards_with_a_toast(studio: Studio) -> No
     app = open_app(GALLERY)
     assert app.progress
 
-    studio.store.finish_job(job.id, JobStatus.DONE)
+    finish_seeded(studio.store, job)
     app.run()
 
     assert not app.progress

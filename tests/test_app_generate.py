@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import open_app, open_app_studio, seed_images, seed_job
+from app_support import finish_seeded, open_app, open_app_studio, seed_images, seed_job
 from streamlit.testing.v1 import AppTest
 
 from components import submission
 from components.text import escape_markdown
-from studio.engine import OutcomeUnknown
+from studio.errors import OutcomeUnknown
 from studio.request import ASPECT_RATIOS, GenerationRequest
 from studio.runtime import Studio
-from studio.store import JobStatus
+from studio.states import JobStatus
 
 MARKUP = "**bold** <img src=x onerror=alert(1)>"
 
@@ -135,7 +135,7 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
         studio.store, "a fox refused", status=JobStatus.FAILED, error_message="Refused."
     )
     app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=30)
-    app.session_state[submission.RECENT_JOBS] = [running.id, failed.id, item.job.id]
+    app.session_state[submission.recent_jobs.key] = [running.id, failed.id, item.job.id]
     app.run()
 
     assert [bar.value for bar in app.progress] == [60]
@@ -143,7 +143,7 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     assert any(image.proto.imgs[0].alt == "a fox that is done" for image in app.image)
     assert app.button(key=f"recent-generate-{failed.id}-retry")
 
-    studio.store.finish_job(running.id, JobStatus.DONE)
+    finish_seeded(studio.store, running)
     app.run()
 
     assert not app.progress

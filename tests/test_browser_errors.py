@@ -24,7 +24,8 @@ from playwright.sync_api import Page, expect
 from studio.archive import Archive
 from studio.emulator import RunningEmulator
 from studio.emulator.app import POLICY_REFUSAL
-from studio.store import JobStatus, Store
+from studio.states import JobStatus
+from studio.store import Store
 
 pytestmark = pytest.mark.browser
 
