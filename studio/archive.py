@@ -8,10 +8,11 @@ from pathlib import Path
 
 from studio import formats, imaging
 from studio.records import ArchivedFile
+from studio.settings import DEFAULTS
 
 
 class Archive:
-    def __init__(self, root: Path, *, thumbnail_px: int = 512) -> None:
+    def __init__(self, root: Path, *, thumbnail_px: int = DEFAULTS.studio_thumbnail_px) -> None:
         self.root = root
         self.thumbnail_px = thumbnail_px
         root.mkdir(parents=True, exist_ok=True)

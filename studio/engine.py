@@ -34,6 +34,7 @@ from studio.ratelimit import RateLimiter
 from studio.records import GalleryItem, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import next_poll_delay
+from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
 from studio.store import Store
 from studio.task import Task, TaskStatus
@@ -58,8 +59,8 @@ class Engine:
         store: Store,
         archive: Archive,
         *,
-        requests_per_second: float = 5.0,
-        lease_seconds: float = 30.0,
+        requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
+        lease_seconds: float = DEFAULTS.studio_lease_seconds,
         workers: int = 4,
         transport: httpx.BaseTransport | None = None,
     ) -> None:

@@ -60,3 +60,8 @@ class Settings(BaseSettings):
         if self.studio_database_url:
             return self.studio_database_url
         return f"sqlite:///{(self.studio_data_dir / 'studio.db').resolve()}"
+
+
+# Every default, read from the one place it is written (no environment, no secrets file):
+# for code that takes a setting as a parameter and is also called without one.
+DEFAULTS = Settings.model_construct()
