@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import image_bytes, open_app, open_app_studio, seed_images
 from streamlit.testing.v1 import AppTest
 
 from studio.request import Mode
 from studio.runtime import Studio
+from tests.app_support import image_bytes, open_app, open_app_studio, seed_images
 
 EDIT = "pages/edit.py"
 

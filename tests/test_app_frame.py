@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import APP_FILE, RUN_TIMEOUT, open_app, open_app_studio, seed_job, shown_text
-from conftest import EMULATOR_KEY
 from streamlit.testing.v1 import AppTest
 
 from components.text import escape_markdown
@@ -15,6 +13,8 @@ from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.runtime import Studio
 from studio.states import WAITING_FOR_KEY, JobStatus
+from tests.app_support import APP_FILE, RUN_TIMEOUT, open_app, open_app_studio, seed_job, shown_text
+from tests.conftest import EMULATOR_KEY
 
 DEMO_NOTE = "Demo backend: images are drawn on this machine and nothing is billed"
 

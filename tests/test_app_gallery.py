@@ -6,13 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import finish_seeded, open_app, open_app_studio, seed_images, seed_job, shown_text
 
 from components.text import escape_markdown
 from studio.records import GalleryFilter
 from studio.request import Mode
 from studio.runtime import Studio
 from studio.states import IN_FLIGHT, WAITING_FOR_KEY, JobStatus
+from tests.app_support import (
+    finish_seeded,
+    open_app,
+    open_app_studio,
+    seed_images,
+    seed_job,
+    shown_text,
+)
 
 GALLERY = "pages/gallery.py"
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"

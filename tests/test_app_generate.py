@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import finish_seeded, open_app, open_app_studio, seed_images, seed_job
 from streamlit.testing.v1 import AppTest
 
 from components import submission
@@ -15,6 +14,7 @@ from studio.errors import OutcomeUnknown
 from studio.request import ASPECT_RATIOS, GenerationRequest
 from studio.runtime import Studio
 from studio.states import JobStatus
+from tests.app_support import finish_seeded, open_app, open_app_studio, seed_images, seed_job
 
 MARKUP = "**bold** <img src=x onerror=alert(1)>"
 

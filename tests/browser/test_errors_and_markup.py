@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import seed_images, seed_job
-from browser_support import (
+from playwright.sync_api import Page, expect
+
+from studio.archive import Archive
+from studio.emulator import RunningEmulator
+from studio.emulator.app import POLICY_REFUSAL
+from studio.states import JobStatus
+from studio.store import Store
+from tests.app_support import seed_images, seed_job
+from tests.browser.support import (
     JOB_TIMEOUT,
     StudioServers,
     go_to,
@@ -18,14 +25,7 @@ from browser_support import (
     toast,
     wait_for_ready,
 )
-from conftest import EMULATOR_KEY
-from playwright.sync_api import Page, expect
-
-from studio.archive import Archive
-from studio.emulator import RunningEmulator
-from studio.emulator.app import POLICY_REFUSAL
-from studio.states import JobStatus
-from studio.store import Store
+from tests.conftest import EMULATOR_KEY
 
 pytestmark = pytest.mark.browser
 
