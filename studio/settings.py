@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     studio_max_download_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     studio_lease_seconds: float = Field(default=30.0, gt=0)
     studio_thumbnail_px: int = Field(default=512, ge=64)
+    # Signs the links pages give to images and downloads. Every server of one deployment
+    # needs the same value; unset, a random one is kept in the data folder.
+    studio_url_secret: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
