@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components import frame, media
+from components import frame, media, results
 from components.live_progress import LiveJob, live_progress
 from components.state import Scoped, SessionValue
 from components.submission import Feedback, recent_jobs, remember_job
@@ -220,6 +220,11 @@ def session_jobs(mode: Mode) -> None:
     live_jobs(f"session-{mode.value}", only=[job.id for job in jobs])
     hidden = _hidden.get()
     finished = [job for job in jobs if not job.in_flight and job.id not in hidden]
+    if finished and finished[0].status is JobStatus.DONE:
+        # The newest result, large, where the eye is; older jobs as cards below.
+        st.subheader("Latest results")
+        results.latest(finished[0], f"recent-{mode.value}")
+        finished = finished[1:]
     if finished:
         st.subheader("Your recent jobs")
         _grid(finished, key=f"recent-{mode.value}")
