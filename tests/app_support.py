@@ -7,6 +7,7 @@ exactly in the state the test gave them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -106,6 +107,15 @@ def apply_edit(app: AppTest, change: str) -> AppTest:
     """Describe `change` on the Edit page and press Apply edit."""
     app.text_area(key="edit_prompt").set_value(change)
     return app.button(key="FormSubmitter:edit-Apply edit").click().run()
+
+
+def live_jobs(app: AppTest) -> list[dict[str, Any]]:
+    """The jobs in flight the page hands to the browser to follow, as the browser gets them."""
+    return [
+        job
+        for element in app.get("bidi_component")
+        for job in json.loads(element.proto.json)["jobs"]
+    ]
 
 
 def shown_text(app: AppTest) -> str:

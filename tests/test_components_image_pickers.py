@@ -15,6 +15,7 @@ from tests.app_support import (
     apply_edit,
     image_bytes,
     inputs_heading,
+    live_jobs,
     open_app,
     open_app_studio,
     seed_images,
@@ -87,4 +88,4 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
     assert studio.demo is not None
     assert url.startswith(studio.demo.base_url)  # the archived file, uploaded to the backend
     assert job.request.aspect_ratio is None
-    assert app.progress  # its card, live under the form
+    assert live_jobs(app)  # its card, live under the form
