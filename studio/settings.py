@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     studio_max_download_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     studio_lease_seconds: float = Field(default=30.0, gt=0)
     studio_thumbnail_px: int = Field(default=512, ge=64)
+    # Signs the links pages give to images and downloads. Every server of one deployment
+    # needs the same value; unset, a random one is kept in the data folder.
+    studio_url_secret: SecretStr | None = None
     # The standard names S3 clients read. Unset, boto3 looks in its usual places
     # (the environment, ~/.aws, an instance role); set here, .streamlit/secrets.toml works too.
     aws_endpoint_url: str | None = None

@@ -239,16 +239,21 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
 def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
     items = seed_images(studio.store, studio.archive, "three foxes", count=3)
     app = open_app(GALLERY)
-    assert app.get("download_button")[0].disabled
+    [idle] = [
+        button for button in app.get("link_button") if "Download selected" in button.proto.label
+    ]
+    assert idle.proto.disabled
 
     app.checkbox(key=f"select-image-{items[0].image.id}").check().run()
     app.checkbox(key=f"select-image-{items[2].image.id}").check().run()
 
     [download] = [
-        button for button in app.get("download_button") if button.key == "gallery-download-selected"
+        button for button in app.get("link_button") if "Download selected" in button.proto.label
     ]
-    assert download.label == "Download selected (2)"
-    assert not download.disabled
+    assert download.proto.label == "Download selected (2)"
+    assert not download.proto.disabled
+    ids = f"{items[0].image.id},{items[2].image.id}"
+    assert download.proto.url.startswith(f"/api/zip/{ids}?viewer=local&expires=")
 
 
 def test_prompts_are_never_read_as_markup(studio: Studio) -> None:

@@ -17,16 +17,19 @@ import pytest
 from app_support import image_bytes, seed_images
 from PIL import Image
 from s3_support import S3Server
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
+from studio import web
 from studio.archive import Archive
 from studio.errors import StorageError
-from studio.records import GalleryFilter
 from studio.runtime import open_studio
 from studio.settings import Settings
 from studio.storage import LocalStorage, S3Storage, open_storage
 from tests.conftest import S3_PREFIX
 
 SERVERS = 4
+VIEWER = "alice"
 
 
 def open_archive(tmp_path: Path) -> Archive:
@@ -134,7 +137,8 @@ def test_servers_saving_one_image_at_once_store_each_file_once(
 def test_every_server_serves_every_image_download_and_zip_from_the_bucket(
     bucket: str, tmp_path: Path
 ) -> None:
-    """Two servers on one database and one bucket: B serves what A archived."""
+    """Two servers on one database and one bucket, behind a load balancer: a page drawn
+    by A links to images that B's routes then serve, all of them read from the bucket."""
     shared = f"sqlite:///{tmp_path / 'shared.db'}"
     servers = [
         open_studio(
@@ -142,6 +146,7 @@ def test_every_server_serves_every_image_download_and_zip_from_the_bucket(
                 foxapi_api_key="sk-test-not-used",
                 studio_data_dir=tmp_path / name,
                 studio_database_url=shared,
+                studio_url_secret="one-secret-for-the-deployment",
             ),
             start=False,
         )
@@ -150,19 +155,21 @@ def test_every_server_serves_every_image_download_and_zip_from_the_bucket(
     server_a, server_b = servers
     try:
         made = seed_images(server_a.store, server_a.archive, "two foxes", count=2)
-        service = server_b.jobs
-        items = service.gallery(GalleryFilter(), limit=24, offset=0)
-        assert {item.image.id for item in items} == {item.image.id for item in made}
-        for item in items:
-            assert service.original(item.image) == server_a.archive.read(item.image.file_path or "")
-            thumbnail = service.thumbnail(item.image)
-            assert thumbnail is not None and thumbnail[8:12] == b"WEBP"
-            with Image.open(BytesIO(service.download(item).data)) as copy:
+        page, routes_b = server_a.jobs, server_b.jobs
+        client = TestClient(Starlette(routes=web.routes(lambda: routes_b)))
+        for item in made:
+            thumbnail = client.get(page.image_link(item.image, "thumb", VIEWER))
+            assert thumbnail.status_code == 200 and thumbnail.content[8:12] == b"WEBP"
+            original = client.get(page.image_link(item.image, "original", VIEWER))
+            assert original.content == server_a.archive.read(item.image.file_path or "")
+            download = client.get(page.image_link(item.image, "download", VIEWER))
+            with Image.open(BytesIO(download.content)) as copy:
                 assert copy.info["parameters"].startswith("two foxes")
-            location = service.original_location(item.image)
+            location = routes_b.original_location(item.image)
             assert location == f"s3://{bucket}/{S3_PREFIX}/{item.image.file_path}"
-        bundle = zipfile.ZipFile(BytesIO(service.zip([item.image.id for item in items])))
-        assert len([name for name in bundle.namelist() if name.endswith(".png")]) == 2
+        bundle = client.get(page.zip_link([item.image.id for item in made], VIEWER))
+        names = zipfile.ZipFile(BytesIO(bundle.content)).namelist()
+        assert len([name for name in names if name.endswith(".png")]) == 2
         assert not (tmp_path / "a" / "images").exists()
         assert not (tmp_path / "b" / "images").exists()
     finally:

@@ -1,0 +1,52 @@
+"""Jobs in flight, drawn and kept current by the browser: the server reruns only on change.
+
+The browser asks the studio's progress route once a second (a small JSON answer, no
+script run) and redraws each job's slots: placeholders at the images' ratio with the
+status, a progress bar and the time, ticking between answers. When a job leaves
+flight, or a new one appears where the area shows every job, it asks the server for
+one full rerun, so finished images join the page. Texts are set as text, never HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import streamlit as st
+
+POLL_MILLISECONDS = 1000
+
+_HERE = Path(__file__).parent
+_component = st.components.v2.component(
+    "image_studio.live_progress",
+    css=(_HERE / "live_progress.css").read_text(),
+    js=(_HERE / "live_progress.js").read_text(),
+)
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    """What the area shows of a job: fixed words from the page, state from the route."""
+
+    id: str
+    prompt: str
+    settings: str
+    images: int
+    width: int
+    height: int
+    words: str
+    progress: int
+    note: str | None
+    elapsed: float
+    estimated: float | None
+
+
+def live_progress(key: str, url: str, jobs: Sequence[LiveJob]) -> bool:
+    """Mount the area; True when the browser asked for a rerun because something changed."""
+    result = _component(
+        key=key,
+        data={"url": url, "poll": POLL_MILLISECONDS, "jobs": [asdict(job) for job in jobs]},
+        on_changed_change=lambda: None,
+    )
+    return bool(result.changed)
