@@ -77,6 +77,19 @@ class Submission:
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class JobProgress:
+    """Where a job stands, as the browser draws it between page runs."""
+
+    id: str
+    in_flight: bool
+    progress: int
+    words: str
+    note: str | None  # a passing problem: FoxAPI busy, the key refused...
+    elapsed: float
+    estimated: float | None
+
+
 class JobService:
     def __init__(
         self,
@@ -326,7 +339,7 @@ class JobService:
     def progress_link(self, job_ids: Sequence[str] | None, viewer: str) -> str:
         return self.signer.sign(web.progress_path(list(job_ids) if job_ids else None), viewer)
 
-    def progress(self, only: Sequence[str] | None) -> list[dict[str, object]]:
+    def progress(self, only: Sequence[str] | None) -> list[JobProgress]:
         """Where each job stands, for a browser drawing progress between page runs.
 
         With `only`, those jobs whether finished or not (so the page learns they ended);
@@ -335,20 +348,20 @@ class JobService:
         jobs = self.jobs(only) if only is not None else self.in_flight()
         now = time.time()
         return [
-            {
-                "id": job.id,
-                "in_flight": job.in_flight,
-                "progress": 100 if job.status is JobStatus.DOWNLOADING else job.progress,
-                "words": status_words(
+            JobProgress(
+                id=job.id,
+                in_flight=job.in_flight,
+                progress=100 if job.status is JobStatus.DOWNLOADING else job.progress,
+                words=status_words(
                     job.status,
                     progress=job.progress,
                     error_message=job.error_message,
                     key_available=self.has_key_for(job),
                 ),
-                "note": job.error_message if job.in_flight else None,
-                "elapsed": now - (job.submitted_at or job.created_at),
-                "estimated": job.estimated_time,
-            }
+                note=job.error_message if job.in_flight else None,
+                elapsed=now - (job.submitted_at or job.created_at),
+                estimated=job.estimated_time,
+            )
             for job in jobs
         ]
 
