@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
@@ -270,6 +269,11 @@ class JobService:
             if image.status is ImageStatus.ARCHIVED
         ]
 
+    def recent_prompts(self, *, limit: int = 50, search: str = "") -> list[str]:
+        """The prompts sent before, most recent first, for the prompt box to offer."""
+        limit_chars = self.settings.studio_max_prompt_chars
+        return self._store.recent_prompts(limit=limit, search=search[:limit_chars])
+
     def images_billed_today(self) -> int:
         midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         return self._store.images_billed_since(midnight.timestamp())
@@ -303,11 +307,11 @@ class JobService:
     def original(self, image: ImageRecord) -> bytes:
         return self._archive.read(image.file_path or "")
 
-    def original_path(self, image: ImageRecord) -> Path | None:
-        """Where the original lies on this machine's disk, if it does."""
+    def original_location(self, image: ImageRecord) -> str | None:
+        """Where a person finds the original: a path on this machine, or an s3:// address."""
         if not image.file_path:
             return None
-        return self._archive.path(image.file_path).resolve()
+        return self._archive.location(image.file_path)
 
     def download(self, item: GalleryItem) -> DownloadCopy:
         """The original with its prompt and settings written in."""

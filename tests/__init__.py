@@ -1,1 +1,1 @@
-"""The tests, as a package: helpers are imported as `tests.app_support`, `tests.browser.support`."""
+"""The tests, as a package: helpers are imported from it (`from tests.app_support import ...`)."""

@@ -62,6 +62,7 @@ def open_app_studio(
     else:
         monkeypatch.setenv("FOXAPI_BASE_URL", base_url)
     monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("STUDIO_STORAGE_URL", raising=False)
     st.cache_resource.clear()
     yield get_studio()
     st.cache_resource.clear()
