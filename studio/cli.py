@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from studio.emulator import EmulatorConfig, serve
 from studio.errors import FoxAPIError
-from studio.imaging import InvalidImage, clean_upload
+from studio.imaging import CleanImage, InvalidImage, check_upload_size, clean_upload
 from studio.request import (
     ASPECT_RATIOS,
     OUTPUT_FORMATS,
@@ -32,11 +35,50 @@ STATUS_WORDS = {
     JobStatus.UNKNOWN: "Outcome unknown",
 }
 BAR_WIDTH = 30
+# Unicode's bidirectional controls: they reorder what follows them on screen.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Controls (C0, DEL, C1), lone surrogates, and line and paragraph separators.
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def inert(text: object) -> str:
+    """`text` with every character a terminal could act on written as a visible escape.
+
+    For anything printed that came from outside (prompts, FoxAPI's words, paths, URLs):
+    ESC, and so every ANSI or OSC sequence that could retitle or clear the terminal,
+    becomes the four characters `\\x1b`; likewise BEL, newlines, C1 controls and bidi
+    overrides.
+    """
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in UNPRINTABLE_CATEGORIES or char in BIDI_CONTROLS
+        else char
+        for char in str(text)
+    )
+
+
+class _InertParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # Its messages quote what was typed, which may have been pasted from anywhere.
+        super().error(inert(message))
+
+
+class _InertFormatter(logging.Formatter):
+    """Log lines (the engine's warnings quote FoxAPI) with outside text made inert."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(inert(line) for line in super().format(record).split("\n"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # What Python's last-resort handler would print (warnings and worse), made inert.
+    to_terminal = logging.StreamHandler()
+    to_terminal.setFormatter(_InertFormatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[to_terminal])
     if args.command == "emulator":
         return _emulator(args)
     studio = open_studio()
@@ -60,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m studio", description="Image Studio")
+    parser = _InertParser(prog="python -m studio", description="Image Studio")
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="generate or edit images and wait for them")
     generate.add_argument("prompt")
@@ -102,7 +144,7 @@ def _generate(studio: Studio, args: argparse.Namespace) -> int:
     try:
         # Everything is checked before anything is uploaded or billed.
         paths = [Path(item) for item in args.image if Path(item).is_file()]
-        files = [clean_upload(path.read_bytes(), path.name) for path in paths]
+        files = [_read_image(path, studio) for path in paths]
         urls = [check_image_url(item) for item in args.image if not Path(item).is_file()]
         stand_ins = [f"https://upload.invalid/{index}" for index in range(len(files))]
         max_chars = studio.settings.studio_max_prompt_chars
@@ -118,11 +160,24 @@ def _generate(studio: Studio, args: argparse.Namespace) -> int:
         return _fail(exc.message)
     except ValueError as exc:  # an input that is neither a file nor a web address
         return _fail(str(exc))
+    except OSError as exc:  # a file that is there but cannot be read
+        return _fail(f"“{exc.filename}” cannot be read: {exc.strerror or exc}.")
     except FoxAPIError as exc:  # OutcomeUnknown included: its message says it was not resent
         return _fail(exc.message)
     print(f"Sent: {request.num_outputs} image(s) billed.", file=sys.stderr)
     _wait(studio, [job.id])
     return _report(studio, studio.store.job(job.id))
+
+
+def _read_image(path: Path, studio: Studio) -> CleanImage:
+    """A local file, checked; its size is checked before any of it is read."""
+    max_bytes = studio.settings.studio_max_upload_bytes
+    check_upload_size(path.stat().st_size, path.name, max_bytes)
+    with path.open("rb") as file:
+        data = file.read(max_bytes + 1)  # never more, should the file grow meanwhile
+    return clean_upload(
+        data, path.name, max_bytes=max_bytes, max_pixels=studio.settings.studio_max_upload_pixels
+    )
 
 
 def _sync(studio: Studio) -> int:
@@ -160,7 +215,7 @@ def _report(studio: Studio, job: JobRecord) -> int:
         return _fail(f"{STATUS_WORDS[job.status]}: {job.error_message or 'no reason given'}")
     for image in studio.store.job_images(job.id):
         if image.status is ImageStatus.ARCHIVED and image.file_path:
-            print(studio.archive.path(image.file_path).resolve())
+            print(inert(studio.archive.path(image.file_path).resolve()))
         else:
             print(f"(image {image.position + 1} expired before it could be saved)")
     return 0
@@ -173,7 +228,7 @@ def _jobs(studio: Studio, limit: int) -> int:
         return 0
     for job in jobs:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-        prompt = job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…"
+        prompt = inert(job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…")
         print(f"{created}  {_status_words(job):<18} {job.request.num_outputs}x  {prompt}")
     return 0
 
@@ -188,11 +243,15 @@ def _emulator(args: argparse.Namespace) -> int:
     config = EmulatorConfig(
         estimated_time=args.estimated_time, failure_rate=args.failure_rate, api_key=args.api_key
     )
-    print(f"FoxAPI emulator on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    print(
+        f"FoxAPI emulator on http://{inert(args.host)}:{args.port} (Ctrl-C stops it)",
+        file=sys.stderr,
+    )
     serve(config, host=args.host, port=args.port)
     return 0
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    # Every failure message may quote outside text: FoxAPI's words, a file name, a URL.
+    print(inert(message), file=sys.stderr)
     return 1

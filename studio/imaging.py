@@ -147,13 +147,9 @@ def clean_upload(
     Raises InvalidImage when the file is too big, is not really a PNG, JPEG or WebP
     image, is damaged, is animated, or has more than `max_pixels` pixels.
     """
+    check_upload_size(len(data), filename, max_bytes)
     name = _base_name(filename)
-    shown = f"“{name}”" if name else "This file"
-    if len(data) > max_bytes:
-        raise InvalidImage(
-            f"{shown} is {_megabytes_up(len(data))} MB; the limit is "
-            f"{_megabytes(max_bytes)} MB. Choose a smaller file or save it at a lower quality."
-        )
+    shown = _shown_name(name)
     kind = _sniff(data)
     if kind is None:
         what = _describe_other(data)
@@ -207,6 +203,19 @@ def clean_upload(
         height=height,
         filename=f"{_stem(name) or 'image'}.{extension}",
     )
+
+
+def check_upload_size(size: int, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Raise InvalidImage when a file of `size` bytes is over the limit.
+
+    Callers holding a file on disk call this with its size first, so an oversized file
+    is refused before any of it is read.
+    """
+    if size > max_bytes:
+        raise InvalidImage(
+            f"{_shown_name(_base_name(filename))} is {_megabytes_up(size)} MB; the limit is "
+            f"{_megabytes(max_bytes)} MB. Choose a smaller file or save it at a lower quality."
+        )
 
 
 def image_size(data: bytes) -> tuple[str, int, int]:
@@ -427,6 +436,10 @@ def _describe_other(data: bytes) -> str | None:
 def _base_name(filename: str) -> str:
     name = PurePosixPath(filename.replace("\\", "/")).name
     return "".join(char for char in name if char.isprintable()).strip()
+
+
+def _shown_name(name: str) -> str:
+    return f"“{name}”" if name else "This file"
 
 
 def _stem(name: str, max_chars: int = 120) -> str:
