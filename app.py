@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import frame
+from studio import web
 
 # A local file: a Material icon would make every browser fetch it from Google's servers.
 ICON = Path(__file__).parent / "assets" / "icon.png"
@@ -37,12 +38,11 @@ def run() -> None:
             ),
         ]
     )
-    studio = frame.get_studio()
-    counters_slot = frame.sidebar(studio)
+    counters_slot = frame.sidebar()
     frame.show_toasts()
     frame.mark_frame_ran()
     page.run()
-    frame.counters(studio, counters_slot)
+    frame.counters(counters_slot)
 
 
 @asynccontextmanager
@@ -56,4 +56,4 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 if __name__ == "__main__":
     run()
 else:
-    app = st.App("app.py", lifespan=lifespan)
+    app = st.App("app.py", lifespan=lifespan, routes=web.routes(frame.jobs))

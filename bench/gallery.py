@@ -63,8 +63,10 @@ from streamlit.testing.v1 import AppTest
 from studio.archive import Archive
 from studio.credentials import DEMO_KEY_ID
 from studio.emulator import drawing
+from studio.records import ArchivedFile
 from studio.request import GenerationRequest
-from studio.store import ArchivedFile, JobStatus, Store
+from studio.states import JobEvent
+from studio.store import Store
 from studio.task import Task, TaskStatus
 from tests.browser_support import CHROMIUM_ARGS
 
@@ -169,6 +171,7 @@ def fill(store: Store, files: list[ArchivedFile], total: int) -> None:
         task_id = f"task-bench-{job.id}"
         store.mark_submitted(
             job.id,
+            JobEvent.TASK_PENDING,
             Task(id=task_id, status=TaskStatus.PENDING),
             owner=SEED_OWNER,
             lease_seconds=600,
@@ -182,7 +185,7 @@ def fill(store: Store, files: list[ArchivedFile], total: int) -> None:
         for image in store.pending_images(job.id):
             picture = files[(newer_images[rank] + image.position) % len(files)]
             store.archive_image(image.id, picture)
-        store.finish_job(job.id, JobStatus.DONE, owner=SEED_OWNER)
+        store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
 
 
 # Rerun time -----------------------------------------------------------------------

@@ -8,15 +8,20 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
+from studio.jobs import JobService
 from studio.runtime import Studio, open_studio
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+LOCAL_VIEWER = "local"  # the one person of a studio without sign-in
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
-_FRAME_RAN = "_frame_ran"
-_TYPED_CREDENTIALS = "_typed_credentials"
-_PENDING_TOASTS = "_pending_toasts"
+_frame_ran = SessionValue("_frame_ran", lambda: False)
+_typed_credentials: SessionValue[Credentials | None] = SessionValue(
+    "_typed_credentials", lambda: None
+)
+_pending_toasts: SessionValue[list[tuple[str, str]]] = SessionValue("_pending_toasts", list)
 
 
 @st.cache_resource(show_spinner="Starting the studio…", on_release=Studio.close)
@@ -25,9 +30,19 @@ def get_studio() -> Studio:
     return open_studio()
 
 
+def jobs() -> JobService:
+    """The jobs service: everything pages and components ask of the core."""
+    return get_studio().jobs
+
+
+def viewer() -> str:
+    """Who is looking: the person links to images are signed for."""
+    return LOCAL_VIEWER
+
+
 def mark_frame_ran() -> None:
     """Called by app.py just before it runs the page."""
-    st.session_state[_FRAME_RAN] = True
+    _frame_ran.set(True)
 
 
 def ensure_frame() -> None:
@@ -39,29 +54,32 @@ def ensure_frame() -> None:
     and runs it again, in the same script run: the URL, its query parameters and any
     widget event that triggered the run are all kept (st.switch_page would drop the event).
     """
-    if st.session_state.pop(_FRAME_RAN, False):
+    if _frame_ran.get():
+        _frame_ran.clear()
         return
     runpy.run_path(str(APP_FILE), run_name="__main__")
     st.stop()
 
 
-def session_credentials(studio: Studio) -> Credentials:
+def session_credentials() -> Credentials:
     """The key this browser session sends jobs with: a key typed in the sidebar, or the server's."""
+    service = jobs()
     typed = str(st.session_state.get(KEY_FIELD) or "").strip()
-    if studio.settings.api_key is not None or not typed:
-        return studio.credentials
-    credentials = st.session_state.get(_TYPED_CREDENTIALS)
-    if not isinstance(credentials, Credentials) or credentials.api_key != typed:
-        credentials = studio.typed_key_credentials(typed)
-        st.session_state[_TYPED_CREDENTIALS] = credentials
+    if service.server_has_key or not typed:
+        return service.server_credentials
+    credentials = _typed_credentials.get()
+    if credentials is None or credentials.api_key != typed:
+        credentials = service.typed_key(typed)
+        _typed_credentials.set(credentials)
     return credentials
 
 
-def sidebar(studio: Studio) -> DeltaGenerator:
+def sidebar() -> DeltaGenerator:
     """Draw the sidebar; return the slot that `counters` fills once the page has run."""
+    service = jobs()
     with st.sidebar:
         backend = st.container()
-        if studio.settings.api_key is None:
+        if not service.server_has_key:
             st.text_input(
                 "FoxAPI key",
                 type="password",
@@ -72,7 +90,7 @@ def sidebar(studio: Studio) -> DeltaGenerator:
                     "never written anywhere. Leave it empty to keep using the demo backend."
                 ),
             )
-        credentials = session_credentials(studio)
+        credentials = session_credentials()
         with backend:
             if credentials.backend is Backend.DEMO:
                 st.info(
@@ -82,7 +100,7 @@ def sidebar(studio: Studio) -> DeltaGenerator:
             else:
                 whose = (
                     " with the key you entered (this browser session only)"
-                    if credentials is not studio.credentials
+                    if credentials is not service.server_credentials
                     else ""
                 )
                 st.success(
@@ -92,27 +110,30 @@ def sidebar(studio: Studio) -> DeltaGenerator:
         return st.empty()
 
 
-def counters(studio: Studio, slot: DeltaGenerator) -> None:
+def counters(slot: DeltaGenerator) -> None:
     """Jobs in flight and images billed today, drawn after the page so a job it just
     sent is counted."""
+    service = jobs()
     with slot.container():
-        st.metric("Jobs in flight", studio.jobs_in_flight(), help="Jobs not finished yet")
+        st.metric("Jobs in flight", service.count_in_flight(), help="Jobs not finished yet")
         st.metric(
             "Images billed today",
-            studio.images_billed_today(),
+            service.images_billed_today(),
             help="Images FoxAPI accepted since midnight (demo images cost nothing).",
         )
 
 
 def queue_toast(message: str, icon: str) -> None:
     """A toast for the next full run (a fragment that is about to rerun the app cannot show it)."""
-    st.session_state.setdefault(_PENDING_TOASTS, []).append((message, icon))
+    pending = _pending_toasts.get()
+    pending.append((message, icon))
+    _pending_toasts.set(pending)
 
 
 def show_toasts() -> None:
     # Each toast leaves the queue only once shown: a run stopped by a newer one (a double
     # click) raises inside st.toast, and the newer run shows it instead.
-    pending = st.session_state.get(_PENDING_TOASTS, [])
+    pending = _pending_toasts.get()
     while pending:
         message, icon = pending[0]
         st.toast(message, icon=icon)

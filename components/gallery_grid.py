@@ -8,18 +8,16 @@ a ticking fragment.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import streamlit as st
 
-from components import media
+from components import compare, frame, media
 from components.gallery_view import PAGE_SIZE, View, set_page, set_param
 from components.lightbox import open_image
-from components.text import FORMAT_LABELS, MODE_LABELS, excerpt, plural
-from studio import export
-from studio.request import Mode
-from studio.runtime import Studio
-from studio.store import GalleryFilter, GalleryItem
+from components.text import MODE_LABELS, excerpt, plural
+from studio import formats
+from studio.records import GalleryFilter, GalleryItem
+from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
 COLUMNS = 4
 SEARCH_FIELD = "gallery_search"
@@ -54,6 +52,8 @@ def filters(view: View) -> None:
         on_change=_mode_changed,
     )
     favourites.toggle("Favourites only", key=FAVOURITES_FIELD, on_change=_favourites_changed)
+    if view.search_cut:
+        search.caption(f"The search was cut to its first {plural(len(view.search), 'character')}.")
 
 
 def _search_changed() -> None:
@@ -80,20 +80,21 @@ def _clear_filters() -> None:
 # The grid ------------------------------------------------------------------------
 
 
-def gallery(studio: Studio, view: View) -> tuple[View, list[GalleryItem]]:
+def gallery(view: View) -> tuple[View, list[GalleryItem]]:
     """Filters, selection and the page of images the view asks for.
 
     Returns the view as shown (a page past the end shows the last page) and its items.
     """
-    everything = studio.store.gallery_count(GalleryFilter())
+    service = frame.jobs()
+    everything = service.gallery_count(GalleryFilter())
     if everything == 0:
         st.info(EMPTY, icon=":material/photo_library:")
         st.page_link("pages/generate.py", label="Go to Generate", icon=":material/auto_awesome:")
         return view, []
     filters(view)
-    selection_bar(studio)
+    selection_bar()
     filtered = view.filter != GalleryFilter()
-    total = studio.store.gallery_count(view.filter) if filtered else everything
+    total = service.gallery_count(view.filter) if filtered else everything
     if total == 0:
         st.info("No images match these filters.", icon=":material/filter_alt_off:")
         st.button("Clear filters", key="gallery-clear-filters", on_click=_clear_filters)
@@ -102,7 +103,7 @@ def gallery(studio: Studio, view: View) -> tuple[View, list[GalleryItem]]:
     if view.page > pages:  # an old link, or images deleted since: show the last page
         view = view.on_page(pages)
         set_page(view.page)
-    items = studio.store.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
+    items = service.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
     st.caption(plural(total, "image"))
     for start in range(0, len(items), COLUMNS):
         columns = st.columns(COLUMNS)
@@ -110,23 +111,23 @@ def gallery(studio: Studio, view: View) -> tuple[View, list[GalleryItem]]:
             zip(columns, items[start : start + COLUMNS], strict=False)
         ):
             with column:
-                _tile(studio, item, view.offset + start + offset)
+                _tile(item, view.offset + start + offset)
     if pages > 1:
         _pagination(view.page, pages)
     return view, items
 
 
-def _tile(studio: Studio, item: GalleryItem, index: int) -> None:
+def _tile(item: GalleryItem, index: int) -> None:
     image, job = item.image, item.job
     with st.container(border=True):
-        media.thumbnail(studio.archive, image, job.prompt)
+        media.thumbnail(image, job.prompt)
         st.text(excerpt(job.prompt, 90), wrap=False)
         shape = (
-            job.request.aspect_ratio or "1:1"
+            job.request.aspect_ratio or DEFAULT_ASPECT_RATIO
             if job.mode is Mode.GENERATE
             else f"{image.width} x {image.height}"
         )
-        details = [MODE_LABELS[job.mode], shape, FORMAT_LABELS.get(image.format or "", "")]
+        details = [MODE_LABELS[job.mode], shape, formats.label(image.format)]
         if image.favourite:
             details.append(":material/star: Favourite")
         st.caption(" · ".join(part for part in details if part))
@@ -175,20 +176,27 @@ def selected_ids() -> list[int]:
     )
 
 
-def selection_bar(studio: Studio) -> None:
+def selection_bar() -> None:
     ids = selected_ids()
-    download, clear = st.columns([2, 1])
-    download.download_button(
+    download, comparing, clear = st.columns([2, 1, 1])
+    download.link_button(
         f"Download selected ({len(ids)})",
-        data=lambda: export.build_zip(_items(studio, ids), studio.archive),
-        file_name=export.zip_filename(len(ids)),
-        mime="application/zip",
+        # A relative link: the zip streams from the studio's own route, one image at a time.
+        frame.jobs().zip_link(ids, frame.viewer()) if ids else "#",
         key="gallery-download-selected",
         icon=":material/download:",
-        on_click="ignore",
         disabled=not ids,
         help="A zip of the selected images, each with its prompt and settings inside, "
         "and a manifest.json listing them.",
+    )
+    comparing.button(
+        "Compare",
+        key="gallery-compare",
+        icon=":material/compare:",
+        disabled=not compare.can_compare(len(ids)),
+        on_click=compare.start,
+        args=(ids,),
+        help=f"Side by side, {compare.MIN_IMAGES} to {compare.MAX_IMAGES} selected images",
     )
     clear.button(
         "Clear selection",
@@ -196,10 +204,6 @@ def selection_bar(studio: Studio) -> None:
         disabled=not ids,
         on_click=_clear_selection,
     )
-
-
-def _items(studio: Studio, ids: Sequence[int]) -> list[GalleryItem]:
-    return [item for item in (studio.store.image(image_id) for image_id in ids) if item is not None]
 
 
 def _clear_selection() -> None:

@@ -6,14 +6,18 @@ string, so a link reproduces the view.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
 
+from components import frame
+from studio.records import GalleryFilter
 from studio.request import Mode
-from studio.store import GalleryFilter
 
 PAGE_SIZE = 24
+# Seven ASCII digits: enough for any gallery, and no Unicode digit int() refuses ("²").
+_PAGE_NUMBER = re.compile(r"[0-9]{1,7}")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class View:
     search: str = ""
     mode: Mode | None = None
     favourites_only: bool = False
+    search_cut: bool = False  # the link's search was longer than a prompt can be
 
     @property
     def filter(self) -> GalleryFilter:
@@ -32,17 +37,20 @@ class View:
         return (self.page - 1) * PAGE_SIZE
 
     def on_page(self, page: int) -> View:
-        return View(page, self.search, self.mode, self.favourites_only)
+        return View(page, self.search, self.mode, self.favourites_only, self.search_cut)
 
 
 def read_view() -> View:
     """The view the URL asks for; anything malformed falls back to the default."""
     params = st.query_params
     page_text = params.get("page", "1")
-    page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
+    page = int(page_text) if _PAGE_NUMBER.fullmatch(page_text) else 1
     mode_text = params.get("mode", "")
     mode = Mode(mode_text) if mode_text in (Mode.GENERATE.value, Mode.EDIT.value) else None
-    return View(page, params.get("q", "").strip(), mode, params.get("fav") == "1")
+    # No prompt is longer than a prompt may be, so neither is a useful search.
+    limit = frame.jobs().settings.studio_max_prompt_chars
+    search = params.get("q", "").strip()
+    return View(max(page, 1), search[:limit], mode, params.get("fav") == "1", len(search) > limit)
 
 
 def set_param(name: str, value: str | None) -> None:

@@ -7,69 +7,42 @@ remove button, and turned into a link FoxAPI can fetch only when the edit is sen
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import frame, media
+from components.state import SessionValue
 from components.text import escape_markdown, excerpt
-from studio import imaging
-from studio.credentials import Credentials
-from studio.imaging import CleanImage, InvalidImage
-from studio.request import MAX_INPUT_IMAGES, check_image_url
-from studio.runtime import Studio
-from studio.store import GalleryFilter, GalleryItem
+from studio.errors import InvalidImage
+from studio.jobs import EditInput
+from studio.records import GalleryFilter
+from studio.request import MAX_INPUT_IMAGES
 
-EDIT_INPUTS = "edit_inputs"
 URLS_FIELD = "edit_urls"
-_MESSAGES = "edit_input_messages"
-_UPLOADER_ROUND = "edit_upload_round"
-_SENT_URLS = "edit_sent_urls"  # input identity and key -> the link FoxAPI got last time
-_PREVIEW_PX = 256
 _GALLERY_CHOICES = 8
 FULL = f"An edit takes at most {MAX_INPUT_IMAGES} input images. Remove one to add another."
 
-
-@dataclass(frozen=True)
-class EditInput:
-    kind: str  # "url", "upload" or "gallery"
-    label: str
-    url: str | None = None
-    image: CleanImage | None = field(default=None, repr=False)
-    preview: bytes | None = field(default=None, repr=False)
-    image_id: int | None = None
-
-    @classmethod
-    def from_url(cls, url: str) -> EditInput:
-        return cls("url", url, url=url)
-
-    @classmethod
-    def from_upload(cls, image: CleanImage) -> EditInput:
-        preview = imaging.make_thumbnail(image.data, _PREVIEW_PX)
-        return cls("upload", image.filename, image=image, preview=preview)
-
-    @classmethod
-    def from_gallery(cls, item: GalleryItem) -> EditInput:
-        return cls("gallery", item.job.prompt, image_id=item.image.id)
-
-    @property
-    def identity(self) -> str:
-        if self.kind == "upload" and self.image is not None:
-            return "upload:" + hashlib.sha256(self.image.data).hexdigest()
-        if self.kind == "gallery":
-            return f"gallery:{self.image_id}"
-        return f"url:{self.url}"
+_chosen: SessionValue[list[EditInput]] = SessionValue("edit_inputs", list)
+_messages: SessionValue[list[str]] = SessionValue("edit_input_messages", list)
+_uploader_round = SessionValue("edit_upload_round", lambda: 0)
+# Input identity and key -> the link FoxAPI got last time, so nothing is uploaded twice.
+_sent_links: SessionValue[dict[str, str]] = SessionValue("edit_sent_urls", dict)
 
 
 def chosen() -> list[EditInput]:
-    return list(st.session_state.get(EDIT_INPUTS, []))
+    return list(_chosen.get())
 
 
 def replace(inputs: Sequence[EditInput]) -> None:
-    st.session_state[EDIT_INPUTS] = list(inputs)[:MAX_INPUT_IMAGES]
+    _chosen.set(list(inputs)[:MAX_INPUT_IMAGES])
+
+
+def sent_links() -> dict[str, str]:
+    links = _sent_links.get()
+    _sent_links.set(links)
+    return links
 
 
 def add(new: Sequence[EditInput]) -> list[str]:
@@ -84,13 +57,13 @@ def add(new: Sequence[EditInput]) -> list[str]:
 
 def _remove(identity: str) -> None:
     replace([item for item in chosen() if item.identity != identity])
-    st.session_state[_MESSAGES] = []
+    _messages.clear()
 
 
 # Showing and adding --------------------------------------------------------------
 
 
-def chosen_inputs(studio: Studio) -> None:
+def chosen_inputs() -> None:
     inputs = chosen()
     st.markdown(f"**Input images** ({len(inputs)} of {MAX_INPUT_IMAGES})")
     if not inputs:
@@ -99,7 +72,7 @@ def chosen_inputs(studio: Studio) -> None:
     columns = st.columns(MAX_INPUT_IMAGES)
     for column, item in zip(columns, inputs, strict=False):
         with column, st.container(border=True):
-            _preview(studio, item)
+            _preview(item)
             st.text(excerpt(item.label, 60), wrap=False)
             st.button(
                 "Remove",
@@ -110,20 +83,20 @@ def chosen_inputs(studio: Studio) -> None:
             )
 
 
-def _preview(studio: Studio, item: EditInput) -> None:
+def _preview(item: EditInput) -> None:
     if item.kind == "url" and item.url:
         st.image(item.url, alt=item.url, width="stretch")
     elif item.kind == "upload" and item.preview:
         st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width="stretch")
     elif item.image_id is not None:
-        gallery_item = studio.store.image(item.image_id)
+        gallery_item = frame.jobs().image(item.image_id)
         if gallery_item is None:
             st.caption("This image is no longer in the gallery.")
         else:
-            media.thumbnail(studio.archive, gallery_item.image, gallery_item.job.prompt)
+            media.thumbnail(gallery_item.image, gallery_item.job.prompt)
 
 
-def input_sources(studio: Studio) -> None:
+def input_sources() -> None:
     links, uploads, gallery = st.tabs(["Image URLs", "Upload images", "From the gallery"])
     with links:
         st.text_area(
@@ -135,7 +108,7 @@ def input_sources(studio: Studio) -> None:
         )
         st.button("Add URLs", key="edit-add-urls", icon=":material/add_link:", on_click=_take_urls)
     with uploads:
-        round_number = st.session_state.get(_UPLOADER_ROUND, 0)
+        round_number = _uploader_round.get()
         st.file_uploader(
             "Upload images",
             type=["png", "jpg", "jpeg", "webp"],
@@ -146,24 +119,24 @@ def input_sources(studio: Studio) -> None:
             help="PNG, JPEG or WebP, up to 20 MB. Location and camera data are removed first.",
         )
     with gallery:
-        _gallery_choices(studio)
-    for message in st.session_state.get(_MESSAGES, []):
+        _gallery_choices()
+    for message in _messages.get():
         st.error(escape_markdown(message), icon=":material/error:")
 
 
-def _gallery_choices(studio: Studio) -> None:
-    items = studio.store.gallery(GalleryFilter(), limit=_GALLERY_CHOICES, offset=0)
+def _gallery_choices() -> None:
+    items = frame.jobs().gallery(GalleryFilter(), limit=_GALLERY_CHOICES, offset=0)
     if not items:
         st.caption("No images in the gallery yet.")
         return
     columns = st.columns(4)
     for index, item in enumerate(items):
         with columns[index % 4]:
-            media.thumbnail(studio.archive, item.image, item.job.prompt)
+            media.thumbnail(item.image, item.job.prompt)
             st.button(
                 "Use",
                 key=f"edit-use-{item.image.id}",
-                on_click=_take_gallery_item,
+                on_click=add_from_gallery,
                 args=(item.image.id,),
             )
 
@@ -173,7 +146,7 @@ def _take_urls() -> None:
     urls, refused, messages = [], [], []
     for line in filter(None, lines):
         try:
-            urls.append(EditInput.from_url(check_image_url(line)))
+            urls.append(EditInput.from_url(line))
         except ValueError as exc:
             refused.append(line)
             messages.append(str(exc))
@@ -182,72 +155,28 @@ def _take_urls() -> None:
     messages += add(urls)
     # Keep the refused lines in the box so they can be corrected.
     st.session_state[URLS_FIELD] = "\n".join(refused)
-    st.session_state[_MESSAGES] = messages
+    _messages.set(messages)
 
 
 def _take_uploads(key: str) -> None:
     files: list[UploadedFile] = list(st.session_state.get(key) or [])
-    settings = frame.get_studio().settings
+    service = frame.jobs()
     taken, messages = [], []
     for upload in files:
         try:
-            image = imaging.clean_upload(
-                upload.getvalue(),
-                upload.name,
-                max_bytes=settings.studio_max_upload_bytes,
-                max_pixels=settings.studio_max_upload_pixels,
-            )
+            taken.append(service.upload_input(upload.getvalue(), upload.name))
         except InvalidImage as exc:
             messages.append(exc.message)
-            continue
-        taken.append(EditInput.from_upload(image))
     messages += add(taken)
-    st.session_state[_MESSAGES] = messages
+    _messages.set(messages)
     # A fresh uploader: the files now show among the chosen inputs, with remove buttons.
-    st.session_state[_UPLOADER_ROUND] = st.session_state.get(_UPLOADER_ROUND, 0) + 1
+    _uploader_round.set(_uploader_round.get() + 1)
 
 
-def _take_gallery_item(image_id: int) -> None:
-    item = frame.get_studio().store.image(image_id)
-    if item is None:
-        st.session_state[_MESSAGES] = ["This image is no longer in the gallery."]
-        return
-    add_from_gallery(item)
-
-
-def add_from_gallery(item: GalleryItem) -> None:
+def add_from_gallery(image_id: int) -> None:
     """Add a gallery image as an input, saying so if three are chosen already."""
-    st.session_state[_MESSAGES] = add([EditInput.from_gallery(item)])
-
-
-# Sending ------------------------------------------------------------------------
-
-
-def resolve_urls(
-    studio: Studio, credentials: Credentials, inputs: Sequence[EditInput]
-) -> list[str]:
-    """Links FoxAPI can fetch: uploads go through its upload endpoint, once per key."""
-    sent: dict[str, str] = st.session_state.setdefault(_SENT_URLS, {})
-    urls = []
-    for item in inputs:
-        if item.kind == "url" and item.url:
-            urls.append(item.url)
-            continue
-        cache_key = f"{item.identity}|{credentials.key_id}"
-        url = sent.get(cache_key)
-        if url is None:
-            url = _fetchable_url(studio, credentials, item)
-            sent[cache_key] = url
-        urls.append(url)
-    return urls
-
-
-def _fetchable_url(studio: Studio, credentials: Credentials, item: EditInput) -> str:
-    if item.kind == "upload" and item.image is not None:
-        return studio.engine.upload(item.image, credentials)
-    gallery_item = studio.store.image(item.image_id) if item.image_id is not None else None
-    if gallery_item is None:
-        raise InvalidImage(
-            "A gallery image you chose is no longer in the archive. Remove it and pick another."
-        )
-    return studio.engine.input_url(gallery_item, credentials)
+    item = frame.jobs().gallery_input(image_id)
+    if item is None:
+        _messages.set(["This image is no longer in the gallery."])
+        return
+    _messages.set(add([item]))

@@ -1,20 +1,20 @@
 """Job cards: one per job, with prompt, settings, status in words and timing.
 
-In-flight cards live in a fragment that redraws about once a second from the store,
-and only while some job is in flight. When a job it watched has finished, it reruns
-the whole app once, so the job's images join the page, and a toast says so.
+Jobs in flight are drawn by the browser (components/live_progress.py), which follows
+their progress without rerunning the page; when one has finished, the page reruns
+once, so the job's images join it, and a toast says so.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import streamlit as st
-from sqlalchemy.exc import NoResultFound
 
-from components import frame, media
-from components.submission import RECENT_JOBS, Feedback, remember_job
+from components import frame, media, results
+from components.live_progress import LiveJob, live_progress
+from components.state import Scoped, SessionValue
+from components.submission import Feedback, recent_jobs, remember_job
 from components.text import (
     escape_markdown,
     excerpt,
@@ -24,41 +24,34 @@ from components.text import (
     timing_line,
 )
 from studio.credentials import Backend
-from studio.engine import OutcomeUnknown
-from studio.errors import FoxAPIError
-from studio.request import Mode
-from studio.runtime import Studio
-from studio.store import IN_FLIGHT, ImageStatus, JobRecord, JobStatus
+from studio.errors import FoxAPIError, OutcomeUnknown
+from studio.jobs import JobProgress
+from studio.records import JobRecord
+from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
+from studio.states import JobStatus
 
-REFRESH_SECONDS = 1.0
-ATTENTION = (JobStatus.FAILED, JobStatus.UNKNOWN, JobStatus.LOST)
-ATTENTION_WINDOW = 24 * 3600  # failed jobs older than this no longer ask for attention
 MAX_LIVE_CARDS = 12
-RETRY_LOOKBACK = 60  # recent jobs searched for retries of a failed one
 _COLUMNS = 3
-_CONFIRM_RETRY = "confirm_retry"
-_RETRY_FEEDBACK = "retry_feedback"
-_HIDDEN = "hidden_jobs"
+
+_confirm_retry: SessionValue[str | None] = SessionValue("confirm_retry", lambda: None)
+_retry_feedback: SessionValue[dict[str, Feedback]] = SessionValue("retry_feedback", dict)
+_hidden: SessionValue[set[str]] = SessionValue("hidden_jobs", set)
+# The in-flight jobs a live area showed last time, so it can tell when one finished.
+_watched: Scoped[set[str]] = Scoped("watched_jobs", set)
 
 
 # Cards ---------------------------------------------------------------------------
 
 
-def job_card(studio: Studio, job: JobRecord, *, key: str) -> None:
-    key_available = studio.engine.has_credentials(job.key_id)
+def job_card(job: JobRecord, *, key: str) -> None:
+    key_available = frame.jobs().has_key_for(job)
     words = status_words(job, key_available=key_available)
     with st.container(border=True):
         st.text(excerpt(job.prompt, 240))
         st.caption(settings_line(job))
-        if job.in_flight:
-            progress = 100 if job.status is JobStatus.DOWNLOADING else job.progress
-            st.progress(progress / 100, text=escape_markdown(words))
-            if job.error_message:  # a passing problem: FoxAPI busy, the key refused...
-                st.caption(escape_markdown(job.error_message))
-            st.caption(timing_line(job))
-        elif job.status is JobStatus.DONE:
+        if job.status is JobStatus.DONE:
             st.markdown(":green[:material/check_circle: Done]")
-            _result_thumbnails(studio, job)
+            _result_thumbnails(job)
             st.caption(timing_line(job))
         else:
             if job.status is JobStatus.UNKNOWN:
@@ -68,32 +61,30 @@ def job_card(studio: Studio, job: JobRecord, *, key: str) -> None:
             if job.status is not JobStatus.FAILED and job.error_message:
                 st.caption(escape_markdown(job.error_message))
             st.caption(timing_line(job))
-            _retry_controls(studio, job, key=key)
+            _retry_controls(job, key=key)
 
 
-def _result_thumbnails(studio: Studio, job: JobRecord) -> None:
-    images = [
-        image for image in studio.store.job_images(job.id) if image.status is ImageStatus.ARCHIVED
-    ]
+def _result_thumbnails(job: JobRecord) -> None:
+    images = frame.jobs().saved_images(job.id)
     if not images:
         return
     columns = st.columns(len(images))
     for column, image in zip(columns, images, strict=True):
         with column:
-            media.thumbnail(studio.archive, image, job.prompt)
+            media.thumbnail(image, job.prompt)
     missing = job.request.num_outputs - len(images)
     if missing:
         st.caption(f"{plural(missing, 'image')} expired before the studio could save it.")
 
 
-def _retry_controls(studio: Studio, job: JobRecord, *, key: str) -> None:
-    feedback = st.session_state.get(_RETRY_FEEDBACK, {}).get(job.id)
-    if isinstance(feedback, Feedback):
+def _retry_controls(job: JobRecord, *, key: str) -> None:
+    feedback = _retry_feedback.get().get(job.id)
+    if feedback is not None:
         show = st.warning if feedback.kind == "warning" else st.error
         show(escape_markdown(feedback.message))
-    if st.session_state.get(_CONFIRM_RETRY) == job.id:
+    if _confirm_retry.get() == job.id:
         # The retry goes out with this session's key, whatever the first attempt used.
-        billed = frame.session_credentials(studio).backend is not Backend.DEMO
+        billed = frame.session_credentials().backend is not Backend.DEMO
         cost = (
             f"FoxAPI bills {plural(job.request.num_outputs, 'image')} again."
             if billed
@@ -122,26 +113,26 @@ def _retry_controls(studio: Studio, job: JobRecord, *, key: str) -> None:
 
 
 def _ask_retry(job_id: str) -> None:
-    st.session_state[_CONFIRM_RETRY] = job_id
+    _confirm_retry.set(job_id)
 
 
 def _cancel_retry() -> None:
-    st.session_state.pop(_CONFIRM_RETRY, None)
+    _confirm_retry.clear()
 
 
 def _hide(job_id: str) -> None:
-    st.session_state[_HIDDEN] = {*st.session_state.get(_HIDDEN, ()), job_id}
+    _hidden.set(_hidden.get() | {job_id})
 
 
 def _retry(job_id: str) -> None:
-    # Popping the confirmation makes a second click of the same button do nothing.
-    if st.session_state.pop(_CONFIRM_RETRY, None) != job_id:
+    # Clearing the confirmation makes a second click of the same button do nothing.
+    if _confirm_retry.get() != job_id:
         return
-    studio = frame.get_studio()
-    feedback: dict[str, Feedback] = dict(st.session_state.get(_RETRY_FEEDBACK, {}))
+    _confirm_retry.clear()
+    feedback = dict(_retry_feedback.get())
     feedback.pop(job_id, None)
     try:
-        job = studio.engine.retry(job_id, frame.session_credentials(studio))
+        job = frame.jobs().retry(job_id, frame.session_credentials())
     except OutcomeUnknown as exc:
         remember_job(exc.job_id)
         feedback[job_id] = Feedback("warning", exc.message)
@@ -153,66 +144,62 @@ def _retry(job_id: str) -> None:
         frame.queue_toast(
             f"Sent again: “{escape_markdown(excerpt(job.prompt, 60))}”", ":material/replay:"
         )
-    st.session_state[_RETRY_FEEDBACK] = feedback
+    _retry_feedback.set(feedback)
 
 
-def _grid(studio: Studio, jobs: Sequence[JobRecord], *, key: str) -> None:
+def _grid(jobs: Sequence[JobRecord], *, key: str) -> None:
     for start in range(0, len(jobs), _COLUMNS):
         columns = st.columns(_COLUMNS)
         for column, job in zip(columns, jobs[start : start + _COLUMNS], strict=False):
             with column:
-                job_card(studio, job, key=f"{key}-{job.id}")
+                job_card(job, key=f"{key}-{job.id}")
 
 
 # Live cards ----------------------------------------------------------------------
 
 
-def live_jobs(studio: Studio, scope: str, *, only: Sequence[str] | None = None) -> None:
-    """The in-flight cards (all jobs, or those in `only`), refreshed while any is in flight."""
-    jobs = _in_flight(studio, only)
-    _announce_finished(studio, scope, jobs, in_fragment=False)
-    if jobs:
-        _live_cards(scope, tuple(only) if only is not None else None)
-
-
-@st.fragment(run_every=REFRESH_SECONDS)
-def _live_cards(scope: str, only: tuple[str, ...] | None) -> None:
-    studio = frame.get_studio()
-    jobs = _in_flight(studio, only)
-    if _announce_finished(studio, scope, jobs, in_fragment=True):
-        st.rerun()  # the whole app: the finished job's images join the page
+def live_jobs(scope: str, *, only: Sequence[str] | None = None) -> None:
+    """The jobs in flight (all, or those in `only`), followed by the browser."""
+    service = frame.jobs()
+    jobs = service.in_flight(only)
+    _announce_finished(scope, jobs)
+    if not jobs:
+        return
+    shown = jobs[:MAX_LIVE_CARDS]
+    states = {state.id: state for state in service.progress([job.id for job in shown])}
     st.subheader("In progress")
-    _grid(studio, jobs[:MAX_LIVE_CARDS], key=f"live-{scope}")
+    live_progress(
+        f"live-{scope}",
+        # Every job in flight where the area shows them all, so a new one is noticed too.
+        service.progress_link(None if only is None else [job.id for job in shown], frame.viewer()),
+        [_live_job(job, states[job.id]) for job in shown],
+    )
     if len(jobs) > MAX_LIVE_CARDS:
         st.caption(f"And {plural(len(jobs) - MAX_LIVE_CARDS, 'more job')} in flight.")
 
 
-def _in_flight(studio: Studio, only: Sequence[str] | None) -> list[JobRecord]:
-    jobs = studio.store.jobs(IN_FLIGHT)
-    if only is None:
-        return jobs
-    wanted = set(only)
-    return [job for job in jobs if job.id in wanted]
+def _live_job(job: JobRecord, state: JobProgress) -> LiveJob:
+    # An edit keeps its input's shape, unknown here: its placeholders are square.
+    width, height = RATIO_PIXELS[job.request.aspect_ratio or DEFAULT_ASPECT_RATIO]
+    return LiveJob(
+        prompt=excerpt(job.prompt, 240),
+        settings=settings_line(job),
+        images=job.request.num_outputs,
+        width=width,
+        height=height,
+        state=state,
+    )
 
 
-def _announce_finished(
-    studio: Studio, scope: str, jobs: Sequence[JobRecord], *, in_fragment: bool
-) -> bool:
-    """Toast every job watched last time that has left flight since. True if any has."""
-    key = f"watched_jobs:{scope}"
-    watched = set(st.session_state.get(key, ()))
-    st.session_state[key] = {job.id for job in jobs}
-    finished = watched - st.session_state[key]
-    for job_id in sorted(finished):
-        job = _job_or_none(studio, job_id)
-        if job is None:
-            continue
+def _announce_finished(scope: str, jobs: Sequence[JobRecord]) -> None:
+    """Toast every job watched last time that has left flight since."""
+    watched = _watched(scope)
+    now_watched = {job.id for job in jobs}
+    finished = watched.get() - now_watched
+    watched.set(now_watched)
+    for job in frame.jobs().jobs(sorted(finished)):
         message, icon = _finish_message(job)
-        if in_fragment:
-            frame.queue_toast(message, icon)
-        else:
-            st.toast(message, icon=icon)
-    return bool(finished)
+        st.toast(message, icon=icon)
 
 
 def _finish_message(job: JobRecord) -> tuple[str, str]:
@@ -224,45 +211,28 @@ def _finish_message(job: JobRecord) -> tuple[str, str]:
     return f"Failed: {prompt}", ":material/error:"
 
 
-def _job_or_none(studio: Studio, job_id: str) -> JobRecord | None:
-    try:
-        return studio.store.job(job_id)
-    except NoResultFound:
-        return None
-
-
 # What pages show -----------------------------------------------------------------
 
 
-def session_jobs(studio: Studio, mode: Mode) -> None:
+def session_jobs(mode: Mode) -> None:
     """This session's recent jobs of one mode: live while in flight, then the outcome."""
-    recent = (_job_or_none(studio, job_id) for job_id in st.session_state.get(RECENT_JOBS, []))
-    jobs = [job for job in recent if job is not None and job.mode is mode]
-    live_jobs(studio, f"session-{mode.value}", only=[job.id for job in jobs])
-    finished = [job for job in jobs if not job.in_flight and job.id not in _hidden()]
+    jobs = [job for job in frame.jobs().jobs(recent_jobs.get()) if job.mode is mode]
+    live_jobs(f"session-{mode.value}", only=[job.id for job in jobs])
+    hidden = _hidden.get()
+    finished = [job for job in jobs if not job.in_flight and job.id not in hidden]
+    if finished and finished[0].status is JobStatus.DONE:
+        # The newest result, large, where the eye is; older jobs as cards below.
+        st.subheader("Latest results")
+        results.latest(finished[0], f"recent-{mode.value}")
+        finished = finished[1:]
     if finished:
         st.subheader("Your recent jobs")
-        _grid(studio, finished, key=f"recent-{mode.value}")
+        _grid(finished, key=f"recent-{mode.value}")
 
 
-def needs_attention(studio: Studio) -> None:
+def needs_attention() -> None:
     """Recent failed, lost or uncertain jobs that nobody has retried or hidden yet."""
-    # Both reads are bounded, so the gallery costs the same with 50 jobs or 50,000.
-    candidates = studio.store.jobs(ATTENTION, limit=MAX_LIVE_CARDS * 2)
-    retried = {job.retry_of for job in studio.store.jobs(limit=RETRY_LOOKBACK) if job.retry_of}
-    hidden = _hidden()
-    now = time.time()
-    jobs = [
-        job
-        for job in candidates
-        if job.id not in retried
-        and job.id not in hidden
-        and now - (job.finished_at or job.updated_at) < ATTENTION_WINDOW
-    ]
+    jobs = frame.jobs().needing_attention(hidden=_hidden.get(), limit=MAX_LIVE_CARDS)
     if jobs:
         st.subheader("Needs attention")
-        _grid(studio, jobs[:MAX_LIVE_CARDS], key="attention")
-
-
-def _hidden() -> set[str]:
-    return set(st.session_state.get(_HIDDEN, ()))
+        _grid(jobs, key="attention")

@@ -9,38 +9,32 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import frame, image_pickers, prompt_form
+from components import frame, image_pickers, media, prompt_form
 from components.gallery_view import View, page_of, set_page
-from components.text import (
-    FORMAT_LABELS,
-    MODE_LABELS,
-    escape_markdown,
-    format_label,
-    plural,
-    when,
-)
-from studio import export
-from studio.archive import Archive
-from studio.imaging import download_filename
-from studio.request import Mode
-from studio.store import GalleryItem
+from components.state import SessionValue
+from components.text import MODE_LABELS, escape_markdown, plural, when
+from studio import formats
+from studio.records import GalleryItem
+from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
-OPEN_IMAGE = "open_image"
-OPEN_INDEX = "open_image_index"  # its position in the filtered gallery, for previous/next
+# Whether the dialog is open, and on which image: code (or a test) opens it by setting it.
+open_image_id: SessionValue[int | None] = SessionValue("open_image", lambda: None)
+# Its position in the filtered gallery, for previous/next.
+_open_index: SessionValue[int | None] = SessionValue("open_image_index", lambda: None)
 
 
 def open_image(image_id: int, index: int | None = None) -> None:
-    st.session_state[OPEN_IMAGE] = image_id
-    st.session_state[OPEN_INDEX] = index
+    open_image_id.set(image_id)
+    _open_index.set(index)
 
 
 def close() -> None:
-    st.session_state.pop(OPEN_IMAGE, None)
-    st.session_state.pop(OPEN_INDEX, None)
+    open_image_id.clear()
+    _open_index.clear()
 
 
 def show_if_open(view: View, page_items: list[GalleryItem]) -> None:
-    image_id = st.session_state.get(OPEN_IMAGE)
+    image_id = open_image_id.get()
     if image_id is None:
         return
     # Its place in the gallery, for previous/next: found afresh on the page shown (new
@@ -48,47 +42,41 @@ def show_if_open(view: View, page_items: list[GalleryItem]) -> None:
     # onto another page of the grid).
     positions = {item.image.id: view.offset + n for n, item in enumerate(page_items)}
     if int(image_id) in positions:
-        st.session_state[OPEN_INDEX] = positions[int(image_id)]
+        _open_index.set(positions[int(image_id)])
     _lightbox(view)
 
 
 @st.dialog("Image", width="large", on_dismiss=close)
 def _lightbox(view: View) -> None:
-    studio = frame.get_studio()
-    image_id = st.session_state.get(OPEN_IMAGE)
-    item = studio.store.image(int(image_id)) if image_id is not None else None
+    service = frame.jobs()
+    image_id = open_image_id.get()
+    item = service.image(int(image_id)) if image_id is not None else None
     if item is None:
         st.info("This image is no longer in the gallery.")
         return
     picture, details = st.columns([3, 2], gap="medium")
     with picture:
-        st.image(
-            str(studio.archive.path(item.image.file_path or "")),
-            alt=item.job.prompt,
-            width="stretch",
-            # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
-            output_format="PNG" if item.image.format == "png" else "auto",
-        )
-        _previous_next(studio.store.gallery_count(view.filter), view)
+        media.original(item.image, item.job.prompt)
+        _previous_next(service.gallery_count(view.filter), view)
     with details:
         st.caption("Prompt (the button in its corner copies it)")
         st.code(item.job.prompt, language=None, wrap_lines=True)
         st.markdown(_settings(item))
         for url in item.job.request.image_urls:
             st.text(url, wrap=False)
-        _actions(studio.archive, item)
+        _actions(item)
 
 
 def _settings(item: GalleryItem) -> str:
     job, image = item.job, item.image
     rows = [("Mode", MODE_LABELS[job.mode])]
     if job.mode is Mode.GENERATE:
-        rows.append(("Aspect ratio", job.request.aspect_ratio or "1:1"))
+        rows.append(("Aspect ratio", job.request.aspect_ratio or DEFAULT_ASPECT_RATIO))
     rows += [
-        ("Format asked for", format_label(job.request.output_format)),
+        ("Format asked for", formats.label(job.request.output_format)),
         (
             "File",
-            f"{FORMAT_LABELS.get(image.format or '', image.format or '?')}, "
+            f"{formats.label(image.format)}, "
             f"{image.width} x {image.height} px, {_size(image.size_bytes or 0)}",
         ),
         ("Image", f"{image.position + 1} of {job.request.num_outputs}"),
@@ -107,14 +95,14 @@ def _size(size_bytes: int) -> str:
     return f"{max(1, round(size_bytes / 1024))} kB"
 
 
-def _actions(archive: Archive, item: GalleryItem) -> None:
+def _actions(item: GalleryItem) -> None:
     image, job = item.image, item.job
-    extension = image.format or "png"
+    service = frame.jobs()
     st.download_button(
         "Download",
-        data=lambda: export.download_copy(item, archive).data,
-        file_name=download_filename(job.prompt, image.position + 1, extension),
-        mime=export.MIME_TYPES.get(extension, "application/octet-stream"),
+        data=lambda: service.download(item).data,
+        file_name=service.download_filename(item),
+        mime=formats.mime_type(image.format),
         key=f"lightbox-download-{image.id}",
         icon=":material/download:",
         on_click="ignore",
@@ -134,18 +122,18 @@ def _actions(archive: Archive, item: GalleryItem) -> None:
         close()
         st.switch_page(page)
     if edit.button("Edit this image", key=f"lightbox-edit-{image.id}", icon=":material/edit:"):
-        image_pickers.add_from_gallery(item)
+        image_pickers.add_from_gallery(image.id)
         close()
         st.switch_page("pages/edit.py")
 
 
 def _favourite_changed(image_id: int) -> None:
     favourite = bool(st.session_state.get(f"lightbox-favourite-{image_id}"))
-    frame.get_studio().store.set_favourite(image_id, favourite)
+    frame.jobs().set_favourite(image_id, favourite)
 
 
 def _previous_next(total: int, view: View) -> None:
-    index = st.session_state.get(OPEN_INDEX)
+    index = _open_index.get()
     previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
     previous.button(
         "Previous",
@@ -169,11 +157,11 @@ def _previous_next(total: int, view: View) -> None:
 
 
 def _step(view: View, direction: int) -> None:
-    index = st.session_state.get(OPEN_INDEX)
+    index = _open_index.get()
     if index is None:
         return
     target = index + direction
-    neighbours = frame.get_studio().store.gallery(view.filter, limit=1, offset=max(target, 0))
+    neighbours = frame.jobs().gallery(view.filter, limit=1, offset=max(target, 0))
     if target < 0 or not neighbours:
         return
     open_image(neighbours[0].image.id, target)

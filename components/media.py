@@ -1,47 +1,62 @@
-"""Showing archived images.
+"""Showing archived images: as signed links the browser fetches and caches itself.
 
-Thumbnails go to st.image as data URLs. st.image passes a data URL through untouched,
-while a file path or bytes would be decoded and re-encoded as JPEG on every rerun (it
-does not keep WebP). It writes the prompt into the <img alt>. And the browser keeps
-element messages over 10 kB by hash, so a rerun of an unchanged grid sends 24 short
-references, not the images again, and no image needs a request of its own. Thumbnails
-are small (tens of kB); full-size originals go to st.image as a file path instead.
+The page carries a link of a few hundred bytes per image, not the image: a gallery page
+revisited costs the websocket almost nothing, and the browser keeps each thumbnail for
+as long as its (content-addressed) link lives. Links need the address the browser
+reached the studio at; a run without a browser (AppTest) gets data URLs instead.
 """
 
 from __future__ import annotations
 
 import base64
-import mimetypes
+from urllib.parse import urlsplit
 
 import streamlit as st
 
-from studio.archive import Archive
-from studio.store import ImageRecord
-
-_THUMB_TYPES = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+from components import frame
+from studio import formats
+from studio.records import ImageRecord
 
 
 def data_url(data: bytes, mime_type: str) -> str:
     return f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def thumbnail_url(archive: Archive, image: ImageRecord) -> str | None:
-    if not image.thumb_path:
-        return None
-    try:
-        data = archive.read(image.thumb_path)
-    except OSError:
-        return None
-    extension = image.thumb_path.rpartition(".")[2].lower()
-    mime_type = _THUMB_TYPES.get(extension) or mimetypes.guess_type(image.thumb_path)[0]
-    return data_url(data, mime_type or "application/octet-stream")
+def link(image: ImageRecord, kind: str) -> str | None:
+    """An absolute, signed link to `kind` ("thumb", "original", "download") of `image`."""
+    return absolute(frame.jobs().image_link(image, kind, frame.viewer()))
 
 
-def thumbnail(
-    archive: Archive, image: ImageRecord, alt: str, *, width: int | str = "stretch"
-) -> None:
-    url = thumbnail_url(archive, image)
+def absolute(path: str) -> str | None:
+    """One of the studio's own paths as the browser reaches it; None without a browser."""
+    parts = urlsplit(st.context.url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def thumbnail(image: ImageRecord, alt: str, *, width: int | str = "stretch") -> None:
+    url = link(image, "thumb") if image.thumb_path else None
     if url is None:
-        st.caption("The thumbnail is missing from the archive.")
-        return
+        data = frame.jobs().thumbnail(image)
+        if data is None or not image.thumb_path:
+            st.caption("The thumbnail is missing from the archive.")
+            return
+        extension = image.thumb_path.rpartition(".")[2]
+        url = data_url(data, formats.mime_type(extension))
     st.image(url, alt=alt, width=width)
+
+
+def original(image: ImageRecord, alt: str) -> None:
+    """The full image, at the width of its column."""
+    url = link(image, "original")
+    if url is not None:
+        st.image(url, alt=alt, width="stretch")
+        return
+    st.image(
+        frame.jobs().original(image),
+        alt=alt,
+        width="stretch",
+        # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
+        output_format="PNG" if image.format == "png" else "auto",
+    )

@@ -6,15 +6,15 @@ away. Other pages fill them in ("Reuse settings") by setting the same session ke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
-from components import image_pickers, request_fields, submission
+from components import frame, image_pickers, request_fields, submission
+from studio import formats
 from studio.credentials import Credentials
+from studio.jobs import EditInput, JobService, Submission
 from studio.request import DEFAULT_ASPECT_RATIO, GenerationRequest, InvalidRequest, Mode
-from studio.runtime import Studio
-from studio.store import JobRecord
 
 GENERATE_PROMPT = "generate_prompt"
 GENERATE_RATIO = "generate_ratio"
@@ -25,8 +25,9 @@ EDIT_FORMAT = "edit_format"
 EDIT_COUNT = "edit_count"
 
 
-def generate_form(studio: Studio, credentials: Credentials) -> None:
-    text_column, settings_column = st.columns([3, 2], gap="large")
+def generate_form(credentials: Credentials) -> None:
+    # Settings first: on a phone the columns stack, and the button comes after them.
+    settings_column, text_column = st.columns([2, 3], gap="large")
     with settings_column:
         aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
         output_format = request_fields.format_picker(GENERATE_FORMAT)
@@ -47,40 +48,24 @@ def generate_form(studio: Studio, credentials: Credentials) -> None:
                 "Generate", type="primary", icon=":material/auto_awesome:"
             )
         if submitted:
-            _send_generation(studio, credentials, prompt, aspect_ratio, output_format, count)
+            _send(
+                "generate",
+                credentials,
+                lambda service: service.generation(
+                    prompt=prompt,
+                    num_outputs=count,
+                    aspect_ratio=aspect_ratio,
+                    output_format=output_format,
+                ),
+            )
         else:
             submission.show_send_outcome("generate")
         submission.show_feedback("generate")
 
 
-def _send_generation(
-    studio: Studio,
-    credentials: Credentials,
-    prompt: str,
-    aspect_ratio: str,
-    output_format: str | None,
-    count: int,
-) -> None:
-    try:
-        request = GenerationRequest.build(
-            max_prompt_chars=studio.settings.studio_max_prompt_chars,
-            prompt=prompt,
-            num_outputs=count,
-            aspect_ratio=aspect_ratio,
-            output_format=output_format,
-        )
-    except InvalidRequest as exc:
-        submission.invalid("generate", exc)
-        return
-    submission.send_once(
-        "generate",
-        submission.fingerprint(request.to_json(), credentials.key_id),
-        lambda: studio.engine.submit(request, credentials),
-    )
-
-
-def edit_form(studio: Studio, credentials: Credentials) -> None:
-    text_column, settings_column = st.columns([3, 2], gap="large")
+def edit_form(credentials: Credentials) -> None:
+    # Settings first: on a phone the columns stack, and the button comes after them.
+    settings_column, text_column = st.columns([2, 3], gap="large")
     with settings_column:
         output_format = request_fields.format_picker(EDIT_FORMAT)
         count = request_fields.count_picker(EDIT_COUNT)
@@ -99,51 +84,41 @@ def edit_form(studio: Studio, credentials: Credentials) -> None:
             request_fields.billed_line(count, credentials)
             submitted = st.form_submit_button("Apply edit", type="primary", icon=":material/edit:")
         if submitted:
-            _send_edit(studio, credentials, prompt, output_format, count)
+            _send(
+                "edit",
+                credentials,
+                lambda service: service.edit(
+                    prompt=prompt,
+                    num_outputs=count,
+                    output_format=output_format,
+                    inputs=image_pickers.chosen(),
+                ),
+                labels={"prompt": "Describe the change"},
+            )
         else:
             submission.show_send_outcome("edit")
         submission.show_feedback("edit")
 
 
-def _send_edit(
-    studio: Studio,
+def _send(
+    scope: str,
     credentials: Credentials,
-    prompt: str,
-    output_format: str | None,
-    count: int,
+    check: Callable[[JobService], Submission],
+    *,
+    labels: Mapping[str, str] | None = None,
 ) -> None:
-    inputs = image_pickers.chosen()
-    fields = {"prompt": prompt, "num_outputs": count, "output_format": output_format}
-    max_chars = studio.settings.studio_max_prompt_chars
+    """Check the request (nothing is uploaded or billed before), then send it once."""
+    service = frame.jobs()
     try:
-        if not inputs:
-            raise InvalidRequest(
-                "image_urls",
-                "Add at least one image to edit: a link, an upload or a gallery image.",
-            )
-        # Everything is checked before anything is uploaded or billed; uploads and
-        # gallery images stand in as placeholder links until they are sent.
-        stand_ins = [item.url or f"https://upload.invalid/{n}" for n, item in enumerate(inputs)]
-        GenerationRequest.build(max_prompt_chars=max_chars, image_urls=stand_ins, **fields)
+        checked = check(service)
     except InvalidRequest as exc:
-        submission.invalid("edit", exc, labels={"prompt": "Describe the change"})
+        submission.invalid(scope, exc, labels=labels)
         return
-
-    def send() -> JobRecord:
-        urls = image_pickers.resolve_urls(studio, credentials, inputs)
-        request = GenerationRequest.build(max_prompt_chars=max_chars, image_urls=urls, **fields)
-        return studio.engine.submit(request, credentials)
-
+    sent_links = image_pickers.sent_links()
     submission.send_once(
-        "edit",
-        submission.fingerprint(
-            prompt.strip(),
-            str(count),
-            output_format or "",
-            *(chosen.identity for chosen in inputs),
-            credentials.key_id,
-        ),
-        send,
+        scope,
+        checked.fingerprint(credentials),
+        lambda: service.send(checked, credentials, sent_links=sent_links),
     )
 
 
@@ -153,13 +128,13 @@ def _send_edit(
 def prefill_generate(request: GenerationRequest) -> None:
     st.session_state[GENERATE_PROMPT] = request.prompt
     st.session_state[GENERATE_RATIO] = request.aspect_ratio or DEFAULT_ASPECT_RATIO
-    st.session_state[GENERATE_FORMAT] = request_fields.format_choice(request.output_format)
+    st.session_state[GENERATE_FORMAT] = formats.form_choice(request.output_format)
     st.session_state[GENERATE_COUNT] = request.num_outputs
 
 
-def prefill_edit(request: GenerationRequest, inputs: Sequence[image_pickers.EditInput]) -> None:
+def prefill_edit(request: GenerationRequest, inputs: Sequence[EditInput]) -> None:
     st.session_state[EDIT_PROMPT] = request.prompt
-    st.session_state[EDIT_FORMAT] = request_fields.format_choice(request.output_format)
+    st.session_state[EDIT_FORMAT] = formats.form_choice(request.output_format)
     st.session_state[EDIT_COUNT] = request.num_outputs
     image_pickers.replace(inputs)
 
@@ -167,7 +142,7 @@ def prefill_edit(request: GenerationRequest, inputs: Sequence[image_pickers.Edit
 def prefill_from(request: GenerationRequest) -> str:
     """Fill the form a request came from; return that page's file for st.switch_page."""
     if request.mode is Mode.EDIT:
-        prefill_edit(request, [image_pickers.EditInput.from_url(url) for url in request.image_urls])
+        prefill_edit(request, [EditInput.from_url(url) for url in request.image_urls])
         return "pages/edit.py"
     prefill_generate(request)
     return "pages/generate.py"

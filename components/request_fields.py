@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio import formats
 from studio.credentials import Backend, Credentials
 from studio.request import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, MAX_OUTPUTS, RATIO_PIXELS
-
-FORMAT_CHOICES = ("auto", "jpg", "png", "webp")
-_FORMAT_NAMES = {"auto": "Auto", "jpg": "JPG", "png": "PNG", "webp": "WebP"}
 
 
 def _ratio_label(ratio: str) -> str:
@@ -58,17 +56,17 @@ def ratio_picker(key: str) -> str:
 
 def format_picker(key: str) -> str | None:
     """The chosen format, or None for Auto (nothing sent: FoxAPI's default)."""
-    st.session_state.setdefault(key, "auto")
+    st.session_state.setdefault(key, formats.AUTO)
     choice = st.segmented_control(
         "Format",
-        FORMAT_CHOICES,
+        formats.FORM_CHOICES,
         required=True,
-        format_func=_FORMAT_NAMES.__getitem__,
+        format_func=formats.label,
         key=key,
         persist_state="session",
         help="Auto leaves the choice to FoxAPI (JPEG).",
     )
-    return None if choice in (None, "auto") else choice
+    return None if choice in (None, formats.AUTO) else choice
 
 
 def count_picker(key: str) -> int:
@@ -89,10 +87,3 @@ def billed_line(count: int, credentials: Credentials) -> None:
         st.caption(f"{images} will be drawn. The demo backend bills nothing.")
     else:
         st.caption(f"{images} will be billed by FoxAPI.")
-
-
-def format_choice(output_format: str | None) -> str:
-    """The picker's value for a request's format (FoxAPI's "jpeg" is the picker's JPG)."""
-    if output_format == "jpeg":
-        return "jpg"
-    return output_format if output_format in FORMAT_CHOICES else "auto"

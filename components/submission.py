@@ -1,35 +1,31 @@
 """Sending a request from a page: once per click, with the outcome in plain words.
 
-A double click reaches the server as two runs with the same form values, and the
-second stops the first at its next Streamlit call (reading session state counts) while
-its POST may still be out. So each page remembers what it last sent and when; the same
-request again within a few seconds is the same click, not a new job. The send keeps its
-outcome on a plain object before touching the session, and whichever run is still alive
-(the stopped one cannot) puts that outcome in the session and shows it.
+A double click reaches the server as two runs with the same form values. Streamlit runs
+them one after the other in the session's script thread: the second starts only once
+the first has stopped, which it does at its first Streamlit call after the POST came
+back. So each form remembers what it last sent and when; the same request again within
+a few seconds is the same click, not a new job. The send keeps its outcome on a plain
+object before touching the session, and whichever run is still alive (the stopped one
+cannot) puts that outcome in the session and shows it. Nothing ever waits.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import streamlit as st
 
 from components import frame
+from components.state import Scoped, SessionValue
 from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
-from studio.engine import OutcomeUnknown
-from studio.errors import FoxAPIError
-from studio.imaging import InvalidImage
+from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
+from studio.records import JobRecord
 from studio.request import InvalidRequest
-from studio.store import JobRecord
 
 DUPLICATE_WINDOW = 3.0  # seconds within which an identical request is the same click
-SEND_WAIT = 120.0  # longest a repeated click waits for the first send (timeouts, 429 waits)
-RECENT_JOBS = "session_jobs"  # ids of the jobs this session sent, newest first
 _RECENT_LIMIT = 8
 
 
@@ -53,20 +49,21 @@ class _Send:
 
     fingerprint: str
     at: float
-    finished: threading.Event = field(default_factory=threading.Event)
     outcome: _Outcome | None = None
     toast_queued: bool = False
 
 
-def fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+# The ids of the jobs this session sent, newest first.
+recent_jobs: SessionValue[list[str]] = SessionValue("session_jobs", list)
+_feedback: Scoped[Feedback | None] = Scoped("feedback", lambda: None)
+_last_send: Scoped[_Send | None] = Scoped("last_sent", lambda: None)
 
 
 def invalid(
     scope: str, error: InvalidRequest | InvalidImage, *, labels: Mapping[str, str] | None = None
 ) -> None:
     """A field-specific error, named the way the form labels the field."""
-    st.session_state[f"feedback:{scope}"] = _invalid_feedback(error, labels)
+    _feedback(scope).set(_invalid_feedback(error, labels))
 
 
 def _invalid_feedback(
@@ -79,14 +76,10 @@ def _invalid_feedback(
     return Feedback("error", error.message)
 
 
-def clear_feedback(scope: str) -> None:
-    st.session_state.pop(f"feedback:{scope}", None)
-
-
 def show_feedback(scope: str) -> None:
     """The last outcome under the form, until the next attempt replaces it."""
-    feedback = st.session_state.get(f"feedback:{scope}")
-    if not isinstance(feedback, Feedback):
+    feedback = _feedback(scope).get()
+    if feedback is None:
         return
     if feedback.kind == "warning":
         st.warning(escape_markdown(feedback.message), icon=":material/help:")
@@ -94,52 +87,40 @@ def show_feedback(scope: str) -> None:
         st.error(escape_markdown(feedback.message), icon=":material/error:")
 
 
-def send_once(scope: str, request_fingerprint: str, send: Callable[[], JobRecord]) -> None:
+def send_once(scope: str, fingerprint: str, send: Callable[[], JobRecord]) -> None:
     """Call `send` unless this session sent the same request within the last few seconds.
 
     FoxAPI's refusals become the page's error; an outcome FoxAPI may or may not have
     received becomes a warning. Success is a toast and a card under the form.
     """
-    last = st.session_state.get(f"last_sent:{scope}")
+    last = _last_send(scope).get()
     now = time.monotonic()
-    if (
-        isinstance(last, _Send)
-        and last.fingerprint == request_fingerprint
-        and now - last.at < DUPLICATE_WINDOW
-    ):
+    if last is not None and last.fingerprint == fingerprint and now - last.at < DUPLICATE_WINDOW:
         show_send_outcome(scope)
         return
-    sending = _Send(request_fingerprint, now)
-    st.session_state[f"last_sent:{scope}"] = sending
-    clear_feedback(scope)
-    try:
-        sending.outcome = _attempt(send)
-    finally:
-        sending.finished.set()
+    sending = _Send(fingerprint, now)
+    _last_send(scope).set(sending)
+    _feedback(scope).clear()
+    sending.outcome = _attempt(send)
     show_send_outcome(scope)
 
 
 def show_send_outcome(scope: str) -> None:
     """Put the last send's outcome in the session and show its toast, once it is known.
 
-    A double click's second run may come without the click (Streamlit counted it
-    already) while the first run's POST is still out: it waits here for the outcome,
-    which the first run, stopped, can no longer show. Applying an outcome twice is
-    harmless, so it does not matter which run gets there first.
+    A double click's second run comes after the first has stopped, so the outcome is
+    on the send already; applying it twice is harmless, whichever run gets here first.
     """
-    sending = st.session_state.get(f"last_sent:{scope}")
-    if not isinstance(sending, _Send):
+    sending = _last_send(scope).get()
+    if sending is None or sending.outcome is None:
         return
-    sending.finished.wait(timeout=SEND_WAIT)
     outcome = sending.outcome
-    if outcome is None:
-        return
     if outcome.job_id is not None:
         remember_job(outcome.job_id)
     if outcome.feedback is not None:
-        st.session_state[f"feedback:{scope}"] = outcome.feedback
+        _feedback(scope).set(outcome.feedback)
     if outcome.may_resend:
-        st.session_state.pop(f"last_sent:{scope}", None)
+        _last_send(scope).clear()
     if outcome.toast is not None and not sending.toast_queued:
         frame.queue_toast(outcome.toast, ":material/send:")
         sending.toast_queued = True
@@ -167,5 +148,5 @@ def _attempt(send: Callable[[], JobRecord]) -> _Outcome:
 
 
 def remember_job(job_id: str) -> None:
-    recent = [job_id, *st.session_state.get(RECENT_JOBS, [])]
-    st.session_state[RECENT_JOBS] = list(dict.fromkeys(recent))[:_RECENT_LIMIT]
+    recent = [job_id, *recent_jobs.get()]
+    recent_jobs.set(list(dict.fromkeys(recent))[:_RECENT_LIMIT])

@@ -12,10 +12,11 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from studio.request import Mode
-from studio.store import POLLED, JobRecord, JobStatus
+from studio import formats, states
+from studio.records import JobRecord
+from studio.request import DEFAULT_ASPECT_RATIO, Mode
+from studio.states import JobStatus
 
-WAITING_FOR_KEY = "Waiting for the API key: enter it in the sidebar to resume."
 FIELD_LABELS = {
     "prompt": "Prompt",
     "num_outputs": "Images",
@@ -23,7 +24,6 @@ FIELD_LABELS = {
     "output_format": "Format",
     "image_urls": "Input images",
 }
-FORMAT_LABELS = {"auto": "Auto", "jpg": "JPG", "jpeg": "JPG", "png": "PNG", "webp": "WebP"}
 MODE_LABELS = {Mode.GENERATE: "Text to image", Mode.EDIT: "Edit"}
 
 # Every character that starts Markdown, HTML, an entity, a Streamlit directive
@@ -79,44 +79,26 @@ def when(timestamp: float, timezone: str | None = None) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
-def format_label(output_format: str | None) -> str:
-    return FORMAT_LABELS.get(output_format or "auto", (output_format or "").upper())
-
-
 def settings_line(job: JobRecord) -> str:
     """ "Text to image · 16:9 · PNG · 2 images": fixed words only, safe as Markdown."""
     request = job.request
     parts = [MODE_LABELS[job.mode]]
     if job.mode is Mode.GENERATE:
-        parts.append(request.aspect_ratio or "1:1")
+        parts.append(request.aspect_ratio or DEFAULT_ASPECT_RATIO)
     else:
         parts.append(plural(len(request.image_urls), "input image"))
-    parts.append(format_label(request.output_format))
+    parts.append(formats.label(request.output_format))
     parts.append(plural(request.num_outputs, "image"))
     return " · ".join(parts)
 
 
 def status_words(job: JobRecord, *, key_available: bool = True) -> str:
-    """What a job is doing, in words: "Queued", "Generating 45 %", "Failed: <reason>"..."""
-    if job.status in POLLED and not key_available:
-        return WAITING_FOR_KEY
-    match job.status:
-        case JobStatus.SUBMITTING:
-            return "Sending"
-        case JobStatus.QUEUED:
-            return "Queued"
-        case JobStatus.RUNNING:
-            return f"Generating {job.progress} %"
-        case JobStatus.DOWNLOADING:
-            return "Saving images"
-        case JobStatus.DONE:
-            return "Done"
-        case JobStatus.FAILED:
-            return f"Failed: {job.error_message or 'FoxAPI gave no reason.'}"
-        case JobStatus.LOST:
-            return f"Lost: {job.error_message or 'FoxAPI no longer knows this job.'}"
-        case JobStatus.UNKNOWN:
-            return "Outcome unknown"
+    return states.status_words(
+        job.status,
+        progress=job.progress,
+        error_message=job.error_message,
+        key_available=key_available,
+    )
 
 
 def timing_line(job: JobRecord, now: float | None = None) -> str:

@@ -2,14 +2,16 @@
 
 import streamlit as st
 
-from components import frame, image_pickers, job_cards, prompt_form
+from components import frame, image_pickers, job_cards, lightbox, prompt_form
+from components.gallery_view import View
 from studio.request import Mode
 
 frame.ensure_frame()
-studio = frame.get_studio()
 
 st.title("Edit")
-prompt_form.edit_form(studio, frame.session_credentials(studio))
-image_pickers.chosen_inputs(studio)
-image_pickers.input_sources(studio)
-job_cards.session_jobs(studio, Mode.EDIT)
+# The pictures first: the button that sends the edit comes after what it edits.
+image_pickers.chosen_inputs()
+image_pickers.input_sources()
+prompt_form.edit_form(frame.session_credentials())
+job_cards.session_jobs(Mode.EDIT)
+lightbox.show_if_open(View(), [])

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from components import frame, job_cards, prompt_form
+from components import frame, job_cards, lightbox, prompt_form
+from components.gallery_view import View
 from studio.request import Mode
 
 frame.ensure_frame()
-studio = frame.get_studio()
 
 st.title("Generate")
-prompt_form.generate_form(studio, frame.session_credentials(studio))
-job_cards.session_jobs(studio, Mode.GENERATE)
+prompt_form.generate_form(frame.session_credentials())
+job_cards.session_jobs(Mode.GENERATE)
+lightbox.show_if_open(View(), [])

@@ -11,29 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from studio.credentials import Backend
 from studio.emulator import EmulatorConfig, serve
-from studio.errors import FoxAPIError
-from studio.imaging import CleanImage, InvalidImage, check_upload_size, clean_upload
-from studio.request import (
-    ASPECT_RATIOS,
-    OUTPUT_FORMATS,
-    GenerationRequest,
-    InvalidRequest,
-    check_image_url,
-)
-from studio.runtime import Studio, open_studio
-from studio.store import IN_FLIGHT, ImageStatus, JobRecord, JobStatus
+from studio.errors import FoxAPIError, InvalidImage, StorageError
+from studio.formats import OUTPUT_FORMATS
+from studio.imaging import check_upload_size
+from studio.jobs import EditInput, JobService
+from studio.records import JobRecord
+from studio.request import ASPECT_RATIOS, InvalidRequest
+from studio.runtime import open_studio
+from studio.states import JobStatus, status_words
 
-STATUS_WORDS = {
-    JobStatus.SUBMITTING: "Sending",
-    JobStatus.QUEUED: "Queued",
-    JobStatus.RUNNING: "Generating",
-    JobStatus.DOWNLOADING: "Saving images",
-    JobStatus.DONE: "Done",
-    JobStatus.FAILED: "Failed",
-    JobStatus.LOST: "Lost",
-    JobStatus.UNKNOWN: "Outcome unknown",
-}
 BAR_WIDTH = 30
 # Unicode's bidirectional controls: they reorder what follows them on screen.
 BIDI_CONTROLS = frozenset(
@@ -81,15 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[to_terminal])
     if args.command == "emulator":
         return _emulator(args)
-    studio = open_studio()
     try:
-        if studio.is_demo:
+        studio = open_studio()
+    except StorageError as exc:  # a bucket that is missing, unreachable or refuses the keys
+        return _fail(str(exc))
+    service = studio.jobs
+    try:
+        if service.server_credentials.backend is Backend.DEMO:
             print("No FoxAPI key set: using the demo backend (nothing is billed).", file=sys.stderr)
         if args.command == "generate":
-            return _generate(studio, args)
+            return _generate(service, args)
         if args.command == "jobs":
-            return _jobs(studio, args.limit)
-        return _sync(studio)
+            return _jobs(service, args.limit)
+        return _sync(service)
     except KeyboardInterrupt:
         print(
             "\nStopped waiting. Unfinished jobs carry on when the app or "
@@ -134,26 +126,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _generate(studio: Studio, args: argparse.Namespace) -> int:
-    fields = {
-        "prompt": args.prompt,
-        "num_outputs": args.num_outputs,
-        "aspect_ratio": args.aspect_ratio,
-        "output_format": args.output_format,
-    }
+def _generate(service: JobService, args: argparse.Namespace) -> int:
     try:
         # Everything is checked before anything is uploaded or billed.
-        paths = [Path(item) for item in args.image if Path(item).is_file()]
-        files = [_read_image(path, studio) for path in paths]
-        urls = [check_image_url(item) for item in args.image if not Path(item).is_file()]
-        stand_ins = [f"https://upload.invalid/{index}" for index in range(len(files))]
-        max_chars = studio.settings.studio_max_prompt_chars
-        GenerationRequest.build(max_prompt_chars=max_chars, image_urls=urls + stand_ins, **fields)
-        uploaded = [studio.engine.upload(image, studio.credentials) for image in files]
-        request = GenerationRequest.build(
-            max_prompt_chars=max_chars, image_urls=urls + uploaded, **fields
-        )
-        job = studio.engine.submit(request, studio.credentials)
+        inputs = [_edit_input(service, item) for item in args.image]
+        fields = {"prompt": args.prompt, "num_outputs": args.num_outputs}
+        if inputs:
+            submission = service.edit(output_format=args.output_format, inputs=inputs, **fields)
+        else:
+            submission = service.generation(
+                aspect_ratio=args.aspect_ratio, output_format=args.output_format, **fields
+            )
+        job = service.send(submission, service.server_credentials)
     except InvalidRequest as exc:
         return _fail(f"{exc.field.replace('_', ' ').capitalize()}: {exc.message}")
     except InvalidImage as exc:
@@ -164,79 +148,87 @@ def _generate(studio: Studio, args: argparse.Namespace) -> int:
         return _fail(f"“{exc.filename}” cannot be read: {exc.strerror or exc}.")
     except FoxAPIError as exc:  # OutcomeUnknown included: its message says it was not resent
         return _fail(exc.message)
-    print(f"Sent: {request.num_outputs} image(s) billed.", file=sys.stderr)
-    _wait(studio, [job.id])
-    return _report(studio, studio.store.job(job.id))
+    print(f"Sent: {job.request.num_outputs} image(s) billed.", file=sys.stderr)
+    _wait(service, [job.id])
+    return _report(service, job.id)
 
 
-def _read_image(path: Path, studio: Studio) -> CleanImage:
-    """A local file, checked; its size is checked before any of it is read."""
-    max_bytes = studio.settings.studio_max_upload_bytes
-    check_upload_size(path.stat().st_size, path.name, max_bytes)
-    with path.open("rb") as file:
-        data = file.read(max_bytes + 1)  # never more, should the file grow meanwhile
-    return clean_upload(
-        data, path.name, max_bytes=max_bytes, max_pixels=studio.settings.studio_max_upload_pixels
-    )
+def _edit_input(service: JobService, item: str) -> EditInput:
+    path = Path(item)
+    if path.is_file():
+        # The size is checked before any of the file is read, and no more than the
+        # limit is ever read, should the file grow meanwhile.
+        max_bytes = service.settings.studio_max_upload_bytes
+        check_upload_size(path.stat().st_size, path.name, max_bytes)
+        with path.open("rb") as file:
+            return service.upload_input(file.read(max_bytes + 1), path.name)
+    return EditInput.from_url(item)
 
 
-def _sync(studio: Studio) -> int:
-    unfinished = studio.store.jobs(IN_FLIGHT)
+def _sync(service: JobService) -> int:
+    unfinished = service.in_flight()
     if not unfinished:
         print("Nothing to do: every job is finished.")
         return 0
     print(f"Resuming {len(unfinished)} unfinished job(s).", file=sys.stderr)
-    _wait(studio, [job.id for job in unfinished])
-    return max(_report(studio, studio.store.job(job.id)) for job in unfinished)
+    _wait(service, [job.id for job in unfinished])
+    return max(_report(service, job.id) for job in unfinished)
 
 
-def _wait(studio: Studio, job_ids: list[str]) -> None:
+def _wait(service: JobService, job_ids: list[str]) -> None:
     """Draw a progress bar until every job has left flight."""
     while True:
-        jobs = [studio.store.job(job_id) for job_id in job_ids]
-        _draw_progress(studio, jobs)
+        jobs = service.jobs(job_ids)
+        _draw_progress(service, jobs)
         if not any(job.in_flight for job in jobs):
             print(file=sys.stderr)
             return
         time.sleep(0.25)
 
 
-def _draw_progress(studio: Studio, jobs: list[JobRecord]) -> None:
-    progress = sum(job.progress for job in jobs) / len(jobs)
+def _draw_progress(service: JobService, jobs: list[JobRecord]) -> None:
+    progress = sum(job.progress for job in jobs) / max(len(jobs), 1)
     filled = round(BAR_WIDTH * progress / 100)
-    waiting = [job for job in jobs if not studio.engine.has_credentials(job.key_id)]
-    words = "Waiting for the API key" if waiting else _status_words(jobs[0])
+    waiting = [job for job in jobs if not service.has_key_for(job)]
+    words = "Waiting for the API key" if waiting or not jobs else inert(_status_words(jobs[0]))
     bar = "#" * filled + "-" * (BAR_WIDTH - filled)
     print(f"\r[{bar}] {progress:3.0f}%  {words:<30}", end="", file=sys.stderr, flush=True)
 
 
-def _report(studio: Studio, job: JobRecord) -> int:
+def _report(service: JobService, job_id: str) -> int:
+    job = service.job(job_id)
+    if job is None:
+        return _fail("The job is no longer on record.")
     if job.status is not JobStatus.DONE:
-        return _fail(f"{STATUS_WORDS[job.status]}: {job.error_message or 'no reason given'}")
-    for image in studio.store.job_images(job.id):
-        if image.status is ImageStatus.ARCHIVED and image.file_path:
-            print(inert(studio.archive.path(image.file_path).resolve()))
+        words = _status_words(job)
+        if job.status is JobStatus.UNKNOWN:
+            words += f": {job.error_message or 'no reason given'}"
+        return _fail(words)
+    saved = {image.position: image for image in service.saved_images(job.id)}
+    for position in range(job.request.num_outputs):
+        location = service.original_location(saved[position]) if position in saved else None
+        if location is not None:
+            print(inert(location))
         else:
-            print(f"(image {image.position + 1} expired before it could be saved)")
+            print(f"(image {position + 1} expired before it could be saved)")
     return 0
 
 
-def _jobs(studio: Studio, limit: int) -> int:
-    jobs = studio.store.jobs(limit=limit)
+def _jobs(service: JobService, limit: int) -> int:
+    jobs = service.recent_jobs(limit)
     if not jobs:
         print('No jobs yet. Try: python -m studio generate "a red fox in the snow"')
         return 0
     for job in jobs:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-        prompt = inert(job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…")
-        print(f"{created}  {_status_words(job):<18} {job.request.num_outputs}x  {prompt}")
+        prompt = job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…"
+        words = _status_words(job)  # a failed job's words quote FoxAPI
+        print(inert(f"{created}  {words:<18} {job.request.num_outputs}x  {prompt}"))
     return 0
 
 
 def _status_words(job: JobRecord) -> str:
-    if job.status is JobStatus.RUNNING:
-        return f"Generating {job.progress}%"
-    return STATUS_WORDS[job.status]
+    return status_words(job.status, progress=job.progress, error_message=job.error_message)
 
 
 def _emulator(args: argparse.Namespace) -> int:

@@ -17,15 +17,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from studio import formats
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
-from studio.errors import DownloadFailed, FoxAPIError, NotFound, ResultExpired, Unauthorized
+from studio.errors import (
+    DownloadFailed,
+    FoxAPIError,
+    NotFound,
+    OutcomeUnknown,
+    ResultExpired,
+    Unauthorized,
+)
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
 from studio.ratelimit import RateLimiter
+from studio.records import GalleryItem, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import next_poll_delay
-from studio.store import POLLED, GalleryItem, ImageStatus, JobRecord, JobStatus, Store
+from studio.settings import DEFAULTS
+from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
+from studio.store import Store
+from studio.task import Task, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +53,14 @@ MAX_DOWNLOAD_ATTEMPTS = 5
 CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, orphaned)
 
 
-class OutcomeUnknown(FoxAPIError):
-    """The generation POST may have reached FoxAPI; the studio will not resend it.
-
-    `job_id` names the job kept for it, marked "outcome unknown", so a page can show it.
-    """
-
-    def __init__(self, message: str, *, job_id: str, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.job_id = job_id
-
-
 class Engine:
     def __init__(
         self,
         store: Store,
         archive: Archive,
         *,
-        requests_per_second: float = 5.0,
-        lease_seconds: float = 30.0,
+        requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
+        lease_seconds: float = DEFAULTS.studio_lease_seconds,
         workers: int = 4,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -157,7 +158,9 @@ class Engine:
         finally:
             with self._lock:
                 self._sending.discard(job.id)
-        self.store.mark_submitted(job.id, task, owner=self.owner, lease_seconds=self.lease_seconds)
+        self.store.mark_submitted(
+            job.id, _progress_event(task), task, owner=self.owner, lease_seconds=self.lease_seconds
+        )
         self._schedule(
             job.id, next_poll_delay(elapsed=0, estimated_time=task.estimated_time, progress=0)
         )
@@ -182,11 +185,10 @@ class Engine:
         if young and item.job.backend == credentials.backend == Backend.FOXAPI:
             return item.image.source_url
         data = self.archive.read(item.image.file_path or "")
-        extension = item.image.format or "png"
-        content_type = "image/jpeg" if extension in ("jpg", "jpeg") else f"image/{extension}"
+        extension = formats.extension(item.image.format or "png")
         image = CleanImage(
             data=data,
-            content_type=content_type,
+            content_type=formats.mime_type(extension),
             extension=extension,
             width=item.image.width or 0,
             height=item.image.height or 0,
@@ -273,7 +275,7 @@ class Engine:
         except NotFound:
             self.store.finish_job(
                 job.id,
-                JobStatus.LOST,
+                JobEvent.TASK_LOST,
                 owner=self.owner,
                 error_code="not_found",
                 error_message="FoxAPI no longer knows this task, so its images cannot be fetched.",
@@ -297,13 +299,13 @@ class Engine:
         elif task.failed:
             self.store.finish_job(
                 job.id,
-                JobStatus.FAILED,
+                JobEvent.TASK_FAILED,
                 owner=self.owner,
                 error_code=task.error_code,
                 error_message=task.error_message or "FoxAPI could not generate this image.",
             )
             self._forget(job.id)
-        elif self.store.record_task(job.id, task, owner=self.owner):
+        elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
                 self.store.set_job_note(job.id, None, owner=self.owner)
             elapsed = time.time() - (job.submitted_at or job.created_at)
@@ -340,10 +342,10 @@ class Engine:
             self.store.archive_image(image.id, archived)
         images = self.store.job_images(job.id)
         if any(image.status is ImageStatus.ARCHIVED for image in images):
-            self.store.finish_job(job.id, JobStatus.DONE, owner=self.owner)
+            self.store.finish_job(job.id, JobEvent.SAVED, owner=self.owner)
         else:
             self.store.finish_job(
-                job.id, JobStatus.FAILED, owner=self.owner, error_message=RESULTS_EXPIRED
+                job.id, JobEvent.NOTHING_SAVED, owner=self.owner, error_message=RESULTS_EXPIRED
             )
         self._forget(job.id)
 
@@ -378,6 +380,13 @@ class Engine:
         with self._lock:
             failures = self._failures[job_id] = self._failures.get(job_id, 0) + 1
         return min(60.0, 2.0**failures)
+
+
+def _progress_event(task: Task) -> JobEvent:
+    # `completed` without results is still running: only results make it final.
+    if task.status is TaskStatus.PENDING:
+        return JobEvent.TASK_PENDING
+    return JobEvent.TASK_PROCESSING
 
 
 def _process_alive(pid: int) -> bool:

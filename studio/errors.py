@@ -1,4 +1,4 @@
-"""FoxAPI's failures as types, each with a message a person can act on.
+"""Failures as types (FoxAPI's, a file's, the storage's), each with a message a person can act on.
 
 Messages never contain the API key: they are built from FoxAPI's own words and fixed
 text, never from request headers.
@@ -115,3 +115,33 @@ class DownloadFailed(FoxAPIError):
 
 class ResultExpired(DownloadFailed):
     """A result URL no longer serves the image (they live 24 hours)."""
+
+
+class OutcomeUnknown(FoxAPIError):
+    """The generation POST may have reached FoxAPI; the studio will not resend it.
+
+    `job_id` names the job kept for it, marked "outcome unknown", so a page can show it.
+    """
+
+    def __init__(self, message: str, *, job_id: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.job_id = job_id
+
+
+class InvalidImage(ValueError):
+    """A file cannot be used. `message` says why in words the person who chose it knows."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StorageError(OSError):
+    """Images could not be read from or written to the storage; the message says why.
+
+    An OSError, like the disk errors of the local folder, so one handler covers both.
+    """
+
+
+class ObjectMissing(StorageError, FileNotFoundError):
+    """No file under the key asked for."""

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
 from typing import Any
 
-from studio import imaging
+from studio import formats, imaging
 from studio.archive import Archive
+from studio.records import GalleryItem
 from studio.request import MODEL
-from studio.store import GalleryItem
 
 MANIFEST_NAME = "manifest.json"
-MIME_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ def metadata_for(item: GalleryItem) -> imaging.ImageMetadata:
         aspect_ratio=job.request.aspect_ratio,
         output_format=job.request.output_format,
         num_outputs=job.request.num_outputs,
-        image_index=image.position,
+        image_index=image.position + 1,
         task_id=job.task_id,
         created_at=iso_time(job.created_at),
         width=image.width or 0,
@@ -57,7 +55,6 @@ def download_copy(item: GalleryItem, archive: Archive) -> DownloadCopy:
     A file the metadata cannot be written into (it should not happen with files
     FoxAPI made) is handed over untouched rather than not at all.
     """
-    extension = item.image.format or "png"
     original = archive.read(item.image.file_path or "")
     try:
         data = imaging.embed_metadata(original, metadata_for(item))
@@ -65,25 +62,37 @@ def download_copy(item: GalleryItem, archive: Archive) -> DownloadCopy:
     except imaging.InvalidImage:
         data, embedded = original, False
     return DownloadCopy(
-        filename=imaging.download_filename(item.job.prompt, item.image.position + 1, extension),
+        filename=copy_filename(item),
         data=data,
-        mime_type=MIME_TYPES.get(extension, "application/octet-stream"),
+        mime_type=formats.mime_type(item.image.format),
         metadata_embedded=embedded,
     )
 
 
+def copy_filename(item: GalleryItem) -> str:
+    """A downloaded copy's name: the prompt's first words and the image's number."""
+    extension = formats.extension(item.image.format or "png")
+    return imaging.download_filename(item.job.prompt, item.image.position + 1, extension)
+
+
 def build_zip(items: Sequence[GalleryItem], archive: Archive) -> bytes:
     """A zip of `items` (metadata embedded) and a manifest listing each file's settings."""
-    buffer = BytesIO()
+    return b"".join(stream_zip(items, archive))
+
+
+def stream_zip(items: Iterable[GalleryItem], archive: Archive) -> Iterator[bytes]:
+    """The same zip, handed out piece by piece: one image in memory at a time."""
+    pipe = _Pipe()
     used_names: set[str] = set()
     entries: list[dict[str, Any]] = []
-    with zipfile.ZipFile(buffer, "w") as bundle:
+    with zipfile.ZipFile(pipe, "w") as bundle:
         for item in items:
             copy = download_copy(item, archive)
             name = _unique_name(copy.filename, used_names)
             # Images are compressed already: storing them is as small and much faster.
             bundle.writestr(name, copy.data, compress_type=zipfile.ZIP_STORED)
             entries.append(_manifest_entry(name, item, copy))
+            yield pipe.take()
         manifest = {
             "created_at": iso_time(datetime.now(UTC).timestamp()),
             "model": MODEL,
@@ -95,7 +104,31 @@ def build_zip(items: Sequence[GalleryItem], archive: Archive) -> bytes:
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
             compress_type=zipfile.ZIP_DEFLATED,
         )
-    return buffer.getvalue()
+    yield pipe.take()
+
+
+class _Pipe:
+    """A write-only, unseekable file for zipfile: what was written is taken, then let go."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
 
 
 def zip_filename(count: int, now: datetime | None = None) -> str:
@@ -108,21 +141,11 @@ def iso_time(timestamp: float) -> str:
 
 
 def _manifest_entry(name: str, item: GalleryItem, copy: DownloadCopy) -> dict[str, Any]:
-    job, image = item.job, item.image
+    """The settings written into the file, and what the zip adds about the file itself."""
+    image = item.image
     return {
         "file": name,
-        "prompt": job.prompt,
-        "mode": job.mode.value,
-        "model": MODEL,
-        "aspect_ratio": job.request.aspect_ratio,
-        "output_format": job.request.output_format,
-        "num_outputs": job.request.num_outputs,
-        "image_index": image.position + 1,
-        "input_images": list(job.request.image_urls),
-        "task_id": job.task_id,
-        "created_at": iso_time(job.created_at),
-        "width": image.width,
-        "height": image.height,
+        **metadata_for(item).as_dict(),
         "format": image.format,
         "size_bytes": len(copy.data),
         "original_sha256": image.sha256,

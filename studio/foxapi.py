@@ -160,13 +160,12 @@ class FoxAPIClient:
         response = self._post_policy(self._request, "POST", GENERATIONS_PATH, json=request.body())
         return parse_task(self._json_body(response))
 
-    def get_task(self, task_id: str, *, sync_upstream: bool = False) -> Task:
-        """Read a task's current state; `sync_upstream` asks FoxAPI to refresh it first."""
+    def get_task(self, task_id: str) -> Task:
+        """Read a task's current state."""
         if not task_id:
             raise ValueError("A task id is needed to look a task up.")
         path = f"{TASKS_PATH}/{quote(task_id, safe='')}"
-        params = {"sync_upstream": "true"} if sync_upstream else None
-        response = self._get_policy(self._request, "GET", path, params=params)
+        response = self._get_policy(self._request, "GET", path)
         return parse_task(self._json_body(response))
 
     def upload(self, data: bytes, filename: str, content_type: str) -> UploadedFile:

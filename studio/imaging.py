@@ -27,13 +27,12 @@ from pathlib import PurePosixPath
 
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
-MEGABYTE = 1024 * 1024
-DEFAULT_MAX_BYTES = 20 * MEGABYTE
-DEFAULT_MAX_PIXELS = 40_000_000
+from studio import formats
+from studio.errors import InvalidImage
+from studio.settings import DEFAULTS
 
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
-EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
-_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+MEGABYTE = 1024 * 1024
+
 
 # What a refused file most likely is, by its first bytes, so the message can name it.
 _OTHER_KINDS = {"gif": "a GIF image", "bmp": "a BMP image", "tiff": "a TIFF image"}
@@ -69,14 +68,6 @@ _IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class InvalidImage(ValueError):
-    """A file cannot be used. `message` says why in words the person who chose it knows."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass(frozen=True)
 class CleanImage:
     """An upload that passed every check, re-encoded without metadata."""
@@ -91,7 +82,7 @@ class CleanImage:
 
 @dataclass(frozen=True)
 class ImageMetadata:
-    """What made an image. `image_index` counts from 0, like the task's result list."""
+    """What made an image. `image_index` counts from 1, as people do ("image 2 of 4")."""
 
     prompt: str
     model: str
@@ -129,7 +120,7 @@ class ImageMetadata:
             settings.append(("Task", self.task_id))
         settings.append(("Created", self.created_at))
         settings.append(("Mode", self.mode))
-        settings.append(("Image", f"{self.image_index + 1} of {self.num_outputs}"))
+        settings.append(("Image", f"{self.image_index} of {self.num_outputs}"))
         if self.input_images:
             settings.append(("Input images", input_images))
         return ", ".join(f"{key}: {_parameter_value(value)}" for key, value in settings)
@@ -139,8 +130,8 @@ def clean_upload(
     data: bytes,
     filename: str,
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULTS.studio_max_upload_bytes,
+    max_pixels: int = DEFAULTS.studio_max_upload_pixels,
 ) -> CleanImage:
     """Check an uploaded file completely and return its pixels without metadata.
 
@@ -194,18 +185,18 @@ def clean_upload(
             raise damaged from None
         encoded = _encode_without_metadata(image, kind, data)
     width, height = encoded.size
-    extension = EXTENSIONS[kind]
+    image_format = formats.of(kind)
     return CleanImage(
         data=encoded.data,
-        content_type=CONTENT_TYPES[kind],
-        extension=extension,
+        content_type=image_format.mime_type,
+        extension=image_format.extension,
         width=width,
         height=height,
-        filename=f"{_stem(name) or 'image'}.{extension}",
+        filename=f"{_stem(name) or 'image'}.{image_format.extension}",
     )
 
 
-def check_upload_size(size: int, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+def check_upload_size(size: int, filename: str, max_bytes: int) -> None:
     """Raise InvalidImage when a file of `size` bytes is over the limit.
 
     Callers holding a file on disk call this with its size first, so an oversized file
@@ -239,7 +230,7 @@ def image_size(data: bytes) -> tuple[str, int, int]:
     return ("jpeg" if kind == "mpo" else kind), width, height
 
 
-def make_thumbnail(data: bytes, max_px: int = 512) -> bytes:
+def make_thumbnail(data: bytes, max_px: int = DEFAULTS.studio_thumbnail_px) -> bytes:
     """A WebP copy no longer than `max_px` on its longest side, upright, with no metadata.
 
     Colours are converted to sRGB first, because the thumbnail carries no colour profile.
@@ -247,7 +238,7 @@ def make_thumbnail(data: bytes, max_px: int = 512) -> bytes:
     """
     try:
         with _read_header(data) as image:
-            if image.width * image.height > _pixel_limit(DEFAULT_MAX_PIXELS):
+            if image.width * image.height > _pixel_limit(DEFAULTS.studio_max_upload_pixels):
                 raise InvalidImage("This image has too many pixels to open safely.")
             if isinstance(image, JpegImagePlugin.JpegImageFile):
                 # Let the JPEG decoder scale down by a power of two: far less to decode.
@@ -383,7 +374,7 @@ def _encode_without_metadata(image: Image.Image, kind: str, original: bytes) -> 
     else:
         options.update(quality=95, method=4)
     output = BytesIO()
-    pixels.save(output, _PILLOW_FORMATS[kind], **options)
+    pixels.save(output, formats.of(kind).pillow_name, **options)
     return _Encoded(output.getvalue(), pixels.size)
 
 

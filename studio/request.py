@@ -16,10 +16,12 @@ from pydantic import (
     model_validator,
 )
 
+from studio.formats import OUTPUT_FORMATS
+from studio.settings import DEFAULTS
+
 MODEL = "grok-imagine-image"
 MAX_OUTPUTS = 4
 MAX_INPUT_IMAGES = 3
-DEFAULT_MAX_PROMPT_CHARS = 4000
 
 # Pixel size FoxAPI reports for each ratio, widest first.
 RATIO_PIXELS: dict[str, tuple[int, int]] = {
@@ -39,7 +41,6 @@ RATIO_PIXELS: dict[str, tuple[int, int]] = {
 }
 ASPECT_RATIOS: tuple[str, ...] = tuple(RATIO_PIXELS)
 DEFAULT_ASPECT_RATIO = "1:1"
-OUTPUT_FORMATS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp")
 
 
 class Mode(StrEnum):
@@ -69,7 +70,7 @@ class GenerationRequest(BaseModel):
 
     @classmethod
     def build(
-        cls, *, max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS, **fields: Any
+        cls, *, max_prompt_chars: int = DEFAULTS.studio_max_prompt_chars, **fields: Any
     ) -> GenerationRequest:
         """Validate `fields`; raise InvalidRequest naming the first bad field."""
         try:
@@ -91,7 +92,7 @@ class GenerationRequest(BaseModel):
         prompt = value.strip()
         if not prompt:
             raise ValueError("Type a prompt describing the image.")
-        limit = (info.context or {}).get("max_prompt_chars", DEFAULT_MAX_PROMPT_CHARS)
+        limit = (info.context or {}).get("max_prompt_chars", DEFAULTS.studio_max_prompt_chars)
         if len(prompt) > limit:
             raise ValueError(
                 f"The prompt is {len(prompt):,} characters long; the limit is {limit:,}. "
@@ -163,9 +164,9 @@ class GenerationRequest(BaseModel):
     def mode(self) -> Mode:
         return Mode.EDIT if self.image_urls else Mode.GENERATE
 
-    @property
-    def billed_images(self) -> int:
-        return self.num_outputs
+    def with_image_urls(self, urls: tuple[str, ...]) -> GenerationRequest:
+        """This request as an edit of `urls`, links already checked where they came from."""
+        return self.model_copy(update={"image_urls": urls})
 
     def body(self) -> dict[str, Any]:
         """FoxAPI's JSON body: the documented fields only, unset options left out."""

@@ -10,38 +10,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from studio.request import GenerationRequest, Mode
-from studio.task import Task, TaskStatus
-
-
-class JobStatus(StrEnum):
-    SUBMITTING = "submitting"  # recorded; the POST is on its way
-    QUEUED = "queued"  # FoxAPI accepted it (pending)
-    RUNNING = "running"  # FoxAPI is generating (processing)
-    DOWNLOADING = "downloading"  # FoxAPI finished; the studio is archiving the results
-    DONE = "done"
-    FAILED = "failed"  # FoxAPI reported a failure; its code and message are kept
-    LOST = "lost"  # FoxAPI no longer knows the task (404)
-    UNKNOWN = "unknown"  # the POST may or may not have arrived; never resent by itself
-
-
-IN_FLIGHT = (JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DOWNLOADING)
-POLLED = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-class ImageStatus(StrEnum):
-    PENDING = "pending"  # FoxAPI gave a URL; not downloaded yet
-    ARCHIVED = "archived"
-    EXPIRED = "expired"  # the URL died before the studio could fetch it
-
+from studio.records import ArchivedFile, GalleryFilter, GalleryItem, ImageRecord, JobRecord
+from studio.request import GenerationRequest
+from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
+from studio.task import Task
 
 metadata = sa.MetaData()
 
@@ -106,77 +84,6 @@ GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.posit
 sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
 
 
-@dataclass(frozen=True)
-class JobRecord:
-    id: str
-    created_at: float
-    updated_at: float
-    mode: Mode
-    prompt: str
-    request: GenerationRequest
-    backend: str
-    key_id: str
-    task_id: str | None
-    status: JobStatus
-    progress: int
-    error_code: str | None
-    error_message: str | None
-    credits_reserved: float | None
-    estimated_time: float | None
-    submitted_at: float | None
-    finished_at: float | None
-    retry_of: str | None
-
-    @property
-    def in_flight(self) -> bool:
-        return self.status in IN_FLIGHT
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    id: int
-    job_id: str
-    position: int
-    status: ImageStatus
-    source_url: str
-    created_at: float
-    archived_at: float | None
-    file_path: str | None
-    thumb_path: str | None
-    sha256: str | None
-    width: int | None
-    height: int | None
-    format: str | None
-    size_bytes: int | None
-    favourite: bool
-
-
-@dataclass(frozen=True)
-class GalleryItem:
-    """An archived image with the job that made it, as the gallery shows it."""
-
-    image: ImageRecord
-    job: JobRecord
-
-
-@dataclass(frozen=True)
-class GalleryFilter:
-    search: str = ""
-    mode: Mode | None = None
-    favourites_only: bool = False
-
-
-@dataclass(frozen=True)
-class ArchivedFile:
-    file_path: str
-    thumb_path: str
-    sha256: str
-    width: int
-    height: int
-    format: str
-    size_bytes: int
-
-
 class Store:
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
@@ -239,15 +146,19 @@ class Store:
                 )
             )
 
-    def record_task(self, job_id: str, task: Task, *, owner: str | None = None) -> bool:
-        """Save what FoxAPI says about the job's task. False if `owner` lost the lease."""
-        return self._update_job(job_id, owner, _task_values(task), only_status=IN_FLIGHT)
+    def record_progress(
+        self, job_id: str, event: JobEvent, task: Task, *, owner: str | None = None
+    ) -> bool:
+        """Save what FoxAPI says about a running task. False if `owner` lost the lease."""
+        return self._transition(job_id, event, owner, _task_values(task))
 
-    def mark_submitted(self, job_id: str, task: Task, *, owner: str, lease_seconds: float) -> None:
+    def mark_submitted(
+        self, job_id: str, event: JobEvent, task: Task, *, owner: str, lease_seconds: float
+    ) -> None:
         """The POST was answered: the job has a task id and is billed.
 
         This is the truth even if another engine meanwhile gave up waiting and marked the
-        job "outcome unknown", so it overrides that.
+        job "outcome unknown": the transition table lets the answer override that.
         """
         now = time.time()
         values = _task_values(task) | {
@@ -257,20 +168,14 @@ class Store:
             "lease_owner": owner,
             "lease_until": now + lease_seconds,
         }
-        self._update_job(
-            job_id, None, values, only_status=(JobStatus.SUBMITTING, JobStatus.UNKNOWN)
-        )
+        self._transition(job_id, event, None, values)
 
     def mark_outcome_unknown(
         self, job_id: str, message: str, *, error_code: str | None = None
     ) -> None:
         """The POST may or may not have arrived. Only a job still being submitted qualifies."""
         self.finish_job(
-            job_id,
-            JobStatus.UNKNOWN,
-            error_code=error_code,
-            error_message=message,
-            from_statuses=(JobStatus.SUBMITTING,),
+            job_id, JobEvent.OUTCOME_UNKNOWN, error_code=error_code, error_message=message
         )
 
     def record_results(self, job_id: str, task: Task, *, owner: str | None = None) -> bool:
@@ -300,36 +205,32 @@ class Store:
             ]
             if rows:
                 conn.execute(images.insert(), rows)
-        values: dict[str, Any] = {
-            "status": JobStatus.DOWNLOADING.value,
-            "progress": 100,
-        }
+        values: dict[str, Any] = {"progress": 100}
         if task.credits_reserved is not None:
             values["credits_reserved"] = task.credits_reserved
-        return self._update_job(job_id, owner, values, only_status=IN_FLIGHT)
+        return self._transition(job_id, JobEvent.RESULTS_READY, owner, values)
 
     def finish_job(
         self,
         job_id: str,
-        status: JobStatus,
+        event: JobEvent,
         *,
         owner: str | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
-        from_statuses: Sequence[JobStatus] = IN_FLIGHT,
     ) -> bool:
-        return self._update_job(
+        """Move the job to the final state `event` leads to, giving up its lease."""
+        return self._transition(
             job_id,
+            event,
             owner,
             {
-                "status": status.value,
                 "error_code": error_code,
                 "error_message": error_message,
                 "finished_at": time.time(),
                 "lease_owner": None,
                 "lease_until": None,
             },
-            only_status=from_statuses,
         )
 
     def set_job_note(self, job_id: str, message: str | None, *, owner: str | None) -> None:
@@ -349,7 +250,7 @@ class Store:
     ) -> list[JobRecord]:
         query = sa.select(jobs).order_by(jobs.c.created_at.desc())
         if statuses is not None:
-            query = query.where(jobs.c.status.in_([s.value for s in statuses]))
+            query = query.where(jobs.c.status.in_(values(statuses)))
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -383,7 +284,7 @@ class Store:
             jobs.c.lease_owner == owner,
             jobs.c.lease_owner.in_(list(dead_owners)),
         )
-        in_statuses = jobs.c.status.in_([s.value for s in statuses])
+        in_statuses = jobs.c.status.in_(values(statuses))
         with self.engine.begin() as conn:
             # One statement: the database re-checks `claimable` on each row it locks, so
             # two engines claiming at once never both get a job.
@@ -478,21 +379,30 @@ class Store:
 
     # Internals --------------------------------------------------------------------
 
+    def _transition(
+        self, job_id: str, event: JobEvent, owner: str | None, changes: dict[str, Any]
+    ) -> bool:
+        """Apply `event` if the job is in a state the transition table allows it from."""
+        return self._update_job(
+            job_id,
+            owner,
+            changes | {"status": target(event).value},
+            only_status=sources(event),
+        )
+
     def _update_job(
         self,
         job_id: str,
         owner: str | None,
-        values: dict[str, Any],
+        changes: dict[str, Any],
         *,
-        only_status: Sequence[JobStatus] | None = None,
+        only_status: Sequence[JobStatus],
     ) -> bool:
-        query = jobs.update().where(jobs.c.id == job_id)
+        query = jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(values(only_status)))
         if owner is not None:
             query = query.where(jobs.c.lease_owner == owner)
-        if only_status is not None:
-            query = query.where(jobs.c.status.in_([s.value for s in only_status]))
         with self.engine.begin() as conn:
-            result = conn.execute(query.values(updated_at=time.time(), **values))
+            result = conn.execute(query.values(updated_at=time.time(), **changes))
         return result.rowcount == 1
 
     def _images(self, condition: sa.ColumnElement[bool]) -> list[ImageRecord]:
@@ -563,19 +473,12 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _task_values(task: Task) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "task_id": task.id,
-        "progress": task.progress,
-        # `completed` without results is still running: only results make it final.
-        "status": (
-            JobStatus.QUEUED if task.status is TaskStatus.PENDING else JobStatus.RUNNING
-        ).value,
-    }
+    changes: dict[str, Any] = {"task_id": task.id, "progress": task.progress}
     if task.estimated_time is not None:
-        values["estimated_time"] = task.estimated_time
+        changes["estimated_time"] = task.estimated_time
     if task.credits_reserved is not None:
-        values["credits_reserved"] = task.credits_reserved
-    return values
+        changes["credits_reserved"] = task.credits_reserved
+    return changes
 
 
 def _escape_like(text: str) -> str:
@@ -588,8 +491,6 @@ def _job(row: Sequence[Any]) -> JobRecord:
         id=values["id"],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
-        mode=Mode(values["mode"]),
-        prompt=values["prompt"],
         request=GenerationRequest.from_json(values["request_json"]),
         backend=values["backend"],
         key_id=values["key_id"],

@@ -38,10 +38,6 @@ class Task:
     def failed(self) -> bool:
         return self.status in (TaskStatus.FAILED, TaskStatus.CANCELLED)
 
-    @property
-    def is_final(self) -> bool:
-        return self.succeeded or self.failed
-
 
 def parse_task(data: Any) -> Task:
     """Read a task from the current shape (`results`, `usage`) or the older one (`output`)."""

@@ -6,6 +6,7 @@ exactly in the state the test gave them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -19,9 +20,11 @@ from streamlit.testing.v1 import AppTest
 from components.frame import get_studio
 from studio.archive import Archive
 from studio.credentials import DEMO_KEY_ID
+from studio.records import GalleryFilter, GalleryItem, JobRecord
 from studio.request import GenerationRequest
 from studio.runtime import Studio
-from studio.store import GalleryFilter, GalleryItem, JobRecord, JobStatus, Store
+from studio.states import JobEvent, JobStatus
+from studio.store import Store
 from studio.task import Task, TaskStatus
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
@@ -56,6 +59,7 @@ def open_app_studio(
     else:
         monkeypatch.setenv("FOXAPI_BASE_URL", base_url)
     monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("STUDIO_STORAGE_URL", raising=False)
     st.cache_resource.clear()
     yield get_studio()
     st.cache_resource.clear()
@@ -73,6 +77,15 @@ def open_app(page_file: str | None = None, **query: str) -> AppTest:
         app.run()
     assert not app.exception, app.exception
     return app
+
+
+def live_jobs(app: AppTest) -> list[dict[str, Any]]:
+    """The jobs in flight the page hands to the browser to follow, as the browser gets them."""
+    return [
+        job
+        for element in app.get("bidi_component")
+        for job in json.loads(element.proto.json)["jobs"]
+    ]
 
 
 def shown_text(app: AppTest) -> str:
@@ -119,17 +132,29 @@ def seed_job(
         lease_owner=SEED_OWNER,
         lease_seconds=SEED_LEASE,
     )
-    task_status = TaskStatus.PENDING if status is JobStatus.QUEUED else TaskStatus.PROCESSING
+    if status is JobStatus.UNKNOWN:
+        store.mark_outcome_unknown(job.id, error_message or "")
+        return store.job(job.id)
+    pending = status is JobStatus.QUEUED
     task = Task(
         id=f"task-unified-seed-{job.id[:8]}",
-        status=task_status,
+        status=TaskStatus.PENDING if pending else TaskStatus.PROCESSING,
         progress=progress,
         estimated_time=45,
     )
-    store.mark_submitted(job.id, task, owner=SEED_OWNER, lease_seconds=SEED_LEASE)
-    if status in (JobStatus.FAILED, JobStatus.UNKNOWN, JobStatus.LOST):
-        store.finish_job(job.id, status, owner=SEED_OWNER, error_message=error_message)
+    event = JobEvent.TASK_PENDING if pending else JobEvent.TASK_PROCESSING
+    store.mark_submitted(job.id, event, task, owner=SEED_OWNER, lease_seconds=SEED_LEASE)
+    if status in (JobStatus.FAILED, JobStatus.LOST):
+        event = JobEvent.TASK_FAILED if status is JobStatus.FAILED else JobEvent.TASK_LOST
+        store.finish_job(job.id, event, owner=SEED_OWNER, error_message=error_message)
     return store.job(job.id)
+
+
+def finish_seeded(store: Store, job: JobRecord) -> None:
+    """A seeded job in flight, finished as FoxAPI and the archive would (no images)."""
+    task = Task(id=job.task_id or "", status=TaskStatus.COMPLETED, progress=100)
+    store.record_results(job.id, task)
+    store.finish_job(job.id, JobEvent.SAVED)
 
 
 def seed_images(
@@ -156,7 +181,7 @@ def seed_images(
         store.archive_image(image.id, archive.save(image_bytes((shade, 90, 200 - shade), fmt=fmt)))
         if favourite:
             store.set_favourite(image.id, True)
-    store.finish_job(job.id, JobStatus.DONE, owner=SEED_OWNER)
+    store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
     return [item for item in all_items(store) if item.job.id == job.id]
 
 

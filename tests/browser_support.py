@@ -33,7 +33,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from studio.store import GalleryFilter, GalleryItem, JobRecord, Store
+from studio.records import GalleryFilter, GalleryItem, JobRecord
+from studio.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS_ROOT = PROJECT_ROOT / "test-artifacts"

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import pytest
 from PIL import Image
+from s3_support import S3Server
 
 from studio import cli
 from studio.emulator import RunningEmulator
@@ -39,12 +40,13 @@ def studio_env(tmp_path: Path, emulator: RunningEmulator | None) -> dict[str, st
 
 
 def run_studio(
-    tmp_path: Path, emulator: RunningEmulator | None, *args: str
+    tmp_path: Path, emulator: RunningEmulator | None, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m studio ARGS` on its own data folder; `settings` adds environment variables."""
     return subprocess.run(
         [sys.executable, "-m", "studio", *args],
         cwd=tmp_path,
-        env=studio_env(tmp_path, emulator),
+        env=studio_env(tmp_path, emulator) | settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -136,6 +138,31 @@ def test_with_no_key_the_demo_backend_draws_locally(tmp_path: Path) -> None:
     assert Path(done.stdout.strip()).is_file()
 
 
+def test_with_a_bucket_images_are_archived_there_and_their_addresses_printed(
+    tmp_path: Path, emulator: RunningEmulator, bucket: str, s3_server: S3Server
+) -> None:
+    storage_url = os.environ["STUDIO_STORAGE_URL"]  # the bucket fixture's, for this process
+    done = run_studio(
+        tmp_path, emulator, "generate", "a red fox", "-n", "2", STUDIO_STORAGE_URL=storage_url
+    )
+    assert done.returncode == 0, done.stderr
+    addresses = done.stdout.splitlines()
+    assert len(addresses) == 2
+    assert all(address.startswith(f"{storage_url}/originals/") for address in addresses)
+    versions = [f"s3://{bucket}/{key}" for key in s3_server.versions(bucket)]
+    assert len(versions) == len(set(versions)) == 4  # two originals, two thumbnails, once each
+    assert set(addresses) <= set(versions)
+    assert not (tmp_path / "data" / "images").exists()
+
+
+def test_a_bucket_that_does_not_exist_is_one_clear_line(tmp_path: Path, bucket: str) -> None:
+    refused = run_studio(tmp_path, None, "jobs", STUDIO_STORAGE_URL=f"s3://{bucket}-gone/images")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr.strip() == f"The bucket {bucket}-gone does not exist (STUDIO_STORAGE_URL)."
+    )
+
+
 def assert_inert(output: str) -> None:
     assert not any(char in output for char in "\x1b\x07\u202e"), output
     assert HOSTILE_SHOWN in output
@@ -190,16 +217,14 @@ class HostileFoxAPI(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hostile_foxapi(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The command line's environment, pointed at a HostileFoxAPI on loopback."""
+def hostile_foxapi() -> Iterator[dict[str, str]]:
+    """Settings that point the command line at a HostileFoxAPI on loopback."""
     HostileFoxAPI.polled = set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), HostileFoxAPI)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    env = studio_env(tmp_path, None)
-    env["FOXAPI_API_KEY"] = EMULATOR_KEY
-    env["FOXAPI_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield env
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield {"FOXAPI_API_KEY": EMULATOR_KEY, "FOXAPI_BASE_URL": base_url}
     server.shutdown()
     server.server_close()
 
@@ -208,14 +233,7 @@ def hostile_foxapi(tmp_path: Path) -> Iterator[dict[str, str]]:
 def test_foxapi_messages_with_terminal_escapes_are_printed_inertly(
     tmp_path: Path, hostile_foxapi: dict[str, str], prompt: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "studio", "generate", prompt],
-        cwd=tmp_path,
-        env=hostile_foxapi,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_studio(tmp_path, None, "generate", prompt, **hostile_foxapi)
     assert done.returncode == 1
     assert_inert(done.stderr)
     assert "Traceback" not in done.stderr
@@ -236,14 +254,18 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(
     for name, value in studio_env(tmp_path, emulator).items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
-    real_open = Path.open
+    real_open, real_read_bytes = Path.open, Path.read_bytes
 
     def refuse_to_open_big(path: Path, *args: object, **kwargs: object) -> object:
         assert path.resolve() != big, "the oversized file was opened"
         return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
 
+    def refuse_to_read_big(path: Path) -> bytes:
+        assert path.resolve() != big, "the oversized file was read"
+        return real_read_bytes(path)
+
     monkeypatch.setattr(Path, "open", refuse_to_open_big)
-    monkeypatch.setattr(Path, "read_bytes", lambda path: pytest.fail("a file was read whole"))
+    monkeypatch.setattr(Path, "read_bytes", refuse_to_read_big)
 
     assert cli.main(["generate", "make it night", "--image", "huge.png"]) == 1
 
@@ -256,14 +278,11 @@ def test_the_upload_limit_setting_applies_to_local_files(
 ) -> None:
     Image.effect_noise((300, 300), 64).save(tmp_path / "photo.png")
     size = (tmp_path / "photo.png").stat().st_size
-    env = studio_env(tmp_path, emulator) | {"STUDIO_MAX_UPLOAD_BYTES": str(size - 1)}
-    refused = subprocess.run(
-        [sys.executable, "-m", "studio", "generate", "night", "--image", "photo.png"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    refused = run_studio(
+        tmp_path,
+        emulator,
+        *("generate", "night", "--image", "photo.png"),
+        STUDIO_MAX_UPLOAD_BYTES=str(size - 1),
     )
     assert refused.returncode == 1
     assert "“photo.png” is" in refused.stderr and "Choose a smaller file" in refused.stderr

@@ -14,10 +14,11 @@ from PIL import Image
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.engine import Engine, OutcomeUnknown
-from studio.errors import InsufficientBalance, InvalidInput, Unauthorized
+from studio.engine import Engine
+from studio.errors import InsufficientBalance, InvalidInput, OutcomeUnknown, Unauthorized
 from studio.request import GenerationRequest
-from studio.store import ImageStatus, JobStatus, Store
+from studio.states import ImageStatus, JobEvent, JobStatus
+from studio.store import Store
 from studio.task import Task, TaskStatus
 from tests.conftest import posts
 
@@ -188,6 +189,7 @@ def test_an_unknown_task_marks_the_job_lost(
     )
     store.mark_submitted(
         job.id,
+        JobEvent.TASK_PENDING,
         Task(id="task-unified-1-missing0", status=TaskStatus.PENDING),
         owner="x",
         lease_seconds=0,

@@ -144,7 +144,7 @@ def test_submit_posts_the_exact_body_with_the_key_and_returns_the_pending_task(
     assert task.id == TASK_ID
     assert task.status is TaskStatus.PENDING
     assert task.estimated_time == 45
-    assert not task.is_final
+    assert not (task.succeeded or task.failed)
 
 
 def test_a_pasted_key_with_surrounding_whitespace_is_sent_trimmed(
@@ -212,7 +212,7 @@ def test_completed_without_results_yet_is_not_final(connect: Callable[..., FoxAP
     body = {"id": TASK_ID, "status": "completed", "progress": 90, "results": None}
     task = connect(FakeUpstream(answer_json(200, body))).get_task(TASK_ID)
     assert task.status is TaskStatus.COMPLETED
-    assert not task.is_final
+    assert not (task.succeeded or task.failed)
 
 
 def test_a_failed_task_carries_foxapis_reason(connect: Callable[..., FoxAPIClient]) -> None:
@@ -224,15 +224,6 @@ def test_a_failed_task_carries_foxapis_reason(connect: Callable[..., FoxAPIClien
     task = connect(FakeUpstream(answer_json(200, body))).get_task(TASK_ID)
     assert task.failed
     assert (task.error_code, task.error_message) == ("generation_failed", "Content policy")
-
-
-def test_sync_upstream_is_asked_for_only_when_wanted(connect: Callable[..., FoxAPIClient]) -> None:
-    upstream = FakeUpstream(answer_json(200, PENDING_TASK))
-    client = connect(upstream)
-    client.get_task(TASK_ID)
-    client.get_task(TASK_ID, sync_upstream=True)
-    assert upstream.requests[0].url.query == b""
-    assert upstream.requests[1].url.params["sync_upstream"] == "true"
 
 
 def test_a_task_id_cannot_reach_another_path(connect: Callable[..., FoxAPIClient]) -> None:

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps, PngImagePlugin
 
+from studio.errors import InvalidImage
 from studio.imaging import (
     CleanImage,
     ImageMetadata,
-    InvalidImage,
     clean_upload,
     download_filename,
     embed_metadata,
@@ -127,7 +127,7 @@ def metadata(prompt: str = "A red fox in snow", **changes: object) -> ImageMetad
         "aspect_ratio": "16:9",
         "output_format": "png",
         "num_outputs": 4,
-        "image_index": 1,
+        "image_index": 2,
         "task_id": "task-unified-1757165031-uyujaw3d",
         "created_at": "2025-09-06T13:23:51+00:00",
         "width": 1408,

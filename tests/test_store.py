@@ -9,8 +9,10 @@ from pathlib import Path
 from PIL import Image
 
 from studio.archive import Archive
+from studio.records import GalleryFilter
 from studio.request import GenerationRequest, Mode
-from studio.store import GalleryFilter, ImageStatus, JobStatus, Store
+from studio.states import ImageStatus, JobEvent, JobStatus
+from studio.store import Store
 from studio.task import Task, TaskStatus
 
 
@@ -52,7 +54,7 @@ def test_job_keeps_its_request_and_moves_through_the_lifecycle(store: Store) -> 
     job = new_job(store, num_outputs=2, aspect_ratio="16:9")
     assert job.status is JobStatus.SUBMITTING and job.task_id is None
     task = Task(id="task-unified-1-abcdefgh", status=TaskStatus.PENDING, estimated_time=45)
-    store.mark_submitted(job.id, task, owner="engine-a", lease_seconds=30)
+    store.mark_submitted(job.id, JobEvent.TASK_PENDING, task, owner="engine-a", lease_seconds=30)
     job = store.job(job.id)
     assert (job.status, job.task_id, job.estimated_time) == (JobStatus.QUEUED, task.id, 45)
     assert job.request.aspect_ratio == "16:9" and job.request.num_outputs == 2
@@ -63,7 +65,7 @@ def test_the_answer_to_a_post_beats_an_earlier_outcome_unknown(store: Store) -> 
     store.mark_outcome_unknown(job.id, "The studio stopped while sending this request.")
     assert store.job(job.id).status is JobStatus.UNKNOWN
     task = Task(id="task-unified-1-late0000", status=TaskStatus.PENDING)
-    store.mark_submitted(job.id, task, owner="engine-a", lease_seconds=30)
+    store.mark_submitted(job.id, JobEvent.TASK_PENDING, task, owner="engine-a", lease_seconds=30)
     assert store.job(job.id).status is JobStatus.QUEUED
     assert store.job(job.id).task_id == task.id
 
@@ -76,8 +78,9 @@ def test_only_one_engine_holds_a_job_until_its_lease_lapses(store: Store) -> Non
     assert store.claim_jobs("engine-a", 30) == []
     # A write from the engine that lost the lease is refused.
     task = Task(id="task-unified-1-aaaaaaaa", status=TaskStatus.PROCESSING, progress=50)
-    assert not store.record_task(job.id, task, owner="engine-a")
-    assert store.record_task(job.id, task, owner="engine-b")
+    processing = JobEvent.TASK_PROCESSING
+    assert not store.record_progress(job.id, processing, task, owner="engine-a")
+    assert store.record_progress(job.id, processing, task, owner="engine-b")
 
 
 def test_a_lapsed_lease_is_taken_over(store: Store) -> None:
@@ -114,7 +117,7 @@ def archived_job(store: Store, archive: Archive, prompt: str, **fields: object) 
     store.record_results(job.id, completed(job.id, 1))
     image = store.pending_images(job.id)[0]
     store.archive_image(image.id, archive.save(png_bytes()))
-    store.finish_job(job.id, JobStatus.DONE)
+    store.finish_job(job.id, JobEvent.SAVED)
     return image.id
 
 
@@ -152,7 +155,11 @@ def test_expired_images_stay_out_of_the_gallery(store: Store) -> None:
 def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> None:
     accepted = new_job(store, num_outputs=3)
     store.mark_submitted(
-        accepted.id, Task(id="t-a", status=TaskStatus.PENDING), owner="a", lease_seconds=1
+        accepted.id,
+        JobEvent.TASK_PENDING,
+        Task(id="t-a", status=TaskStatus.PENDING),
+        owner="a",
+        lease_seconds=1,
     )
     uncertain = new_job(store, num_outputs=2)
     store.mark_outcome_unknown(uncertain.id, "timed out")
@@ -162,6 +169,10 @@ def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> N
         request(), backend="demo", key_id="demo", lease_owner="a", lease_seconds=1
     )
     store.mark_submitted(
-        demo.id, Task(id="t-d", status=TaskStatus.PENDING), owner="a", lease_seconds=1
+        demo.id,
+        JobEvent.TASK_PENDING,
+        Task(id="t-d", status=TaskStatus.PENDING),
+        owner="a",
+        lease_seconds=1,
     )
     assert store.images_billed_since(time.time() - 60) == 5
