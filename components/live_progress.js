@@ -52,10 +52,12 @@ function draw(root, jobs, states, started) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
+  // The parent also holds the component's <style>: replace only our own area.
+  parentElement.querySelector(".area")?.remove();
   const root = document.createElement("div");
   root.className = "area";
   root.setAttribute("data-testid", "live-progress");
-  parentElement.replaceChildren(root);
+  parentElement.append(root);
   const shown = new Set(data.jobs.map((job) => job.id));
   let states = new Map(data.jobs.map((job) => [job.id, job]));
   let started = Date.now();

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from studio.jobs import JobProgress
+
 POLL_MILLISECONDS = 1000
 
 _HERE = Path(__file__).parent
@@ -27,26 +29,26 @@ _component = st.components.v2.component(
 
 @dataclass(frozen=True)
 class LiveJob:
-    """What the area shows of a job: fixed words from the page, state from the route."""
+    """What the area shows of a job: fixed words from the page, its state from the route."""
 
-    id: str
     prompt: str
     settings: str
     images: int
     width: int
     height: int
-    words: str
-    progress: int
-    note: str | None
-    elapsed: float
-    estimated: float | None
+    state: JobProgress
 
 
-def live_progress(key: str, url: str, jobs: Sequence[LiveJob]) -> bool:
-    """Mount the area; True when the browser asked for a rerun because something changed."""
-    result = _component(
+def live_progress(key: str, url: str, jobs: Sequence[LiveJob]) -> None:
+    """Mount the area; the browser reruns the page when a job it shows changes state."""
+    _component(
         key=key,
-        data={"url": url, "poll": POLL_MILLISECONDS, "jobs": [asdict(job) for job in jobs]},
+        data={"url": url, "poll": POLL_MILLISECONDS, "jobs": [_flat(job) for job in jobs]},
         on_changed_change=lambda: None,
     )
-    return bool(result.changed)
+
+
+def _flat(job: LiveJob) -> dict[str, object]:
+    """One object a job for the script: its words and its state side by side."""
+    fields = asdict(job)
+    return {**fields.pop("state"), **fields}
