@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from studio import database
 from studio.records import ArchivedFile, GalleryFilter, GalleryItem, ImageRecord, JobRecord
 from studio.request import GenerationRequest
+from studio.settings import DEFAULTS
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
 from studio.task import Task
 
@@ -85,15 +86,23 @@ sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
 
 
 class Store:
-    def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = sa.create_engine(
-            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
-        )
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _configure_sqlite)
-        metadata.create_all(self.engine)
+    def __init__(self, url: str, *, pool_size: int = DEFAULTS.studio_database_pool_size) -> None:
+        """Open the database at `url` and upgrade its schema (see studio.database).
+
+        Raises DatabaseUnavailable when it does not answer, DatabaseTooNew when a newer
+        studio upgraded it.
+        """
+        self.engine: Engine = database.create_engine(url, pool_size=pool_size)
+        try:
+            database.upgrade(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailable, saying why, unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(1))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -462,14 +471,6 @@ class Store:
             GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
             for row in rows
         ]
-
-
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def _task_values(task: Task) -> dict[str, Any]:

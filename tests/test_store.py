@@ -1,11 +1,16 @@
-"""The store keeps every job and image, and lets only one engine work on a job."""
+"""The store keeps every job and image, and lets only one engine work on a job.
+
+Every test here runs twice: on a SQLite file and on a real PostgreSQL database.
+"""
 
 from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from studio.archive import Archive
@@ -14,6 +19,13 @@ from studio.request import GenerationRequest, Mode
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store
 from studio.task import Task, TaskStatus
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = Store(database_url)
+    yield opened
+    opened.close()
 
 
 def request(prompt: str = "a red fox", **fields: object) -> GenerationRequest:
