@@ -87,7 +87,8 @@ class PostgresCluster:
             "trust",
             "--encoding",
             "UTF8",
-            "--no-locale",
+            "--locale",
+            "C.UTF-8",  # case-insensitive search folds more than ASCII, as a deployment would
             "--no-sync",
         )
 
