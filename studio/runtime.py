@@ -51,7 +51,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     """Open the store and archive, start the demo backend when no key is set, start the engine."""
     settings = settings or Settings()
     settings.studio_data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
     archive = Archive(
         settings.studio_data_dir / "images", thumbnail_px=settings.studio_thumbnail_px
     )

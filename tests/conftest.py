@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page
 
 EMULATOR_KEY = "sk-test-emulator-key"
+# A database the release before migrations wrote (see fixtures/make_release_db.py).
+RELEASE_FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.sqlite"
 
 
 @pytest.fixture

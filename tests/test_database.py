@@ -24,8 +24,8 @@ from studio.database import DatabaseTooNew, DatabaseUnavailable
 from studio.records import ArchivedFile, GalleryFilter
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store, metadata
+from tests.conftest import RELEASE_FIXTURE
 
-RELEASE_FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.sqlite"
 RELEASE_TABLES = ("jobs", "images")
 
 
