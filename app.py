@@ -14,6 +14,7 @@ import streamlit as st
 from components import frame
 from studio import health, web
 from studio.database import DatabaseError
+from studio.errors import StorageError
 
 # A local file: a Material icon would make every browser fetch it from Google's servers.
 ICON = Path(__file__).parent / "assets" / "icon.png"
@@ -53,6 +54,8 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     except DatabaseError as exc:
         # One line, not a traceback; the server stops for its supervisor to retry later.
         raise SystemExit(f"Image Studio cannot start. {exc.message}") from None
+    except StorageError as exc:
+        raise SystemExit(f"Image Studio cannot start. {exc}") from None
     yield
     # Stops the engine, handing its leases back, and the demo backend.
     frame.get_studio.clear()

@@ -11,7 +11,7 @@ import math
 
 import streamlit as st
 
-from components import frame, media
+from components import compare, frame, media
 from components.gallery_view import PAGE_SIZE, View, set_page, set_param
 from components.lightbox import open_image
 from components.text import MODE_LABELS, excerpt, plural
@@ -178,7 +178,7 @@ def selected_ids() -> list[int]:
 
 def selection_bar() -> None:
     ids = selected_ids()
-    download, clear = st.columns([2, 1])
+    download, comparing, clear = st.columns([2, 1, 1])
     download.link_button(
         f"Download selected ({len(ids)})",
         # A relative link: the zip streams from the studio's own route, one image at a time.
@@ -188,6 +188,15 @@ def selection_bar() -> None:
         disabled=not ids,
         help="A zip of the selected images, each with its prompt and settings inside, "
         "and a manifest.json listing them.",
+    )
+    comparing.button(
+        "Compare",
+        key="gallery-compare",
+        icon=":material/compare:",
+        disabled=not compare.can_compare(len(ids)),
+        on_click=compare.start,
+        args=(ids,),
+        help=f"Side by side, {compare.MIN_IMAGES} to {compare.MAX_IMAGES} selected images",
     )
     clear.button(
         "Clear selection",

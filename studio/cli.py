@@ -12,7 +12,7 @@ from studio import database
 from studio.credentials import Backend
 from studio.database import DatabaseError
 from studio.emulator import EmulatorConfig, serve
-from studio.errors import FoxAPIError, InvalidImage
+from studio.errors import FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
 from studio.jobs import EditInput, JobService
 from studio.records import JobRecord
@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         studio = open_studio()
     except DatabaseError as exc:
         return _fail(exc.message)
+    except StorageError as exc:  # a bucket that is missing, unreachable or refuses the keys
+        return _fail(str(exc))
     service = studio.jobs
     try:
         if service.server_credentials.backend is Backend.DEMO:
@@ -167,9 +169,9 @@ def _report(service: JobService, job_id: str) -> int:
         return _fail(words)
     saved = {image.position: image for image in service.saved_images(job.id)}
     for position in range(job.request.num_outputs):
-        path = service.original_path(saved[position]) if position in saved else None
-        if path is not None:
-            print(path)
+        location = service.original_location(saved[position]) if position in saved else None
+        if location is not None:
+            print(location)
         else:
             print(f"(image {position + 1} expired before it could be saved)")
     return 0

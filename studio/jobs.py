@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
@@ -79,6 +78,19 @@ class Submission:
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class JobProgress:
+    """Where a job stands, as the browser draws it between page runs."""
+
+    id: str
+    in_flight: bool
+    progress: int
+    words: str
+    note: str | None  # a passing problem: FoxAPI busy, the key refused...
+    elapsed: float
+    estimated: float | None
+
+
 class JobService:
     def __init__(
         self,
@@ -99,11 +111,8 @@ class JobService:
     # Health ---------------------------------------------------------------------------
 
     def health(self) -> Health:
-        """Whether this server can do its work, for `/healthz`: the database answers.
-
-        The storage's check joins here (`"storage": ...`) once the archive has one.
-        """
-        return check_parts({"database": self._store.check})
+        """Whether this server can do its work, for `/healthz`: database and storage answer."""
+        return check_parts({"database": self._store.check, "storage": self._archive.check})
 
     # Keys -----------------------------------------------------------------------------
 
@@ -267,6 +276,11 @@ class JobService:
             if image.status is ImageStatus.ARCHIVED
         ]
 
+    def recent_prompts(self, *, limit: int = 50, search: str = "") -> list[str]:
+        """The prompts sent before, most recent first, for the prompt box to offer."""
+        limit_chars = self.settings.studio_max_prompt_chars
+        return self._store.recent_prompts(limit=limit, search=search[:limit_chars])
+
     def images_billed_today(self) -> int:
         midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         return self._store.images_billed_since(midnight.timestamp())
@@ -300,11 +314,11 @@ class JobService:
     def original(self, image: ImageRecord) -> bytes:
         return self._archive.read(image.file_path or "")
 
-    def original_path(self, image: ImageRecord) -> Path | None:
-        """Where the original lies on this machine's disk, if it does."""
+    def original_location(self, image: ImageRecord) -> str | None:
+        """Where a person finds the original: a path on this machine, or an s3:// address."""
         if not image.file_path:
             return None
-        return self._archive.path(image.file_path).resolve()
+        return self._archive.location(image.file_path)
 
     def download(self, item: GalleryItem) -> DownloadCopy:
         """The original with its prompt and settings written in."""
@@ -337,7 +351,7 @@ class JobService:
     def progress_link(self, job_ids: Sequence[str] | None, viewer: str) -> str:
         return self.signer.sign(web.progress_path(list(job_ids) if job_ids else None), viewer)
 
-    def progress(self, only: Sequence[str] | None) -> list[dict[str, object]]:
+    def progress(self, only: Sequence[str] | None) -> list[JobProgress]:
         """Where each job stands, for a browser drawing progress between page runs.
 
         With `only`, those jobs whether finished or not (so the page learns they ended);
@@ -346,20 +360,20 @@ class JobService:
         jobs = self.jobs(only) if only is not None else self.in_flight()
         now = time.time()
         return [
-            {
-                "id": job.id,
-                "in_flight": job.in_flight,
-                "progress": 100 if job.status is JobStatus.DOWNLOADING else job.progress,
-                "words": status_words(
+            JobProgress(
+                id=job.id,
+                in_flight=job.in_flight,
+                progress=100 if job.status is JobStatus.DOWNLOADING else job.progress,
+                words=status_words(
                     job.status,
                     progress=job.progress,
                     error_message=job.error_message,
                     key_available=self.has_key_for(job),
                 ),
-                "note": job.error_message if job.in_flight else None,
-                "elapsed": now - (job.submitted_at or job.created_at),
-                "estimated": job.estimated_time,
-            }
+                note=job.error_message if job.in_flight else None,
+                elapsed=now - (job.submitted_at or job.created_at),
+                estimated=job.estimated_time,
+            )
             for job in jobs
         ]
 

@@ -14,6 +14,7 @@ from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.engine import Engine
 from studio.jobs import JobService
 from studio.settings import Settings
+from studio.storage import open_storage
 from studio.store import Store
 from studio.web import UrlSigner
 
@@ -51,10 +52,10 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     """Open the store and archive, start the demo backend when no key is set, start the engine."""
     settings = settings or Settings()
     settings.studio_data_dir.mkdir(parents=True, exist_ok=True)
+    archive = Archive(open_storage(settings), thumbnail_px=settings.studio_thumbnail_px)
+    # A bucket that is missing or refuses the credentials is said at start, in one line.
+    archive.check()
     store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
-    archive = Archive(
-        settings.studio_data_dir / "images", thumbnail_px=settings.studio_thumbnail_px
-    )
     engine = Engine(
         store,
         archive,

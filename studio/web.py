@@ -16,7 +16,7 @@ import hmac
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
@@ -128,7 +128,8 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         if ids_text != "all" and not _JOB_IDS.fullmatch(ids_text):
             return refused()
         only = None if ids_text == "all" else ids_text.split(",")
-        return JSONResponse(jobs.progress(only), headers={"Cache-Control": "no-store"})
+        states = [asdict(state) for state in jobs.progress(only)]
+        return JSONResponse(states, headers={"Cache-Control": "no-store"})
 
     return [
         Route(f"{API_PREFIX}/images/{{image_id:int}}/{{kind}}/{{name}}", image),

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pg_support import free_port
 from PIL import Image
+from s3_support import S3Server
 
 from studio.emulator import RunningEmulator
 from studio.store import Store
@@ -32,12 +33,13 @@ def studio_env(tmp_path: Path, emulator: RunningEmulator | None) -> dict[str, st
 
 
 def run_studio(
-    tmp_path: Path, emulator: RunningEmulator | None, *args: str
+    tmp_path: Path, emulator: RunningEmulator | None, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m studio ARGS` on its own data folder; `settings` adds environment variables."""
     return subprocess.run(
         [sys.executable, "-m", "studio", *args],
         cwd=tmp_path,
-        env=studio_env(tmp_path, emulator),
+        env=studio_env(tmp_path, emulator) | settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -163,3 +165,28 @@ def test_an_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path: Pat
         assert done.returncode == 1
         assert "The studio cannot reach its database" in done.stderr
         assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+
+
+def test_with_a_bucket_images_are_archived_there_and_their_addresses_printed(
+    tmp_path: Path, emulator: RunningEmulator, bucket: str, s3_server: S3Server
+) -> None:
+    storage_url = os.environ["STUDIO_STORAGE_URL"]  # the bucket fixture's, for this process
+    done = run_studio(
+        tmp_path, emulator, "generate", "a red fox", "-n", "2", STUDIO_STORAGE_URL=storage_url
+    )
+    assert done.returncode == 0, done.stderr
+    addresses = done.stdout.splitlines()
+    assert len(addresses) == 2
+    assert all(address.startswith(f"{storage_url}/originals/") for address in addresses)
+    versions = [f"s3://{bucket}/{key}" for key in s3_server.versions(bucket)]
+    assert len(versions) == len(set(versions)) == 4  # two originals, two thumbnails, once each
+    assert set(addresses) <= set(versions)
+    assert not (tmp_path / "data" / "images").exists()
+
+
+def test_a_bucket_that_does_not_exist_is_one_clear_line(tmp_path: Path, bucket: str) -> None:
+    refused = run_studio(tmp_path, None, "jobs", STUDIO_STORAGE_URL=f"s3://{bucket}-gone/images")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr.strip() == f"The bucket {bucket}-gone does not exist (STUDIO_STORAGE_URL)."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from starlette.testclient import TestClient
 
 from studio.database import DatabaseUnavailable
 from studio.emulator import RunningEmulator
-from studio.health import DATABASE_DOWN, HEALTH_PATH, NOT_STARTED, route
+from studio.health import DATABASE_DOWN, HEALTH_PATH, NOT_STARTED, STORAGE_DOWN, route
 from tests.conftest import EMULATOR_KEY
 
 
@@ -47,7 +48,9 @@ def cluster() -> Iterator[PostgresCluster]:
     started.destroy()
 
 
-def test_a_server_on_its_data_folder_is_healthy(tmp_path: Path, emulator: RunningEmulator) -> None:
+def test_a_server_is_healthy_until_its_image_folder_goes(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
     running = server(tmp_path, emulator)
     running.start()
     try:
@@ -55,6 +58,10 @@ def test_a_server_on_its_data_folder_is_healthy(tmp_path: Path, emulator: Runnin
         assert answer.status_code == 200
         assert answer.json() == {"status": "ok"}
         assert answer.headers["cache-control"] == "no-store"
+        shutil.rmtree(tmp_path / "data" / "images")
+        gone = health(running)
+        assert gone.status_code == 503
+        assert gone.json() == {"status": "unavailable", "problems": {"storage": STORAGE_DOWN}}
     finally:
         running.stop()
 
