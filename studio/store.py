@@ -57,6 +57,14 @@ jobs = sa.Table(
     sa.Index("ix_jobs_created_at", "created_at"),
 )
 
+# When each FoxAPI key (by fingerprint) may next send a request, for every process.
+request_slots = sa.Table(
+    "request_slots",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("next_free", sa.Float, nullable=False),
+)
+
 images = sa.Table(
     "images",
     metadata,
