@@ -22,6 +22,7 @@ from studio.credentials import Backend, Credentials
 from studio.engine import Engine
 from studio.errors import InvalidImage
 from studio.export import DownloadCopy
+from studio.health import Health, check_parts
 from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobRecord
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
 from studio.settings import Settings
@@ -107,6 +108,12 @@ class JobService:
         self._engine = engine
         self.server_credentials = server_credentials
         self.signer = signer
+
+    # Health ---------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        """Whether this server can do its work, for `/healthz`: database and storage answer."""
+        return check_parts({"database": self._store.check, "storage": self._archive.check})
 
     # Keys -----------------------------------------------------------------------------
 

@@ -16,11 +16,14 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.store import Store
+from tests.pg_support import PostgresCluster, start_cluster
 
 if TYPE_CHECKING:
     from tests.s3_support import S3Server
 
 EMULATOR_KEY = "sk-test-emulator-key"
+# A database the release before migrations wrote (see fixtures/make_release_db.py).
+RELEASE_FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.sqlite"
 S3_PREFIX = "studio"  # the prefix in STUDIO_STORAGE_URL, so keys are shown to stay under it
 
 
@@ -29,6 +32,33 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store(f"sqlite:///{tmp_path / 'studio.db'}")
     yield opened
     opened.close()
+
+
+# PostgreSQL (see pg_support.py) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL cluster for the whole run, started on first use."""
+    cluster = start_cluster()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresCluster) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped after it."""
+    url = postgres.create_database()
+    yield url
+    postgres.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind the studio supports: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'studio.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
