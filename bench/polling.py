@@ -60,7 +60,7 @@ from studio.engine import Engine
 from studio.foxapi import GENERATIONS_PATH, FoxAPIClient
 from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest
-from studio.schedule import HISTORY_SIZE, Finish, KindedFinish, PollSchedule
+from studio.schedule import HISTORY_SIZE, PollSchedule, StoredFinish
 from studio.settings import DEFAULTS
 from studio.store import Store
 
@@ -197,11 +197,11 @@ class SimulatedClock:
 # (elapsed, progress) -> seconds until the next poll
 NextDelay = Callable[[float, int], float]
 # The strategy for one run: given the run's clock and its store of finishes.
-MakeNextDelay = Callable[[SimulatedClock, list[tuple[float, KindedFinish]]], NextDelay]
+MakeNextDelay = Callable[[SimulatedClock, list[tuple[float, StoredFinish]]], NextDelay]
 
 
 def today_strategy(estimate: float) -> MakeNextDelay:
-    def make(_clock: SimulatedClock, _finishes: list[tuple[float, KindedFinish]]) -> NextDelay:
+    def make(_clock: SimulatedClock, _finishes: list[tuple[float, StoredFinish]]) -> NextDelay:
         return lambda elapsed, progress: today_next_poll_delay(
             elapsed=elapsed, estimated_time=estimate, progress=progress
         )
@@ -210,8 +210,8 @@ def today_strategy(estimate: float) -> MakeNextDelay:
 
 
 def new_strategy(estimate: float) -> MakeNextDelay:
-    def make(clock: SimulatedClock, finishes: list[tuple[float, KindedFinish]]) -> NextDelay:
-        def history(_backend: str) -> list[KindedFinish]:
+    def make(clock: SimulatedClock, finishes: list[tuple[float, StoredFinish]]) -> NextDelay:
+        def history(_backend: str) -> list[StoredFinish]:
             # As the store answers: the newest submissions first, HISTORY_SIZE of them.
             newest = sorted(finishes, key=lambda entry: entry[0], reverse=True)
             return [finish for _, finish in newest[:HISTORY_SIZE]]
@@ -234,7 +234,7 @@ def simulate_engine(
 ) -> tuple[list[int], list[float]]:
     """GETs and delay per task, through the engine's loop, workers and limiter."""
     clock = SimulatedClock()
-    finishes: list[tuple[float, KindedFinish]] = []
+    finishes: list[tuple[float, StoredFinish]] = []
     next_delay = make_next_delay(clock, finishes)
     interval = 1 / RATE
     next_slot = 0.0
@@ -265,7 +265,7 @@ def simulate_engine(
             elapsed = slot - submitted[index]
             if elapsed >= tasks[index].duration:
                 delays[index] = elapsed - tasks[index].duration
-                finishes.append((submitted[index], (MODE, IMAGES, Finish(estimate, elapsed))))
+                finishes.append((submitted[index], (MODE, IMAGES, estimate, elapsed)))
                 continue
             delay = next_delay(elapsed, progress_by_estimate(elapsed, estimate))
         order += 1

@@ -154,8 +154,8 @@ def next_poll_delay(
     return min(MAX_INTERVAL, DENSE_INTERVAL + OVERDUE_GROWTH * overdue)
 
 
-# A finished task as the store lists it: mode, image count, and the finish itself.
-KindedFinish = tuple[str, int, Finish]
+# A finished task as the store lists it: mode, image count, estimated time, seen after.
+StoredFinish = tuple[str, int, float, float]
 
 
 class PollSchedule:
@@ -167,7 +167,7 @@ class PollSchedule:
 
     def __init__(
         self,
-        history: Callable[[str], Iterable[KindedFinish]],
+        history: Callable[[str], Iterable[StoredFinish]],
         *,
         clock: Callable[[], float] = time.monotonic,
         refresh_seconds: float = REFRESH_SECONDS,
@@ -211,12 +211,12 @@ class PollSchedule:
 
 
 def _learn(
-    finishes: Iterable[KindedFinish],
+    finishes: Iterable[StoredFinish],
 ) -> tuple[FinishWindow, dict[tuple[str, int], FinishWindow]]:
     """The upstream's window, and one for each kind with finishes enough to go by."""
     by_kind: dict[tuple[str, int], list[Finish]] = {}
-    for mode, num_outputs, finish in finishes:
-        by_kind.setdefault((mode, num_outputs), []).append(finish)
+    for mode, num_outputs, estimated_time, seen_after in finishes:
+        by_kind.setdefault((mode, num_outputs), []).append(Finish(estimated_time, seen_after))
     overall = learn_window([finish for kind in by_kind.values() for finish in kind])
     per_kind = {
         kind: learn_window(kind_finishes)
