@@ -73,7 +73,9 @@ class RateLimiter:
             earlier = [self._waiting[place - 1].slot] if place else []
             if self._last_sent is not None:
                 earlier.append(self._last_sent)
-            reservation = Reservation(priority, max([now, *(e + self._interval for e in earlier)]))
+            reservation = Reservation(
+                priority, max([now, *(slot + self._interval for slot in earlier)])
+            )
             self._waiting.insert(place, reservation)
             previous = reservation.slot
             for later in self._waiting[place + 1 :]:
@@ -83,15 +85,22 @@ class RateLimiter:
 
     def wait(self, reservation: Reservation) -> None:
         """Sleep until the reservation's slot, which may move while it waits; then it is used."""
-        while True:
+        try:
+            while True:
+                with self._lock:
+                    wait = reservation.slot - self._clock()
+                    if wait <= 0:
+                        self._waiting.remove(reservation)
+                        if self._last_sent is None or reservation.slot > self._last_sent:
+                            self._last_sent = reservation.slot
+                        return
+                self._sleep(wait)
+        except BaseException:
+            # Interrupted while waiting (Ctrl-C): give the place up rather than hold it.
             with self._lock:
-                wait = reservation.slot - self._clock()
-                if wait <= 0:
+                if reservation in self._waiting:
                     self._waiting.remove(reservation)
-                    if self._last_sent is None or reservation.slot > self._last_sent:
-                        self._last_sent = reservation.slot
-                    return
-            self._sleep(wait)
+            raise
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate_per_second={1.0 / self._interval:g})"

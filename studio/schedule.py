@@ -47,8 +47,8 @@ REFRESH_SECONDS = 60.0  # how often the learned windows are read again
 class FinishWindow:
     """When tasks likely finish, as shares of their estimate: from `early` to `late`.
 
-    The first poll comes one dense interval after `early`, so that a task finishing right
-    at the edge waits no longer than any other.
+    The first poll comes no more than one dense interval after `early`, so that a task
+    finishing right at the edge waits no longer than any other.
     """
 
     early: float

@@ -207,3 +207,17 @@ def test_threads_each_get_their_own_slot_and_a_late_submission_still_goes_first(
 def test_a_rate_that_cannot_space_calls_is_refused(rate: float) -> None:
     with pytest.raises(ValueError, match="above 0"):
         RateLimiter(rate)
+
+
+def test_a_caller_interrupted_while_waiting_gives_its_place_up() -> None:
+    fake = FakeTime()
+
+    def interrupted(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    limiter = RateLimiter(5.0, clock=fake.clock, sleep=interrupted)
+    limiter.acquire()  # sent at 100.0
+    with pytest.raises(KeyboardInterrupt):
+        limiter.acquire()  # would have gone at 100.2
+    fake.now = 100.3
+    assert limiter.reserve().slot == pytest.approx(100.3)
