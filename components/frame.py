@@ -15,6 +15,7 @@ from studio.jobs import JobService
 from studio.runtime import Studio, open_studio
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+LOCAL_VIEWER = "local"  # the one person of a studio without sign-in
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
 _frame_ran = SessionValue("_frame_ran", lambda: False)
 _typed_credentials: SessionValue[Credentials | None] = SessionValue(
@@ -32,6 +33,11 @@ def get_studio() -> Studio:
 def jobs() -> JobService:
     """The jobs service: everything pages and components ask of the core."""
     return get_studio().jobs
+
+
+def viewer() -> str:
+    """Who is looking: the person links to images are signed for."""
+    return LOCAL_VIEWER
 
 
 def mark_frame_ran() -> None:
@@ -85,6 +91,9 @@ def sidebar() -> DeltaGenerator:
                 ),
             )
         credentials = session_credentials()
+        warning = service.exposure_warning(st.get_option("server.address"))
+        if warning is not None:
+            st.warning(warning, icon=":material/warning:")
         with backend:
             if credentials.backend is Backend.DEMO:
                 st.info(

@@ -20,6 +20,7 @@ import httpx
 from studio import formats
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
+from studio.database import DatabaseUnavailable
 from studio.errors import (
     DownloadFailed,
     FoxAPIError,
@@ -51,6 +52,7 @@ RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save 
 INPUT_URL_MAX_AGE = 23 * 3600  # FoxAPI result URLs live 24 hours
 MAX_DOWNLOAD_ATTEMPTS = 5
 CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, orphaned)
+DATABASE_RETRY = 2.0  # seconds between tries of a job while the database does not answer
 
 
 class Engine:
@@ -81,6 +83,7 @@ class Engine:
         self._busy: set[str] = set()
         self._sending: set[str] = set()  # jobs whose POST this process is sending now
         self._failures: dict[str, int] = {}
+        self._database_down = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,7 +116,10 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self.store.release_leases(self.owner)
+        try:
+            self.store.release_leases(self.owner)
+        except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
+            log.warning("%s Leases were not handed back.", exc.message)
         for client in [*self._clients.values(), self._downloader]:
             client.close()
 
@@ -233,17 +239,19 @@ class Engine:
             claimed = self.store.claim_jobs(
                 self.owner, self.lease_seconds, dead_owners=self._dead_owners()
             )
+            self._database_answers()
+            # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
+            with self._lock:
+                fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
+            for job in fresh:
+                if job.status is JobStatus.SUBMITTING:
+                    self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+                else:
+                    self._schedule(job.id, 0)
+        except DatabaseUnavailable as exc:
+            self._database_away(exc)
         except Exception:
             log.exception("Could not read unfinished jobs from the store")
-            return
-        # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
-        with self._lock:
-            fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
-        for job in fresh:
-            if job.status is JobStatus.SUBMITTING:
-                self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
-            else:
-                self._schedule(job.id, 0)
 
     def _dead_owners(self) -> set[str]:
         """Lease holders on this machine whose process has gone: their jobs are ours now."""
@@ -265,6 +273,10 @@ class Engine:
                 self._download(job)
             else:
                 self._forget(job_id)
+        except DatabaseUnavailable as exc:
+            # Nothing is decided about a job while the database is away: ask again soon.
+            self._database_away(exc)
+            self._schedule(job_id, DATABASE_RETRY)
         except Exception:
             log.exception("Unexpected problem working on job %s", job_id)
             self._schedule(job_id, 30)
@@ -374,6 +386,18 @@ class Engine:
                 )
                 self._clients[credentials.key_id] = client
             return client
+
+    def _database_away(self, problem: DatabaseUnavailable) -> None:
+        with self._lock:
+            first, self._database_down = not self._database_down, True
+        if first:
+            log.warning("%s Jobs wait and resume when it answers again.", problem.message)
+
+    def _database_answers(self) -> None:
+        with self._lock:
+            was_down, self._database_down = self._database_down, False
+        if was_down:
+            log.warning("The database answers again: jobs resume.")
 
     def _schedule(self, job_id: str, delay: float) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,9 +14,13 @@ from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.engine import Engine
 from studio.jobs import JobService
 from studio.settings import Settings
+from studio.storage import open_storage
 from studio.store import Store
+from studio.web import UrlSigner
 
 log = logging.getLogger(__name__)
+
+URL_SECRET_FILE = "url-secret"  # noqa: S105 (the file's name, not its content)
 
 
 @dataclass
@@ -31,7 +36,10 @@ class Studio:
     @cached_property
     def jobs(self) -> JobService:
         """The service pages, components and the command line use."""
-        return JobService(self.settings, self.store, self.archive, self.engine, self.credentials)
+        signer = UrlSigner(_url_secret(self.settings))
+        return JobService(
+            self.settings, self.store, self.archive, self.engine, self.credentials, signer
+        )
 
     def close(self) -> None:
         self.engine.stop()
@@ -44,10 +52,10 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     """Open the store and archive, start the demo backend when no key is set, start the engine."""
     settings = settings or Settings()
     settings.studio_data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
-    archive = Archive(
-        settings.studio_data_dir / "images", thumbnail_px=settings.studio_thumbnail_px
-    )
+    archive = Archive(open_storage(settings), thumbnail_px=settings.studio_thumbnail_px)
+    # A bucket that is missing or refuses the credentials is said at start, in one line.
+    archive.check()
+    store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
     engine = Engine(
         store,
         archive,
@@ -69,3 +77,17 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     if start:
         engine.start()
     return Studio(settings, store, archive, engine, credentials, demo)
+
+
+def _url_secret(settings: Settings) -> bytes:
+    """The configured link-signing secret, or this data folder's own, made on first use."""
+    if settings.studio_url_secret is not None:
+        return settings.studio_url_secret.get_secret_value().encode()
+    path = settings.studio_data_dir / URL_SECRET_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_bytes().strip()

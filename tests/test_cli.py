@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
 
+from studio import cli
 from studio.emulator import RunningEmulator
 from studio.store import Store
-from tests.conftest import EMULATOR_KEY, posts
+from tests.conftest import EMULATOR_KEY, RELEASE_FIXTURE, posts
+from tests.pg_support import free_port
+from tests.s3_support import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
+# Would set the terminal's title, clear the screen, and reverse the text after it.
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u202e"
+HOSTILE_SHOWN = "\\x1b]0;pwned\\x07\\x1b[2J\\u202e"
 
 
 def studio_env(tmp_path: Path, emulator: RunningEmulator | None) -> dict[str, str]:
@@ -30,12 +42,13 @@ def studio_env(tmp_path: Path, emulator: RunningEmulator | None) -> dict[str, st
 
 
 def run_studio(
-    tmp_path: Path, emulator: RunningEmulator | None, *args: str
+    tmp_path: Path, emulator: RunningEmulator | None, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m studio ARGS` on its own data folder; `settings` adds environment variables."""
     return subprocess.run(
         [sys.executable, "-m", "studio", *args],
         cwd=tmp_path,
-        env=studio_env(tmp_path, emulator),
+        env=studio_env(tmp_path, emulator) | settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -125,3 +138,190 @@ def test_with_no_key_the_demo_backend_draws_locally(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "demo backend" in done.stderr
     assert Path(done.stdout.strip()).is_file()
+
+
+def test_db_current_and_upgrade_tell_an_operator_where_the_schema_stands(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(RELEASE_FIXTURE, data / "studio.db")
+
+    current = run_studio(tmp_path, None, "db", "current")
+    assert current.returncode == 0, current.stderr
+    assert "Revision none" in current.stdout and "db upgrade" in current.stdout
+
+    upgraded = run_studio(tmp_path, None, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "Upgraded from no revision to" in upgraded.stdout
+
+    again = run_studio(tmp_path, None, "db", "current")
+    assert "the newest this version knows" in again.stdout
+    listed = run_studio(tmp_path, None, "jobs")
+    assert "A red fox asleep in the snow" in listed.stdout
+
+
+def test_an_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    env = studio_env(tmp_path, None)
+    env["STUDIO_DATABASE_URL"] = f"postgresql+psycopg://studio:hunter2@127.0.0.1:{free_port()}/x"
+    for command in (["jobs"], ["db", "upgrade"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "studio", *command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert "The studio cannot reach its database" in done.stderr
+        assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+
+
+def test_with_a_bucket_images_are_archived_there_and_their_addresses_printed(
+    tmp_path: Path, emulator: RunningEmulator, bucket: str, s3_server: S3Server
+) -> None:
+    storage_url = os.environ["STUDIO_STORAGE_URL"]  # the bucket fixture's, for this process
+    done = run_studio(
+        tmp_path, emulator, "generate", "a red fox", "-n", "2", STUDIO_STORAGE_URL=storage_url
+    )
+    assert done.returncode == 0, done.stderr
+    addresses = done.stdout.splitlines()
+    assert len(addresses) == 2
+    assert all(address.startswith(f"{storage_url}/originals/") for address in addresses)
+    versions = [f"s3://{bucket}/{key}" for key in s3_server.versions(bucket)]
+    assert len(versions) == len(set(versions)) == 4  # two originals, two thumbnails, once each
+    assert set(addresses) <= set(versions)
+    assert not (tmp_path / "data" / "images").exists()
+
+
+def test_a_bucket_that_does_not_exist_is_one_clear_line(tmp_path: Path, bucket: str) -> None:
+    refused = run_studio(tmp_path, None, "jobs", STUDIO_STORAGE_URL=f"s3://{bucket}-gone/images")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr.strip() == f"The bucket {bucket}-gone does not exist (STUDIO_STORAGE_URL)."
+    )
+
+
+def assert_inert(output: str) -> None:
+    assert not any(char in output for char in "\x1b\x07\u202e"), output
+    assert HOSTILE_SHOWN in output
+
+
+def test_a_prompt_with_terminal_escapes_is_listed_inertly(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    done = run_studio(tmp_path, emulator, "generate", f"fox {HOSTILE} in snow")
+    assert done.returncode == 0, done.stderr
+    listing = run_studio(tmp_path, emulator, "jobs")
+    assert_inert(listing.stdout)
+    assert "fox " in listing.stdout and " in snow" in listing.stdout
+
+
+class HostileFoxAPI(BaseHTTPRequestHandler):
+    """A stand-in FoxAPI whose every message carries terminal escapes.
+
+    A prompt "refuse" gets a 422; any other is accepted, its first poll fails with a 503
+    (which the command line logs as it retries), and the task then fails.
+    """
+
+    polled: ClassVar[set[str]] = set()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["prompt"] == "refuse":
+            self.answer(422, {"error": {"message": f"prompt: {HOSTILE}", "type": "invalid"}})
+        else:
+            task_info = {"estimated_time": 1}  # so the first poll comes soon
+            pending = {"id": "task-hostile", "status": "pending", "task_info": task_info}
+            self.answer(200, pending)
+
+    def do_GET(self) -> None:
+        if self.path not in self.polled:
+            self.polled.add(self.path)
+            self.answer(503, {"error": {"message": f"busy {HOSTILE}"}})
+            return
+        failure = {"code": "policy", "message": f"refused {HOSTILE}"}
+        self.answer(200, {"id": "task-hostile", "status": "failed", "error": failure})
+
+    def answer(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_foxapi() -> Iterator[dict[str, str]]:
+    """Settings that point the command line at a HostileFoxAPI on loopback."""
+    HostileFoxAPI.polled = set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileFoxAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield {"FOXAPI_API_KEY": EMULATOR_KEY, "FOXAPI_BASE_URL": base_url}
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("prompt", ["refuse", "a fox"])
+def test_foxapi_messages_with_terminal_escapes_are_printed_inertly(
+    tmp_path: Path, hostile_foxapi: dict[str, str], prompt: str
+) -> None:
+    done = run_studio(tmp_path, None, "generate", prompt, **hostile_foxapi)
+    assert done.returncode == 1
+    assert_inert(done.stderr)
+    assert "Traceback" not in done.stderr
+    if prompt != "refuse":
+        assert f"busy {HOSTILE_SHOWN}" in done.stderr  # the retry warning, logged
+        assert f"Failed: refused {HOSTILE_SHOWN}" in done.stderr
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(
+    tmp_path: Path,
+    emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    big = tmp_path / "huge.png"
+    with big.open("wb") as file:
+        file.truncate(1024**3)  # sparse: a gigabyte that takes no room
+    for name, value in studio_env(tmp_path, emulator).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    real_open, real_read_bytes = Path.open, Path.read_bytes
+
+    def refuse_to_open_big(path: Path, *args: object, **kwargs: object) -> object:
+        assert path.resolve() != big, "the oversized file was opened"
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    def refuse_to_read_big(path: Path) -> bytes:
+        assert path.resolve() != big, "the oversized file was read"
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "open", refuse_to_open_big)
+    monkeypatch.setattr(Path, "read_bytes", refuse_to_read_big)
+
+    assert cli.main(["generate", "make it night", "--image", "huge.png"]) == 1
+
+    assert "“huge.png” is 1024.0 MB; the limit is 20 MB" in capsys.readouterr().err
+    assert posts(emulator, "/v1/files/upload/stream") == posts(emulator) == []
+
+
+def test_the_upload_limit_setting_applies_to_local_files(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    Image.effect_noise((300, 300), 64).save(tmp_path / "photo.png")
+    size = (tmp_path / "photo.png").stat().st_size
+    refused = run_studio(
+        tmp_path,
+        emulator,
+        *("generate", "night", "--image", "photo.png"),
+        STUDIO_MAX_UPLOAD_BYTES=str(size - 1),
+    )
+    assert refused.returncode == 1
+    assert "“photo.png” is" in refused.stderr and "Choose a smaller file" in refused.stderr
+    assert [entry for entry in emulator.log if entry.method == "POST"] == []

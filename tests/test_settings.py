@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,13 @@ def test_a_blank_key_means_demo_and_the_key_never_shows_in_repr(
     assert Settings().api_key is None
     monkeypatch.setenv("FOXAPI_API_KEY", "sk-very-secret")
     assert "sk-very-secret" not in repr(Settings())
+
+
+def test_every_studio_setting_the_deployment_recipe_names_exists() -> None:
+    root = Path(__file__).resolve().parent.parent
+    recipe = (root / "docs" / "deploy.md").read_text() + (
+        root / "docs" / "deploy" / "compose.yaml"
+    ).read_text()
+    named = set(re.findall(r"\b(STUDIO_[A-Z_]+)\b", recipe))
+    assert named  # the recipe does set some
+    assert named <= {name.upper() for name in Settings.model_fields}

@@ -1,0 +1,65 @@
+"""Edit in a real browser: an uploaded PNG goes through FoxAPI's upload, then the edit."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from studio.emulator import RunningEmulator
+from studio.request import MODEL
+from tests.browser.support import (
+    StudioServers,
+    images_named,
+    natural_size,
+    open_page,
+    wait_for_ready,
+)
+from tests.conftest import posts
+
+pytestmark = pytest.mark.browser
+
+CHANGE = "Make it night time and add falling snow"
+INPUT_SIZE = (320, 240)  # 4:3, so the edit comes back at FoxAPI's 4:3 size, 1280x896
+
+
+def _landscape_png(path: Path) -> Path:
+    picture = Image.linear_gradient("L").resize(INPUT_SIZE).convert("RGB")
+    picture.save(path, "PNG")
+    return path
+
+
+def test_an_uploaded_png_is_sent_once_and_the_edit_comes_back(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator, tmp_path: Path
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url("/edit"), "Edit")
+    page.get_by_role("tab", name="Upload images").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        _landscape_png(tmp_path / "harbour.png")
+    )
+    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
+    page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
+
+    page.get_by_role("button", name="Apply edit", exact=True).click()
+
+    wait_for_ready(page, CHANGE)
+    result = images_named(page, CHANGE)
+    expect(result).to_have_count(1)
+    width, height = natural_size(result)  # a thumbnail of the result, shaped like it
+    assert abs(width / height - 1280 / 896) < 0.01
+    (upload,) = posts(upstream, "/v1/files/upload/stream")
+    (edit,) = posts(upstream)
+    assert isinstance(upload, dict) and isinstance(edit, dict)
+    (input_url,) = edit["image_urls"]
+    assert edit == {"model": MODEL, "prompt": CHANGE, "num_outputs": 1, "image_urls": [input_url]}
+    # That URL is the upload's: the emulator serves the same bytes there, our picture.
+    assert input_url.startswith(f"{upstream.base_url}/cdn/uploads/")
+    served = httpx.get(input_url, trust_env=False).content
+    assert len(served) == upload["file"]["size"]
+    with Image.open(BytesIO(served)) as uploaded:
+        assert uploaded.size == INPUT_SIZE

@@ -1,0 +1,143 @@
+"""components.frame: the sidebar (backend, typed key, counts) and the guard on deep links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from studio.credentials import Backend, Credentials
+from studio.emulator import RunningEmulator
+from studio.runtime import Studio
+from studio.states import WAITING_FOR_KEY, JobStatus
+from tests.app_support import (
+    APP_FILE,
+    GALLERY,
+    RUN_TIMEOUT,
+    live_jobs,
+    open_app,
+    open_app_studio,
+    seed_job,
+    shown_text,
+    submit_generation,
+)
+from tests.conftest import EMULATOR_KEY
+
+DEMO_NOTE = "Demo backend: images are drawn on this machine and nothing is billed"
+
+
+@pytest.fixture
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    yield from open_app_studio(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def upstream_studio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
+) -> Iterator[Studio]:
+    """No key on the server; "FoxAPI" is an emulator that wants EMULATOR_KEY."""
+    yield from open_app_studio(tmp_path, monkeypatch, base_url=emulator.base_url)
+
+
+@pytest.fixture
+def keyed_studio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
+) -> Iterator[Studio]:
+    """A server configured with a key: every session uses FoxAPI (here an emulator)."""
+    yield from open_app_studio(
+        tmp_path, monkeypatch, base_url=emulator.base_url, api_key=EMULATOR_KEY
+    )
+
+
+def test_sidebar_names_the_demo_backend_and_counts_jobs_and_images(studio: Studio) -> None:
+    foxapi_key = Credentials(Backend.FOXAPI, "https://api.foxapi.cc", "sk-counted").key_id
+    seed_job(studio.store, "a fox in flight", num_outputs=3, key_id=foxapi_key)
+    seed_job(studio.store, "a fox that failed", status=JobStatus.FAILED, num_outputs=2)
+    seed_job(studio.store, "a demo fox", num_outputs=4)  # drawn locally: never billed
+
+    app = open_app()
+
+    assert [info.value for info in app.sidebar.info] == [DEMO_NOTE]
+    assert app.sidebar.text_input(key="foxapi_key").label == "FoxAPI key"
+    metrics = {metric.label: metric.value for metric in app.sidebar.metric}
+    assert metrics == {"Jobs in flight": "2", "Images billed today": "3"}
+
+
+def test_a_first_request_straight_to_the_gallery_gets_the_frame(studio: Studio) -> None:
+    # A fresh session whose very first run is /gallery: Streamlit runs pages/gallery.py
+    # by the old folder rules, without app.py, until the page's guard steps in.
+    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
+    app.switch_page(GALLERY)
+    app.query_params["q"] = "fox"
+    app.run()
+
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Gallery"]
+    assert [info.value for info in app.sidebar.info] == [DEMO_NOTE]
+    assert app.query_params["q"] == "fox"
+
+
+def test_a_typed_key_switches_this_session_to_foxapi_and_is_never_shown(
+    upstream_studio: Studio, emulator: RunningEmulator
+) -> None:
+    app = open_app()
+    app.sidebar.text_input(key="foxapi_key").set_value(EMULATOR_KEY).run()
+
+    [note] = app.sidebar.success
+    assert "FoxAPI at 127\\.0\\.0\\.1" in note.value
+    assert "with the key you entered (this browser session only)" in note.value
+    submit_generation(app, "a fox sent with my own key")
+
+    assert not app.error
+    [job] = upstream_studio.store.jobs()
+    assert job.backend == Backend.FOXAPI
+    assert job.key_id == Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
+    assert [entry.path for entry in emulator.log if entry.method == "POST"] == [
+        "/v1/images/generations"
+    ]
+    assert "drawn on this machine" not in shown_text(app)
+    assert EMULATOR_KEY not in shown_text(app)
+    assert EMULATOR_KEY not in Path(upstream_studio.settings.database_url[10:]).read_bytes().decode(
+        "latin-1"
+    )
+
+    other_session = open_app()  # another browser keeps the demo backend
+    assert [info.value for info in other_session.sidebar.info] == [DEMO_NOTE]
+
+
+def test_a_wrong_typed_key_is_refused_in_plain_words(upstream_studio: Studio) -> None:
+    app = open_app()
+    app.sidebar.text_input(key="foxapi_key").set_value("sk-not-the-right-one").run()
+
+    submit_generation(app, "a fox with the wrong key")
+
+    [error] = app.error
+    assert "key" in error.value.lower()
+    assert "sk-not-the-right-one" not in shown_text(app)
+    assert upstream_studio.store.jobs() == []
+
+
+def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(
+    upstream_studio: Studio, emulator: RunningEmulator
+) -> None:
+    key_id = Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
+    seed_job(upstream_studio.store, "sent before the server restarted", key_id=key_id, progress=30)
+    app = open_app(GALLERY)
+    assert [job["words"] for job in live_jobs(app)] == [WAITING_FOR_KEY]
+
+    app.sidebar.text_input(key="foxapi_key").set_value(EMULATOR_KEY).run()
+
+    assert [job["words"] for job in live_jobs(app)] == ["Generating 30 %"]
+
+
+def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio) -> None:
+    app = open_app()
+
+    [note] = app.sidebar.success
+    assert note.value.startswith("FoxAPI at 127\\.0\\.0\\.1")
+    assert "key you entered" not in note.value
+    assert "foxapi_key" not in [field.key for field in app.sidebar.text_input]
+    assert "1 image will be billed by FoxAPI." in [caption.value for caption in app.caption]
+    assert EMULATOR_KEY not in shown_text(app)
