@@ -34,7 +34,7 @@ from studio.imaging import CleanImage
 from studio.ratelimit import RateLimiter
 from studio.records import GalleryItem, JobRecord
 from studio.request import GenerationRequest
-from studio.schedule import next_poll_delay
+from studio.schedule import HISTORY_SIZE, PollSchedule
 from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
 from studio.store import Store
@@ -72,6 +72,9 @@ class Engine:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._transport = transport
         self._limiter = RateLimiter(requests_per_second)
+        self._poll_schedule = PollSchedule(
+            lambda backend: store.finishes(backend, limit=HISTORY_SIZE)
+        )
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[str, FoxAPIClient] = {}
         self._downloader = FoxAPIClient("", transport=transport, max_get_attempts=3)
@@ -167,9 +170,15 @@ class Engine:
         self.store.mark_submitted(
             job.id, _progress_event(task), task, owner=self.owner, lease_seconds=self.lease_seconds
         )
-        self._schedule(
-            job.id, next_poll_delay(elapsed=0, estimated_time=task.estimated_time, progress=0)
+        first_poll = self._poll_schedule.next_delay(
+            backend=credentials.backend,
+            mode=request.mode,
+            num_outputs=request.num_outputs,
+            elapsed=0,
+            estimated_time=task.estimated_time,
+            progress=0,
         )
+        self._schedule(job.id, first_poll)
         return self.store.job(job.id)
 
     def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
@@ -320,15 +329,15 @@ class Engine:
         elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
                 self.store.set_job_note(job.id, None, owner=self.owner)
-            elapsed = time.time() - (job.submitted_at or job.created_at)
-            self._schedule(
-                job.id,
-                next_poll_delay(
-                    elapsed=elapsed,
-                    estimated_time=task.estimated_time or job.estimated_time,
-                    progress=task.progress,
-                ),
+            next_poll = self._poll_schedule.next_delay(
+                backend=job.backend,
+                mode=job.mode,
+                num_outputs=job.request.num_outputs,
+                elapsed=time.time() - (job.submitted_at or job.created_at),
+                estimated_time=task.estimated_time or job.estimated_time,
+                progress=task.progress,
             )
+            self._schedule(job.id, next_poll)
         else:
             self._forget(job.id)  # another engine holds it now
 

@@ -48,7 +48,7 @@ from studio.errors import (
     Unauthorized,
     UnexpectedResponse,
 )
-from studio.ratelimit import RateLimiter
+from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest, check_image_url
 from studio.settings import DEFAULT_BASE_URL
 from studio.task import Task, parse_task
@@ -157,7 +157,9 @@ class FoxAPIClient:
 
     def submit(self, request: GenerationRequest) -> Task:
         """Create a generation task. Never resent once it may have reached FoxAPI."""
-        response = self._post_policy(self._request, "POST", GENERATIONS_PATH, json=request.body())
+        response = self._post_policy(
+            self._request, "POST", GENERATIONS_PATH, json=request.body(), priority=Priority.HIGH
+        )
         return parse_task(self._json_body(response))
 
     def get_task(self, task_id: str) -> Task:
@@ -176,6 +178,7 @@ class FoxAPIClient:
             UPLOAD_PATH,
             files={"file": (filename, data, content_type)},
             data={"file_name": filename},
+            priority=Priority.HIGH,
         )
         return self._uploaded_file(self._json_body(response), filename)
 
@@ -209,9 +212,18 @@ class FoxAPIClient:
         return f"FoxAPIClient(base_url={self._base_url!r})"
 
     def _request(
-        self, method: str, url: str, *, download: bool = False, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        download: bool = False,
+        priority: Priority = Priority.NORMAL,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Wait for the limiter, send once, and turn every failure into a FoxAPIError.
+
+        A person waiting on a click (a generation POST, an upload) passes `Priority.HIGH`
+        and goes ahead of queued polls and downloads.
 
         A download's response comes back unread (streaming); the caller must close it.
         """
@@ -226,7 +238,7 @@ class FoxAPIClient:
         # Logged without the query: a CDN link's query may hold its own access token.
         where = f"{request.url.host}{request.url.path}" if download else request.url.path
         if self._limiter is not None:
-            self._limiter.acquire()
+            self._limiter.acquire(priority)
         try:
             response = client.send(request, stream=download)
         except httpx.TransportError as exc:

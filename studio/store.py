@@ -290,6 +290,30 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def finishes(self, backend: str, *, limit: int) -> list[tuple[str, int, float, float]]:
+        """How long `backend`'s newest finished tasks really took, for the poll schedule.
+
+        Newest first: (mode, image count, estimated time, seconds from submission until
+        the studio saw the results), read from when their first image was recorded.
+        """
+        took = images.c.created_at - jobs.c.submitted_at
+        query = (
+            sa.select(
+                jobs.c.mode, jobs.c.num_outputs, jobs.c.estimated_time, took.label("seen_after")
+            )
+            .select_from(
+                jobs.join(images, sa.and_(images.c.job_id == jobs.c.id, images.c.position == 0))
+            )
+            .where(jobs.c.backend == backend, jobs.c.estimated_time > 0, took > 0)
+            .order_by(jobs.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                (row.mode, row.num_outputs, row.estimated_time, row.seen_after)
+                for row in conn.execute(query)
+            ]
+
     def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
         """Distinct prompts, most recently used first; those containing `search` if given."""
         last_used = sa.func.max(jobs.c.created_at)

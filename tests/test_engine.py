@@ -253,7 +253,7 @@ def test_many_jobs_in_flight_never_exceed_the_request_rate(
     # 5 per second is one every 0.2 s: at most 6 in any second (both ends counted), with
     # room for the jitter between sending and the emulator's clock on a busy machine.
     busiest = max(sum(1 for t in api_times if start <= t <= start + 1.0) for start in api_times)
-    assert len(api_times) > 16
+    assert len(api_times) >= 2 * len(jobs)  # every POST and at least one poll each
     assert busiest <= 6
 
 

@@ -35,7 +35,7 @@ from studio.foxapi import (
     UploadedFile,
     parse_retry_after,
 )
-from studio.ratelimit import RateLimiter
+from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest
 from studio.task import TaskStatus
 
@@ -564,12 +564,14 @@ def test_a_poll_is_not_retried_when_retrying_cannot_help(
     assert len(upstream.requests) == 1
 
 
-def test_every_attempt_waits_for_the_limiter_first(connect: Callable[..., FoxAPIClient]) -> None:
+def test_every_attempt_waits_for_the_limiter_first_and_a_click_goes_ahead(
+    connect: Callable[..., FoxAPIClient],
+) -> None:
     events: list[str] = []
 
     class RecordingLimiter(RateLimiter):
-        def acquire(self) -> None:
-            events.append("acquire")
+        def acquire(self, priority: Priority = Priority.NORMAL) -> None:
+            events.append(f"acquire {priority.name.lower()}")
 
     def recorded(answer: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
         def send(request: httpx.Request) -> httpx.Response:
@@ -585,23 +587,29 @@ def test_every_attempt_waits_for_the_limiter_first(connect: Callable[..., FoxAPI
         recorded(foxapi_error(429, "slow")),
         recorded(answer_json(200, PENDING_TASK)),
         recorded(image()),
+        recorded(answer_json(200, UPLOADED)),
     )
     client = connect(upstream, limiter=RecordingLimiter(1.0))
     client.get_task(TASK_ID)
     client.submit(GENERATION)
     client.download(RESULT_URL)
+    client.upload(PNG_BYTES, "cat.png", "image/png")
+    # Polls and downloads queue as usual; a generation POST and an upload (someone just
+    # clicked) ask to go ahead of them.
     assert events == [
-        "acquire",
+        "acquire normal",
         "send 503",
-        "acquire",
+        "acquire normal",
         "send 429",
-        "acquire",
+        "acquire normal",
         "send 200",
-        "acquire",
+        "acquire high",
         "send 429",
-        "acquire",
+        "acquire high",
         "send 200",
-        "acquire",
+        "acquire normal",
+        "send 200",
+        "acquire high",
         "send 200",
     ]
 

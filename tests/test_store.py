@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -193,6 +194,39 @@ def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> N
         lease_seconds=1,
     )
     assert store.images_billed_since(time.time() - 60) == 5
+
+
+def test_finishes_say_how_long_each_backends_tasks_took_until_their_results_were_seen(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = {"now": 1000.0}
+    monkeypatch.setattr("studio.store.time", SimpleNamespace(time=lambda: clock["now"]))
+
+    def run(backend: str, task_id: str, took: float | None, images: int = 1) -> None:
+        job = store.create_job(
+            request(num_outputs=images),
+            backend=backend,
+            key_id="k",
+            lease_owner="a",
+            lease_seconds=30,
+        )
+        pending = Task(id=task_id, status=TaskStatus.PENDING, estimated_time=20)
+        store.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="a", lease_seconds=30)
+        if took is not None:
+            clock["now"] += took
+            store.record_results(job.id, completed(task_id, images), owner="a")
+        clock["now"] += 1
+
+    run("foxapi", "t-1", 14.5)
+    run("foxapi", "t-2", 22.0, images=4)
+    run("foxapi", "t-3", None)  # still running: nothing seen yet
+    run("demo", "t-4", 3.0)
+    assert store.finishes("foxapi", limit=10) == [
+        ("generate", 4, 20.0, pytest.approx(22.0)),
+        ("generate", 1, 20.0, pytest.approx(14.5)),
+    ]
+    assert len(store.finishes("foxapi", limit=1)) == 1
+    assert store.finishes("demo", limit=10) == [("generate", 1, 20.0, pytest.approx(3.0))]
 
 
 def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
