@@ -55,4 +55,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 if __name__ == "__main__":
     run()
 else:
+    # `streamlit run app.py` imports this module to find `app`: a data folder the studio
+    # cannot write ends the server here with one line, before the lifespan would raise.
+    frame.exit_unless_data_folder_usable()
     app = st.App("app.py", lifespan=lifespan)

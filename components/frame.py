@@ -12,7 +12,8 @@ from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.jobs import JobService
-from studio.runtime import Studio, open_studio
+from studio.runtime import DataFolderUnusable, Studio, check_data_folder, open_studio
+from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
@@ -27,6 +28,14 @@ _pending_toasts: SessionValue[list[tuple[str, str]]] = SessionValue("_pending_to
 def get_studio() -> Studio:
     """The process's one studio: store, archive, engine and, with no key, the demo backend."""
     return open_studio()
+
+
+def exit_unless_data_folder_usable() -> None:
+    """At server start, before anything listens: one clear line instead of a traceback."""
+    try:
+        check_data_folder(Settings().studio_data_dir)
+    except DataFolderUnusable as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def jobs() -> JobService:

@@ -51,7 +51,14 @@ class Archive:
 
 def _write_atomically(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-        handle.write(content)
-        temporary = Path(handle.name)
-    temporary.replace(path)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, delete=False)  # noqa: SIM115
+    temporary = Path(handle.name)
+    try:
+        with handle:
+            handle.write(content)
+        temporary.replace(path)
+    except BaseException:
+        # A full disk fails the write (or the flush on closing): a partial file left
+        # behind would keep the disk full, and each retry would add another.
+        temporary.unlink(missing_ok=True)
+        raise

@@ -15,7 +15,7 @@ from studio.formats import OUTPUT_FORMATS
 from studio.jobs import EditInput, JobService
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
-from studio.runtime import open_studio
+from studio.runtime import DataFolderUnusable, open_studio
 from studio.states import JobStatus, status_words
 
 BAR_WIDTH = 30
@@ -26,7 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "emulator":
         return _emulator(args)
-    studio = open_studio()
+    try:
+        studio = open_studio()
+    except DataFolderUnusable as exc:
+        return _fail(str(exc))
     service = studio.jobs
     try:
         if service.server_credentials.backend is Backend.DEMO:

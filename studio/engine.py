@@ -7,6 +7,7 @@ it holds a lease on, and archives results as soon as they complete.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -21,13 +22,20 @@ from studio import formats
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.errors import (
-    DownloadFailed,
+    AddressNotAllowed,
+    DownloadTooLarge,
+    DownloadTooSlow,
     FoxAPIError,
+    InvalidImage,
+    NotAnImage,
     NotFound,
     OutcomeUnknown,
+    RateLimited,
     ResultExpired,
     Unauthorized,
+    UnusableTask,
 )
+from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
 from studio.ratelimit import RateLimiter
@@ -47,9 +55,28 @@ RESUBMIT_NEVER = (
 KEY_REFUSED = "FoxAPI refused the key this job was sent with. Enter a valid key to resume."
 UPSTREAM_TROUBLE = "FoxAPI is not answering right now; the studio keeps checking."
 RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save the images."
-INPUT_URL_MAX_AGE = 23 * 3600  # FoxAPI result URLs live 24 hours
-MAX_DOWNLOAD_ATTEMPTS = 5
+JOB_EXPIRED = (
+    "FoxAPI keeps results for 24 hours and this job's are older, so they can no longer be fetched."
+)
+DISK_FULL = "The studio's disk is full: nothing was lost; free space and it will finish."
+DISK_UNWRITABLE = (
+    "The studio cannot write to its data folder: nothing was lost; "
+    "make it writable and it will finish."
+)
+INTERNAL_PROBLEM = (
+    "The studio ran into an internal problem with this job and stopped trying. "
+    "The server log says more."
+)
+RESULT_LIFETIME = 24 * 3600  # FoxAPI deletes results this long after they are made
+INPUT_URL_MAX_AGE = RESULT_LIFETIME - 3600  # an hour's margin for the edit that uses it
+MAX_DOWNLOAD_ATTEMPTS = 8  # with the backoff below, about three minutes of patience
+MAX_POLL_REFUSALS = 5  # answers that retrying cannot obviously fix (400, 403, unreadable...)
+MAX_UNEXPECTED_FAILURES = 8
+MAX_BACKOFF = 60.0
 CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, orphaned)
+# Fetch failures that another try cannot change: the image is given up at once.
+_FINAL_FETCH_FAILURES = (AddressNotAllowed, DownloadTooSlow, DownloadTooLarge, NotAnImage)
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class Engine:
@@ -62,7 +89,11 @@ class Engine:
         lease_seconds: float = 30.0,
         workers: int = 4,
         transport: httpx.BaseTransport | None = None,
+        fetch_policy: FetchPolicy | None = None,
+        retry_seconds: float = 2.0,
     ) -> None:
+        """`retry_seconds` is the first wait after a failure; each next one doubles, up to a
+        minute. `fetch_policy` governs result downloads (FetchPolicy.from_settings)."""
         self.store = store
         self.archive = archive
         self.lease_seconds = lease_seconds
@@ -71,12 +102,18 @@ class Engine:
         self._limiter = RateLimiter(requests_per_second)
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[str, FoxAPIClient] = {}
-        self._downloader = FoxAPIClient("", transport=transport, max_get_attempts=3)
+        # Results are fetched without any key; each upstream's own origin is trusted as
+        # its credentials arrive (the demo backend serves its results on loopback).
+        self._fetcher = Fetcher(fetch_policy or FetchPolicy.defaults(), transport=transport)
+        self._retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # job id -> when to work on it next
         self._busy: set[str] = set()
         self._sending: set[str] = set()  # jobs whose POST this process is sending now
         self._failures: dict[str, int] = {}
+        self._unexpected: dict[str, int] = {}  # job id -> unexpected errors in a row
+        self._gave_up: dict[str, str] = {}  # job id -> why its last image was given up
+        self._claim_failing = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,6 +125,7 @@ class Engine:
         """Make a key usable by the engine (kept in memory only) and resume its jobs."""
         with self._lock:
             self._credentials[credentials.key_id] = credentials
+        self._fetcher.trust_origin(credentials.base_url)
         self._wake.set()
 
     def has_credentials(self, key_id: str) -> bool:
@@ -110,8 +148,9 @@ class Engine:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.store.release_leases(self.owner)
-        for client in [*self._clients.values(), self._downloader]:
+        for client in self._clients.values():
             client.close()
+        self._fetcher.close()
 
     # What pages and the command line call -----------------------------------------
 
@@ -223,9 +262,15 @@ class Engine:
             claimed = self.store.claim_jobs(
                 self.owner, self.lease_seconds, dead_owners=self._dead_owners()
             )
-        except Exception:
-            log.exception("Could not read unfinished jobs from the store")
+        except Exception as exc:
+            # The whole story once; while it lasts, a plain line (this runs every 2 s).
+            if self._claim_failing:
+                log.warning("Still cannot read unfinished jobs from the store: %s", exc)
+            else:
+                log.exception("Could not read unfinished jobs from the store")
+            self._claim_failing = True
             return
+        self._claim_failing = False
         # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
         with self._lock:
             fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
@@ -255,15 +300,40 @@ class Engine:
                 self._download(job)
             else:
                 self._forget(job_id)
-        except Exception:
-            log.exception("Unexpected problem working on job %s", job_id)
-            self._schedule(job_id, 30)
+            with self._lock:
+                self._unexpected.pop(job_id, None)
+        except Exception as exc:
+            self._unexpected_failure(job_id, exc)
         finally:
             with self._lock:
                 self._busy.discard(job_id)
             self._wake.set()
 
+    def _unexpected_failure(self, job_id: str, exc: Exception) -> None:
+        """A bug or a store that cannot be reached: retried with backoff, then ended.
+
+        The traceback is logged the first time only; repeats get a plain line.
+        """
+        with self._lock:
+            count = self._unexpected[job_id] = self._unexpected.get(job_id, 0) + 1
+        if count == 1:
+            log.exception("Unexpected problem working on job %s", job_id)
+        else:
+            log.warning("Unexpected problem working on job %s again (%d): %r", job_id, count, exc)
+        if count >= MAX_UNEXPECTED_FAILURES:
+            try:
+                self._end(job_id, INTERNAL_PROBLEM)
+                return
+            except Exception as ending:
+                log.warning("Could not end job %s either: %r", job_id, ending)
+        self._schedule(job_id, self._delay(count))
+
     def _poll(self, job: JobRecord) -> None:
+        if time.time() - (job.submitted_at or job.created_at) > RESULT_LIFETIME:
+            # Whatever FoxAPI made for it is deleted by now (a downloading job's images
+            # are judged one by one in _download).
+            self._end(job.id, JOB_EXPIRED)
+            return
         with self._lock:
             credentials = self._credentials.get(job.key_id)
         if credentials is None or job.task_id is None:
@@ -281,15 +351,25 @@ class Engine:
             )
             self._forget(job.id)
             return
+        except UnusableTask as exc:
+            self._end(job.id, exc.message)
+            return
         except Unauthorized:
             self.store.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
             with self._lock:
                 self._credentials.pop(job.key_id, None)
             self._schedule(job.id, 5)
             return
-        except FoxAPIError:
-            self.store.set_job_note(job.id, UPSTREAM_TROUBLE, owner=self.owner)
-            self._schedule(job.id, self._backoff(job.id))
+        except FoxAPIError as exc:
+            # Outages are ridden out (until the results' 24 hours are up); an answer that
+            # retrying cannot obviously fix ends the job after a few tries.
+            failures = self._count_failure(job.id)
+            if not exc.retryable and failures >= MAX_POLL_REFUSALS:
+                self._end(job.id, f"The studio stopped checking this job. {exc.message}")
+                return
+            note = UPSTREAM_TROUBLE if exc.retryable else exc.message
+            self.store.set_job_note(job.id, note, owner=self.owner)
+            self._schedule(job.id, self._retry_delay(failures, exc))
             return
         self._failures.pop(job.id, None)
         if task.succeeded:
@@ -320,33 +400,70 @@ class Engine:
             self._forget(job.id)  # another engine holds it now
 
     def _download(self, job: JobRecord) -> None:
+        noted = job.error_message is not None
         for image in self.store.pending_images(job.id):
+            if time.time() - image.created_at > RESULT_LIFETIME:
+                self.store.expire_image(image.id)
+                continue
             try:
-                downloaded = self._downloader.download(image.source_url)
-                archived = self.archive.save(downloaded.content)
+                downloaded = self._fetcher.fetch_image(image.source_url)
             except ResultExpired:
                 self.store.expire_image(image.id)
                 continue
-            except (DownloadFailed, ValueError) as exc:
-                # Not an image, or too large: trying again will not help after a few goes.
-                if self._failures.get(job.id, 0) + 1 >= MAX_DOWNLOAD_ATTEMPTS:
-                    log.warning("Giving up on image %s of job %s: %s", image.id, job.id, exc)
-                    self.store.expire_image(image.id)
+            except _FINAL_FETCH_FAILURES as exc:
+                self._give_up_image(job.id, image.id, exc.message)
+                continue
+            except FoxAPIError as exc:
+                failures = self._count_failure(job.id)
+                if failures >= MAX_DOWNLOAD_ATTEMPTS:
+                    message = f"The result could not be fetched. {exc.message}"
+                    self._give_up_image(job.id, image.id, message)
                     continue
-                self._schedule(job.id, self._backoff(job.id))
+                self._schedule(job.id, self._retry_delay(failures, exc))
                 return
-            except FoxAPIError:
-                self._schedule(job.id, self._backoff(job.id))
+            try:
+                archived = self.archive.save(downloaded.content)
+            except InvalidImage as exc:
+                self._give_up_image(
+                    job.id, image.id, f"The result could not be saved. {exc.message}"
+                )
+                continue
+            except OSError as exc:
+                # Nothing is lost: the result stays pending and is fetched again.
+                full = exc.errno in _DISK_FULL_ERRNOS
+                log.warning(
+                    "Could not archive a result of job %s in %s: %s", job.id, self.archive.root, exc
+                )
+                self.store.set_job_note(
+                    job.id, DISK_FULL if full else DISK_UNWRITABLE, owner=self.owner
+                )
+                self._schedule(job.id, self._retry_delay(self._count_failure(job.id)))
                 return
+            if noted:
+                self.store.set_job_note(job.id, None, owner=self.owner)
+                noted = False
             self.store.archive_image(image.id, archived)
         images = self.store.job_images(job.id)
         if any(image.status is ImageStatus.ARCHIVED for image in images):
             self.store.finish_job(job.id, JobEvent.SAVED, owner=self.owner)
         else:
+            with self._lock:
+                reason = self._gave_up.get(job.id, RESULTS_EXPIRED)
             self.store.finish_job(
-                job.id, JobEvent.NOTHING_SAVED, owner=self.owner, error_message=RESULTS_EXPIRED
+                job.id, JobEvent.NOTHING_SAVED, owner=self.owner, error_message=reason
             )
         self._forget(job.id)
+
+    def _give_up_image(self, job_id: str, image_id: int, reason: str) -> None:
+        log.warning("Gave up on image %s of job %s: %s", image_id, job_id, reason)
+        with self._lock:
+            self._gave_up[job_id] = reason
+        self.store.expire_image(image_id)
+
+    def _end(self, job_id: str, reason: str) -> None:
+        """The studio stops trying: the job fails with `reason`, in words its owner can read."""
+        self.store.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
+        self._forget(job_id)
 
     # Helpers ----------------------------------------------------------------------
 
@@ -374,11 +491,22 @@ class Engine:
         with self._lock:
             self._due.pop(job_id, None)
             self._failures.pop(job_id, None)
+            self._unexpected.pop(job_id, None)
+            self._gave_up.pop(job_id, None)
 
-    def _backoff(self, job_id: str) -> float:
+    def _count_failure(self, job_id: str) -> int:
         with self._lock:
             failures = self._failures[job_id] = self._failures.get(job_id, 0) + 1
-        return min(60.0, 2.0**failures)
+        return failures
+
+    def _delay(self, failures: int) -> float:
+        return min(MAX_BACKOFF, self._retry_seconds * 2.0 ** (failures - 1))
+
+    def _retry_delay(self, failures: int, error: FoxAPIError | None = None) -> float:
+        delay = self._delay(failures)
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(delay, min(error.retry_after, MAX_BACKOFF))
+        return delay
 
 
 def _progress_event(task: Task) -> JobEvent:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.engine import Engine
+from studio.fetch import FetchPolicy
 from studio.jobs import JobService
 from studio.settings import Settings
 from studio.store import Store
@@ -40,10 +43,31 @@ class Studio:
             self.demo.stop()
 
 
+class DataFolderUnusable(Exception):
+    """The data folder cannot be written to. str() is the one line to show instead of starting."""
+
+
+def check_data_folder(folder: Path) -> None:
+    """Create the data folder if needed and prove a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise DataFolderUnusable(
+            f"The studio cannot write to its data folder {folder.absolute()} ({reason}): "
+            "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+        ) from None
+
+
 def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
-    """Open the store and archive, start the demo backend when no key is set, start the engine."""
+    """Open the store and archive, start the demo backend when no key is set, start the engine.
+
+    Raises DataFolderUnusable (one line to print) when the data folder cannot be written.
+    """
     settings = settings or Settings()
-    settings.studio_data_dir.mkdir(parents=True, exist_ok=True)
+    check_data_folder(settings.studio_data_dir)
     store = Store(settings.database_url)
     archive = Archive(
         settings.studio_data_dir / "images", thumbnail_px=settings.studio_thumbnail_px
@@ -53,6 +77,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
         archive,
         requests_per_second=settings.studio_max_requests_per_second,
         lease_seconds=settings.studio_lease_seconds,
+        fetch_policy=FetchPolicy.from_settings(settings),
     )
     demo: RunningEmulator | None = None
     if settings.api_key is None:
