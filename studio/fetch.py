@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -64,6 +65,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_HOST_NAME = re.compile(r"[a-z0-9.\-]+|[0-9a-f:.]+")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,13 @@ def parse_allowed_host(entry: str) -> tuple[str, int | None]:
         url = httpx.URL(f"http://{entry.strip()}")
     except httpx.InvalidURL:
         url = None
-    if url is None or not url.host or url.path not in ("", "/") or url.query or url.userinfo:
+    if (
+        url is None
+        or not _HOST_NAME.fullmatch(url.host)
+        or url.path not in ("", "/")
+        or url.query
+        or url.userinfo
+    ):
         raise ValueError(
             f"STUDIO_ALLOWED_FETCH_HOSTS: “{entry}” is not a host or host:port "
             "(for example images.internal or 10.0.0.5:9000)."
@@ -230,11 +238,10 @@ class Fetcher:
     ) -> None:
         self.policy = policy
         self._timeout = timeout
+        # Requests go to the transport directly, not through an httpx.Client: a client
+        # would build (and choke on) each redirect itself. Here fetch_image follows them,
+        # each hop checked, and no key or cookie is ever sent.
         self._guard = GuardedTransport(policy, transport)
-        # Redirects are followed in fetch_image, each hop checked; the key is never sent.
-        self._client = httpx.Client(
-            transport=self._guard, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        )
 
     def trust_origin(self, url: str) -> None:
         self._guard.trust_origin(url)
@@ -252,17 +259,12 @@ class Fetcher:
                 return self._read_image(response, deadline)
             response.close()
             target = self._redirect_target(response)
-            if target.scheme not in _DEFAULT_PORTS:
-                self._log_refusal(target, f"a redirect to {target.scheme}:")
-                raise AddressNotAllowed(
-                    NOT_ALLOWED, detail=f"redirected to a {target.scheme}: link"
-                )
         raise DownloadFailed(
             f"The result could not be fetched: it was redirected more than {MAX_REDIRECTS} times."
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._guard.close()
 
     def __enter__(self) -> Self:
         return self
@@ -283,9 +285,15 @@ class Fetcher:
             write=_capped(self._timeout.write, remaining),
             pool=_capped(self._timeout.pool, remaining),
         )
-        request = self._client.build_request("GET", url, timeout=timeout)
+        request = httpx.Request(
+            "GET",
+            url,
+            headers={"User-Agent": USER_AGENT, "Accept": "image/*"},
+            extensions={"timeout": timeout.as_dict()},
+        )
         try:
-            response = self._client.send(request, stream=True)
+            response = self._guard.handle_request(request)
+            response.request = request
         except AddressNotAllowed as exc:
             self._log_refusal(url, exc.detail)
             raise
@@ -329,13 +337,20 @@ class Fetcher:
         return DownloadedFile(content=bytes(content), content_type=content_type)
 
     def _redirect_target(self, response: httpx.Response) -> httpx.URL:
+        location = response.headers["location"]
+        scheme = urlsplit(location).scheme.lower()
+        if scheme and scheme not in _DEFAULT_PORTS:
+            self._log_refusal(response.url, f"it redirects to a {scheme}: link")
+            raise AddressNotAllowed(NOT_ALLOWED, detail=f"redirected to a {scheme}: link")
         try:
-            return response.url.join(response.headers["location"])
+            target = response.url.join(location)
+            httpx.Request("GET", target)  # what send would refuse, refused here by name
         except httpx.InvalidURL:
             raise DownloadFailed(
                 f"The result could not be fetched: {response.url.host} redirected it to an "
                 "address that is not a web link."
             ) from None
+        return target
 
     def _remaining(self, deadline: float) -> float:
         remaining = deadline - time.monotonic()

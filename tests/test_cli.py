@@ -125,3 +125,25 @@ def test_with_no_key_the_demo_backend_draws_locally(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "demo backend" in done.stderr
     assert Path(done.stdout.strip()).is_file()
+
+
+def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Path) -> None:
+    # A folder under a regular file cannot be made, even by root (whom chmod would not stop).
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = studio_env(tmp_path, None)
+    env["STUDIO_DATA_DIR"] = str(blocker / "data")
+    done = subprocess.run(
+        [sys.executable, "-m", "studio", "jobs"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"The studio cannot write to its data folder {blocker / 'data'} (not a directory): "
+        "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+    ]
+    assert done.stdout == ""
