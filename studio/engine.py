@@ -110,7 +110,8 @@ class Engine:
         self._due: dict[str, float] = {}  # job id -> when to work on it next
         self._busy: set[str] = set()
         self._sending: set[str] = set()  # jobs whose POST this process is sending now
-        self._failures: dict[str, int] = {}
+        self._failures: dict[str, int] = {}  # job id -> FoxAPI or fetch failures in a row
+        self._disk_waits: dict[str, int] = {}  # job id -> archive writes failed in a row
         self._unexpected: dict[str, int] = {}  # job id -> unexpected errors in a row
         self._gave_up: dict[str, str] = {}  # job id -> why its last image was given up
         self._claim_failing = False
@@ -314,8 +315,7 @@ class Engine:
 
         The traceback is logged the first time only; repeats get a plain line.
         """
-        with self._lock:
-            count = self._unexpected[job_id] = self._unexpected.get(job_id, 0) + 1
+        count = self._count(self._unexpected, job_id)
         if count == 1:
             log.exception("Unexpected problem working on job %s", job_id)
         else:
@@ -363,7 +363,7 @@ class Engine:
         except FoxAPIError as exc:
             # Outages are ridden out (until the results' 24 hours are up); an answer that
             # retrying cannot obviously fix ends the job after a few tries.
-            failures = self._count_failure(job.id)
+            failures = self._count(self._failures, job.id)
             if not exc.retryable and failures >= MAX_POLL_REFUSALS:
                 self._end(job.id, f"The studio stopped checking this job. {exc.message}")
                 return
@@ -414,13 +414,14 @@ class Engine:
                 self._give_up_image(job.id, image.id, exc.message)
                 continue
             except FoxAPIError as exc:
-                failures = self._count_failure(job.id)
+                failures = self._count(self._failures, job.id)
                 if failures >= MAX_DOWNLOAD_ATTEMPTS:
                     message = f"The result could not be fetched. {exc.message}"
                     self._give_up_image(job.id, image.id, message)
                     continue
                 self._schedule(job.id, self._retry_delay(failures, exc))
                 return
+            self._failures.pop(job.id, None)
             try:
                 archived = self.archive.save(downloaded.content)
             except InvalidImage as exc:
@@ -437,8 +438,9 @@ class Engine:
                 self.store.set_job_note(
                     job.id, DISK_FULL if full else DISK_UNWRITABLE, owner=self.owner
                 )
-                self._schedule(job.id, self._retry_delay(self._count_failure(job.id)))
+                self._schedule(job.id, self._retry_delay(self._count(self._disk_waits, job.id)))
                 return
+            self._disk_waits.pop(job.id, None)
             if noted:
                 self.store.set_job_note(job.id, None, owner=self.owner)
                 noted = False
@@ -491,12 +493,14 @@ class Engine:
         with self._lock:
             self._due.pop(job_id, None)
             self._failures.pop(job_id, None)
+            self._disk_waits.pop(job_id, None)
             self._unexpected.pop(job_id, None)
             self._gave_up.pop(job_id, None)
 
-    def _count_failure(self, job_id: str) -> int:
+    def _count(self, counts: dict[str, int], job_id: str) -> int:
+        """One more failure of a kind for `job_id`; how many in a row now."""
         with self._lock:
-            failures = self._failures[job_id] = self._failures.get(job_id, 0) + 1
+            failures = counts[job_id] = counts.get(job_id, 0) + 1
         return failures
 
     def _delay(self, failures: int) -> float:

@@ -90,7 +90,7 @@ class FetchPolicy:
     resolver: Resolver = system_resolver
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, resolver: Resolver = system_resolver) -> Self:
+    def from_settings(cls, settings: Settings) -> Self:
         return cls(
             deadline_seconds=settings.studio_download_deadline_seconds,
             max_bytes=settings.studio_max_download_bytes,
@@ -98,13 +98,12 @@ class FetchPolicy:
                 parse_allowed_host(entry) for entry in settings.studio_allowed_fetch_hosts
             ),
             allowed_origins=frozenset({origin(httpx.URL(settings.foxapi_base_url))}),
-            resolver=resolver,
         )
 
     @classmethod
-    def defaults(cls, *, resolver: Resolver = system_resolver) -> Self:
+    def defaults(cls) -> Self:
         """The policy the settings' defaults give, without reading the environment."""
-        return cls.from_settings(Settings.model_construct(), resolver=resolver)
+        return cls.from_settings(Settings.model_construct())
 
 
 def parse_allowed_host(entry: str) -> tuple[str, int | None]:
