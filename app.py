@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import frame
+from studio import web
 
 # A local file: a Material icon would make every browser fetch it from Google's servers.
 ICON = Path(__file__).parent / "assets" / "icon.png"
@@ -55,7 +56,8 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 if __name__ == "__main__":
     run()
 else:
-    # `streamlit run app.py` imports this module to find `app`: a data folder the studio
-    # cannot write ends the server here with one line, before the lifespan would raise.
-    frame.exit_unless_data_folder_usable()
-    app = st.App("app.py", lifespan=lifespan)
+    # `streamlit run app.py` imports this module to find `app`: a data folder or storage
+    # the studio cannot use ends the server here with one line, before the lifespan
+    # would raise with a traceback.
+    frame.exit_unless_startable()
+    app = st.App("app.py", lifespan=lifespan, routes=web.routes(frame.jobs))

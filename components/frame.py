@@ -11,11 +11,13 @@ from streamlit.delta_generator import DeltaGenerator
 from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
+from studio.errors import StorageError
 from studio.jobs import JobService
-from studio.runtime import DataFolderUnusable, Studio, check_data_folder, open_studio
+from studio.runtime import Studio, check_start_up, open_studio
 from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+LOCAL_VIEWER = "local"  # the one person of a studio without sign-in
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
 _frame_ran = SessionValue("_frame_ran", lambda: False)
 _typed_credentials: SessionValue[Credentials | None] = SessionValue(
@@ -30,17 +32,22 @@ def get_studio() -> Studio:
     return open_studio()
 
 
-def exit_unless_data_folder_usable() -> None:
+def exit_unless_startable() -> None:
     """At server start, before anything listens: one clear line instead of a traceback."""
     try:
-        check_data_folder(Settings().studio_data_dir)
-    except DataFolderUnusable as exc:
+        check_start_up(Settings())
+    except StorageError as exc:
         raise SystemExit(str(exc)) from None
 
 
 def jobs() -> JobService:
     """The jobs service: everything pages and components ask of the core."""
     return get_studio().jobs
+
+
+def viewer() -> str:
+    """Who is looking: the person links to images are signed for."""
+    return LOCAL_VIEWER
 
 
 def mark_frame_ran() -> None:

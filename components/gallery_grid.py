@@ -11,7 +11,7 @@ import math
 
 import streamlit as st
 
-from components import frame, media
+from components import compare, frame, media
 from components.gallery_view import PAGE_SIZE, View, set_page, set_param
 from components.lightbox import open_image
 from components.text import MODE_LABELS, excerpt, plural
@@ -178,19 +178,25 @@ def selected_ids() -> list[int]:
 
 def selection_bar() -> None:
     ids = selected_ids()
-    service = frame.jobs()
-    download, clear = st.columns([2, 1])
-    download.download_button(
+    download, comparing, clear = st.columns([2, 1, 1])
+    download.link_button(
         f"Download selected ({len(ids)})",
-        data=lambda: service.zip(ids),
-        file_name=service.zip_filename(len(ids)),
-        mime="application/zip",
+        # A relative link: the zip streams from the studio's own route, one image at a time.
+        frame.jobs().zip_link(ids, frame.viewer()) if ids else "#",
         key="gallery-download-selected",
         icon=":material/download:",
-        on_click="ignore",
         disabled=not ids,
         help="A zip of the selected images, each with its prompt and settings inside, "
         "and a manifest.json listing them.",
+    )
+    comparing.button(
+        "Compare",
+        key="gallery-compare",
+        icon=":material/compare:",
+        disabled=not compare.can_compare(len(ids)),
+        on_click=compare.start,
+        args=(ids,),
+        help=f"Side by side, {compare.MIN_IMAGES} to {compare.MAX_IMAGES} selected images",
     )
     clear.button(
         "Clear selection",

@@ -1,8 +1,8 @@
 """Job cards: one per job, with prompt, settings, status in words and timing.
 
-In-flight cards live in a fragment that redraws about once a second from the store,
-and only while some job is in flight. When a job it watched has finished, it reruns
-the whole app once, so the job's images join the page, and a toast says so.
+Jobs in flight are drawn by the browser (components/live_progress.py), which follows
+their progress without rerunning the page; when one has finished, the page reruns
+once, so the job's images join it, and a toast says so.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components import frame, media
+from components import frame, media, results
+from components.live_progress import LiveJob, live_progress
 from components.state import Scoped, SessionValue
 from components.submission import Feedback, recent_jobs, remember_job
 from components.text import (
@@ -24,11 +25,11 @@ from components.text import (
 )
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, OutcomeUnknown
+from studio.jobs import JobProgress
 from studio.records import JobRecord
-from studio.request import Mode
+from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
 from studio.states import JobStatus
 
-REFRESH_SECONDS = 1.0
 MAX_LIVE_CARDS = 12
 _COLUMNS = 3
 
@@ -48,13 +49,7 @@ def job_card(job: JobRecord, *, key: str) -> None:
     with st.container(border=True):
         st.text(excerpt(job.prompt, 240))
         st.caption(settings_line(job))
-        if job.in_flight:
-            progress = 100 if job.status is JobStatus.DOWNLOADING else job.progress
-            st.progress(progress / 100, text=escape_markdown(words))
-            if job.error_message:  # a passing problem: FoxAPI busy, the key refused...
-                st.caption(escape_markdown(job.error_message))
-            st.caption(timing_line(job))
-        elif job.status is JobStatus.DONE:
+        if job.status is JobStatus.DONE:
             st.markdown(":green[:material/check_circle: Done]")
             _result_thumbnails(job)
             st.caption(timing_line(job))
@@ -164,37 +159,47 @@ def _grid(jobs: Sequence[JobRecord], *, key: str) -> None:
 
 
 def live_jobs(scope: str, *, only: Sequence[str] | None = None) -> None:
-    """The in-flight cards (all jobs, or those in `only`), refreshed while any is in flight."""
-    jobs = frame.jobs().in_flight(only)
-    _announce_finished(scope, jobs, in_fragment=False)
-    if jobs:
-        _live_cards(scope, tuple(only) if only is not None else None)
-
-
-@st.fragment(run_every=REFRESH_SECONDS)
-def _live_cards(scope: str, only: tuple[str, ...] | None) -> None:
-    jobs = frame.jobs().in_flight(only)
-    if _announce_finished(scope, jobs, in_fragment=True):
-        st.rerun()  # the whole app: the finished job's images join the page
+    """The jobs in flight (all, or those in `only`), followed by the browser."""
+    service = frame.jobs()
+    jobs = service.in_flight(only)
+    _announce_finished(scope, jobs)
+    if not jobs:
+        return
+    shown = jobs[:MAX_LIVE_CARDS]
+    states = {state.id: state for state in service.progress([job.id for job in shown])}
     st.subheader("In progress")
-    _grid(jobs[:MAX_LIVE_CARDS], key=f"live-{scope}")
+    live_progress(
+        f"live-{scope}",
+        # Every job in flight where the area shows them all, so a new one is noticed too.
+        service.progress_link(None if only is None else [job.id for job in shown], frame.viewer()),
+        [_live_job(job, states[job.id]) for job in shown],
+    )
     if len(jobs) > MAX_LIVE_CARDS:
         st.caption(f"And {plural(len(jobs) - MAX_LIVE_CARDS, 'more job')} in flight.")
 
 
-def _announce_finished(scope: str, jobs: Sequence[JobRecord], *, in_fragment: bool) -> bool:
-    """Toast every job watched last time that has left flight since. True if any has."""
+def _live_job(job: JobRecord, state: JobProgress) -> LiveJob:
+    # An edit keeps its input's shape, unknown here: its placeholders are square.
+    width, height = RATIO_PIXELS[job.request.aspect_ratio or DEFAULT_ASPECT_RATIO]
+    return LiveJob(
+        prompt=excerpt(job.prompt, 240),
+        settings=settings_line(job),
+        images=job.request.num_outputs,
+        width=width,
+        height=height,
+        state=state,
+    )
+
+
+def _announce_finished(scope: str, jobs: Sequence[JobRecord]) -> None:
+    """Toast every job watched last time that has left flight since."""
     watched = _watched(scope)
     now_watched = {job.id for job in jobs}
     finished = watched.get() - now_watched
     watched.set(now_watched)
     for job in frame.jobs().jobs(sorted(finished)):
         message, icon = _finish_message(job)
-        if in_fragment:
-            frame.queue_toast(message, icon)
-        else:
-            st.toast(message, icon=icon)
-    return bool(finished)
+        st.toast(message, icon=icon)
 
 
 def _finish_message(job: JobRecord) -> tuple[str, str]:
@@ -215,6 +220,11 @@ def session_jobs(mode: Mode) -> None:
     live_jobs(f"session-{mode.value}", only=[job.id for job in jobs])
     hidden = _hidden.get()
     finished = [job for job in jobs if not job.in_flight and job.id not in hidden]
+    if finished and finished[0].status is JobStatus.DONE:
+        # The newest result, large, where the eye is; older jobs as cards below.
+        st.subheader("Latest results")
+        results.latest(finished[0], f"recent-{mode.value}")
+        finished = finished[1:]
     if finished:
         st.subheader("Your recent jobs")
         _grid(finished, key=f"recent-{mode.value}")

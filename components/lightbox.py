@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import frame, image_pickers, prompt_form
+from components import frame, image_pickers, media, prompt_form
 from components.gallery_view import View, page_of, set_page
 from components.state import SessionValue
 from components.text import MODE_LABELS, escape_markdown, plural, when
@@ -56,13 +56,7 @@ def _lightbox(view: View) -> None:
         return
     picture, details = st.columns([3, 2], gap="medium")
     with picture:
-        st.image(
-            service.original(item.image),
-            alt=item.job.prompt,
-            width="stretch",
-            # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
-            output_format="PNG" if item.image.format == "png" else "auto",
-        )
+        media.original(item.image, item.job.prompt)
         _previous_next(service.gallery_count(view.filter), view)
     with details:
         st.caption("Prompt (the button in its corner copies it)")

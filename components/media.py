@@ -1,15 +1,15 @@
-"""Showing archived images.
+"""Showing archived images: as signed links the browser fetches and caches itself.
 
-Thumbnails go to st.image as data URLs. st.image passes a data URL through untouched,
-while bytes would be decoded and re-encoded as JPEG on every rerun (it does not keep
-WebP). It writes the prompt into the <img alt>. And the browser keeps element messages
-over 10 kB by hash, so a rerun of an unchanged grid sends 24 short references, not the
-images again, and no image needs a request of its own. Thumbnails are small (tens of kB).
+The page carries a link of a few hundred bytes per image, not the image: a gallery page
+revisited costs the websocket almost nothing, and the browser keeps each thumbnail for
+as long as its (content-addressed) link lives. Links need the address the browser
+reached the studio at; a run without a browser (AppTest) gets data URLs instead.
 """
 
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -22,10 +22,41 @@ def data_url(data: bytes, mime_type: str) -> str:
     return f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def link(image: ImageRecord, kind: str) -> str | None:
+    """An absolute, signed link to `kind` ("thumb", "original", "download") of `image`."""
+    return absolute(frame.jobs().image_link(image, kind, frame.viewer()))
+
+
+def absolute(path: str) -> str | None:
+    """One of the studio's own paths as the browser reaches it; None without a browser."""
+    parts = urlsplit(st.context.url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
 def thumbnail(image: ImageRecord, alt: str, *, width: int | str = "stretch") -> None:
-    data = frame.jobs().thumbnail(image)
-    if data is None or not image.thumb_path:
-        st.caption("The thumbnail is missing from the archive.")
+    url = link(image, "thumb") if image.thumb_path else None
+    if url is None:
+        data = frame.jobs().thumbnail(image)
+        if data is None or not image.thumb_path:
+            st.caption("The thumbnail is missing from the archive.")
+            return
+        extension = image.thumb_path.rpartition(".")[2]
+        url = data_url(data, formats.mime_type(extension))
+    st.image(url, alt=alt, width=width)
+
+
+def original(image: ImageRecord, alt: str) -> None:
+    """The full image, at the width of its column."""
+    url = link(image, "original")
+    if url is not None:
+        st.image(url, alt=alt, width="stretch")
         return
-    extension = image.thumb_path.rpartition(".")[2]
-    st.image(data_url(data, formats.mime_type(extension)), alt=alt, width=width)
+    st.image(
+        frame.jobs().original(image),
+        alt=alt,
+        width="stretch",
+        # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
+        output_format="PNG" if image.format == "png" else "auto",
+    )

@@ -26,7 +26,8 @@ EDIT_COUNT = "edit_count"
 
 
 def generate_form(credentials: Credentials) -> None:
-    text_column, settings_column = st.columns([3, 2], gap="large")
+    # Settings first: on a phone the columns stack, and the button comes after them.
+    settings_column, text_column = st.columns([2, 3], gap="large")
     with settings_column:
         aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
         output_format = request_fields.format_picker(GENERATE_FORMAT)
@@ -63,7 +64,8 @@ def generate_form(credentials: Credentials) -> None:
 
 
 def edit_form(credentials: Credentials) -> None:
-    text_column, settings_column = st.columns([3, 2], gap="large")
+    # Settings first: on a phone the columns stack, and the button comes after them.
+    settings_column, text_column = st.columns([2, 3], gap="large")
     with settings_column:
         output_format = request_fields.format_picker(EDIT_FORMAT)
         count = request_fields.count_picker(EDIT_COUNT)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import frame, gallery_grid, gallery_view, job_cards, lightbox
+from components import compare, frame, gallery_grid, gallery_view, job_cards, lightbox
 
 frame.ensure_frame()
 
@@ -11,3 +11,4 @@ job_cards.live_jobs("gallery")
 job_cards.needs_attention()
 view, items = gallery_grid.gallery(gallery_view.read_view())
 lightbox.show_if_open(view, items)
+compare.show_if_open()

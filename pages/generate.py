@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from components import frame, job_cards, prompt_form
+from components import frame, job_cards, lightbox, prompt_form
+from components.gallery_view import View
 from studio.request import Mode
 
 frame.ensure_frame()
@@ -10,3 +11,4 @@ frame.ensure_frame()
 st.title("Generate")
 prompt_form.generate_form(frame.session_credentials())
 job_cards.session_jobs(Mode.GENERATE)
+lightbox.show_if_open(View(), [])

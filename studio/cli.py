@@ -10,12 +10,12 @@ from pathlib import Path
 
 from studio.credentials import Backend
 from studio.emulator import EmulatorConfig, serve
-from studio.errors import FoxAPIError, InvalidImage
+from studio.errors import FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
 from studio.jobs import EditInput, JobService
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
-from studio.runtime import DataFolderUnusable, open_studio
+from studio.runtime import open_studio
 from studio.states import JobStatus, status_words
 
 BAR_WIDTH = 30
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _emulator(args)
     try:
         studio = open_studio()
-    except DataFolderUnusable as exc:
+    except StorageError as exc:  # an unwritable data folder; a bucket missing or refusing keys
         return _fail(str(exc))
     service = studio.jobs
     try:
@@ -156,9 +156,9 @@ def _report(service: JobService, job_id: str) -> int:
         return _fail(words)
     saved = {image.position: image for image in service.saved_images(job.id)}
     for position in range(job.request.num_outputs):
-        path = service.original_path(saved[position]) if position in saved else None
-        if path is not None:
-            print(path)
+        location = service.original_location(saved[position]) if position in saved else None
+        if location is not None:
+            print(location)
         else:
             print(f"(image {position + 1} expired before it could be saved)")
     return 0

@@ -42,6 +42,7 @@ from studio.ratelimit import RateLimiter
 from studio.records import GalleryItem, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import next_poll_delay
+from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
 from studio.store import Store
 from studio.task import Task, TaskStatus
@@ -59,9 +60,9 @@ JOB_EXPIRED = (
     "FoxAPI keeps results for 24 hours and this job's are older, so they can no longer be fetched."
 )
 DISK_FULL = "The studio's disk is full: nothing was lost; free space and it will finish."
-DISK_UNWRITABLE = (
-    "The studio cannot write to its data folder: nothing was lost; "
-    "make it writable and it will finish."
+STORAGE_UNWRITABLE = (
+    "The studio cannot save images where it keeps them right now: nothing was lost; "
+    "it will finish once it can."
 )
 INTERNAL_PROBLEM = (
     "The studio ran into an internal problem with this job and stopped trying. "
@@ -85,8 +86,8 @@ class Engine:
         store: Store,
         archive: Archive,
         *,
-        requests_per_second: float = 5.0,
-        lease_seconds: float = 30.0,
+        requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
+        lease_seconds: float = DEFAULTS.studio_lease_seconds,
         workers: int = 4,
         transport: httpx.BaseTransport | None = None,
         fetch_policy: FetchPolicy | None = None,
@@ -432,11 +433,9 @@ class Engine:
             except OSError as exc:
                 # Nothing is lost: the result stays pending and is fetched again.
                 full = exc.errno in _DISK_FULL_ERRNOS
-                log.warning(
-                    "Could not archive a result of job %s in %s: %s", job.id, self.archive.root, exc
-                )
+                log.warning("Could not archive a result of job %s: %s", job.id, exc)
                 self.store.set_job_note(
-                    job.id, DISK_FULL if full else DISK_UNWRITABLE, owner=self.owner
+                    job.id, DISK_FULL if full else STORAGE_UNWRITABLE, owner=self.owner
                 )
                 self._schedule(job.id, self._retry_delay(self._count(self._disk_waits, job.id)))
                 return

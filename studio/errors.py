@@ -1,4 +1,4 @@
-"""FoxAPI's failures as types, each with a message a person can act on.
+"""Failures as types (FoxAPI's, a file's, the storage's), each with a message a person can act on.
 
 Messages never contain the API key: they are built from FoxAPI's own words and fixed
 text, never from request headers.
@@ -160,3 +160,14 @@ class InvalidImage(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class StorageError(OSError):
+    """Images could not be read from or written to the storage; the message says why.
+
+    An OSError, like the disk errors of the local folder, so one handler covers both.
+    """
+
+
+class ObjectMissing(StorageError, FileNotFoundError):
+    """No file under the key asked for."""

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
 from typing import Any
 
 from studio import formats, imaging
@@ -78,16 +77,22 @@ def copy_filename(item: GalleryItem) -> str:
 
 def build_zip(items: Sequence[GalleryItem], archive: Archive) -> bytes:
     """A zip of `items` (metadata embedded) and a manifest listing each file's settings."""
-    buffer = BytesIO()
+    return b"".join(stream_zip(items, archive))
+
+
+def stream_zip(items: Iterable[GalleryItem], archive: Archive) -> Iterator[bytes]:
+    """The same zip, handed out piece by piece: one image in memory at a time."""
+    pipe = _Pipe()
     used_names: set[str] = set()
     entries: list[dict[str, Any]] = []
-    with zipfile.ZipFile(buffer, "w") as bundle:
+    with zipfile.ZipFile(pipe, "w") as bundle:
         for item in items:
             copy = download_copy(item, archive)
             name = _unique_name(copy.filename, used_names)
             # Images are compressed already: storing them is as small and much faster.
             bundle.writestr(name, copy.data, compress_type=zipfile.ZIP_STORED)
             entries.append(_manifest_entry(name, item, copy))
+            yield pipe.take()
         manifest = {
             "created_at": iso_time(datetime.now(UTC).timestamp()),
             "model": MODEL,
@@ -99,7 +104,31 @@ def build_zip(items: Sequence[GalleryItem], archive: Archive) -> bytes:
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
             compress_type=zipfile.ZIP_DEFLATED,
         )
-    return buffer.getvalue()
+    yield pipe.take()
+
+
+class _Pipe:
+    """A write-only, unseekable file for zipfile: what was written is taken, then let go."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
 
 
 def zip_filename(count: int, now: datetime | None = None) -> str:

@@ -46,7 +46,7 @@ from studio.errors import (
     ResultExpired,
     ServerError,
 )
-from studio.settings import Settings
+from studio.settings import DEFAULTS, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class FetchPolicy:
     @classmethod
     def defaults(cls) -> Self:
         """The policy the settings' defaults give, without reading the environment."""
-        return cls.from_settings(Settings.model_construct())
+        return cls.from_settings(DEFAULTS)
 
 
 def parse_allowed_host(entry: str) -> tuple[str, int | None]:

@@ -22,10 +22,9 @@ from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebP
 
 from studio import formats
 from studio.errors import InvalidImage
+from studio.settings import DEFAULTS
 
 MEGABYTE = 1024 * 1024
-DEFAULT_MAX_BYTES = 20 * MEGABYTE
-DEFAULT_MAX_PIXELS = 40_000_000
 
 
 # What a refused file most likely is, by its first bytes, so the message can name it.
@@ -112,8 +111,8 @@ def clean_upload(
     data: bytes,
     filename: str,
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULTS.studio_max_upload_bytes,
+    max_pixels: int = DEFAULTS.studio_max_upload_pixels,
 ) -> CleanImage:
     """Check an uploaded file completely and return its pixels without metadata.
 
@@ -203,7 +202,7 @@ def image_size(data: bytes) -> tuple[str, int, int]:
     return ("jpeg" if kind == "mpo" else kind), width, height
 
 
-def make_thumbnail(data: bytes, max_px: int = 512) -> bytes:
+def make_thumbnail(data: bytes, max_px: int = DEFAULTS.studio_thumbnail_px) -> bytes:
     """A WebP copy no longer than `max_px` on its longest side, upright, with no metadata.
 
     Colours are converted to sRGB first, because the thumbnail carries no colour profile.
@@ -211,7 +210,7 @@ def make_thumbnail(data: bytes, max_px: int = 512) -> bytes:
     """
     try:
         with _read_header(data) as image:
-            if image.width * image.height > _pixel_limit(DEFAULT_MAX_PIXELS):
+            if image.width * image.height > _pixel_limit(DEFAULTS.studio_max_upload_pixels):
                 raise InvalidImage("This image has too many pixels to open safely.")
             if isinstance(image, JpegImagePlugin.JpegImageFile):
                 # Let the JPEG decoder scale down by a power of two: far less to decode.

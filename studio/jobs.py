@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
-from studio import export, imaging
+from studio import export, formats, imaging, web
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
@@ -25,8 +24,9 @@ from studio.export import DownloadCopy
 from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobRecord
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
 from studio.settings import Settings
-from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus
+from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
+from studio.web import UrlSigner
 
 PREVIEW_PX = 256  # an upload's preview on the Edit page
 ATTENTION_WINDOW = 24 * 3600  # failed jobs older than this no longer ask for attention
@@ -77,6 +77,19 @@ class Submission:
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class JobProgress:
+    """Where a job stands, as the browser draws it between page runs."""
+
+    id: str
+    in_flight: bool
+    progress: int
+    words: str
+    note: str | None  # a passing problem: FoxAPI busy, the key refused...
+    elapsed: float
+    estimated: float | None
+
+
 class JobService:
     def __init__(
         self,
@@ -85,12 +98,14 @@ class JobService:
         archive: Archive,
         engine: Engine,
         server_credentials: Credentials,
+        signer: UrlSigner,
     ) -> None:
         self.settings = settings
         self._store = store
         self._archive = archive
         self._engine = engine
         self.server_credentials = server_credentials
+        self.signer = signer
 
     # Keys -----------------------------------------------------------------------------
 
@@ -287,11 +302,11 @@ class JobService:
     def original(self, image: ImageRecord) -> bytes:
         return self._archive.read(image.file_path or "")
 
-    def original_path(self, image: ImageRecord) -> Path | None:
-        """Where the original lies on this machine's disk, if it does."""
+    def original_location(self, image: ImageRecord) -> str | None:
+        """Where a person finds the original: a path on this machine, or an s3:// address."""
         if not image.file_path:
             return None
-        return self._archive.path(image.file_path).resolve()
+        return self._archive.location(image.file_path)
 
     def download(self, item: GalleryItem) -> DownloadCopy:
         """The original with its prompt and settings written in."""
@@ -302,6 +317,53 @@ class JobService:
 
     def zip(self, image_ids: Sequence[int]) -> bytes:
         return export.build_zip(self.images(image_ids), self._archive)
+
+    def stream_zip(self, image_ids: Sequence[int]) -> Iterator[bytes]:
+        """The zip piece by piece, reading one image at a time."""
+        return export.stream_zip(map(self.image, image_ids), self._archive)
+
+    def mime_type(self, image: ImageRecord) -> str:
+        return formats.mime_type(image.format)
+
+    # Links ----------------------------------------------------------------------------
+
+    def image_link(self, image: ImageRecord, kind: str, viewer: str) -> str:
+        """A signed link to an image's thumbnail, original or download copy."""
+        extension = "webp" if kind == "thumb" else formats.extension(image.format or "png")
+        path = web.image_path(kind, image.id, image.sha256 or "none", extension)
+        return self.signer.sign(path, viewer)
+
+    def zip_link(self, image_ids: Sequence[int], viewer: str) -> str:
+        return self.signer.sign(web.zip_path(list(image_ids)), viewer)
+
+    def progress_link(self, job_ids: Sequence[str] | None, viewer: str) -> str:
+        return self.signer.sign(web.progress_path(list(job_ids) if job_ids else None), viewer)
+
+    def progress(self, only: Sequence[str] | None) -> list[JobProgress]:
+        """Where each job stands, for a browser drawing progress between page runs.
+
+        With `only`, those jobs whether finished or not (so the page learns they ended);
+        without, every job in flight.
+        """
+        jobs = self.jobs(only) if only is not None else self.in_flight()
+        now = time.time()
+        return [
+            JobProgress(
+                id=job.id,
+                in_flight=job.in_flight,
+                progress=100 if job.status is JobStatus.DOWNLOADING else job.progress,
+                words=status_words(
+                    job.status,
+                    progress=job.progress,
+                    error_message=job.error_message,
+                    key_available=self.has_key_for(job),
+                ),
+                note=job.error_message if job.in_flight else None,
+                elapsed=now - (job.submitted_at or job.created_at),
+                estimated=job.estimated_time,
+            )
+            for job in jobs
+        ]
 
     def zip_filename(self, count: int) -> str:
         return export.zip_filename(count)

@@ -17,11 +17,11 @@ from pydantic import (
 )
 
 from studio.formats import OUTPUT_FORMATS
+from studio.settings import DEFAULTS
 
 MODEL = "grok-imagine-image"
 MAX_OUTPUTS = 4
 MAX_INPUT_IMAGES = 3
-DEFAULT_MAX_PROMPT_CHARS = 4000
 
 # Pixel size FoxAPI reports for each ratio, widest first.
 RATIO_PIXELS: dict[str, tuple[int, int]] = {
@@ -70,7 +70,7 @@ class GenerationRequest(BaseModel):
 
     @classmethod
     def build(
-        cls, *, max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS, **fields: Any
+        cls, *, max_prompt_chars: int = DEFAULTS.studio_max_prompt_chars, **fields: Any
     ) -> GenerationRequest:
         """Validate `fields`; raise InvalidRequest naming the first bad field."""
         try:
@@ -92,7 +92,7 @@ class GenerationRequest(BaseModel):
         prompt = value.strip()
         if not prompt:
             raise ValueError("Type a prompt describing the image.")
-        limit = (info.context or {}).get("max_prompt_chars", DEFAULT_MAX_PROMPT_CHARS)
+        limit = (info.context or {}).get("max_prompt_chars", DEFAULTS.studio_max_prompt_chars)
         if len(prompt) > limit:
             raise ValueError(
                 f"The prompt is {len(prompt):,} characters long; the limit is {limit:,}. "

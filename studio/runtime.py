@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -13,12 +14,17 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.engine import Engine
+from studio.errors import StorageError
 from studio.fetch import FetchPolicy
 from studio.jobs import JobService
 from studio.settings import Settings
+from studio.storage import open_storage
 from studio.store import Store
+from studio.web import UrlSigner
 
 log = logging.getLogger(__name__)
+
+URL_SECRET_FILE = "url-secret"  # noqa: S105 (the file's name, not its content)
 
 
 @dataclass
@@ -34,7 +40,10 @@ class Studio:
     @cached_property
     def jobs(self) -> JobService:
         """The service pages, components and the command line use."""
-        return JobService(self.settings, self.store, self.archive, self.engine, self.credentials)
+        signer = UrlSigner(_url_secret(self.settings))
+        return JobService(
+            self.settings, self.store, self.archive, self.engine, self.credentials, signer
+        )
 
     def close(self) -> None:
         self.engine.stop()
@@ -43,7 +52,7 @@ class Studio:
             self.demo.stop()
 
 
-class DataFolderUnusable(Exception):
+class DataFolderUnusable(StorageError):
     """The data folder cannot be written to. str() is the one line to show instead of starting."""
 
 
@@ -61,17 +70,27 @@ def check_data_folder(folder: Path) -> None:
         ) from None
 
 
+def check_start_up(settings: Settings) -> None:
+    """What open_studio checks first, for a server to say before it starts listening.
+
+    Raises StorageError (DataFolderUnusable included), whose str() is one line to print.
+    """
+    check_data_folder(settings.studio_data_dir)
+    Archive(open_storage(settings)).check()
+
+
 def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
     """Open the store and archive, start the demo backend when no key is set, start the engine.
 
-    Raises DataFolderUnusable (one line to print) when the data folder cannot be written.
+    Raises StorageError (one line to print) when the data folder cannot be written or the
+    image storage cannot be used.
     """
     settings = settings or Settings()
     check_data_folder(settings.studio_data_dir)
+    archive = Archive(open_storage(settings), thumbnail_px=settings.studio_thumbnail_px)
+    # A bucket that is missing or refuses the credentials is said at start, in one line.
+    archive.check()
     store = Store(settings.database_url)
-    archive = Archive(
-        settings.studio_data_dir / "images", thumbnail_px=settings.studio_thumbnail_px
-    )
     engine = Engine(
         store,
         archive,
@@ -94,3 +113,17 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     if start:
         engine.start()
     return Studio(settings, store, archive, engine, credentials, demo)
+
+
+def _url_secret(settings: Settings) -> bytes:
+    """The configured link-signing secret, or this data folder's own, made on first use."""
+    if settings.studio_url_secret is not None:
+        return settings.studio_url_secret.get_secret_value().encode()
+    path = settings.studio_data_dir / URL_SECRET_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_bytes().strip()

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     foxapi_base_url: str = DEFAULT_BASE_URL
     studio_data_dir: Path = Path("data")
     studio_database_url: str | None = None
+    studio_storage_url: str | None = None
     studio_max_prompt_chars: int = Field(default=4000, ge=1)
     studio_max_requests_per_second: float = Field(default=5.0, gt=0)
     studio_max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -38,6 +39,15 @@ class Settings(BaseSettings):
     studio_allowed_fetch_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     studio_lease_seconds: float = Field(default=30.0, gt=0)
     studio_thumbnail_px: int = Field(default=512, ge=64)
+    # Signs the links pages give to images and downloads. Every server of one deployment
+    # needs the same value; unset, a random one is kept in the data folder.
+    studio_url_secret: SecretStr | None = None
+    # The standard names S3 clients read. Unset, boto3 looks in its usual places
+    # (the environment, ~/.aws, an instance role); set here, .streamlit/secrets.toml works too.
+    aws_endpoint_url: str | None = None
+    aws_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
 
     @field_validator("studio_allowed_fetch_hosts", mode="before")
     @classmethod
@@ -72,3 +82,15 @@ class Settings(BaseSettings):
         if self.studio_database_url:
             return self.studio_database_url
         return f"sqlite:///{(self.studio_data_dir / 'studio.db').resolve()}"
+
+    @cached_property
+    def storage_url(self) -> str:
+        """Where originals and thumbnails go: `s3://bucket/prefix`, or a folder."""
+        if self.studio_storage_url:
+            return self.studio_storage_url
+        return str((self.studio_data_dir / "images").resolve())
+
+
+# Every default, read from the one place it is written (no environment, no secrets file):
+# for code that takes a setting as a parameter and is also called without one.
+DEFAULTS = Settings.model_construct()

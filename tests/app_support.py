@@ -6,6 +6,7 @@ exactly in the state the test gave them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -58,6 +59,7 @@ def open_app_studio(
     else:
         monkeypatch.setenv("FOXAPI_BASE_URL", base_url)
     monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("STUDIO_STORAGE_URL", raising=False)
     st.cache_resource.clear()
     yield get_studio()
     st.cache_resource.clear()
@@ -75,6 +77,15 @@ def open_app(page_file: str | None = None, **query: str) -> AppTest:
         app.run()
     assert not app.exception, app.exception
     return app
+
+
+def live_jobs(app: AppTest) -> list[dict[str, Any]]:
+    """The jobs in flight the page hands to the browser to follow, as the browser gets them."""
+    return [
+        job
+        for element in app.get("bidi_component")
+        for job in json.loads(element.proto.json)["jobs"]
+    ]
 
 
 def shown_text(app: AppTest) -> str:

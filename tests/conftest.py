@@ -6,6 +6,7 @@ start, their tab, and what a failing test leaves under test-artifacts/.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -21,8 +22,10 @@ from studio.store import Store
 if TYPE_CHECKING:
     from browser_support import StudioServers
     from playwright.sync_api import Browser, Dialog, Page
+    from s3_support import S3Server
 
 EMULATOR_KEY = "sk-test-emulator-key"
+S3_PREFIX = "studio"  # the prefix in STUDIO_STORAGE_URL, so keys are shown to stay under it
 
 
 @pytest.fixture
@@ -35,6 +38,37 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def archive(tmp_path: Path) -> Archive:
     return Archive(tmp_path / "images")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server on a free loopback port, for every test that needs a bucket."""
+    # Imported here, like browser_support, so tests without a bucket do without moto.
+    from s3_support import S3Server
+
+    with S3Server().running() as server:
+        yield server
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket, named by STUDIO_STORAGE_URL and reached through the AWS_* settings.
+
+    Settings() and any subprocess started with this environment then use it, as a
+    deployment would; nothing else (no ~/.aws, no instance metadata) is consulted.
+    """
+    import s3_support
+
+    name = s3_server.new_bucket()
+    monkeypatch.setenv("STUDIO_STORAGE_URL", f"s3://{name}/{S3_PREFIX}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint_url)
+    monkeypatch.setenv("AWS_REGION", s3_support.REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_support.ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_support.SECRET_ACCESS_KEY)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    return name
 
 
 @pytest.fixture

@@ -1,36 +1,31 @@
-"""A full disk, injected where the archive writes its temporary files (root ignores quotas
-and read-only modes, so a real full disk cannot be counted on in CI)."""
+"""A full disk, injected where the local image storage writes (root ignores quotas and
+read-only modes, so a real full disk cannot be counted on in CI)."""
 
 from __future__ import annotations
 
 import errno
-import tempfile
+import os
 from pathlib import Path
 from typing import Any
 
 
 class FullDisk:
-    """Temporary files that fail half-written, as on a full disk, until `full` is False.
+    """Stands in for `os` in studio.storage: writes stop half-way with ENOSPC while `full`.
 
-    Install it with monkeypatch.setattr("studio.archive.tempfile.NamedTemporaryFile", disk).
+    Install it with monkeypatch.setattr("studio.storage.os", disk).
     """
 
     def __init__(self) -> None:
         self.full = True
-        self._real = tempfile.NamedTemporaryFile
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        handle = self._real(*args, **kwargs)
-        if self.full:
-            write = handle.write
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
 
-            def write_until_full(data: bytes) -> int:
-                write(data[: len(data) // 2])
-                handle.file.flush()
-                raise OSError(errno.ENOSPC, "No space left on device")
-
-            handle.write = write_until_full
-        return handle
+    def write(self, descriptor: int, data: Any) -> int:
+        if not self.full:
+            return os.write(descriptor, data)
+        os.write(descriptor, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def files_in(root: Path) -> list[Path]:

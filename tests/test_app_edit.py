@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import image_bytes, open_app, open_app_studio, seed_images
+from app_support import image_bytes, live_jobs, open_app, open_app_studio, seed_images
 from streamlit.testing.v1 import AppTest
 
 from studio.request import Mode
@@ -114,7 +114,7 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
     assert studio.demo is not None
     assert url.startswith(studio.demo.base_url)  # the archived file, uploaded to the backend
     assert job.request.aspect_ratio is None
-    assert app.progress  # its card, live under the form
+    assert live_jobs(app)  # its card, live under the form
 
 
 def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> None:

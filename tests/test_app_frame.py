@@ -9,11 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import APP_FILE, RUN_TIMEOUT, open_app, open_app_studio, seed_job, shown_text
+from app_support import (
+    APP_FILE,
+    RUN_TIMEOUT,
+    live_jobs,
+    open_app,
+    open_app_studio,
+    seed_job,
+    shown_text,
+)
 from conftest import EMULATOR_KEY
 from streamlit.testing.v1 import AppTest
 
-from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.runtime import Studio
@@ -124,11 +131,11 @@ def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(
     key_id = Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
     seed_job(upstream_studio.store, "sent before the server restarted", key_id=key_id, progress=30)
     app = open_app("pages/gallery.py")
-    assert [bar.text for bar in app.progress] == [escape_markdown(WAITING_FOR_KEY)]
+    assert [job["words"] for job in live_jobs(app)] == [WAITING_FOR_KEY]
 
     app.sidebar.text_input(key="foxapi_key").set_value(EMULATOR_KEY).run()
 
-    assert [bar.text for bar in app.progress] == ["Generating 30 %"]
+    assert [job["words"] for job in live_jobs(app)] == ["Generating 30 %"]
 
 
 def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import finish_seeded, open_app, open_app_studio, seed_images, seed_job
+from app_support import finish_seeded, live_jobs, open_app, open_app_studio, seed_images, seed_job
 from streamlit.testing.v1 import AppTest
 
 from components import submission
@@ -88,8 +88,8 @@ def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Studio
     assert [toast.value for toast in app.toast] == [
         f"Sent: “{escape_markdown(MARKUP)}” (nothing is billed on the demo backend)"
     ]
-    assert MARKUP in [text.value for text in app.text]  # the card shows the prompt literally
-    assert app.progress
+    # The card shows the prompt as text (the browser sets it with textContent).
+    assert [job["prompt"] for job in live_jobs(app)] == [MARKUP]
     # The sidebar counts the job just sent.
     assert {m.label: m.value for m in app.sidebar.metric}["Jobs in flight"] == "1"
     # The form keeps its values: the next variant is one edit away.
@@ -138,7 +138,7 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     app.session_state[submission.recent_jobs.key] = [running.id, failed.id, item.job.id]
     app.run()
 
-    assert [bar.value for bar in app.progress] == [60]
+    assert [job["progress"] for job in live_jobs(app)] == [60]
     assert "Your recent jobs" in [header.value for header in app.subheader]
     assert any(image.proto.imgs[0].alt == "a fox that is done" for image in app.image)
     assert app.button(key=f"recent-generate-{failed.id}-retry")
@@ -146,7 +146,7 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     finish_seeded(studio.store, running)
     app.run()
 
-    assert not app.progress
+    assert not live_jobs(app)
     assert [toast.value for toast in app.toast] == [
         "Ready: “a fox still drawing” is in the gallery."
     ]

@@ -53,7 +53,7 @@ def test_a_refused_key_is_explained_next_to_the_form(
     assert box["y"] >= button["y"] + button["height"]  # under the form's button...
     assert abs(box["x"] - field["x"]) < 40  # ...in the form's column
     expect(prompt).to_have_value("A quiet harbour at dawn")  # nothing typed is lost
-    expect(page.get_by_test_id("stProgress")).to_have_count(0)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text(EMULATOR_KEY)
     refused = [entry.status for entry in upstream.log if entry.path == "/v1/images/generations"]
     assert refused == [401]

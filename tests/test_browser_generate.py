@@ -59,9 +59,9 @@ def test_two_16_9_pngs_arrive_and_only_the_documented_fields_are_sent(
 
     send_generation(page, LIGHTHOUSE, ratio="16:9", output_format="PNG", count=2)
 
-    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    expect(page.get_by_role("progressbar").first).to_be_visible()
     wait_for_ready(page, LIGHTHOUSE)
-    expect(page.get_by_test_id("stProgress")).to_have_count(0)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(images_named(page, LIGHTHOUSE)).to_have_count(2)  # on the card under the form
     assert posts(upstream) == [
         {

@@ -33,7 +33,7 @@ def test_a_job_in_flight_finishes_after_a_restart_without_a_second_post(
     server = studio_servers.start()
     open_page(page, server.url(), "Generate")
     send_generation(page, PROMPT, count=2)
-    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    expect(page.get_by_role("progressbar").first).to_be_visible()
 
     exit_code = server.stop(how)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from s3_support import S3Server
 
 from studio.emulator import RunningEmulator
 from studio.store import Store
@@ -30,12 +31,13 @@ def studio_env(tmp_path: Path, emulator: RunningEmulator | None) -> dict[str, st
 
 
 def run_studio(
-    tmp_path: Path, emulator: RunningEmulator | None, *args: str
+    tmp_path: Path, emulator: RunningEmulator | None, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m studio ARGS` on its own data folder; `settings` adds environment variables."""
     return subprocess.run(
         [sys.executable, "-m", "studio", *args],
         cwd=tmp_path,
-        env=studio_env(tmp_path, emulator),
+        env=studio_env(tmp_path, emulator) | settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -127,20 +129,36 @@ def test_with_no_key_the_demo_backend_draws_locally(tmp_path: Path) -> None:
     assert Path(done.stdout.strip()).is_file()
 
 
+def test_with_a_bucket_images_are_archived_there_and_their_addresses_printed(
+    tmp_path: Path, emulator: RunningEmulator, bucket: str, s3_server: S3Server
+) -> None:
+    storage_url = os.environ["STUDIO_STORAGE_URL"]  # the bucket fixture's, for this process
+    done = run_studio(
+        tmp_path, emulator, "generate", "a red fox", "-n", "2", STUDIO_STORAGE_URL=storage_url
+    )
+    assert done.returncode == 0, done.stderr
+    addresses = done.stdout.splitlines()
+    assert len(addresses) == 2
+    assert all(address.startswith(f"{storage_url}/originals/") for address in addresses)
+    versions = [f"s3://{bucket}/{key}" for key in s3_server.versions(bucket)]
+    assert len(versions) == len(set(versions)) == 4  # two originals, two thumbnails, once each
+    assert set(addresses) <= set(versions)
+    assert not (tmp_path / "data" / "images").exists()
+
+
+def test_a_bucket_that_does_not_exist_is_one_clear_line(tmp_path: Path, bucket: str) -> None:
+    refused = run_studio(tmp_path, None, "jobs", STUDIO_STORAGE_URL=f"s3://{bucket}-gone/images")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr.strip() == f"The bucket {bucket}-gone does not exist (STUDIO_STORAGE_URL)."
+    )
+
+
 def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Path) -> None:
     # A folder under a regular file cannot be made, even by root (whom chmod would not stop).
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = studio_env(tmp_path, None)
-    env["STUDIO_DATA_DIR"] = str(blocker / "data")
-    done = subprocess.run(
-        [sys.executable, "-m", "studio", "jobs"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_studio(tmp_path, None, "jobs", STUDIO_DATA_DIR=str(blocker / "data"))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"The studio cannot write to its data folder {blocker / 'data'} (not a directory): "

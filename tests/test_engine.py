@@ -492,9 +492,10 @@ def test_a_full_disk_loses_nothing_and_the_job_finishes_once_space_returns(
     archive: Archive,
     credentials: Credentials,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     disk = FullDisk()
-    monkeypatch.setattr("studio.archive.tempfile.NamedTemporaryFile", disk)
+    monkeypatch.setattr("studio.storage.os", disk)
     # A second between tries: the look at the disk below falls between two of them.
     engine = make_engine(retry_seconds=1.0)
     engine.start()
@@ -504,14 +505,15 @@ def test_a_full_disk_loses_nothing_and_the_job_finishes_once_space_returns(
         assert time.monotonic() < deadline, store.job(job.id)
         time.sleep(0.05)
     assert store.job(job.id).status is JobStatus.DOWNLOADING
-    assert files_in(archive.root) == []  # no half-written file keeps the disk full
+    folder = tmp_path / "images"
+    assert files_in(folder) == []  # no half-written file keeps the disk full
     disk.full = False
     assert wait_until_finished(store, job.id) is JobStatus.DONE
     assert store.job(job.id).error_message is None
     images = store.job_images(job.id)
     assert [image.status for image in images] == [ImageStatus.ARCHIVED] * 2
-    kept = [archive.path(path) for image in images for path in (image.file_path, image.thumb_path)]
-    assert files_in(archive.root) == sorted(kept)
+    kept = [archive.path(key) for image in images for key in (image.file_path, image.thumb_path)]
+    assert files_in(folder) == sorted(kept)
 
 
 def test_an_unexpected_error_is_logged_once_then_ends_the_job(

@@ -1,0 +1,54 @@
+"""Jobs in flight, drawn and kept current by the browser: the server reruns only on change.
+
+The browser asks the studio's progress route once a second (a small JSON answer, no
+script run) and redraws each job's slots: placeholders at the images' ratio with the
+status, a progress bar and the time, ticking between answers. When a job leaves
+flight, or a new one appears where the area shows every job, it asks the server for
+one full rerun, so finished images join the page. Texts are set as text, never HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from studio.jobs import JobProgress
+
+POLL_MILLISECONDS = 1000
+
+_HERE = Path(__file__).parent
+_component = st.components.v2.component(
+    "image_studio.live_progress",
+    css=(_HERE / "live_progress.css").read_text(),
+    js=(_HERE / "live_progress.js").read_text(),
+)
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    """What the area shows of a job: fixed words from the page, its state from the route."""
+
+    prompt: str
+    settings: str
+    images: int
+    width: int
+    height: int
+    state: JobProgress
+
+
+def live_progress(key: str, url: str, jobs: Sequence[LiveJob]) -> None:
+    """Mount the area; the browser reruns the page when a job it shows changes state."""
+    _component(
+        key=key,
+        data={"url": url, "poll": POLL_MILLISECONDS, "jobs": [_flat(job) for job in jobs]},
+        on_changed_change=lambda: None,
+    )
+
+
+def _flat(job: LiveJob) -> dict[str, object]:
+    """One object a job for the script: its words and its state side by side."""
+    fields = asdict(job)
+    return {**fields.pop("state"), **fields}

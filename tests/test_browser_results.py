@@ -1,0 +1,51 @@
+"""The designer's loop in a real browser: results large under the form, with what comes next."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import (
+    StudioServers,
+    images_named,
+    open_page,
+    send_generation,
+    wait_for_ready,
+)
+from playwright.sync_api import Page, expect
+
+from studio.emulator import RunningEmulator
+from tests.conftest import posts
+
+pytestmark = pytest.mark.browser
+
+FOXES = "Two foxes in a birch forest, morning mist"
+ACTIONS = ("Open", "Download", "Favourite", "Edit this image", "More like this")
+
+
+def test_two_results_show_large_under_the_form_with_their_five_actions(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+
+    send_generation(page, FOXES, ratio="3:2", count=2)
+    wait_for_ready(page, FOXES)
+
+    pictures = images_named(page, FOXES)
+    expect(pictures).to_have_count(2)
+    button = page.get_by_role("button", name="Generate", exact=True).bounding_box()
+    for index in range(2):
+        box = pictures.nth(index).bounding_box()
+        assert box is not None and button is not None
+        assert box["width"] >= 320, box
+        assert button["y"] < box["y"] < 900, box  # under the form, in view without scrolling
+    main = page.get_by_test_id("stMain")
+    for action in ACTIONS:
+        expect(main.get_by_role("button", name=action, exact=True)).to_have_count(2)
+
+    main.get_by_role("button", name="More like this", exact=True).first.click()
+
+    expect(main.get_by_role("progressbar").first).to_be_visible()  # the new job, in flight
+    wait_for_ready(page, FOXES)
+    first, again = posts(upstream)
+    assert again == first

@@ -1,0 +1,48 @@
+"""Compare: two to four selected images side by side, what differs marked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_support import open_app, open_app_studio, seed_images
+
+from components.text import escape_markdown
+from studio.runtime import Studio
+
+GALLERY = "pages/gallery.py"
+
+
+@pytest.fixture
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    yield from open_app_studio(tmp_path, monkeypatch)
+
+
+def test_compare_is_offered_for_two_to_four_selected_images(studio: Studio) -> None:
+    items = [seed_images(studio.store, studio.archive, f"fox {n}")[0] for n in range(5)]
+    app = open_app(GALLERY)
+    compare = app.button(key="gallery-compare")
+    assert compare.disabled
+
+    for count, item in enumerate(items, start=1):
+        app.checkbox(key=f"select-image-{item.image.id}").check().run()
+        assert app.button(key="gallery-compare").disabled is not (2 <= count <= 4), count
+
+
+def test_the_settings_that_differ_are_marked(studio: Studio) -> None:
+    [wide] = seed_images(studio.store, studio.archive, "a fox, wide", aspect_ratio="16:9")
+    [square] = seed_images(studio.store, studio.archive, "a fox, square", aspect_ratio="1:1")
+    app = open_app(GALLERY)
+    app.checkbox(key=f"select-image-{wide.image.id}").check().run()
+    app.checkbox(key=f"select-image-{square.image.id}").check().run()
+
+    app.button(key="gallery-compare").click().run()
+
+    lines = [markdown.value for markdown in app.markdown if markdown.value.startswith("**")]
+    assert "**Prompt:** :orange-background[a fox, wide]" in lines
+    assert f"**Aspect ratio:** :orange-background[{escape_markdown('16:9')}]" in lines
+    assert f"**Aspect ratio:** :orange-background[{escape_markdown('1:1')}]" in lines
+    assert "**Format:** PNG" in lines  # the same for both: not marked
+    assert not any("Made:** :orange" in line for line in lines)
+    assert [image.proto.imgs[0].alt for image in app.image][-2:] == ["a fox, wide", "a fox, square"]

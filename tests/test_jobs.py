@@ -1,0 +1,236 @@
+"""The jobs service against a real emulator: checked once, sent once, read back in full."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from studio.credentials import Backend, Credentials
+from studio.emulator import RunningEmulator
+from studio.errors import InvalidImage
+from studio.jobs import EditInput, JobService
+from studio.records import GalleryFilter, JobRecord
+from studio.request import InvalidRequest
+from studio.runtime import Studio, open_studio
+from studio.settings import Settings
+from studio.states import JobEvent, JobStatus
+from tests.conftest import EMULATOR_KEY, posts
+
+UPLOADS = "/v1/files/upload/stream"
+
+
+@pytest.fixture
+def studio(tmp_path: Path, emulator: RunningEmulator) -> Iterator[Studio]:
+    settings = Settings(
+        foxapi_api_key=EMULATOR_KEY,
+        foxapi_base_url=emulator.base_url,
+        studio_data_dir=tmp_path / "data",
+        studio_max_prompt_chars=40,
+    )
+    opened = open_studio(settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def service(studio: Studio) -> JobService:
+    return studio.jobs
+
+
+def png(colour: str = "orange", size: tuple[int, int] = (80, 60)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def wait_for(service: JobService, job_id: str, timeout: float = 15.0) -> JobRecord:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = service.job(job_id)
+        if job is not None and not job.in_flight:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still in flight after {timeout} s")
+
+
+def test_a_generation_is_sent_once_and_its_images_join_the_gallery(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    submission = service.generation(
+        prompt="a red fox", num_outputs=2, aspect_ratio="16:9", output_format="png"
+    )
+    job = service.send(submission, service.server_credentials)
+
+    assert wait_for(service, job.id).status is JobStatus.DONE
+    assert len(posts(emulator)) == 1
+    assert [image.position for image in service.saved_images(job.id)] == [0, 1]
+    gallery = service.gallery(GalleryFilter(search="fox"), limit=10, offset=0)
+    assert [item.job.id for item in gallery] == [job.id, job.id]
+    assert service.gallery_count(GalleryFilter()) == 2
+
+
+def test_the_prompt_limit_is_the_setting(service: JobService) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        service.generation(prompt="x" * 41, num_outputs=1, aspect_ratio=None, output_format=None)
+    assert refused.value.field == "prompt"
+    assert "limit is 40" in refused.value.message
+
+
+def test_an_edit_is_checked_before_anything_is_uploaded(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    upload = service.upload_input(png(), "photo.png")
+    with pytest.raises(InvalidRequest) as no_inputs:
+        service.edit(prompt="make it night", num_outputs=1, output_format=None, inputs=[])
+    assert no_inputs.value.field == "image_urls"
+    with pytest.raises(InvalidRequest) as too_long:
+        service.edit(prompt="y" * 41, num_outputs=1, output_format=None, inputs=[upload])
+    assert too_long.value.field == "prompt"
+    with pytest.raises(InvalidRequest) as too_many:
+        service.edit(prompt="make it night", num_outputs=1, output_format=None, inputs=[upload] * 4)
+    assert too_many.value.field == "image_urls"
+    assert emulator.log == []
+
+
+def test_an_edit_uploads_each_picture_once_per_key(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    upload = service.upload_input(png(), "photo.png")
+    link = EditInput.from_url(f"{emulator.base_url}/cdn/uploads/none/elsewhere.png")
+    submission = service.edit(
+        prompt="make it night", num_outputs=1, output_format="jpg", inputs=[upload, link]
+    )
+    sent_links: dict[str, str] = {}
+
+    first = service.send(submission, service.server_credentials, sent_links=sent_links)
+    second = service.send(submission, service.server_credentials, sent_links=sent_links)
+
+    assert len(posts(emulator, UPLOADS)) == 1
+    bodies = posts(emulator)
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    uploaded = bodies[0]["image_urls"][0]  # type: ignore[index]
+    assert bodies[0]["image_urls"] == [uploaded, link.url]  # type: ignore[index]
+    assert first.request.image_urls == second.request.image_urls == (uploaded, link.url)
+    assert first.mode.value == "edit"
+
+
+def test_a_gallery_image_that_is_gone_stops_the_edit_before_any_post(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    gone = EditInput("gallery", "a fox", image_id=999)
+    submission = service.edit(prompt="night", num_outputs=1, output_format=None, inputs=[gone])
+    with pytest.raises(InvalidImage):
+        service.send(submission, service.server_credentials)
+    assert posts(emulator) == []
+    assert service.gallery_input(999) is None
+
+
+def test_a_double_click_is_known_by_its_fingerprint(service: JobService) -> None:
+    key = service.server_credentials
+    other_key = Credentials(Backend.FOXAPI, key.base_url, "sk-someone-else")
+    upload = service.upload_input(png(), "photo.png")
+
+    def edit(*inputs: EditInput) -> str:
+        return service.edit(
+            prompt="night", num_outputs=1, output_format=None, inputs=list(inputs)
+        ).fingerprint(key)
+
+    fox = service.generation(prompt="fox", num_outputs=1, aspect_ratio="1:1", output_format=None)
+    again = service.generation(
+        prompt=" fox ", num_outputs=1, aspect_ratio="1:1", output_format=None
+    )
+    assert fox.fingerprint(key) == again.fingerprint(key)
+    assert fox.fingerprint(key) != fox.fingerprint(other_key)
+    assert edit(upload) == edit(service.upload_input(png(), "same-pixels.png"))
+    assert edit(upload) != edit(service.upload_input(png("blue"), "photo.png"))
+
+
+def test_a_failed_job_needs_attention_until_retried_or_hidden(
+    service: JobService, studio: Studio, emulator: RunningEmulator
+) -> None:
+    emulator.config.failure_rate = 1.0
+    failed = service.send(
+        service.generation(prompt="a fox", num_outputs=1, aspect_ratio=None, output_format=None),
+        service.server_credentials,
+    )
+    assert wait_for(service, failed.id).status is JobStatus.FAILED
+    assert [job.id for job in service.needing_attention(limit=5)] == [failed.id]
+    assert service.needing_attention(hidden={failed.id}, limit=5) == []
+
+    emulator.config.failure_rate = 0.0
+    retried = service.retry(failed.id, service.server_credentials)
+
+    assert retried.retry_of == failed.id
+    assert service.needing_attention(limit=5) == []
+    assert wait_for(service, retried.id).status is JobStatus.DONE
+
+
+def test_old_failures_no_longer_ask_for_attention(service: JobService, studio: Studio) -> None:
+    job = studio.store.create_job(
+        service.generation(
+            prompt="an old fox", num_outputs=1, aspect_ratio=None, output_format=None
+        ).request,
+        backend="foxapi",
+        key_id="key-x",
+        lease_owner="gone",
+        lease_seconds=3600,
+    )
+    studio.store.mark_outcome_unknown(job.id, "timed out")
+    assert [item.id for item in service.needing_attention(limit=5)] == [job.id]
+    with studio.store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE jobs SET finished_at = ?, updated_at = ?", (time.time() - 25 * 3600,) * 2
+        )
+    assert service.needing_attention(limit=5) == []
+
+
+def test_downloads_carry_the_prompt_and_a_zip_lists_every_image(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    job = service.send(
+        service.generation(prompt="a fox", num_outputs=2, aspect_ratio=None, output_format="png"),
+        service.server_credentials,
+    )
+    wait_for(service, job.id)
+    items = service.gallery(GalleryFilter(), limit=10, offset=0)
+
+    copy = service.download(items[0])
+    with Image.open(io.BytesIO(copy.data)) as picture:
+        assert "a fox" in picture.info["parameters"]
+    assert copy.filename == service.download_filename(items[0])
+    with zipfile.ZipFile(io.BytesIO(service.zip([item.image.id for item in items]))) as bundle:
+        assert len(bundle.namelist()) == 3 and "manifest.json" in bundle.namelist()
+    assert service.original(items[0].image) != copy.data
+    assert service.thumbnail(items[0].image)
+
+
+def test_a_typed_key_serves_its_own_jobs(service: JobService, emulator: RunningEmulator) -> None:
+    emulator.config.api_key = None  # any key
+    typed = service.typed_key("  sk-typed  ")
+    job = service.send(
+        service.generation(prompt="a fox", num_outputs=1, aspect_ratio=None, output_format=None),
+        typed,
+    )
+    assert typed.api_key == "sk-typed"
+    assert job.key_id == typed.key_id != service.server_credentials.key_id
+    assert service.has_key_for(job)
+
+
+def test_billed_today_and_in_flight_counts(service: JobService, studio: Studio) -> None:
+    job = service.send(
+        service.generation(prompt="a fox", num_outputs=3, aspect_ratio=None, output_format=None),
+        service.server_credentials,
+    )
+    assert service.images_billed_today() == 3
+    assert service.count_in_flight() in (0, 1)
+    wait_for(service, job.id)
+    assert service.count_in_flight() == 0
+    assert service.in_flight() == []
+    assert [record.id for record in service.jobs([job.id, "missing"])] == [job.id]
+    assert studio.store._transition(job.id, JobEvent.SAVED, None, {}) is False

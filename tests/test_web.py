@@ -1,0 +1,159 @@
+"""The studio's own HTTP routes: signed image links, streamed zips, progress for the browser."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from app_support import seed_images, seed_job
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.testclient import TestClient
+
+from studio import web
+from studio.runtime import Studio, open_studio
+from studio.settings import Settings
+from studio.web import LINK_WINDOW, UrlSigner
+
+SECRET = "a-test-secret-that-signs-links"
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[Studio]:
+    settings = Settings(
+        foxapi_api_key="sk-unused",
+        foxapi_base_url="http://127.0.0.1:9",
+        studio_data_dir=tmp_path / "data",
+        studio_url_secret=SECRET,
+    )
+    opened = open_studio(settings, start=False)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(studio: Studio) -> TestClient:
+    return TestClient(Starlette(routes=web.routes(lambda: studio.jobs)))
+
+
+def test_a_thumbnail_link_serves_the_thumbnail_for_a_year(
+    studio: Studio, client: TestClient
+) -> None:
+    [item] = seed_images(studio.store, studio.archive, "a fox")
+    link = studio.jobs.image_link(item.image, "thumb", "local")
+
+    answer = client.get(link)
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/webp"
+    assert "immutable" in answer.headers["cache-control"]
+    assert answer.content == studio.jobs.thumbnail(item.image)
+    assert item.image.sha256 in link
+
+
+def test_the_original_and_the_download_copy(studio: Studio, client: TestClient) -> None:
+    [item] = seed_images(studio.store, studio.archive, "a copper kettle")
+
+    original = client.get(studio.jobs.image_link(item.image, "original", "local"))
+    download = client.get(studio.jobs.image_link(item.image, "download", "local"))
+
+    assert original.content == studio.jobs.original(item.image)
+    assert original.headers["content-type"] == "image/png"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert "a-copper-kettle-1.png" in download.headers["content-disposition"]
+    with Image.open(io.BytesIO(download.content)) as picture:
+        assert picture.info["parameters"].startswith("a copper kettle")
+
+
+@pytest.mark.parametrize("tamper", ["signature", "viewer", "path", "expiry"])
+def test_a_changed_link_is_refused(studio: Studio, client: TestClient, tamper: str) -> None:
+    [first, second] = seed_images(studio.store, studio.archive, "two foxes", count=2)
+    link = studio.jobs.image_link(first.image, "original", "alice")
+    path, query = link.split("?")
+    params = {name: values[0] for name, values in parse_qs(query).items()}
+    if tamper == "signature":
+        params["sig"] = "0" * len(params["sig"])
+    elif tamper == "viewer":
+        params["viewer"] = "bob"
+    elif tamper == "path":
+        path = path.replace(f"/{first.image.id}/", f"/{second.image.id}/")
+    else:
+        params["expires"] = str(int(params["expires"]) + LINK_WINDOW)
+
+    answer = client.get(path, params=params)
+
+    assert answer.status_code == 403
+    assert "Reload the page" in answer.text
+    assert client.get(link).status_code == 200
+
+
+def test_a_link_lives_until_the_end_of_the_next_hour_and_no_longer() -> None:
+    now = [10 * LINK_WINDOW + 5.0]
+    signer = UrlSigner(b"secret", clock=lambda: now[0])
+    link = signer.sign("/api/images/1/thumb/abc.webp", "local")
+    same_hour = signer.sign("/api/images/1/thumb/abc.webp", "local")
+    expires = int(parse_qs(urlsplit(link).query)["expires"][0])
+
+    assert link == same_hour  # the browser's cache keeps working within the hour
+    assert expires == 12 * LINK_WINDOW
+    request_scope = {
+        "type": "http",
+        "path": urlsplit(link).path,
+        "query_string": urlsplit(link).query.encode(),
+        "headers": [],
+    }
+    assert signer.viewer(Request(request_scope)) == "local"
+    now[0] = expires + 1
+    assert signer.viewer(Request(request_scope)) is None
+
+
+def test_a_zip_streams_every_selected_image_and_a_manifest(
+    studio: Studio, client: TestClient
+) -> None:
+    items = seed_images(studio.store, studio.archive, "three foxes", count=3)
+    ids = [items[0].image.id, items[2].image.id]
+
+    with client.stream("GET", studio.jobs.zip_link(ids, "local")) as answer:
+        chunks = list(answer.iter_bytes())
+
+    assert answer.headers["content-type"] == "application/zip"
+    assert "attachment" in answer.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as bundle:
+        names = bundle.namelist()
+        manifest = json.loads(bundle.read("manifest.json"))
+    assert names == ["three-foxes-1.png", "three-foxes-3.png", "manifest.json"]
+    assert [entry["image_index"] for entry in manifest["files"]] == [1, 3]
+
+
+def test_progress_tells_the_browser_where_each_job_stands(
+    studio: Studio, client: TestClient
+) -> None:
+    running = seed_job(
+        studio.store, "a fox being drawn", progress=40, key_id=studio.credentials.key_id
+    )
+    [done] = seed_images(studio.store, studio.archive, "a finished fox")
+
+    everything = client.get(studio.jobs.progress_link(None, "local")).json()
+    chosen = client.get(studio.jobs.progress_link([running.id, done.job.id], "local")).json()
+
+    assert [(job["id"], job["words"]) for job in everything] == [(running.id, "Generating 40 %")]
+    assert {job["id"]: job["in_flight"] for job in chosen} == {
+        running.id: True,
+        done.job.id: False,
+    }
+    assert client.get(web.progress_path(None)).status_code == 403
+
+
+def test_an_unknown_image_and_a_malformed_list_are_refused(
+    studio: Studio, client: TestClient
+) -> None:
+    signer = studio.jobs.signer
+    assert client.get(signer.sign("/api/images/999/thumb/x.webp", "local")).status_code == 404
+    assert client.get(signer.sign("/api/zip/1;2", "local")).status_code == 403
+    assert client.get(signer.sign("/api/progress/not-a-job", "local")).status_code == 403
