@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import streamlit as st
 
 from components import frame, image_pickers, request_fields, submission
+from components.text import excerpt
 from studio import formats
 from studio.credentials import Credentials
 from studio.jobs import EditInput, JobService, Submission
@@ -33,6 +34,7 @@ def generate_form(credentials: Credentials) -> None:
         output_format = request_fields.format_picker(GENERATE_FORMAT)
         count = request_fields.count_picker(GENERATE_COUNT)
     with text_column:
+        _recent_prompts("generate", GENERATE_PROMPT)
         with st.form("generate", border=False):
             st.session_state.setdefault(GENERATE_PROMPT, "")
             prompt = st.text_area(
@@ -71,6 +73,7 @@ def edit_form(credentials: Credentials) -> None:
         count = request_fields.count_picker(EDIT_COUNT)
         st.caption("An edit keeps the shape of its input image, so there is no aspect ratio here.")
     with text_column:
+        _recent_prompts("edit", EDIT_PROMPT)
         with st.form("edit", border=False):
             st.session_state.setdefault(EDIT_PROMPT, "")
             prompt = st.text_area(
@@ -98,6 +101,30 @@ def edit_form(credentials: Credentials) -> None:
         else:
             submission.show_send_outcome("edit")
         submission.show_feedback("edit")
+
+
+def _recent_prompts(scope: str, prompt_key: str) -> None:
+    """Prompts used before, most recent first; typing in the box searches them."""
+    recent = frame.jobs().recent_prompts()
+    if not recent:
+        return
+    st.selectbox(
+        "Recent prompts",
+        recent,
+        index=None,
+        key=f"{scope}-recent-prompt",
+        placeholder="Type to search the prompts you used before",
+        format_func=lambda prompt: excerpt(prompt, 100),
+        on_change=_use_recent,
+        args=(f"{scope}-recent-prompt", prompt_key),
+    )
+
+
+def _use_recent(choice_key: str, prompt_key: str) -> None:
+    chosen = st.session_state.get(choice_key)
+    if chosen:
+        st.session_state[prompt_key] = chosen
+    st.session_state[choice_key] = None
 
 
 def _send(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from studio.credentials import Backend
 from studio.emulator import EmulatorConfig, serve
 from studio.errors import FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
+from studio.imaging import check_upload_size
 from studio.jobs import EditInput, JobService
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
@@ -19,16 +23,55 @@ from studio.runtime import open_studio
 from studio.states import JobStatus, status_words
 
 BAR_WIDTH = 30
+# Unicode's bidirectional controls: they reorder what follows them on screen.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Controls (C0, DEL, C1), lone surrogates, and line and paragraph separators.
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def inert(text: object) -> str:
+    """`text` with every character a terminal could act on written as a visible escape.
+
+    For anything printed that came from outside (prompts, FoxAPI's words, paths, URLs):
+    ESC, and so every ANSI or OSC sequence that could retitle or clear the terminal,
+    becomes the four characters `\\x1b`; likewise BEL, newlines, C1 controls and bidi
+    overrides.
+    """
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in UNPRINTABLE_CATEGORIES or char in BIDI_CONTROLS
+        else char
+        for char in str(text)
+    )
+
+
+class _InertParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # Its messages quote what was typed, which may have been pasted from anywhere.
+        super().error(inert(message))
+
+
+class _InertFormatter(logging.Formatter):
+    """Log lines (the engine's warnings quote FoxAPI) with outside text made inert."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(inert(line) for line in super().format(record).split("\n"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # What Python's last-resort handler would print (warnings and worse), made inert.
+    to_terminal = logging.StreamHandler()
+    to_terminal.setFormatter(_InertFormatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[to_terminal])
     if args.command == "emulator":
         return _emulator(args)
     try:
         studio = open_studio()
-    except StorageError as exc:  # an unwritable data folder; a bucket missing or refusing keys
+    except StorageError as exc:  # a bucket that is missing, unreachable or refuses the keys
         return _fail(str(exc))
     service = studio.jobs
     try:
@@ -51,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m studio", description="Image Studio")
+    parser = _InertParser(prog="python -m studio", description="Image Studio")
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="generate or edit images and wait for them")
     generate.add_argument("prompt")
@@ -101,6 +144,8 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
         return _fail(exc.message)
     except ValueError as exc:  # an input that is neither a file nor a web address
         return _fail(str(exc))
+    except OSError as exc:  # a file that is there but cannot be read
+        return _fail(f"“{exc.filename}” cannot be read: {exc.strerror or exc}.")
     except FoxAPIError as exc:  # OutcomeUnknown included: its message says it was not resent
         return _fail(exc.message)
     print(f"Sent: {job.request.num_outputs} image(s) billed.", file=sys.stderr)
@@ -111,7 +156,12 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
 def _edit_input(service: JobService, item: str) -> EditInput:
     path = Path(item)
     if path.is_file():
-        return service.upload_input(path.read_bytes(), path.name)
+        # The size is checked before any of the file is read, and no more than the
+        # limit is ever read, should the file grow meanwhile.
+        max_bytes = service.settings.studio_max_upload_bytes
+        check_upload_size(path.stat().st_size, path.name, max_bytes)
+        with path.open("rb") as file:
+            return service.upload_input(file.read(max_bytes + 1), path.name)
     return EditInput.from_url(item)
 
 
@@ -140,7 +190,7 @@ def _draw_progress(service: JobService, jobs: list[JobRecord]) -> None:
     progress = sum(job.progress for job in jobs) / max(len(jobs), 1)
     filled = round(BAR_WIDTH * progress / 100)
     waiting = [job for job in jobs if not service.has_key_for(job)]
-    words = "Waiting for the API key" if waiting or not jobs else _status_words(jobs[0])
+    words = "Waiting for the API key" if waiting or not jobs else inert(_status_words(jobs[0]))
     bar = "#" * filled + "-" * (BAR_WIDTH - filled)
     print(f"\r[{bar}] {progress:3.0f}%  {words:<30}", end="", file=sys.stderr, flush=True)
 
@@ -158,7 +208,7 @@ def _report(service: JobService, job_id: str) -> int:
     for position in range(job.request.num_outputs):
         location = service.original_location(saved[position]) if position in saved else None
         if location is not None:
-            print(location)
+            print(inert(location))
         else:
             print(f"(image {position + 1} expired before it could be saved)")
     return 0
@@ -172,7 +222,8 @@ def _jobs(service: JobService, limit: int) -> int:
     for job in jobs:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…"
-        print(f"{created}  {_status_words(job):<18} {job.request.num_outputs}x  {prompt}")
+        words = _status_words(job)  # a failed job's words quote FoxAPI
+        print(inert(f"{created}  {words:<18} {job.request.num_outputs}x  {prompt}"))
     return 0
 
 
@@ -184,11 +235,15 @@ def _emulator(args: argparse.Namespace) -> int:
     config = EmulatorConfig(
         estimated_time=args.estimated_time, failure_rate=args.failure_rate, api_key=args.api_key
     )
-    print(f"FoxAPI emulator on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    print(
+        f"FoxAPI emulator on http://{inert(args.host)}:{args.port} (Ctrl-C stops it)",
+        file=sys.stderr,
+    )
     serve(config, host=args.host, port=args.port)
     return 0
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    # Every failure message may quote outside text: FoxAPI's words, a file name, a URL.
+    print(inert(message), file=sys.stderr)
     return 1

@@ -4,18 +4,25 @@ Uploads are checked completely before anything leaves the machine and re-encoded
 without their metadata (a phone photo's EXIF can carry its GPS position). Downloads
 keep their pixels byte for byte: the prompt and settings are added at the container
 level (PNG text chunks, JPEG segments, WebP chunks), never by re-encoding.
+
+Only JPEG limits the room: a segment holds at most 64 KB, and an edit's input image
+addresses alone can be longer. XMP that does not fit is split the way XMP part 3
+(Extended XMP) says, so the whole record survives; see `_jpeg_xmp_segments`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import struct
 import unicodedata
 import zlib
-from dataclasses import asdict, dataclass, replace
+from bisect import bisect_right
+from dataclasses import asdict, dataclass
 from io import BytesIO
+from itertools import accumulate
 from pathlib import PurePosixPath
 
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
@@ -39,8 +46,16 @@ _PNG_TEXT_KEYS = {b"parameters", b"image_studio"}
 _JPEG_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _JPEG_EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
 _JPEG_MAX_SEGMENT = 65533  # a segment's length field counts itself and tops out at 65535
+_JPEG_MAX_XMP = _JPEG_MAX_SEGMENT - len(_JPEG_XMP_HEADER)
+_XMP_GUID_LENGTH = 32  # an MD5 digest in upper-case hexadecimal
+# An extended segment: its header, the GUID, the full length and this portion's offset.
+_JPEG_EXTENDED_PORTION = _JPEG_MAX_SEGMENT - len(_JPEG_EXTENDED_XMP_HEADER) - _XMP_GUID_LENGTH - 8
 _JPEG_APP1, _JPEG_COM, _JPEG_SOS = 0xE1, 0xFE, 0xDA
 _PARAMETERS_START = b"Model: "  # how the settings line of parameters_text begins
+
+_PNG_MAX_CHUNK = 2**31 - 1
+_WEBP_MAX_RIFF = 2**32 - 2  # the RIFF size field is 32 bits, and chunks are padded to even
+_JPEG_MAX_EXTENDED = 2**32 - 1  # the full length field is 32 bits
 
 _WEBP_XMP_FLAG = 0x04
 _WEBP_ALPHA_FLAG = 0x10
@@ -48,6 +63,7 @@ _WEBP_ALPHA_FLAG = 0x10
 _WEBP_BEFORE_XMP = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L", b"EXIF"}
 
 _XMP_NAMESPACE = "urn:image-studio:ns:1.0/"
+_XMP_NOTE_NAMESPACE = "http://ns.adobe.com/xmp/note/"
 _IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -88,6 +104,10 @@ class ImageMetadata:
 
     def parameters_text(self) -> str:
         """The prompt, then one line of settings in the AUTOMATIC1111 "parameters" style."""
+        return f"{self.prompt}\n{self._settings_line(' '.join(self.input_images))}"
+
+    def _settings_line(self, input_images: str) -> str:
+        """The settings line of `parameters_text`, with `input_images` as the last value."""
         settings: list[tuple[str, str]] = [
             ("Model", self.model),
             ("Size", f"{self.width}x{self.height}"),
@@ -102,9 +122,8 @@ class ImageMetadata:
         settings.append(("Mode", self.mode))
         settings.append(("Image", f"{self.image_index} of {self.num_outputs}"))
         if self.input_images:
-            settings.append(("Input images", " ".join(self.input_images)))
-        line = ", ".join(f"{key}: {_parameter_value(value)}" for key, value in settings)
-        return f"{self.prompt}\n{line}"
+            settings.append(("Input images", input_images))
+        return ", ".join(f"{key}: {_parameter_value(value)}" for key, value in settings)
 
 
 def clean_upload(
@@ -119,13 +138,9 @@ def clean_upload(
     Raises InvalidImage when the file is too big, is not really a PNG, JPEG or WebP
     image, is damaged, is animated, or has more than `max_pixels` pixels.
     """
+    check_upload_size(len(data), filename, max_bytes)
     name = _base_name(filename)
-    shown = f"“{name}”" if name else "This file"
-    if len(data) > max_bytes:
-        raise InvalidImage(
-            f"{shown} is {_megabytes_up(len(data))} MB; the limit is "
-            f"{_megabytes(max_bytes)} MB. Choose a smaller file or save it at a lower quality."
-        )
+    shown = _shown_name(name)
     kind = _sniff(data)
     if kind is None:
         what = _describe_other(data)
@@ -179,6 +194,19 @@ def clean_upload(
         height=height,
         filename=f"{_stem(name) or 'image'}.{image_format.extension}",
     )
+
+
+def check_upload_size(size: int, filename: str, max_bytes: int) -> None:
+    """Raise InvalidImage when a file of `size` bytes is over the limit.
+
+    Callers holding a file on disk call this with its size first, so an oversized file
+    is refused before any of it is read.
+    """
+    if size > max_bytes:
+        raise InvalidImage(
+            f"{_shown_name(_base_name(filename))} is {_megabytes_up(size)} MB; the limit is "
+            f"{_megabytes(max_bytes)} MB. Choose a smaller file or save it at a lower quality."
+        )
 
 
 def image_size(data: bytes) -> tuple[str, int, int]:
@@ -401,6 +429,10 @@ def _base_name(filename: str) -> str:
     return "".join(char for char in name if char.isprintable()).strip()
 
 
+def _shown_name(name: str) -> str:
+    return f"“{name}”" if name else "This file"
+
+
 def _stem(name: str, max_chars: int = 120) -> str:
     stem, dot, _ = name.rpartition(".")
     return (stem if dot else name)[:max_chars].strip(" .")
@@ -442,6 +474,8 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _png_chunk(chunk_type: bytes, payload: bytes) -> bytes:
+    if len(payload) > _PNG_MAX_CHUNK:
+        raise _metadata_too_large()
     crc = zlib.crc32(chunk_type + payload) & 0xFFFFFFFF
     return struct.pack(">I", len(payload)) + chunk_type + payload + struct.pack(">I", crc)
 
@@ -506,9 +540,8 @@ def _jpeg_segment(marker: int, payload: bytes) -> bytes:
 def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
     segments, scan = _jpeg_segments(data)
     kept = [(marker, raw) for marker, raw in segments if not _replaced_by_ours(marker, raw[4:])]
-    xmp = _fit_xmp(metadata, _JPEG_MAX_SEGMENT - len(_JPEG_XMP_HEADER))
-    comment = _truncate_utf8(metadata.parameters_text(), _JPEG_MAX_SEGMENT)
-    ours = _jpeg_segment(_JPEG_APP1, _JPEG_XMP_HEADER + xmp) + _jpeg_segment(_JPEG_COM, comment)
+    ours = b"".join(_jpeg_segment(_JPEG_APP1, payload) for payload in _jpeg_xmp_segments(metadata))
+    ours += _jpeg_segment(_JPEG_COM, _jpeg_comment(metadata))
     # After the leading APPn segments, so JFIF's APP0 and EXIF's APP1 stay first.
     insert_at = 0
     while insert_at < len(kept) and 0xE0 <= kept[insert_at][0] <= 0xEF:
@@ -516,6 +549,54 @@ def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
     raws = [raw for _, raw in kept]
     raws.insert(insert_at, ours)
     return data[:2] + b"".join(raws) + scan
+
+
+def _jpeg_xmp_segments(metadata: ImageMetadata) -> list[bytes]:
+    """APP1 payloads: the XMP packet, split per XMP part 3 when it exceeds one segment.
+
+    When split, the main ("standard") packet keeps what photo tools show (the prompt as
+    dc:description, the tool, the source type) plus `xmpNote:HasExtendedXMP`, and the
+    extended XMP holds the complete image_studio record, prompt and every input address
+    included. Only a prompt too long for a segment on its own is shortened (with "…") in
+    dc:description; the record keeps it whole.
+    """
+    packet = _xmp_packet(metadata)
+    if len(packet) <= _JPEG_MAX_XMP:
+        return [_JPEG_XMP_HEADER + packet]
+    # No packet wrapper: XMP part 3 serialises extended XMP as plain x:xmpmeta.
+    extended = _xmp_document(_xmp_record(metadata), packet_wrapper=False)
+    if len(extended) > _JPEG_MAX_EXTENDED:
+        raise _metadata_too_large()
+    guid = hashlib.md5(extended, usedforsecurity=False).hexdigest().upper()
+    note = f"   <xmpNote:HasExtendedXMP>{guid}</xmpNote:HasExtendedXMP>\n"
+    summary = _xmp_summary(metadata) + note
+    room = _JPEG_MAX_XMP - len(_xmp_document(_xmp_description("") + summary))
+    standard = _xmp_document(_xmp_description(_prompt_within(metadata.prompt, room)) + summary)
+    prefix = _JPEG_EXTENDED_XMP_HEADER + guid.encode("ascii") + struct.pack(">I", len(extended))
+    portions = [
+        prefix + struct.pack(">I", offset) + extended[offset : offset + _JPEG_EXTENDED_PORTION]
+        for offset in range(0, len(extended), _JPEG_EXTENDED_PORTION)
+    ]
+    return [_JPEG_XMP_HEADER + standard, *portions]
+
+
+def _jpeg_comment(metadata: ImageMetadata) -> bytes:
+    """`parameters_text` as a comment, fitted to one segment.
+
+    A comment cannot be split, so when it would not fit, the input addresses give way to
+    their count (the XMP lists them in full), then the prompt is shortened with "…". The
+    settings line stays whole, so a later embed still recognises the comment as ours.
+    """
+    text = metadata.parameters_text().encode("utf-8")
+    if len(text) <= _JPEG_MAX_SEGMENT:
+        return text
+    count = len(metadata.input_images)
+    line = "\n" + metadata._settings_line(f"{count} (addresses in the XMP)")
+    room = _JPEG_MAX_SEGMENT - len(line.encode("utf-8"))
+    prompt = metadata.prompt
+    if len(prompt.encode("utf-8")) > room:
+        prompt = _truncate_utf8(prompt, room - len("…".encode())).decode("utf-8") + "…"
+    return (prompt + line).encode("utf-8")
 
 
 def _replaced_by_ours(marker: int, payload: bytes) -> bool:
@@ -598,6 +679,8 @@ def _embed_webp(data: bytes, metadata: ImageMetadata) -> bytes:
     insert_at = max(index for index, (fourcc, _) in enumerate(chunks) if fourcc in _WEBP_BEFORE_XMP)
     chunks.insert(insert_at + 1, (b"XMP ", _xmp_packet(metadata)))
     body = b"WEBP" + b"".join(_webp_chunk(fourcc, payload) for fourcc, payload in chunks)
+    if len(body) > _WEBP_MAX_RIFF:
+        raise _metadata_too_large()
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
@@ -614,39 +697,70 @@ def _xml_text(text: str) -> str:
 
 
 def _xmp_packet(metadata: ImageMetadata) -> bytes:
-    # IPTC's words for "made by a model" and "edited by a model", which photo tools show.
-    source_type = "trainedAlgorithmicMedia"
-    if metadata.input_images:
-        source_type = "compositeWithTrainedAlgorithmicMedia"
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    """Everything in one packet, as WebP carries it and JPEG does when it fits."""
+    properties = _xmp_description(metadata.prompt) + _xmp_summary(metadata)
+    return _xmp_document(properties + _xmp_record(metadata))
+
+
+def _xmp_document(properties: str, *, packet_wrapper: bool = True) -> bytes:
+    """An XMP serialisation of `properties` (rdf:Description children, already escaped)."""
+    document = (
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
         ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
         '  <rdf:Description rdf:about=""\n'
         '    xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
         '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n'
         '    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"\n'
+        f'    xmlns:xmpNote="{_XMP_NOTE_NAMESPACE}"\n'
         f'    xmlns:imagestudio="{_XMP_NAMESPACE}">\n'
-        "   <dc:description><rdf:Alt>"
-        f'<rdf:li xml:lang="x-default">{_xml_text(metadata.prompt)}</rdf:li>'
-        "</rdf:Alt></dc:description>\n"
-        f"   <xmp:CreatorTool>{_xml_text(metadata.model)}</xmp:CreatorTool>\n"
-        f"   <Iptc4xmpExt:DigitalSourceType>{_IPTC_SOURCE_TYPE}{source_type}"
-        "</Iptc4xmpExt:DigitalSourceType>\n"
-        f"   <imagestudio:image_studio>{_xml_text(_metadata_json(metadata))}"
-        "</imagestudio:image_studio>\n"
+        f"{properties}"
         "  </rdf:Description>\n"
         " </rdf:RDF>\n"
         "</x:xmpmeta>\n"
-        '<?xpacket end="w"?>'
-    ).encode()
+    )
+    if packet_wrapper:
+        document = (
+            '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            f'{document}<?xpacket end="w"?>'
+        )
+    return document.encode()
 
 
-def _fit_xmp(metadata: ImageMetadata, limit: int) -> bytes:
-    """The XMP packet, with the prompt shortened only if it would not fit in `limit` bytes."""
-    packet = _xmp_packet(metadata)
-    prompt = metadata.prompt
-    while len(packet) > limit and prompt:
-        prompt = prompt[: len(prompt) - (len(packet) - limit) // 16 - 1]
-        packet = _xmp_packet(replace(metadata, prompt=prompt + "…"))
-    return packet
+def _xmp_description(prompt: str) -> str:
+    return (
+        "   <dc:description><rdf:Alt>"
+        f'<rdf:li xml:lang="x-default">{_xml_text(prompt)}</rdf:li>'
+        "</rdf:Alt></dc:description>\n"
+    )
+
+
+def _xmp_summary(metadata: ImageMetadata) -> str:
+    # IPTC's words for "made by a model" and "edited by a model", which photo tools show.
+    source_type = "trainedAlgorithmicMedia"
+    if metadata.input_images:
+        source_type = "compositeWithTrainedAlgorithmicMedia"
+    return (
+        f"   <xmp:CreatorTool>{_xml_text(metadata.model)}</xmp:CreatorTool>\n"
+        f"   <Iptc4xmpExt:DigitalSourceType>{_IPTC_SOURCE_TYPE}{source_type}"
+        "</Iptc4xmpExt:DigitalSourceType>\n"
+    )
+
+
+def _xmp_record(metadata: ImageMetadata) -> str:
+    return (
+        f"   <imagestudio:image_studio>{_xml_text(_metadata_json(metadata))}"
+        "</imagestudio:image_studio>\n"
+    )
+
+
+def _prompt_within(prompt: str, room: int) -> str:
+    """`prompt`, or its longest start plus "…", whose escaped UTF-8 takes at most `room` bytes."""
+    sizes = list(accumulate(len(_xml_text(char).encode("utf-8")) for char in prompt))
+    if not sizes or sizes[-1] <= room:
+        return prompt
+    room -= len("…".encode())
+    return prompt[: bisect_right(sizes, room)] + "…"
+
+
+def _metadata_too_large() -> InvalidImage:
+    return InvalidImage("The prompt and settings are too large to write into this file.")

@@ -269,6 +269,11 @@ class JobService:
             if image.status is ImageStatus.ARCHIVED
         ]
 
+    def recent_prompts(self, *, limit: int = 50, search: str = "") -> list[str]:
+        """The prompts sent before, most recent first, for the prompt box to offer."""
+        limit_chars = self.settings.studio_max_prompt_chars
+        return self._store.recent_prompts(limit=limit, search=search[:limit_chars])
+
     def images_billed_today(self) -> int:
         midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         return self._store.images_billed_since(midnight.timestamp())

@@ -266,6 +266,16 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
+        """Distinct prompts, most recently used first; those containing `search` if given."""
+        last_used = sa.func.max(jobs.c.created_at)
+        query = sa.select(jobs.c.prompt).group_by(jobs.c.prompt).order_by(last_used.desc())
+        if search.strip():
+            pattern = "%" + _escape_like(search.strip()) + "%"
+            query = query.where(jobs.c.prompt.ilike(pattern, escape="\\"))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query.limit(limit)).scalars())
+
     # Leases -----------------------------------------------------------------------
 
     def claim_jobs(

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 
 from studio.archive import Archive
 from studio.emulator import RunningEmulator
-from studio.emulator.app import POLICY_REFUSAL
+from studio.emulator.faults import POLICY_REFUSAL
 from studio.states import JobStatus
 from studio.store import Store
 

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
 from s3_support import S3Server
 
+from studio import cli
 from studio.emulator import RunningEmulator
 from studio.store import Store
 from tests.conftest import EMULATOR_KEY, posts
 
 ROOT = Path(__file__).resolve().parent.parent
+# Would set the terminal's title, clear the screen, and reverse the text after it.
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u202e"
+HOSTILE_SHOWN = "\\x1b]0;pwned\\x07\\x1b[2J\\u202e"
 
 
 def studio_env(tmp_path: Path, emulator: RunningEmulator | None) -> dict[str, str]:
@@ -152,6 +161,132 @@ def test_a_bucket_that_does_not_exist_is_one_clear_line(tmp_path: Path, bucket: 
     assert (
         refused.stderr.strip() == f"The bucket {bucket}-gone does not exist (STUDIO_STORAGE_URL)."
     )
+
+
+def assert_inert(output: str) -> None:
+    assert not any(char in output for char in "\x1b\x07\u202e"), output
+    assert HOSTILE_SHOWN in output
+
+
+def test_a_prompt_with_terminal_escapes_is_listed_inertly(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    done = run_studio(tmp_path, emulator, "generate", f"fox {HOSTILE} in snow")
+    assert done.returncode == 0, done.stderr
+    listing = run_studio(tmp_path, emulator, "jobs")
+    assert_inert(listing.stdout)
+    assert "fox " in listing.stdout and " in snow" in listing.stdout
+
+
+class HostileFoxAPI(BaseHTTPRequestHandler):
+    """A stand-in FoxAPI whose every message carries terminal escapes.
+
+    A prompt "refuse" gets a 422; any other is accepted, its first poll fails with a 503
+    (which the command line logs as it retries), and the task then fails.
+    """
+
+    polled: ClassVar[set[str]] = set()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["prompt"] == "refuse":
+            self.answer(422, {"error": {"message": f"prompt: {HOSTILE}", "type": "invalid"}})
+        else:
+            task_info = {"estimated_time": 1}  # so the first poll comes soon
+            pending = {"id": "task-hostile", "status": "pending", "task_info": task_info}
+            self.answer(200, pending)
+
+    def do_GET(self) -> None:
+        if self.path not in self.polled:
+            self.polled.add(self.path)
+            self.answer(503, {"error": {"message": f"busy {HOSTILE}"}})
+            return
+        failure = {"code": "policy", "message": f"refused {HOSTILE}"}
+        self.answer(200, {"id": "task-hostile", "status": "failed", "error": failure})
+
+    def answer(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_foxapi() -> Iterator[dict[str, str]]:
+    """Settings that point the command line at a HostileFoxAPI on loopback."""
+    HostileFoxAPI.polled = set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileFoxAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield {"FOXAPI_API_KEY": EMULATOR_KEY, "FOXAPI_BASE_URL": base_url}
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("prompt", ["refuse", "a fox"])
+def test_foxapi_messages_with_terminal_escapes_are_printed_inertly(
+    tmp_path: Path, hostile_foxapi: dict[str, str], prompt: str
+) -> None:
+    done = run_studio(tmp_path, None, "generate", prompt, **hostile_foxapi)
+    assert done.returncode == 1
+    assert_inert(done.stderr)
+    assert "Traceback" not in done.stderr
+    if prompt != "refuse":
+        assert f"busy {HOSTILE_SHOWN}" in done.stderr  # the retry warning, logged
+        assert f"Failed: refused {HOSTILE_SHOWN}" in done.stderr
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(
+    tmp_path: Path,
+    emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    big = tmp_path / "huge.png"
+    with big.open("wb") as file:
+        file.truncate(1024**3)  # sparse: a gigabyte that takes no room
+    for name, value in studio_env(tmp_path, emulator).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    real_open, real_read_bytes = Path.open, Path.read_bytes
+
+    def refuse_to_open_big(path: Path, *args: object, **kwargs: object) -> object:
+        assert path.resolve() != big, "the oversized file was opened"
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    def refuse_to_read_big(path: Path) -> bytes:
+        assert path.resolve() != big, "the oversized file was read"
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "open", refuse_to_open_big)
+    monkeypatch.setattr(Path, "read_bytes", refuse_to_read_big)
+
+    assert cli.main(["generate", "make it night", "--image", "huge.png"]) == 1
+
+    assert "“huge.png” is 1024.0 MB; the limit is 20 MB" in capsys.readouterr().err
+    assert posts(emulator, "/v1/files/upload/stream") == posts(emulator) == []
+
+
+def test_the_upload_limit_setting_applies_to_local_files(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    Image.effect_noise((300, 300), 64).save(tmp_path / "photo.png")
+    size = (tmp_path / "photo.png").stat().st_size
+    refused = run_studio(
+        tmp_path,
+        emulator,
+        *("generate", "night", "--image", "photo.png"),
+        STUDIO_MAX_UPLOAD_BYTES=str(size - 1),
+    )
+    assert refused.returncode == 1
+    assert "“photo.png” is" in refused.stderr and "Choose a smaller file" in refused.stderr
+    assert [entry for entry in emulator.log if entry.method == "POST"] == []
 
 
 def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.export import MANIFEST_NAME, build_zip, download_copy
 from studio.store import Store
+from tests.test_imaging import jpeg_xmp, xmp_fields
 
 TYPED_KEY = "sk-live-typed-in-the-sidebar"
 
@@ -62,6 +63,28 @@ def test_zip_holds_every_file_with_metadata_and_a_manifest(store: Store, archive
         data = bundle.read(entry["file"])
         assert b"lighthouse at dusk" in data
         assert _pixels(data) == _pixels(archive.read(item.image.file_path or ""))
+
+
+def test_a_jpeg_edit_with_90_kb_of_input_addresses_downloads_with_its_metadata(
+    store: Store, archive: Archive
+) -> None:
+    urls = tuple(f"https://cdn.example.com/{index}.png?sig={'x' * 30_000}" for index in range(3))
+    items = seed_images(
+        store, archive, "night sky", fmt="JPEG", output_format="jpg", image_urls=urls
+    )
+    original = archive.read(items[0].image.file_path or "")
+
+    copy = download_copy(items[0], archive)
+    bundle = zipfile.ZipFile(BytesIO(build_zip(items, archive)))
+
+    assert copy.metadata_embedded
+    zipped = bundle.read(bundle.namelist()[0])
+    assert json.loads(bundle.read(MANIFEST_NAME))["files"][0]["metadata_embedded"] is True
+    for data in (copy.data, zipped):
+        assert _pixels(data) == _pixels(original)
+        description, record, _ = xmp_fields(*jpeg_xmp(data))
+        assert description == "night sky"
+        assert record["input_images"] == list(urls)
 
 
 def test_zip_never_names_the_key(store: Store, archive: Archive) -> None:

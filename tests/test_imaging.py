@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
+import shutil
 import struct
+import subprocess
 import xml.etree.ElementTree as ElementTree
 import zlib
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps, PngImagePlugin
@@ -36,7 +40,15 @@ NAMESPACES = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "imagestudio": "urn:image-studio:ns:1.0/",
     "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
+    "xmpNote": "http://ns.adobe.com/xmp/note/",
 }
+XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
+# Three signed input addresses of about 30 KB each, like the ones that broke Download.
+LONG_INPUT_URLS = tuple(
+    f"https://cdn.example.com/uploads/{index}/photo.png?token={'Ab9&x=' * 5_000}"
+    for index in range(3)
+)
 
 
 def picture(size: tuple[int, int] = (96, 64), mode: str = "RGB") -> Image.Image:
@@ -124,16 +136,68 @@ def metadata(prompt: str = "A red fox in snow", **changes: object) -> ImageMetad
     return ImageMetadata(**{**values, **changes})
 
 
-def xmp_fields(xmp: bytes | str) -> tuple[str, dict[str, object], str]:
-    """(dc:description, the image_studio JSON, the IPTC source type) from an XMP packet."""
+def xmp_fields(
+    xmp: bytes | str, extended: bytes | None = None
+) -> tuple[str, dict[str, object], str]:
+    """(dc:description, the image_studio JSON, the IPTC source type) from an XMP packet.
+
+    With `extended` (a JPEG's reassembled extended XMP), properties may be in either part.
+    """
     text = xmp.decode("utf-8") if isinstance(xmp, bytes) else xmp
     packet = text[text.index("<x:xmpmeta") : text.index("</x:xmpmeta>") + len("</x:xmpmeta>")]
-    root = ElementTree.fromstring(packet)  # noqa: S314 (a packet these tests just wrote)
-    description = root.find(".//dc:description/rdf:Alt/rdf:li", NAMESPACES)
-    studio = root.find(".//imagestudio:image_studio", NAMESPACES)
-    source = root.find(".//Iptc4xmpExt:DigitalSourceType", NAMESPACES)
-    assert description is not None and studio is not None and source is not None
+    roots = [ElementTree.fromstring(packet)]  # noqa: S314 (a packet these tests just wrote)
+    if extended is not None:
+        roots.append(ElementTree.fromstring(extended))  # noqa: S314 (the same)
+
+    def find(path: str) -> ElementTree.Element:
+        (found,) = [
+            element for root in roots if (element := root.find(path, NAMESPACES)) is not None
+        ]
+        return found
+
+    description = find(".//dc:description/rdf:Alt/rdf:li")
+    studio = find(".//imagestudio:image_studio")
+    source = find(".//Iptc4xmpExt:DigitalSourceType")
     return description.text or "", json.loads(studio.text or ""), source.text or ""
+
+
+def jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
+    """(marker, payload) of every segment before the scan, checking each length field."""
+    assert data[:2] == b"\xff\xd8"
+    segments = []
+    position = 2
+    while data[position + 1] != 0xDA:
+        assert data[position] == 0xFF
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        assert length >= 2
+        segments.append((data[position + 1], data[position + 4 : position + 2 + length]))
+        position += 2 + length
+    return segments
+
+
+def jpeg_xmp(data: bytes) -> tuple[bytes, bytes | None]:
+    """The main XMP packet and, if it names one, the extended XMP reassembled (XMP part 3)."""
+    app1 = [payload for marker, payload in jpeg_segments(data) if marker == 0xE1]
+    (standard,) = [p.removeprefix(XMP_HEADER) for p in app1 if p.startswith(XMP_HEADER)]
+    portions = [
+        p.removeprefix(EXTENDED_XMP_HEADER) for p in app1 if p.startswith(EXTENDED_XMP_HEADER)
+    ]
+    named = re.search(rb"<xmpNote:HasExtendedXMP>([0-9A-F]{32})<", standard)
+    if named is None:
+        assert portions == []
+        return standard, None
+    guid = named.group(1)
+    assert portions and all(portion[:32] == guid for portion in portions)
+    (full_length,) = {struct.unpack(">I", portion[32:36])[0] for portion in portions}
+    extended = bytearray(full_length)
+    covered = 0
+    for portion in portions:
+        (offset,) = struct.unpack(">I", portion[36:40])
+        extended[offset : offset + len(portion) - 40] = portion[40:]
+        covered += len(portion) - 40
+    assert covered == full_length
+    assert hashlib.md5(extended).hexdigest().upper().encode() == guid  # noqa: S324 (the spec's GUID)
+    return standard, bytes(extended)
 
 
 @pytest.fixture
@@ -512,6 +576,10 @@ def read_back(data: bytes) -> tuple[str, dict[str, object]]:
         if image.format == "PNG":
             parameters = str(image.info["parameters"])
             return parameters.rsplit("\n", 1)[0], json.loads(str(image.info["image_studio"]))
+        if image.format == "JPEG":
+            assert image.info["xmp"] == jpeg_xmp(data)[0]
+            description, studio, _ = xmp_fields(*jpeg_xmp(data))
+            return description, studio
         xmp = image.info["xmp"]
     description, studio, _ = xmp_fields(xmp)
     return description, studio
@@ -602,14 +670,98 @@ def test_a_simple_webp_becomes_extended_with_the_right_flags(
     assert (width, height) == (97, 63)
 
 
-def test_a_long_prompt_still_fits_a_jpeg_segment() -> None:
-    prompt = "🦊 fox " * 12_000
-    copy = embed_metadata(encode(picture(), "JPEG"), metadata(prompt))
-    description, studio, _ = xmp_fields(Image.open(BytesIO(copy)).info["xmp"])
-    assert prompt.startswith(description.removesuffix("…"))
+@pytest.mark.parametrize(("pillow_format", "options"), [("JPEG", {}), ("PNG", {}), ("WEBP", {})])
+def test_an_edit_with_90_kb_of_input_addresses_keeps_them_all(
+    pillow_format: str, options: dict[str, object]
+) -> None:
+    original = encode(picture(), pillow_format, **options)
+    prompt = "Make it night & add <stars>"
+    info = metadata(prompt, mode="edit", aspect_ratio=None, input_images=LONG_INPUT_URLS)
+    assert len(" ".join(LONG_INPUT_URLS)) > 90_000
+
+    copy = embed_metadata(original, info)
+
+    assert pixels_of(copy) == pixels_of(original)
+    description, record = read_back(copy)
+    assert description == prompt
+    assert record == info.as_dict()
+    assert record["input_images"] == list(LONG_INPUT_URLS)
+    with Image.open(BytesIO(copy)) as image:
+        image.verify()
+
+
+def test_jpeg_xmp_too_big_for_a_segment_is_split_as_extended_xmp() -> None:
+    info = metadata("A fox at night", mode="edit", aspect_ratio=None, input_images=LONG_INPUT_URLS)
+    copy = embed_metadata(encode(picture(), "JPEG"), info)
+
+    standard, extended = jpeg_xmp(copy)
+    assert extended is not None
+    # What photo tools show stays in the main packet; the full record is in the extension.
+    assert b"image_studio" not in standard and b"A fox at night" in standard
+    assert not extended.startswith(b"<?xpacket")
+    description, record, source = xmp_fields(standard, extended)
+    assert (description, record) == ("A fox at night", info.as_dict())
+    assert source.endswith("/compositeWithTrainedAlgorithmicMedia")
+    extension_segments = [
+        payload
+        for marker, payload in jpeg_segments(copy)
+        if payload.startswith(EXTENDED_XMP_HEADER)
+    ]
+    assert len(extension_segments) > 1  # the record alone is larger than a segment
+
+
+def test_a_jpeg_comment_that_cannot_fit_names_the_input_count_and_keeps_the_settings() -> None:
+    info = metadata("A fox at night", mode="edit", aspect_ratio=None, input_images=LONG_INPUT_URLS)
+    copy = embed_metadata(encode(picture(), "JPEG"), info)
+    (comment,) = [payload for marker, payload in jpeg_segments(copy) if marker == 0xFE]
+    assert comment.decode("utf-8") == (
+        "A fox at night\nModel: grok-imagine-image, Size: 1408x768, Format: png, "
+        "Task: task-unified-1757165031-uyujaw3d, Created: 2025-09-06T13:23:51+00:00, "
+        "Mode: edit, Image: 2 of 4, Input images: 3 (addresses in the XMP)"
+    )
+
+
+def test_a_prompt_too_long_for_a_jpeg_segment_is_whole_in_the_extended_xmp() -> None:
+    prompt = "🦊 fox & hare " * 12_000
+    original = encode(picture(), "JPEG")
+    copy = embed_metadata(original, metadata(prompt))
+    description, studio, _ = xmp_fields(*jpeg_xmp(copy))
     assert description.endswith("…")
-    assert str(studio["prompt"]).endswith("…")
-    assert pixels_of(copy) == pixels_of(encode(picture(), "JPEG"))
+    assert prompt.startswith(description.removesuffix("…"))
+    assert studio["prompt"] == prompt
+    (comment,) = [payload for marker, payload in jpeg_segments(copy) if marker == 0xFE]
+    assert comment.decode("utf-8").endswith("Mode: generate, Image: 2 of 4")
+    assert comment.decode("utf-8").split("\n")[0].endswith("…")
+    assert pixels_of(copy) == pixels_of(original)
+
+
+def test_embedding_again_over_split_xmp_leaves_no_old_part() -> None:
+    large = metadata("first", mode="edit", aspect_ratio=None, input_images=LONG_INPUT_URLS)
+    original = encode(picture(), "JPEG")
+    copy = embed_metadata(embed_metadata(original, large), metadata("second"))
+    assert jpeg_xmp(copy)[1] is None
+    assert b"first" not in copy and b"cdn.example.com" not in copy
+    assert [marker for marker, _ in jpeg_segments(copy)].count(0xFE) == 1
+    assert read_back(copy) == ("second", metadata("second").as_dict())
+    assert pixels_of(copy) == pixels_of(original)
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+@pytest.mark.parametrize("pillow_format", ["JPEG", "WEBP"])
+def test_exiftool_reads_the_whole_record_from_a_large_edit(
+    pillow_format: str, tmp_path: Path
+) -> None:
+    info = metadata("A fox at night", mode="edit", aspect_ratio=None, input_images=LONG_INPUT_URLS)
+    path = tmp_path / f"edit.{pillow_format.lower()}"
+    path.write_bytes(embed_metadata(encode(picture(), pillow_format), info))
+
+    def exiftool(*args: str) -> str:
+        done = subprocess.run(["exiftool", *args, str(path)], capture_output=True, check=True)
+        return done.stdout.decode("utf-8")
+
+    assert exiftool("-validate", "-warning", "-a", "-s3").strip() == "OK"
+    assert exiftool("-s3", "-XMP-dc:Description") == "A fox at night\n"
+    assert json.loads(exiftool("-b", "-XMP-imagestudio:Image_studio")) == info.as_dict()
 
 
 def test_an_edit_is_labelled_as_edited_by_a_model() -> None:

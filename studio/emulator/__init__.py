@@ -5,8 +5,8 @@ told to misbehave (rate limits, gateway errors, failed tasks, the `completed`-ea
 through `EmulatorConfig`, live.
 """
 
-from studio.emulator.app import create_app
 from studio.emulator.config import EmulatorConfig, LoggedRequest
+from studio.emulator.routes import create_app
 from studio.emulator.server import RunningEmulator, serve, start_emulator
 
 __all__ = [

@@ -12,12 +12,12 @@ import io
 import itertools
 import math
 import random
-import textwrap
 from collections.abc import Sequence
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
-from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS
+from studio.emulator.captions import draw_caption
+from studio.emulator.contract import DEFAULT_ASPECT_RATIO, DEFAULT_OUTPUT_FORMAT, RATIO_PIXELS
 
 WORKING_SCALE = 0.5
 RGB = tuple[int, int, int]
@@ -30,7 +30,6 @@ MEDIA_TYPES: dict[str, str] = {
     "png": "image/png",
     "webp": "image/webp",
 }
-DEFAULT_FORMAT = "jpeg"
 
 
 def result_size(aspect_ratio: str | None) -> tuple[int, int]:
@@ -78,7 +77,7 @@ def draw_edit(
 
 def encode(image: Image.Image, output_format: str | None) -> bytes:
     """`image` in the requested format (jpg/jpeg -> JPEG; unset -> JPEG like upstream)."""
-    pil_format = PIL_FORMATS[output_format or DEFAULT_FORMAT]
+    pil_format = PIL_FORMATS[output_format or DEFAULT_OUTPUT_FORMAT]
     buffer = io.BytesIO()
     if pil_format == "JPEG":
         image.convert("RGB").save(buffer, "JPEG", quality=88)
@@ -219,37 +218,5 @@ def _ridge(
 
 def _finish(canvas: Image.Image, size: tuple[int, int], prompt: str) -> Image.Image:
     image = canvas.convert("RGB").resize(size, Image.Resampling.BICUBIC)
-    _caption(image, prompt)
+    draw_caption(image, prompt)
     return image
-
-
-def _caption(image: Image.Image, prompt: str) -> None:
-    """The prompt, small, on a translucent band in the bottom-left corner."""
-    width, height = image.size
-    font_size = max(12, round(min(width, height) / 40))
-    font = ImageFont.load_default(size=font_size)
-    characters_per_line = max(12, round(width * 0.45 / (font_size * 0.55)))
-    lines = textwrap.wrap(
-        " ".join(prompt.split()), characters_per_line, max_lines=2, placeholder=" …"
-    )
-    if not lines:
-        return
-    text = "\n".join(lines)
-    draw = ImageDraw.Draw(image, "RGBA")
-    margin = round(font_size * 1.2)
-    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, spacing=4)
-    origin = (margin, height - margin - (bottom - top))
-    padding = round(font_size * 0.5)
-    draw.rounded_rectangle(
-        (
-            origin[0] - padding,
-            origin[1] - padding,
-            origin[0] + (right - left) + padding,
-            origin[1] + (bottom - top) + padding,
-        ),
-        radius=padding,
-        fill=(0, 0, 0, 110),
-    )
-    draw.multiline_text(
-        (origin[0] - left, origin[1] - top), text, font=font, fill=(255, 255, 255, 235), spacing=4
-    )

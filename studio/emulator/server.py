@@ -9,8 +9,9 @@ from types import TracebackType
 
 import uvicorn
 
-from studio.emulator.app import Emulator, create_app
 from studio.emulator.config import EmulatorConfig, LoggedRequest
+from studio.emulator.routes import create_app
+from studio.emulator.state import Emulator
 
 STARTUP_TIMEOUT = 10.0
 SHUTDOWN_TIMEOUT = 5.0
