@@ -101,6 +101,9 @@ def sidebar() -> DeltaGenerator:
                 ),
             )
         credentials = session_credentials()
+        warning = service.exposure_warning(st.get_option("server.address"))
+        if warning is not None:
+            st.warning(warning, icon=":material/warning:")
         with backend:
             if credentials.backend is Backend.DEMO:
                 st.info(

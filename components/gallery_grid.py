@@ -179,16 +179,25 @@ def selected_ids() -> list[int]:
 def selection_bar() -> None:
     ids = selected_ids()
     download, comparing, clear = st.columns([2, 1, 1])
-    download.link_button(
-        f"Download selected ({len(ids)})",
-        # A relative link: the zip streams from the studio's own route, one image at a time.
-        frame.jobs().zip_link(ids, frame.viewer()) if ids else "#",
-        key="gallery-download-selected",
-        icon=":material/download:",
-        disabled=not ids,
-        help="A zip of the selected images, each with its prompt and settings inside, "
-        "and a manifest.json listing them.",
+    label = f"Download selected ({len(ids)})"
+    explanation = (
+        "A zip of the selected images, each with its prompt and settings inside, "
+        "and a manifest.json listing them."
     )
+    if ids:
+        download.link_button(
+            label,
+            # A relative link: the zip streams from the studio's own route, one image at a time.
+            frame.jobs().zip_link(ids, frame.viewer()),
+            key="gallery-download-selected",
+            icon=":material/download:",
+            help=explanation,
+        )
+    else:
+        # A disabled button, not a link to nowhere: assistive technology knows it is off.
+        download.button(
+            label, key="gallery-download-none", icon=":material/download:", disabled=True
+        )
     comparing.button(
         "Compare",
         key="gallery-compare",

@@ -15,7 +15,6 @@ from studio.credentials import Backend
 from studio.emulator import EmulatorConfig, serve
 from studio.errors import FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
-from studio.imaging import check_upload_size
 from studio.jobs import EditInput, JobService
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
@@ -156,12 +155,7 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
 def _edit_input(service: JobService, item: str) -> EditInput:
     path = Path(item)
     if path.is_file():
-        # The size is checked before any of the file is read, and no more than the
-        # limit is ever read, should the file grow meanwhile.
-        max_bytes = service.settings.studio_max_upload_bytes
-        check_upload_size(path.stat().st_size, path.name, max_bytes)
-        with path.open("rb") as file:
-            return service.upload_input(file.read(max_bytes + 1), path.name)
+        return service.file_input(path)
     return EditInput.from_url(item)
 
 

@@ -12,10 +12,11 @@ import time
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
-from studio import export, formats, imaging, web
+from studio import export, exposure, formats, imaging, web
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
@@ -215,6 +216,18 @@ class JobService:
         )
         preview = imaging.make_thumbnail(image.data, PREVIEW_PX)
         return EditInput("upload", image.filename, image=image, preview=preview)
+
+    def file_input(self, path: Path) -> EditInput:
+        """A file on this machine as an input: its size checked before any of it is read."""
+        max_bytes = self.settings.studio_max_upload_bytes
+        imaging.check_upload_size(path.stat().st_size, path.name, max_bytes)
+        with path.open("rb") as file:
+            # No more than the limit is read, should the file grow meanwhile.
+            return self.upload_input(file.read(max_bytes + 1), path.name)
+
+    def exposure_warning(self, server_address: str | None) -> str | None:
+        """The sidebar's warning when anyone who can reach the server can spend its key."""
+        return exposure.exposure_warning(self.settings, server_address)
 
     def gallery_input(self, image_id: int) -> EditInput | None:
         item = self.image(image_id)
