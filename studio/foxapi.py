@@ -46,6 +46,7 @@ from studio.errors import (
     UnusableTask,
 )
 from studio.fetch import (
+    DEFAULT_TIMEOUT,
     USER_AGENT,
     DownloadedFile,
     Fetcher,
@@ -95,7 +96,7 @@ class FoxAPIClient:
         *,
         transport: httpx.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
-        timeout: httpx.Timeout | float = httpx.Timeout(30.0, connect=10.0),  # noqa: B008
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_get_attempts: int = 5,
         max_retry_wait: float = 30.0,
         fetch_policy: FetchPolicy | None = None,
