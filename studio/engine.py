@@ -89,6 +89,7 @@ class Engine:
         requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
         lease_seconds: float = DEFAULTS.studio_lease_seconds,
         workers: int = 4,
+        download_workers: int = 16,
         transport: httpx.BaseTransport | None = None,
         fetch_policy: FetchPolicy | None = None,
         retry_seconds: float = 2.0,
@@ -120,6 +121,11 @@ class Engine:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="studio-engine")
+        # Downloads run apart from polls: a slow result host (each download may take up to
+        # the fetch deadline) then holds download threads only, never the polling of others.
+        self._downloads = ThreadPoolExecutor(
+            max_workers=download_workers, thread_name_prefix="studio-download"
+        )
 
     # Keys -------------------------------------------------------------------------
 
@@ -149,6 +155,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._downloads.shutdown(wait=True, cancel_futures=True)
         self.store.release_leases(self.owner)
         for client in self._clients.values():
             client.close()
@@ -252,7 +259,11 @@ class Engine:
                     if due <= now and job_id not in self._busy
                 ]
                 self._busy.update(ready)
-                upcoming = min(self._due.values(), default=now + 1.0)
+                # A busy job's next turn is set when it is released (which wakes this loop).
+                upcoming = min(
+                    (due for job_id, due in self._due.items() if job_id not in self._busy),
+                    default=now + 1.0,
+                )
             for job_id in ready:
                 self._pool.submit(self._work, job_id)
             self._wake.wait(timeout=min(1.0, max(0.02, upcoming - now)))
@@ -294,12 +305,15 @@ class Engine:
         return dead
 
     def _work(self, job_id: str) -> None:
+        handed_over = False
         try:
             job = self.store.job(job_id)
             if job.status in POLLED:
                 self._poll(job)
             elif job.status is JobStatus.DOWNLOADING:
-                self._download(job)
+                self._downloads.submit(self._save, job)  # the job stays busy until saved
+                handed_over = True
+                return
             else:
                 self._forget(job_id)
             with self._lock:
@@ -307,9 +321,23 @@ class Engine:
         except Exception as exc:
             self._unexpected_failure(job_id, exc)
         finally:
+            if not handed_over:
+                self._release(job_id)
+
+    def _save(self, job: JobRecord) -> None:
+        try:
+            self._download(job)
             with self._lock:
-                self._busy.discard(job_id)
-            self._wake.set()
+                self._unexpected.pop(job.id, None)
+        except Exception as exc:
+            self._unexpected_failure(job.id, exc)
+        finally:
+            self._release(job.id)
+
+    def _release(self, job_id: str) -> None:
+        with self._lock:
+            self._busy.discard(job_id)
+        self._wake.set()
 
     def _unexpected_failure(self, job_id: str, exc: Exception) -> None:
         """A bug or a store that cannot be reached: retried with backoff, then ended.
@@ -375,7 +403,7 @@ class Engine:
         self._failures.pop(job.id, None)
         if task.succeeded:
             if self.store.record_results(job.id, task, owner=self.owner):
-                self._download(self.store.job(job.id))
+                self._schedule(job.id, 0)  # saved by a download thread
         elif task.failed:
             self.store.finish_job(
                 job.id,

@@ -533,3 +533,23 @@ def test_an_unexpected_error_is_logged_once_then_ends_the_job(
     assert wait_until_finished(store, job_id) is JobStatus.FAILED
     assert store.job(job_id).error_message == INTERNAL_PROBLEM
     assert len([record for record in caplog.records if record.exc_info]) == 1
+
+
+def test_a_slow_result_host_does_not_hold_up_other_jobs(
+    make_engine: Factory, store: Store, credentials: Credentials
+) -> None:
+    server = dripping_server()
+    try:
+        # As many dripping jobs as there are poll workers, each allowed a whole minute.
+        dripping = [downloading_job(store, credentials, [server.url()]) for _ in range(4)]
+        engine = make_engine(fetch_policy=allowing(server, deadline_seconds=60), workers=4)
+        engine.start()
+        deadline = time.monotonic() + 15
+        while len(server.hits) < len(dripping):  # every dripping download has begun
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        ordinary = engine.submit(request(), credentials)
+        assert wait_until_finished(store, ordinary.id) is JobStatus.DONE
+        assert all(store.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
+    finally:
+        server.stop()  # the drips end, and the engine can stop
