@@ -12,7 +12,9 @@ from pathlib import Path
 import streamlit as st
 
 from components import frame
-from studio import web
+from studio import health, web
+from studio.database import DatabaseError
+from studio.errors import StorageError
 
 # A local file: a Material icon would make every browser fetch it from Google's servers.
 ICON = Path(__file__).parent / "assets" / "icon.png"
@@ -47,7 +49,13 @@ def run() -> None:
 
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    frame.get_studio()
+    try:
+        frame.get_studio()
+    except DatabaseError as exc:
+        # One line, not a traceback; the server stops for its supervisor to retry later.
+        raise SystemExit(f"Image Studio cannot start. {exc.message}") from None
+    except StorageError as exc:
+        raise SystemExit(f"Image Studio cannot start. {exc}") from None
     yield
     # Stops the engine, handing its leases back, and the demo backend.
     frame.get_studio.clear()
@@ -60,4 +68,6 @@ else:
     # the studio cannot use ends the server here with one line, before the lifespan
     # would raise with a traceback.
     frame.exit_unless_startable()
-    app = st.App("app.py", lifespan=lifespan, routes=web.routes(frame.jobs))
+    app = st.App(
+        "app.py", lifespan=lifespan, routes=[*web.routes(frame.jobs), health.route(frame.jobs)]
+    )

@@ -68,7 +68,7 @@ from studio.request import GenerationRequest
 from studio.states import JobEvent
 from studio.store import Store
 from studio.task import Task, TaskStatus
-from tests.browser_support import CHROMIUM_ARGS
+from tests.browser.support import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILE = ROOT / "app.py"

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from studio import database
 from studio.credentials import Backend
+from studio.database import DatabaseError
 from studio.emulator import EmulatorConfig, serve
 from studio.errors import FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
@@ -19,6 +21,7 @@ from studio.jobs import EditInput, JobService
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
 from studio.runtime import open_studio
+from studio.settings import Settings
 from studio.states import JobStatus, status_words
 
 BAR_WIDTH = 30
@@ -68,8 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[to_terminal])
     if args.command == "emulator":
         return _emulator(args)
+    if args.command == "db":
+        return _db(args.action)
     try:
         studio = open_studio()
+    except DatabaseError as exc:
+        return _fail(exc.message)
     except StorageError as exc:  # a bucket that is missing, unreachable or refuses the keys
         return _fail(str(exc))
     service = studio.jobs
@@ -112,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="list jobs and their states")
     jobs.add_argument("--limit", type=int, default=30)
     commands.add_parser("sync", help="resume every unfinished job and wait for it")
+    db = commands.add_parser("db", help="the database's schema: where it stands, or upgrade it")
+    db.add_argument(
+        "action",
+        choices=("current", "upgrade"),
+        help="current: say its revision; upgrade: bring it to this version's (as a start does)",
+    )
     emulator = commands.add_parser("emulator", help="run the local FoxAPI emulator")
     emulator.add_argument("--port", type=int, default=8765, help="default 8765")
     emulator.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
@@ -223,6 +236,38 @@ def _jobs(service: JobService, limit: int) -> int:
 
 def _status_words(job: JobRecord) -> str:
     return status_words(job.status, progress=job.progress, error_message=job.error_message)
+
+
+def _db(action: str) -> int:
+    """For operators: the schema's revision, or an upgrade, without starting the studio."""
+    engine = database.create_engine(Settings().database_url, pool_size=1)
+    try:
+        print(f"Database: {database.describe(engine)}")
+        if action == "upgrade":
+            before = database.upgrade(engine)
+            if before.up_to_date:
+                print(f"Already at revision {before.head}, the newest this version knows.")
+            else:
+                print(f"Upgraded from {before.current or 'no revision'} to {before.head}.")
+            return 0
+        found = database.revision(engine)
+        if not found.known:
+            return _fail(
+                f"Revision {found.current}: newer than this version of the studio (which "
+                f"knows up to {found.head}), so it will not open it."
+            )
+        if found.up_to_date:
+            print(f"Revision {found.current}, the newest this version knows.")
+        else:
+            print(
+                f"Revision {found.current or 'none (new, or from before migrations)'}; the next "
+                f"start or `python -m studio db upgrade` brings it to {found.head}."
+            )
+        return 0
+    except DatabaseError as exc:
+        return _fail(exc.message)
+    finally:
+        engine.dispose()
 
 
 def _emulator(args: argparse.Namespace) -> int:

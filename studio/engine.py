@@ -21,6 +21,7 @@ import httpx
 from studio import formats
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
+from studio.database import DatabaseUnavailable
 from studio.errors import (
     AddressNotAllowed,
     DownloadTooLarge,
@@ -78,6 +79,7 @@ CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, 
 # Fetch failures that another try cannot change: the image is given up at once.
 _FINAL_FETCH_FAILURES = (AddressNotAllowed, DownloadTooSlow, DownloadTooLarge, NotAnImage)
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+DATABASE_RETRY = 2.0  # seconds between tries of a job while the database does not answer
 
 
 class Engine:
@@ -117,6 +119,7 @@ class Engine:
         self._unexpected: dict[str, int] = {}  # job id -> unexpected errors in a row
         self._gave_up: dict[str, str] = {}  # job id -> why its last image was given up
         self._claim_failing = False
+        self._database_down = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -156,7 +159,10 @@ class Engine:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._downloads.shutdown(wait=True, cancel_futures=True)
-        self.store.release_leases(self.owner)
+        try:
+            self.store.release_leases(self.owner)
+        except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
+            log.warning("%s Leases were not handed back.", exc.message)
         for client in self._clients.values():
             client.close()
         self._fetcher.close()
@@ -275,23 +281,26 @@ class Engine:
             claimed = self.store.claim_jobs(
                 self.owner, self.lease_seconds, dead_owners=self._dead_owners()
             )
+            self._database_answers()
+            # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
+            with self._lock:
+                fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
+            for job in fresh:
+                if job.status is JobStatus.SUBMITTING:
+                    self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+                else:
+                    self._schedule(job.id, 0)
+        except DatabaseUnavailable as exc:
+            self._database_away(exc)
         except Exception as exc:
             # The whole story once; while it lasts, a plain line (this runs every 2 s).
             if self._claim_failing:
-                log.warning("Still cannot read unfinished jobs from the store: %s", exc)
+                log.warning("Still cannot read unfinished jobs from the store: %r", exc)
             else:
                 log.exception("Could not read unfinished jobs from the store")
             self._claim_failing = True
             return
         self._claim_failing = False
-        # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
-        with self._lock:
-            fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
-        for job in fresh:
-            if job.status is JobStatus.SUBMITTING:
-                self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
-            else:
-                self._schedule(job.id, 0)
 
     def _dead_owners(self) -> set[str]:
         """Lease holders on this machine whose process has gone: their jobs are ours now."""
@@ -318,6 +327,8 @@ class Engine:
                 self._forget(job_id)
             with self._lock:
                 self._unexpected.pop(job_id, None)
+        except DatabaseUnavailable as exc:
+            self._wait_for_database(job_id, exc)
         except Exception as exc:
             self._unexpected_failure(job_id, exc)
         finally:
@@ -329,10 +340,17 @@ class Engine:
             self._download(job)
             with self._lock:
                 self._unexpected.pop(job.id, None)
+        except DatabaseUnavailable as exc:
+            self._wait_for_database(job.id, exc)
         except Exception as exc:
             self._unexpected_failure(job.id, exc)
         finally:
             self._release(job.id)
+
+    def _wait_for_database(self, job_id: str, problem: DatabaseUnavailable) -> None:
+        # Nothing is decided about a job while the database is away: ask again soon.
+        self._database_away(problem)
+        self._schedule(job_id, DATABASE_RETRY)
 
     def _release(self, job_id: str) -> None:
         with self._lock:
@@ -510,6 +528,18 @@ class Engine:
                 )
                 self._clients[credentials.key_id] = client
             return client
+
+    def _database_away(self, problem: DatabaseUnavailable) -> None:
+        with self._lock:
+            first, self._database_down = not self._database_down, True
+        if first:
+            log.warning("%s Jobs wait and resume when it answers again.", problem.message)
+
+    def _database_answers(self) -> None:
+        with self._lock:
+            was_down, self._database_down = self._database_down, False
+        if was_down:
+            log.warning("The database answers again: jobs resume.")
 
     def _schedule(self, job_id: str, delay: float) -> None:
         with self._lock:

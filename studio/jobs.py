@@ -22,6 +22,7 @@ from studio.credentials import Backend, Credentials
 from studio.engine import Engine
 from studio.errors import InvalidImage
 from studio.export import DownloadCopy
+from studio.health import Health, check_parts
 from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobRecord
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
 from studio.settings import Settings
@@ -107,6 +108,12 @@ class JobService:
         self._engine = engine
         self.server_credentials = server_credentials
         self.signer = signer
+
+    # Health ---------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        """Whether this server can do its work, for `/healthz`: database and storage answer."""
+        return check_parts({"database": self._store.check, "storage": self._archive.check})
 
     # Keys -----------------------------------------------------------------------------
 
@@ -298,6 +305,10 @@ class JobService:
 
     def gallery_count(self, where: GalleryFilter) -> int:
         return self._store.gallery_count(where)
+
+    def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
+        """The image's place in the gallery `where` shows, counting from 0; None if not in it."""
+        return self._store.gallery_position(where, image_id)
 
     def image(self, image_id: int) -> GalleryItem | None:
         return self._store.image(image_id)

@@ -90,7 +90,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     archive = Archive(open_storage(settings), thumbnail_px=settings.studio_thumbnail_px)
     # A bucket that is missing or refuses the credentials is said at start, in one line.
     archive.check()
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
     engine = Engine(
         store,
         archive,

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     foxapi_base_url: str = DEFAULT_BASE_URL
     studio_data_dir: Path = Path("data")
     studio_database_url: str | None = None
+    # Connections each process keeps open to the database (as many more under a burst):
+    # servers x 2 x this must stay under PostgreSQL's max_connections.
+    studio_database_pool_size: int = Field(default=5, ge=1)
     studio_storage_url: str | None = None
     studio_max_prompt_chars: int = Field(default=4000, ge=1)
     studio_max_requests_per_second: float = Field(default=5.0, gt=0)

@@ -1,8 +1,9 @@
 """The store: the source of truth for jobs and images (SQLAlchemy Core).
 
-SQLite in WAL mode by default; any SQLAlchemy URL (PostgreSQL included) works so that
-several processes can share one history. Engines work only on jobs they hold a lease on,
-and recording a result is idempotent, so no job is polled by two engines or archived twice.
+SQLite in WAL mode by default; PostgreSQL (`postgresql+psycopg://...`) so that several
+servers can share one history. The schema is Alembic's (see studio.database). Engines
+work only on jobs they hold a lease on, and recording a result is idempotent, so no job
+is polled by two engines or archived twice.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from studio import database
 from studio.records import ArchivedFile, GalleryFilter, GalleryItem, ImageRecord, JobRecord
 from studio.request import GenerationRequest
+from studio.settings import DEFAULTS
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
 from studio.task import Task
 
@@ -55,6 +57,14 @@ jobs = sa.Table(
     sa.Index("ix_jobs_created_at", "created_at"),
 )
 
+# When each FoxAPI key (by fingerprint) may next send a request, for every process.
+request_slots = sa.Table(
+    "request_slots",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("next_free", sa.Float, nullable=False),
+)
+
 images = sa.Table(
     "images",
     metadata,
@@ -79,21 +89,35 @@ images = sa.Table(
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
 )
 
+# The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
+# image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
+image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
+TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
+
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
 sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
 
 
 class Store:
-    def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = sa.create_engine(
-            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
-        )
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _configure_sqlite)
-        metadata.create_all(self.engine)
+    def __init__(self, url: str, *, pool_size: int = DEFAULTS.studio_database_pool_size) -> None:
+        """Open the database at `url` and upgrade its schema (see studio.database).
+
+        Raises DatabaseUnavailable when it does not answer, DatabaseTooNew when a newer
+        studio upgraded it.
+        """
+        self.engine: Engine = database.create_engine(url, pool_size=pool_size)
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        try:
+            database.upgrade(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailable, saying why, unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(1))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -295,12 +319,17 @@ class Store:
             jobs.c.lease_owner.in_(list(dead_owners)),
         )
         in_statuses = jobs.c.status.in_(values(statuses))
+        # One statement. PostgreSQL locks each claimable row, re-checking `claimable` on
+        # its newest version, and skips rows another engine has locked instead of waiting
+        # (or deadlocking) on them; SQLite lets one writer in at a time. So two engines
+        # claiming at once never both get a job (tests/test_store.py proves it under load).
+        takeable = (
+            sa.select(jobs.c.id).where(in_statuses, claimable).with_for_update(skip_locked=True)
+        )
         with self.engine.begin() as conn:
-            # One statement: the database re-checks `claimable` on each row it locks, so
-            # two engines claiming at once never both get a job.
             conn.execute(
                 jobs.update()
-                .where(in_statuses, claimable)
+                .where(jobs.c.id.in_(takeable), in_statuses, claimable)
                 .values(lease_owner=owner, lease_until=now + lease_seconds)
             )
             rows = conn.execute(
@@ -383,6 +412,37 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
+        """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
+        anchor = images.alias("anchor")
+        place = sa.select(anchor).where(anchor.c.id == image_id).subquery()
+        after_it = sa.or_(
+            images.c.job_created_at > place.c.job_created_at,
+            sa.and_(
+                images.c.job_created_at == place.c.job_created_at,
+                sa.or_(
+                    images.c.job_id < place.c.job_id,
+                    sa.and_(
+                        images.c.job_id == place.c.job_id, images.c.position < place.c.position
+                    ),
+                ),
+            ),
+        )
+        source = self._gallery_source(where)
+        condition = self._gallery_condition(where)
+        shown = (
+            sa.select(sa.func.count()).select_from(source).where(condition, images.c.id == image_id)
+        )
+        before = (
+            sa.select(sa.func.count())
+            .select_from(source.join(place, sa.true()))
+            .where(condition, after_it)
+        )
+        with self.engine.connect() as conn:
+            if not conn.execute(shown).scalar_one():
+                return None
+            return int(conn.execute(before).scalar_one())
+
     def set_favourite(self, image_id: int, favourite: bool) -> None:
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
@@ -420,24 +480,37 @@ class Store:
         with self.engine.connect() as conn:
             return [_image(row) for row in conn.execute(query)]
 
-    @staticmethod
-    def _gallery_source(where: GalleryFilter) -> sa.FromClause:
+    def _gallery_source(self, where: GalleryFilter) -> sa.FromClause:
         """Images alone unless the filter reads the job: every image has its job."""
-        if where.search.strip() or where.mode is not None:
+        if where.mode is not None or (where.search.strip() and not self._sqlite):
             return images.join(jobs)
         return images
 
-    @staticmethod
-    def _gallery_condition(where: GalleryFilter) -> sa.ColumnElement[bool]:
+    def _gallery_condition(self, where: GalleryFilter) -> sa.ColumnElement[bool]:
         conditions: list[sa.ColumnElement[bool]] = [images.c.status == ImageStatus.ARCHIVED.value]
         if where.search.strip():
-            pattern = "%" + _escape_like(where.search.strip()) + "%"
-            conditions.append(jobs.c.prompt.ilike(pattern, escape="\\"))
+            conditions.append(self._prompt_contains(where.search.strip()))
         if where.mode is not None:
             conditions.append(jobs.c.mode == where.mode.value)
         if where.favourites_only:
             conditions.append(images.c.favourite.is_(True))
         return sa.and_(*conditions)
+
+    def _prompt_contains(self, text: str) -> sa.ColumnElement[bool]:
+        """Images whose prompt contains `text`, any case, found through the search index."""
+        pattern = "%" + _escape_like(text) + "%"
+        if not self._sqlite:
+            return jobs.c.prompt.ilike(pattern, escape="\\")  # the pg_trgm index serves ILIKE
+        if len(text) >= TRIGRAM:
+            # A phrase of trigrams matches exactly the prompts that contain `text`.
+            phrase = '"' + text.replace('"', '""') + '"'
+            hits = sa.select(image_search.c.rowid).where(image_search.c.prompt.match(phrase))
+        else:
+            # Too short for a trigram: the index cannot narrow it, so read its prompts.
+            hits = sa.select(image_search.c.rowid).where(
+                image_search.c.prompt.like(pattern, escape="\\")
+            )
+        return images.c.id.in_(hits)
 
     def _gallery_query(
         self,
@@ -472,14 +545,6 @@ class Store:
             GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
             for row in rows
         ]
-
-
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def _task_values(task: Task) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Helpers for the app and export tests: images and jobs put straight into a real store.
+"""Helpers for the component and export tests: the app in AppTest, the forms filled in as
+a person would, and images and jobs put straight into a real store.
 
 Seeded jobs are leased to an owner no engine takes over, so a running app leaves them
 exactly in the state the test gave them.
@@ -28,6 +29,8 @@ from studio.store import Store
 from studio.task import Task, TaskStatus
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+GALLERY = "pages/gallery.py"
+EDIT = "pages/edit.py"
 RUN_TIMEOUT = 30  # seconds; a first run starts the demo backend
 SEED_OWNER = "test-seed"  # not host:pid, so no engine thinks its holder died
 SEED_LEASE = 3600.0
@@ -77,6 +80,34 @@ def open_app(page_file: str | None = None, **query: str) -> AppTest:
         app.run()
     assert not app.exception, app.exception
     return app
+
+
+def texts(app: AppTest) -> list[str]:
+    """What st.text shows on the page: prompts, never read as Markdown or HTML."""
+    return [element.value for element in app.text]
+
+
+def submit_generation(app: AppTest, prompt: str) -> AppTest:
+    """Type `prompt` on the Generate page and press Generate."""
+    app.text_area(key="generate_prompt").set_value(prompt)
+    return app.button(key="FormSubmitter:generate-Generate").click().run()
+
+
+def inputs_heading(app: AppTest) -> str:
+    """The Edit page's "Input images (n of 3)" heading."""
+    return next(m.value for m in app.markdown if m.value.startswith("**Input images**"))
+
+
+def add_urls(app: AppTest, text: str) -> AppTest:
+    """Paste `text` into the Edit page's links box and press Add URLs."""
+    app.text_area(key="edit_urls").set_value(text)
+    return app.button(key="edit-add-urls").click().run()
+
+
+def apply_edit(app: AppTest, change: str) -> AppTest:
+    """Describe `change` on the Edit page and press Apply edit."""
+    app.text_area(key="edit_prompt").set_value(change)
+    return app.button(key="FormSubmitter:edit-Apply edit").click().run()
 
 
 def live_jobs(app: AppTest) -> list[dict[str, Any]]:

@@ -14,9 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from app_support import image_bytes, seed_images
 from PIL import Image
-from s3_support import S3Server
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -26,7 +24,9 @@ from studio.errors import StorageError
 from studio.runtime import open_studio
 from studio.settings import Settings
 from studio.storage import LocalStorage, S3Storage, open_storage
+from tests.app_support import image_bytes, seed_images
 from tests.conftest import S3_PREFIX
+from tests.s3_support import S3Server
 
 SERVERS = 4
 VIEWER = "alice"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,12 +17,13 @@ from typing import ClassVar
 
 import pytest
 from PIL import Image
-from s3_support import S3Server
 
 from studio import cli
 from studio.emulator import RunningEmulator
 from studio.store import Store
-from tests.conftest import EMULATOR_KEY, posts
+from tests.conftest import EMULATOR_KEY, RELEASE_FIXTURE, posts
+from tests.pg_support import free_port
+from tests.s3_support import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
 # Would set the terminal's title, clear the screen, and reverse the text after it.
@@ -136,6 +138,42 @@ def test_with_no_key_the_demo_backend_draws_locally(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "demo backend" in done.stderr
     assert Path(done.stdout.strip()).is_file()
+
+
+def test_db_current_and_upgrade_tell_an_operator_where_the_schema_stands(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(RELEASE_FIXTURE, data / "studio.db")
+
+    current = run_studio(tmp_path, None, "db", "current")
+    assert current.returncode == 0, current.stderr
+    assert "Revision none" in current.stdout and "db upgrade" in current.stdout
+
+    upgraded = run_studio(tmp_path, None, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "Upgraded from no revision to" in upgraded.stdout
+
+    again = run_studio(tmp_path, None, "db", "current")
+    assert "the newest this version knows" in again.stdout
+    listed = run_studio(tmp_path, None, "jobs")
+    assert "A red fox asleep in the snow" in listed.stdout
+
+
+def test_an_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    env = studio_env(tmp_path, None)
+    env["STUDIO_DATABASE_URL"] = f"postgresql+psycopg://studio:hunter2@127.0.0.1:{free_port()}/x"
+    for command in (["jobs"], ["db", "upgrade"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "studio", *command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert "The studio cannot reach its database" in done.stderr
+        assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
 
 
 def test_with_a_bucket_images_are_archived_there_and_their_addresses_printed(

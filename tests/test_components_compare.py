@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import open_app, open_app_studio, seed_images
 
 from components.text import escape_markdown
 from studio.runtime import Studio
+from tests.app_support import open_app, open_app_studio, seed_images
 
 GALLERY = "pages/gallery.py"
 

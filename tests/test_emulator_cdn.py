@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from studio.emulator import RunningEmulator
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     client_fixture,
     emulator_fixture,
     fetch_image,
@@ -15,8 +17,6 @@ from emulator_support import (  # noqa: F401 (fixtures, used by name)
     submit,
     upload,
 )
-
-from studio.emulator import RunningEmulator
 
 
 def test_result_links_need_no_key(client: httpx.Client) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import emulator_fixture, shared_emulator_fixture  # noqa: F401 (fixtures)
 
 from studio.emulator import EmulatorConfig, RunningEmulator
+from tests.emulator_support import emulator_fixture, shared_emulator_fixture  # noqa: F401 (fixtures)
 
 
 @pytest.mark.parametrize("plan", [[5, -1], "45", [True], ["soon"]])

@@ -13,16 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from studio import request as client_request
+from studio.emulator import contract
+from studio.request import GenerationRequest
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     client_fixture,
     emulator_fixture,
     generation,
     shared_emulator_fixture,
 )
-
-from studio import request as client_request
-from studio.emulator import contract
-from studio.request import GenerationRequest
 
 EMULATOR_PACKAGE = Path(contract.__file__).resolve().parent
 # Modules that open connections: the emulator reads only its own store, never the network.

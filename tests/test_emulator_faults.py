@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from studio.emulator import RunningEmulator
+from studio.task import parse_task
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     KEY,
     api_client,
     client_fixture,
@@ -14,9 +17,6 @@ from emulator_support import (  # noqa: F401 (fixtures, used by name)
     shared_emulator_fixture,
     submit,
 )
-
-from studio.emulator import RunningEmulator
-from studio.task import parse_task
 
 
 def test_failed_tasks_say_why_and_serve_no_images(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import httpx
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from studio.emulator import RunningEmulator
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     KEY,
     api_client,
     client_fixture,
@@ -14,8 +16,6 @@ from emulator_support import (  # noqa: F401 (fixtures, used by name)
     shared_emulator_fixture,
     submit,
 )
-
-from studio.emulator import RunningEmulator
 
 
 def test_the_log_records_requests_but_never_the_key(

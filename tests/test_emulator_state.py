@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     client_fixture,
     emulator_fixture,
     shared_emulator_fixture,

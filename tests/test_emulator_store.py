@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from emulator_support import (
+
+from studio.emulator import EmulatorConfig, start_emulator
+from studio.request import RATIO_PIXELS
+from studio.task import parse_task
+from tests.emulator_support import (
     KEY,
     api_client,
     fetch_image,
@@ -14,10 +18,6 @@ from emulator_support import (
     png_bytes,
     submit,
 )
-
-from studio.emulator import EmulatorConfig, start_emulator
-from studio.request import RATIO_PIXELS
-from studio.task import parse_task
 
 
 def test_a_restarted_emulator_on_a_new_port_still_knows_tasks_and_uploads(

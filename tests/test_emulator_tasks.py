@@ -7,7 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from studio.emulator import EmulatorConfig, RunningEmulator
+from studio.emulator.store import TaskRecord
+from studio.emulator.tasks import task_payload
+from studio.request import RATIO_PIXELS
+from studio.task import TaskStatus, parse_task
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     client_fixture,
     emulator_fixture,
     fetch_image,
@@ -18,12 +24,6 @@ from emulator_support import (  # noqa: F401 (fixtures, used by name)
     shared_emulator_fixture,
     submit,
 )
-
-from studio.emulator import EmulatorConfig, RunningEmulator
-from studio.emulator.store import TaskRecord
-from studio.emulator.tasks import task_payload
-from studio.request import RATIO_PIXELS
-from studio.task import TaskStatus, parse_task
 
 TASK_ID = re.compile(r"task-unified-\d+-[a-z0-9]{8}")
 

@@ -16,7 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import (  # noqa: F401 (fixtures, used by name)
+
+from studio.emulator import RunningEmulator, captions, drawing
+from studio.request import RATIO_PIXELS
+from studio.task import parse_task
+from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
     client_fixture,
     emulator_fixture,
     fetch_image,
@@ -28,10 +32,6 @@ from emulator_support import (  # noqa: F401 (fixtures, used by name)
     submit,
     upload,
 )
-
-from studio.emulator import RunningEmulator, captions, drawing
-from studio.request import RATIO_PIXELS
-from studio.task import parse_task
 
 
 class Canary:

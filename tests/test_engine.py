@@ -26,6 +26,7 @@ from studio.engine import (
 )
 from studio.errors import InsufficientBalance, InvalidInput, OutcomeUnknown, Unauthorized
 from studio.fetch import NOT_ALLOWED, FetchPolicy
+from studio.foxapi import FoxAPIClient
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store
@@ -39,6 +40,7 @@ from tests.http_support import (
     redirect_to,
     serve_png,
 )
+from tests.pg_support import start_cluster
 
 Factory = Callable[..., Engine]
 
@@ -553,3 +555,47 @@ def test_a_slow_result_host_does_not_hold_up_other_jobs(
         assert all(store.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
     finally:
         server.stop()  # the drips end, and the engine can stop
+
+
+def test_jobs_wait_while_postgresql_is_down_and_finish_when_it_is_back(
+    emulator: RunningEmulator,
+    credentials: Credentials,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database server stops mid-run and starts again: every job still ends done."""
+    cluster = start_cluster()  # its own: this test stops it
+    store = Store(cluster.create_database())
+    engine = Engine(store, Archive(tmp_path / "images"))
+    try:
+        engine.start()
+        sent = [engine.submit(request(prompt=f"fox number {n}"), credentials) for n in range(4)]
+        cluster.stop()
+        wait_for(lambda: "cannot reach its database" in caplog.text, "the engine to notice")
+        task_ids = [job.task_id or "" for job in sent]
+        wait_for(lambda: _finished_upstream(credentials, task_ids), "FoxAPI to finish the tasks")
+        cluster.start()
+        statuses = [wait_until_finished(store, job.id, timeout=60) for job in sent]
+        assert statuses == [JobStatus.DONE] * len(sent)
+        for job in sent:
+            assert [image.status for image in store.job_images(job.id)] == [ImageStatus.ARCHIVED]
+        assert len(posts(emulator)) == len(sent)  # nothing was sent again
+        assert "The database answers again" in caplog.text
+    finally:
+        engine.stop()
+        store.close()
+        cluster.destroy()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what} after {timeout} s")
+
+
+def _finished_upstream(credentials: Credentials, task_ids: list[str]) -> bool:
+    with FoxAPIClient(credentials.api_key, credentials.base_url) as client:
+        return all(client.get_task(task_id).succeeded for task_id in task_ids)

@@ -6,13 +6,13 @@ import json
 import zipfile
 from io import BytesIO
 
-from app_support import seed_images
 from PIL import Image
 
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.export import MANIFEST_NAME, build_zip, download_copy
 from studio.store import Store
+from tests.app_support import seed_images
 from tests.test_imaging import jpeg_xmp, xmp_fields
 
 TYPED_KEY = "sk-live-typed-in-the-sidebar"

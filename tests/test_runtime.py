@@ -1,15 +1,101 @@
-"""Putting the studio together: a data folder it cannot write stops it with one clear line."""
+"""studio.runtime: the parts put together, on the demo backend or on FoxAPI with a key."""
 
 from __future__ import annotations
 
 import errno
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from studio.credentials import Backend, Credentials
+from studio.emulator import RunningEmulator
 from studio.runtime import DataFolderUnusable, check_data_folder, open_studio
 from studio.settings import Settings
+from tests.conftest import EMULATOR_KEY, posts
+
+
+@pytest.fixture(autouse=True)
+def no_outside_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No developer's environment or .streamlit/secrets.toml reaches these settings."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("FOXAPI_API_KEY", "FOXAPI_BASE_URL", "STUDIO_DATA_DIR", "STUDIO_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        httpx.get(f"{base_url}/v1/tasks/none", timeout=5, trust_env=False)
+    except httpx.ConnectError:
+        return False
+    return True
+
+
+def test_with_no_key_the_studio_draws_on_its_demo_backend_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="studio.runtime")
+    studio = open_studio(Settings(studio_data_dir=tmp_path / "data"))
+    try:
+        assert studio.demo is not None
+        assert studio.credentials.backend is Backend.DEMO
+        assert studio.credentials.base_url == studio.demo.base_url
+        assert (
+            f"No FoxAPI key configured: using the demo backend at {studio.demo.base_url}"
+            in caplog.messages
+        )
+        submission = studio.jobs.generation(
+            prompt="a fox drawn here", num_outputs=1, aspect_ratio=None, output_format=None
+        )
+        job = studio.jobs.send(submission, studio.credentials)
+        assert job.backend == Backend.DEMO
+        assert job.task_id is not None
+        assert posts(studio.demo) == [job.request.body()]  # the one POST, to the demo backend
+        # Its tasks are kept beside the data, so a restarted server still finishes them.
+        assert (tmp_path / "data" / "demo-backend").is_dir()
+    finally:
+        studio.close()
+
+
+def test_with_a_key_the_studio_sends_to_foxapi_with_it_and_starts_no_demo(
+    tmp_path: Path, emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="studio.runtime")
+    settings = Settings(
+        foxapi_api_key=f"  {EMULATOR_KEY}  ",
+        foxapi_base_url=emulator.base_url,
+        studio_data_dir=tmp_path / "data",
+    )
+    studio = open_studio(settings)
+    try:
+        assert studio.demo is None
+        assert studio.credentials == Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY)
+        assert not any("demo backend" in message for message in caplog.messages)
+        assert not (tmp_path / "data" / "demo-backend").exists()
+    finally:
+        studio.close()
+
+
+def test_close_stops_the_engine_and_the_demo_backend(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    studio = open_studio(Settings(studio_data_dir=tmp_path / "data"))
+    [engine] = [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before and thread.name == "studio-engine"
+    ]
+    assert studio.demo is not None
+    demo_url = studio.demo.base_url
+    assert engine.is_alive()
+    assert _answers(demo_url)
+
+    studio.close()
+
+    assert not engine.is_alive()
+    assert not _answers(demo_url)
 
 
 def test_a_missing_data_folder_is_created(tmp_path: Path) -> None:

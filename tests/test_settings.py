@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,13 @@ def test_download_limits_and_allowed_fetch_hosts_come_from_the_environment(
 def test_allowed_fetch_hosts_may_be_a_list_in_the_secrets_file() -> None:
     write_secrets('STUDIO_ALLOWED_FETCH_HOSTS = ["images.internal", "10.0.0.5:9000"]\n')
     assert Settings().studio_allowed_fetch_hosts == ("images.internal", "10.0.0.5:9000")
+
+
+def test_every_studio_setting_the_deployment_recipe_names_exists() -> None:
+    root = Path(__file__).resolve().parent.parent
+    recipe = (root / "docs" / "deploy.md").read_text() + (
+        root / "docs" / "deploy" / "compose.yaml"
+    ).read_text()
+    named = set(re.findall(r"\b(STUDIO_[A-Z_]+)\b", recipe))
+    assert named  # the recipe does set some
+    assert named <= {name.upper() for name in Settings.model_fields}

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from moto.s3.responses import S3Response
-from s3_support import S3Server
 
 from studio.errors import ObjectMissing, StorageError
 from studio.settings import Settings
 from studio.storage import LocalStorage, Storage, open_storage
 from tests.conftest import S3_PREFIX
+from tests.s3_support import S3Server
 
 KEY = "originals/ab/abcdef.png"
 CONFLICT = (

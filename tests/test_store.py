@@ -1,11 +1,21 @@
-"""The store keeps every job and image, and lets only one engine work on a job."""
+"""The store keeps every job and image, and lets only one engine work on a job.
+
+Every test here runs twice: on a SQLite file and on a real PostgreSQL database.
+"""
 
 from __future__ import annotations
 
 import io
+import threading
 import time
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from studio.archive import Archive
@@ -14,6 +24,13 @@ from studio.request import GenerationRequest, Mode
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store
 from studio.task import Task, TaskStatus
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = Store(database_url)
+    yield opened
+    opened.close()
 
 
 def request(prompt: str = "a red fox", **fields: object) -> GenerationRequest:
@@ -176,3 +193,111 @@ def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> N
         lease_seconds=1,
     )
     assert store.images_billed_since(time.time() - 60) == 5
+
+
+def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
+    """Six engines, each with its own connections, claim 120 free jobs at the same instant."""
+    engines, rounds, jobs_per_round = 6, 4, 30
+    stores = [Store(database_url) for _ in range(engines)]
+    owners_of: dict[str, set[str]] = defaultdict(set)
+    created: list[str] = []
+    start = threading.Barrier(engines)
+
+    def claim(index: int) -> list[str]:
+        start.wait()
+        return [job.id for job in stores[index].claim_jobs(f"engine-{index}", 30)]
+
+    try:
+        for _round in range(rounds):
+            for _ in range(jobs_per_round):
+                created.append(new_job(stores[0], owner="departed").id)
+            stores[0].release_leases("departed")
+            with ThreadPoolExecutor(max_workers=engines) as pool:
+                results = pool.map(claim, range(engines))
+            for index, claimed in enumerate(results):
+                for job_id in claimed:
+                    owners_of[job_id].add(f"engine-{index}")
+    finally:
+        for opened in stores:
+            opened.close()
+    assert sorted(owners_of) == sorted(created)
+    shared = {job_id: owners for job_id, owners in owners_of.items() if len(owners) > 1}
+    assert shared == {}
+
+
+def test_search_finds_any_part_of_a_prompt_in_any_case(store: Store, archive: Archive) -> None:
+    fox = archived_job(store, archive, "A red fox in the snow")
+    cafe = archived_job(store, archive, 'Café "Le Renard" at 100% night_mode')
+    owl = archived_job(store, archive, "an owl")
+
+    def found(text: str) -> list[int]:
+        return [item.image.id for item in store.gallery(GalleryFilter(text), limit=9, offset=0)]
+
+    assert found("fox") == [fox]
+    assert found("RED FOX IN") == [fox]
+    assert found("d fo") == [fox]  # across a word boundary
+    assert found("CAFÉ") == [cafe]
+    assert found('"le renard"') == [cafe]
+    assert found("100% n") == [cafe]
+    assert found("wl") == [owl]  # shorter than a trigram
+    assert found("%") == [cafe]
+    assert found("a") == [owl, cafe, fox]
+    assert found("fox owl") == []
+    assert store.gallery_count(GalleryFilter("fox")) == 1
+
+
+def test_search_of_a_newly_archived_image_finds_it(store: Store, archive: Archive) -> None:
+    job = new_job(store, "A lighthouse at dawn", num_outputs=2)
+    store.record_results(job.id, completed(job.id, 2))
+    assert store.gallery_count(GalleryFilter("lighthouse")) == 0  # not archived yet
+    for image in store.pending_images(job.id):
+        store.archive_image(image.id, archive.save(png_bytes()))
+    assert store.gallery_count(GalleryFilter("lighthouse")) == 2
+
+
+def test_a_search_longer_than_any_prompt_finds_nothing_without_failing(store: Store) -> None:
+    new_job(store, "x" * 100)
+    huge = "x" * 50_000 + '"%_\\'
+    assert store.gallery(GalleryFilter(huge), limit=24, offset=0) == []
+    assert store.gallery_count(GalleryFilter(huge)) == 0
+
+
+def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: Archive) -> None:
+    archived_job(store, archive, "A red fox in the snow")
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", keep)
+    store.gallery(GalleryFilter("red fox"), limit=24, offset=0)
+    sa.event.remove(store.engine, "before_cursor_execute", keep)
+    (statement, parameters), *_ = statements
+    with store.engine.connect() as conn:
+        if store.engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " ".join(str(row[-1]) for row in rows)
+            assert "SCAN image_search VIRTUAL TABLE INDEX" in plan
+        else:
+            # The store searches with ILIKE; with a few rows a scan is cheaper, so rule it
+            # out: a plan that still names no index means the index cannot serve ILIKE.
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = conn.exec_driver_sql(
+                "EXPLAIN SELECT id FROM jobs WHERE prompt ILIKE %(pattern)s",
+                {"pattern": "%red fox%"},
+            )
+            assert "ix_jobs_prompt_trgm" in " ".join(str(row[0]) for row in plan)
+
+
+def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    edit = archived_job(store, archive, "a blue fox", image_urls=["https://x.test/a.png"])
+    everything = GalleryFilter()
+    assert [store.gallery_position(everything, image) for image in (edit, owl, fox)] == [0, 1, 2]
+    foxes = GalleryFilter(search="fox")
+    assert store.gallery_position(foxes, fox) == 1
+    assert store.gallery_position(foxes, owl) is None
+    assert store.gallery_position(everything, 999) is None

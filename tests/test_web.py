@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from app_support import seed_images, seed_job
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,6 +19,7 @@ from studio import web
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
 from studio.web import LINK_WINDOW, UrlSigner
+from tests.app_support import seed_images, seed_job
 
 SECRET = "a-test-secret-that-signs-links"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from browser_support import StudioServers, open_page
 from playwright.sync_api import Page, expect
 
 from studio.emulator import RunningEmulator
+from tests.browser.support import StudioServers, open_page
 
 pytestmark = pytest.mark.browser
 

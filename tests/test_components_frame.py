@@ -1,4 +1,4 @@
-"""The frame around every page: backend, typed key, counts, and the guard on deep links."""
+"""components.frame: the sidebar (backend, typed key, counts) and the guard on deep links."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import (
-    APP_FILE,
-    RUN_TIMEOUT,
-    live_jobs,
-    open_app,
-    open_app_studio,
-    seed_job,
-    shown_text,
-)
-from conftest import EMULATOR_KEY
 from streamlit.testing.v1 import AppTest
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.runtime import Studio
 from studio.states import WAITING_FOR_KEY, JobStatus
+from tests.app_support import (
+    APP_FILE,
+    GALLERY,
+    RUN_TIMEOUT,
+    live_jobs,
+    open_app,
+    open_app_studio,
+    seed_job,
+    shown_text,
+    submit_generation,
+)
+from tests.conftest import EMULATOR_KEY
 
 DEMO_NOTE = "Demo backend: images are drawn on this machine and nothing is billed"
 
@@ -52,11 +54,6 @@ def keyed_studio(
     )
 
 
-def _submit(app: AppTest, prompt: str) -> AppTest:
-    app.text_area(key="generate_prompt").set_value(prompt)
-    return app.button(key="FormSubmitter:generate-Generate").click().run()
-
-
 def test_sidebar_names_the_demo_backend_and_counts_jobs_and_images(studio: Studio) -> None:
     foxapi_key = Credentials(Backend.FOXAPI, "https://api.foxapi.cc", "sk-counted").key_id
     seed_job(studio.store, "a fox in flight", num_outputs=3, key_id=foxapi_key)
@@ -75,7 +72,7 @@ def test_a_first_request_straight_to_the_gallery_gets_the_frame(studio: Studio) 
     # A fresh session whose very first run is /gallery: Streamlit runs pages/gallery.py
     # by the old folder rules, without app.py, until the page's guard steps in.
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.switch_page("pages/gallery.py")
+    app.switch_page(GALLERY)
     app.query_params["q"] = "fox"
     app.run()
 
@@ -94,7 +91,7 @@ def test_a_typed_key_switches_this_session_to_foxapi_and_is_never_shown(
     [note] = app.sidebar.success
     assert "FoxAPI at 127\\.0\\.0\\.1" in note.value
     assert "with the key you entered (this browser session only)" in note.value
-    _submit(app, "a fox sent with my own key")
+    submit_generation(app, "a fox sent with my own key")
 
     assert not app.error
     [job] = upstream_studio.store.jobs()
@@ -117,7 +114,7 @@ def test_a_wrong_typed_key_is_refused_in_plain_words(upstream_studio: Studio) ->
     app = open_app()
     app.sidebar.text_input(key="foxapi_key").set_value("sk-not-the-right-one").run()
 
-    _submit(app, "a fox with the wrong key")
+    submit_generation(app, "a fox with the wrong key")
 
     [error] = app.error
     assert "key" in error.value.lower()
@@ -130,7 +127,7 @@ def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(
 ) -> None:
     key_id = Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
     seed_job(upstream_studio.store, "sent before the server restarted", key_id=key_id, progress=30)
-    app = open_app("pages/gallery.py")
+    app = open_app(GALLERY)
     assert [job["words"] for job in live_jobs(app)] == [WAITING_FOR_KEY]
 
     app.sidebar.text_input(key="foxapi_key").set_value(EMULATOR_KEY).run()

@@ -6,10 +6,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
-import browser_support
 import pytest
-from browser_support import find_chromium, launch_chromium
 from playwright.sync_api import Playwright
+
+from tests.browser import support
+from tests.browser.support import find_chromium, launch_chromium
 
 NOWHERE = "/nonexistent/playwright/chromium"
 
@@ -22,7 +23,7 @@ def _playwright(bundled: str = NOWHERE) -> Playwright:
 @pytest.fixture
 def no_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STUDIO_CHROMIUM", raising=False)
-    monkeypatch.setattr(browser_support, "SYSTEM_CHROMIUM", ())
+    monkeypatch.setattr(support, "SYSTEM_CHROMIUM", ())
 
 
 def test_without_chromium_the_browser_tests_are_skipped_saying_why(

@@ -36,7 +36,7 @@ from playwright.sync_api import (
 from studio.records import GalleryFilter, GalleryItem, JobRecord
 from studio.store import Store
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_ROOT = PROJECT_ROOT / "test-artifacts"
 # Debian's Chromium in a container: no sandbox, GPU or background traffic (no network here).
 CHROMIUM_ARGS = (

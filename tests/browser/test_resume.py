@@ -6,7 +6,10 @@ import signal
 import time
 
 import pytest
-from browser_support import (
+from playwright.sync_api import Page, expect
+
+from studio.emulator import RunningEmulator
+from tests.browser.support import (
     JOB_TIMEOUT,
     StudioServers,
     images_named,
@@ -14,10 +17,7 @@ from browser_support import (
     send_generation,
     stored_jobs,
 )
-from conftest import posts
-from playwright.sync_api import Page, expect
-
-from studio.emulator import RunningEmulator
+from tests.conftest import posts
 
 pytestmark = pytest.mark.browser
 

@@ -7,13 +7,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import StudioServers, images_named, natural_size, open_page, wait_for_ready
-from conftest import posts
 from PIL import Image
 from playwright.sync_api import Page, expect
 
 from studio.emulator import RunningEmulator
 from studio.request import MODEL
+from tests.browser.support import (
+    StudioServers,
+    images_named,
+    natural_size,
+    open_page,
+    wait_for_ready,
+)
+from tests.conftest import posts
 
 pytestmark = pytest.mark.browser
 

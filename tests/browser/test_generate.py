@@ -1,7 +1,7 @@
 """Generate in a real browser: what is sent, what arrives, what survives, what downloads.
 
 Each test starts `streamlit run app.py` with the module's emulator as FoxAPI and an empty
-data folder (see browser_support.py). The README's screenshot, docs/gallery.png, comes
+data folder (see support.py). The README's screenshot, docs/gallery.png, comes
 from the persistence test: written when missing, refreshed with STUDIO_UPDATE_SCREENSHOT=1.
 """
 
@@ -15,7 +15,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
+
+from studio.emulator import RunningEmulator
+from studio.request import MODEL
+from tests.browser.support import (
     JOB_TIMEOUT,
     PROJECT_ROOT,
     StudioServers,
@@ -30,12 +35,7 @@ from browser_support import (
     wait_for_ready,
     wait_until_idle,
 )
-from conftest import posts
-from PIL import Image
-from playwright.sync_api import Locator, Page, expect
-
-from studio.emulator import RunningEmulator
-from studio.request import MODEL
+from tests.conftest import posts
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,237 @@
+"""Opening the database: the engine and its pool, and the schema brought up to date.
+
+Every start upgrades the schema to the newest revision the code knows (Alembic, under
+`studio/migrations/`), holding a lock so that servers starting together take turns: an
+advisory lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. The whole upgrade is one
+transaction. A database the release before migrations wrote (its tables, no
+alembic_version) is stamped as the baseline first; a database a newer studio upgraded
+is refused, untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import ExceptionContext
+from sqlalchemy.pool import NullPool
+
+from studio.settings import DEFAULTS
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"  # the schema of the release before migrations
+RELEASE_TABLE = "jobs"  # present in every database a studio has written
+# Any fixed number, the same in every studio: the key of the PostgreSQL advisory lock.
+MIGRATION_LOCK_KEY = 0x5354_5544_494F
+SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another (a server upgrading, say)
+CONNECT_SECONDS = 10  # how long a PostgreSQL connection attempt may take
+# Objects the prompt-search revision makes by hand-written SQL, outside `metadata`.
+SEARCH_TABLE = "image_search"
+_SEARCH_INDEXES = ("ix_jobs_prompt_trgm",)
+
+
+class DatabaseError(Exception):
+    """A problem with the database that a person can act on; `message` says which."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer (down, unreachable, or refusing the connection)."""
+
+
+class DatabaseTooNew(DatabaseError):
+    """A newer studio upgraded this database; this one does not know its schema."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Where a database's schema stands against the code's newest revision."""
+
+    current: str | None  # None: no studio schema yet (or one from before migrations)
+    head: str
+    known: bool  # False when a newer studio wrote `current`
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def create_engine(url: str, *, pool_size: int = DEFAULTS.studio_database_pool_size) -> Engine:
+    """An engine for `url` with `pool_size` connections kept (as many more under bursts).
+
+    Connections are checked before use, so a database that restarted costs no failed
+    query; a database that does not answer raises DatabaseUnavailable.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        _make_folder(url)
+        options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
+    elif url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": CONNECT_SECONDS}
+    if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+        options.update(pool_size=pool_size, max_overflow=pool_size)
+    engine = sa.create_engine(url, **options)
+    _listen(engine)
+    return engine
+
+
+def upgrade(engine: Engine, to: str = "head") -> Revision:
+    """Bring the schema to revision `to`, with every row kept; return where it was."""
+    with _migration_transaction(engine) as connection:
+        before = _revision(connection)
+        _refuse_unknown(before, engine)
+        config = _config(connection)
+        if before.current is None and sa.inspect(connection).has_table(RELEASE_TABLE):
+            command.stamp(config, BASELINE)
+        command.upgrade(config, to)
+    return before
+
+
+def revision(engine: Engine) -> Revision:
+    """Where the schema stands, read without changing anything."""
+    with engine.connect() as connection:
+        return _revision(connection)
+
+
+def describe(engine: Engine) -> str:
+    """The database's address for messages, with any password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def include_object(
+    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """Alembic's filter: the prompt search index (hand-written SQL) is not in `metadata`."""
+    if name is None or type_ not in ("table", "index"):
+        return True
+    return not (name.startswith(SEARCH_TABLE) or name in _SEARCH_INDEXES)
+
+
+# Internals -------------------------------------------------------------------------------
+
+
+def _make_folder(url: str) -> None:
+    database = sa.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _listen(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _configure_sqlite)
+    sa.event.listen(engine, "handle_error", _unavailable_error(describe(engine)))
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _unavailable_error(address: str) -> Any:
+    """A handle_error hook: connection failures become DatabaseUnavailable, said plainly."""
+
+    def translate(context: ExceptionContext) -> BaseException | None:
+        # A failed pre-ping is SQLAlchemy's own business: it reconnects and goes on.
+        if context.is_pre_ping:
+            return None
+        original = context.original_exception
+        connecting = context.connection is None
+        if not context.is_disconnect and not (
+            connecting and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError)
+        ):
+            return None
+        reason = str(original).strip().splitlines()[0] if str(original).strip() else "no answer"
+        return DatabaseUnavailable(
+            f"The studio cannot reach its database at {address}: {reason}. "
+            "Check that the database server is running and that STUDIO_DATABASE_URL is right."
+        )
+
+    return translate
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the lock that lets one studio at a time upgrade."""
+    if engine.dialect.name == "sqlite":
+        # A connection of its own whose transactions start with BEGIN IMMEDIATE: that takes
+        # SQLite's write lock at once, so a second studio waits here until the first is done.
+        sqlite_engine = sa.create_engine(
+            engine.url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_SECONDS}
+        )
+        sa.event.listen(sqlite_engine, "connect", _autocommit_driver)
+        sa.event.listen(sqlite_engine, "connect", _configure_sqlite)
+        sa.event.listen(sqlite_engine, "begin", _begin_immediate)
+        sa.event.listen(sqlite_engine, "handle_error", _unavailable_error(describe(engine)))
+        try:
+            with sqlite_engine.begin() as connection:
+                yield connection
+        finally:
+            sqlite_engine.dispose()
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+        yield connection
+
+
+def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module would otherwise open transactions by itself; here we do.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def _revision(connection: Connection) -> Revision:
+    scripts = _scripts()
+    head = scripts.get_current_head()
+    assert head is not None  # the baseline at least
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        return Revision(None, head, known=True)
+    try:
+        known = scripts.get_revision(current) is not None
+    except CommandError:
+        known = False
+    return Revision(current, head, known=known)
+
+
+def _refuse_unknown(found: Revision, engine: Engine) -> None:
+    if found.known:
+        return
+    raise DatabaseTooNew(
+        f"The database at {describe(engine)} was upgraded by a newer version of the studio "
+        f"(schema revision {found.current}; this version knows up to {found.head}). "
+        "It was left as it is. Run the newer version, or restore a backup from before "
+        "that upgrade."
+    )

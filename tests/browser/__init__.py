@@ -1,0 +1,1 @@
+"""Real-browser tests: `streamlit run app.py` driven by Chromium (see support.py)."""

@@ -1,0 +1,127 @@
+"""components.results: this session's latest images, large under the form, with what comes next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import submission
+from studio.emulator import RunningEmulator
+from studio.records import GalleryItem
+from studio.runtime import Studio
+from tests.app_support import APP_FILE, RUN_TIMEOUT, open_app_studio, seed_images
+from tests.conftest import EMULATOR_KEY
+
+FOXES = "Two foxes in a birch forest, morning mist"
+
+
+@pytest.fixture
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    yield from open_app_studio(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def keyed_studio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
+) -> Iterator[Studio]:
+    yield from open_app_studio(
+        tmp_path, monkeypatch, base_url=emulator.base_url, api_key=EMULATOR_KEY
+    )
+
+
+def _generate_page_after(items: list[GalleryItem]) -> AppTest:
+    """The Generate page of a session that sent the job behind `items`, now done."""
+    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
+    app.session_state[submission.recent_jobs.key] = [items[0].job.id]
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _key(item: GalleryItem, action: str) -> str:
+    return f"recent-generate-result-{item.image.id}-{action}"
+
+
+def test_the_latest_images_show_large_each_with_its_five_actions(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, FOXES, count=2, aspect_ratio="3:2")
+
+    app = _generate_page_after(items)
+
+    assert "Latest results" in [header.value for header in app.subheader]
+    assert "**2 results**" in [markdown.value for markdown in app.markdown]
+    assert [image.proto.imgs[0].alt for image in app.image] == [FOXES, FOXES]
+    for item in items:
+        assert [app.button(key=_key(item, action)).label for action in ("open", "edit")] == [
+            "Open",
+            "Edit this image",
+        ]
+        assert app.button(key=_key(item, "favourite")).label == "Favourite"
+        assert app.button(key=_key(item, "again")).label == "More like this"
+        [download] = [b for b in app.get("download_button") if b.key == _key(item, "download")]
+        assert download.proto.label == "Download"
+
+
+def test_every_action_names_its_image_and_more_like_this_its_price(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, FOXES, count=2)
+
+    app = _generate_page_after(items)
+
+    name = f"image 2 of “{FOXES}”"
+    assert app.button(key=_key(items[1], "open")).help == f"Open {name} with its settings"
+    assert app.button(key=_key(items[1], "again")).help == (
+        f"Send the request behind {name} again: 2 images, drawn by the demo backend for nothing"
+    )
+
+
+def test_with_a_key_more_like_this_says_foxapi_bills_it(keyed_studio: Studio) -> None:
+    items = seed_images(keyed_studio.store, keyed_studio.archive, FOXES, count=3)
+
+    app = _generate_page_after(items)
+
+    assert app.button(key=_key(items[0], "again")).help.endswith(": 3 images billed by FoxAPI")
+
+
+def test_more_like_this_sends_the_same_request_again(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, FOXES, count=2, aspect_ratio="3:2")
+    app = _generate_page_after(items)
+
+    app.button(key=_key(items[0], "again")).click().run()
+
+    first, again = sorted(studio.store.jobs(), key=lambda job: job.created_at)
+    assert again.request == first.request
+    assert again.task_id is not None  # accepted by the demo backend
+    assert any(toast.value.startswith(f"Sent: “{FOXES}”") for toast in app.toast)
+
+
+def test_favourite_marks_the_image_and_the_button_turns(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, FOXES, count=2)
+    app = _generate_page_after(items)
+
+    app.button(key=_key(items[1], "favourite")).click().run()
+
+    favourites = [studio.jobs.image(item.image.id) for item in items]
+    assert [item.image.favourite for item in favourites if item is not None] == [False, True]
+    assert app.button(key=_key(items[1], "favourite")).label == "Unfavourite"
+
+
+def test_open_shows_the_image_with_its_settings(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, FOXES, count=2)
+    app = _generate_page_after(items)
+
+    app.button(key=_key(items[1], "open")).click().run()
+
+    assert app.query_params["image"] == str(items[1].image.id)
+    assert [code.value for code in app.code] == [FOXES]  # the dialog's prompt
+
+
+def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, FOXES, count=2)
+    app = _generate_page_after(items)
+
+    app.button(key=_key(items[0], "edit")).click().run()
+
+    assert [title.value for title in app.title] == ["Edit"]
+    assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]

@@ -1,0 +1,238 @@
+"""Opening the database: upgrades keep every row, newer databases are refused, starts take turns.
+
+`fixtures/release-0.1.sqlite` was written by the release before migrations (see
+`fixtures/make_release_db.py`); PostgreSQL gets the same rows in that release's schema.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from studio import database
+from studio.database import DatabaseTooNew, DatabaseUnavailable
+from studio.records import ArchivedFile, GalleryFilter
+from studio.states import ImageStatus, JobStatus
+from studio.store import Store, metadata
+from tests.conftest import RELEASE_FIXTURE
+from tests.pg_support import free_port
+
+RELEASE_TABLES = ("jobs", "images")
+
+
+def release_rows() -> dict[str, list[dict[str, Any]]]:
+    """Every row of the fixture, read with the sqlite3 module alone."""
+    with sqlite3.connect(RELEASE_FIXTURE) as conn:
+        conn.row_factory = sqlite3.Row
+        return {
+            table: [dict(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1")]  # noqa: S608
+            for table in RELEASE_TABLES
+        }
+
+
+def rows_in(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
+    tables = {
+        table: sa.Table(table, sa.MetaData(), autoload_with=engine) for table in RELEASE_TABLES
+    }
+    with engine.connect() as conn:
+        return {
+            name: [
+                {key: _plain(value) for key, value in row._mapping.items()}
+                for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            ]
+            for name, table in tables.items()
+        }
+
+
+def _plain(value: Any) -> Any:
+    # SQLite keeps booleans as 0 and 1; PostgreSQL gives True and False.
+    return int(value) if isinstance(value, bool) else value
+
+
+def release_database(url: str, tmp_path: Path) -> str:
+    """A database in the state the release before migrations left it, at `url`'s kind."""
+    if url.startswith("sqlite"):
+        copy = tmp_path / "release.sqlite"
+        shutil.copy(RELEASE_FIXTURE, copy)
+        return f"sqlite:///{copy}"
+    # PostgreSQL: the baseline schema (the release's create_all), no alembic_version,
+    # and the fixture's rows.
+    engine = database.create_engine(url)
+    database.upgrade(engine, to=database.BASELINE)
+    rows = release_rows()
+    tables = {
+        table: sa.Table(table, sa.MetaData(), autoload_with=engine) for table in RELEASE_TABLES
+    }
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+        for name in RELEASE_TABLES:
+            conn.execute(tables[name].insert(), [_typed(tables[name], row) for row in rows[name]])
+        conn.exec_driver_sql("SELECT setval('images_id_seq', (SELECT max(id) FROM images))")
+    engine.dispose()
+    return url
+
+
+def _typed(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: bool(value) if isinstance(table.c[key].type, sa.Boolean) else value
+        for key, value in row.items()
+    }
+
+
+def test_a_database_the_release_wrote_upgrades_with_nothing_lost(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = release_database(database_url, tmp_path)
+    before = release_rows()
+    assert {row["status"] for row in before["jobs"]} == {status.value for status in JobStatus}
+    assert {row["status"] for row in before["images"]} == {status.value for status in ImageStatus}
+
+    store = Store(url)
+    try:
+        assert rows_in(store.engine) == before  # every job, image, favourite and fingerprint
+        assert database.revision(store.engine).up_to_date
+        archived = [row for row in before["images"] if row["status"] == "archived"]
+        assert store.gallery_count(GalleryFilter()) == len(archived)
+        favourites = store.gallery(GalleryFilter(favourites_only=True), limit=24, offset=0)
+        assert {item.job.prompt for item in favourites} == {
+            "An owl reading a map",
+            "Make the fox blue",
+        }
+        # The search index was built from the rows already there.
+        found = store.gallery(GalleryFilter(search="FOX"), limit=24, offset=0)
+        assert {item.job.prompt for item in found} == {
+            "A red fox asleep in the snow",
+            "Make the fox blue",
+        }
+        assert {job.key_id for job in store.jobs()} == {row["key_id"] for row in before["jobs"]}
+        # And the studio goes on writing to it.
+        job = store.jobs([JobStatus.DOWNLOADING])[0]
+        store.archive_image(store.pending_images(job.id)[0].id, _archived())
+        assert store.gallery_count(GalleryFilter(search="red fox")) == 2
+    finally:
+        store.close()
+
+
+def _archived() -> ArchivedFile:
+    return ArchivedFile("originals/aa/a.png", "thumbs/aa/a.webp", "a" * 64, 8, 8, "png", 10)
+
+
+def test_a_database_from_a_newer_studio_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "studio.db"
+    Store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")  # what the newer studio added
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    before = "\n".join(sqlite3.connect(path).iterdump())
+
+    with pytest.raises(DatabaseTooNew) as refused:
+        Store(f"sqlite:///{path}")
+
+    assert "newer version of the studio" in refused.value.message
+    assert "0099" in refused.value.message
+    assert "\n".join(sqlite3.connect(path).iterdump()) == before
+
+
+def test_a_newer_postgresql_database_is_refused_and_left_untouched(postgres_url: str) -> None:
+    Store(postgres_url).close()
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    with pytest.raises(DatabaseTooNew, match="0099"):
+        Store(postgres_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0099"
+    engine.dispose()
+
+
+def test_studios_starting_together_upgrade_once(database_url: str, tmp_path: Path) -> None:
+    url = release_database(database_url, tmp_path)
+    starting = 4
+    start = threading.Barrier(starting)
+
+    def open_store(_index: int) -> None:
+        start.wait()
+        Store(url).close()
+
+    with ThreadPoolExecutor(max_workers=starting) as pool:
+        list(pool.map(open_store, range(starting)))  # re-raises any start that failed
+
+    store = Store(url)
+    try:
+        assert rows_in(store.engine) == release_rows()
+        # The search index was filled once: each archived fox image is found once.
+        assert store.gallery_count(GalleryFilter(search="fox")) == 2
+    finally:
+        store.close()
+
+
+def test_the_baseline_is_the_schema_the_release_wrote(tmp_path: Path) -> None:
+    fresh = database.create_engine(f"sqlite:///{tmp_path / 'baseline.db'}")
+    database.upgrade(fresh, to=database.BASELINE)
+    release = sa.create_engine(f"sqlite:///{RELEASE_FIXTURE}")
+    assert _schema(fresh) == _schema(release)
+    fresh.dispose()
+    release.dispose()
+
+
+def _schema(engine: sa.Engine) -> dict[str, Any]:
+    inspector = sa.inspect(engine)
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), i.get("column_sorting"))
+                for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
+            ),
+            "foreign_keys": [
+                (f["constrained_columns"], f["referred_table"])
+                for f in inspector.get_foreign_keys(table)
+            ],
+        }
+        for table in RELEASE_TABLES
+    }
+
+
+def test_the_newest_revision_makes_exactly_the_tables_the_code_uses(database_url: str) -> None:
+    store = Store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"include_object": database.include_object, "compare_type": True}
+            )
+            assert compare_metadata(context, metadata) == []
+    finally:
+        store.close()
+
+
+def test_current_revision_is_read_without_changing_anything(tmp_path: Path) -> None:
+    url = release_database(f"sqlite:///{tmp_path}", tmp_path)
+    engine = database.create_engine(url)
+    found = database.revision(engine)
+    assert (found.current, found.known, found.up_to_date) == (None, True, False)
+    assert not sa.inspect(engine).has_table("alembic_version")
+    engine.dispose()
+
+
+def test_an_unreachable_database_is_said_plainly_without_its_password() -> None:
+    url = f"postgresql+psycopg://studio:hunter2@127.0.0.1:{free_port()}/studio"
+    with pytest.raises(DatabaseUnavailable) as unavailable:
+        Store(url)
+    message = unavailable.value.message
+    assert message.startswith("The studio cannot reach its database at postgresql+psycopg://")
+    assert "127.0.0.1" in message and "STUDIO_DATABASE_URL" in message
+    assert "hunter2" not in message
