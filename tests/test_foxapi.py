@@ -19,6 +19,7 @@ from studio.errors import (
     FoxAPIError,
     InsufficientBalance,
     InvalidInput,
+    NotAnImage,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -28,12 +29,12 @@ from studio.errors import (
     Unauthorized,
     UnexpectedResponse,
 )
+from studio.fetch import FetchPolicy, parse_retry_after
 from studio.foxapi import (
     BACKOFF_BASE,
     BACKOFF_JITTER,
     FoxAPIClient,
     UploadedFile,
-    parse_retry_after,
 )
 from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest
@@ -44,6 +45,7 @@ BASE_URL = "https://api.foxapi.test"
 RESULT_URL = "https://cdn.foxapi.test/results/task-1-0.png"
 TASK_ID = "task-unified-1757165031-uyujaw3d"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
+PUBLIC_ADDRESS = "93.184.215.14"
 
 PENDING_TASK = {
     "created": 1757165031,
@@ -113,14 +115,28 @@ def sleeps() -> list[float]:
     return []
 
 
+def public_resolver(host: str, port: int) -> list[str]:
+    """Every name resolves to one public address; MockTransport answers, nothing connects."""
+    return [PUBLIC_ADDRESS]
+
+
 @pytest.fixture
 def connect(sleeps: list[float]) -> Callable[..., FoxAPIClient]:
-    def make(upstream: FakeUpstream, api_key: str = API_KEY, **options: Any) -> FoxAPIClient:
+    def make(
+        upstream: FakeUpstream,
+        api_key: str = API_KEY,
+        max_download_bytes: int = 50 * 1024 * 1024,
+        **options: Any,
+    ) -> FoxAPIClient:
+        policy = FetchPolicy(
+            deadline_seconds=60, max_bytes=max_download_bytes, resolver=public_resolver
+        )
         return FoxAPIClient(
             api_key,
             options.pop("base_url", BASE_URL),
             transport=httpx.MockTransport(upstream),
             sleep=sleeps.append,
+            fetch_policy=policy,
             **options,
         )
 
@@ -718,7 +734,11 @@ def test_download_returns_the_image_without_sending_the_key(
     downloaded = connect(upstream).download(RESULT_URL)
 
     (request,) = upstream.requests
-    assert str(request.url) == RESULT_URL
+    # Sent to the address that was checked, still naming the host it is for.
+    assert request.url.copy_with(host="cdn.foxapi.test") == httpx.URL(RESULT_URL)
+    assert request.url.host == PUBLIC_ADDRESS
+    assert request.headers["host"] == "cdn.foxapi.test"
+    assert request.extensions["sni_hostname"] == "cdn.foxapi.test"
     assert "authorization" not in request.headers
     assert API_KEY not in str(request.headers.raw)
     assert downloaded.content == PNG_BYTES
@@ -729,7 +749,7 @@ def test_download_follows_a_redirect_without_the_key(connect: Callable[..., FoxA
     moved = httpx.Response(302, headers={"location": "https://other-cdn.test/final.png"})
     upstream = FakeUpstream(moved, image())
     assert connect(upstream).download(RESULT_URL).content == PNG_BYTES
-    assert [request.url.host for request in upstream.requests] == [
+    assert [request.headers["host"] for request in upstream.requests] == [
         "cdn.foxapi.test",
         "other-cdn.test",
     ]
@@ -757,7 +777,7 @@ def test_a_download_that_is_not_an_image_fails(
     if content_type:
         answer.headers["content-type"] = content_type
     upstream = FakeUpstream(answer)
-    with pytest.raises(DownloadFailed, match="instead of an image") as caught:
+    with pytest.raises(NotAnImage, match=r"^The result was not an image") as caught:
         connect(upstream).download(RESULT_URL)
     assert not isinstance(caught.value, ResultExpired)
     assert len(upstream.requests) == 1
