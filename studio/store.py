@@ -8,6 +8,7 @@ is polled by two engines or archived twice.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -93,6 +94,7 @@ images = sa.Table(
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
 TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
+COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
@@ -108,6 +110,8 @@ class Store:
         """
         self.engine: Engine = database.create_engine(url, pool_size=pool_size)
         self._sqlite = self.engine.dialect.name == "sqlite"
+        self._counts: dict[GalleryFilter, tuple[int, float]] = {}
+        self._counts_lock = threading.Lock()
         try:
             database.upgrade(self.engine)
         except BaseException:
@@ -389,6 +393,7 @@ class Store:
 
     def archive_image(self, image_id: int, archived: ArchivedFile) -> bool:
         """Record a downloaded image. Idempotent: False if it was archived already."""
+        self._forget_counts()
         with self.engine.begin() as conn:
             result = conn.execute(
                 images.update()
@@ -408,6 +413,7 @@ class Store:
         return result.rowcount == 1
 
     def expire_image(self, image_id: int) -> None:
+        self._forget_counts()
         with self.engine.begin() as conn:
             conn.execute(
                 images.update()
@@ -428,13 +434,31 @@ class Store:
         )
 
     def gallery_count(self, where: GalleryFilter) -> int:
+        """How many images `where` shows; kept a moment, since every rerun asks.
+
+        A count reads every matching image (no index answers it), so it is remembered per
+        filter until this process changes an image, or COUNT_TTL seconds pass (another
+        process's changes).
+        """
+        now = time.monotonic()
+        with self._counts_lock:
+            cached = self._counts.get(where)
+        if cached is not None and now - cached[1] < COUNT_TTL:
+            return cached[0]
         query = (
             sa.select(sa.func.count())
             .select_from(self._gallery_source(where))
             .where(self._gallery_condition(where))
         )
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            count = int(conn.execute(query).scalar_one())
+        with self._counts_lock:
+            self._counts[where] = (count, now)
+        return count
+
+    def _forget_counts(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
 
     def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
         """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
@@ -468,6 +492,7 @@ class Store:
             return int(conn.execute(before).scalar_one())
 
     def set_favourite(self, image_id: int, favourite: bool) -> None:
+        self._forget_counts()
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
 

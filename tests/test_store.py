@@ -335,3 +335,17 @@ def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
     assert store.gallery_position(foxes, fox) == 1
     assert store.gallery_position(foxes, owl) is None
     assert store.gallery_position(everything, 999) is None
+
+
+def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    favourites = GalleryFilter(favourites_only=True)
+    assert store.gallery_count(favourites) == 0
+    with store.engine.begin() as conn:  # another process's change, unseen here for a moment
+        conn.execute(sa.text("UPDATE images SET favourite = true WHERE id = :id"), {"id": owl})
+    assert store.gallery_count(favourites) == 0
+
+    store.set_favourite(fox, True)  # a change made here is seen at once, with the other
+
+    assert store.gallery_count(favourites) == 2
