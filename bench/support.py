@@ -1,0 +1,209 @@
+"""What the side-by-side benches share: today's release and this tree, served and seeded alike.
+
+"Today" is the release before the live-progress, image-route, streaming-zip and
+count-cache work: commit TODAY, checked out as a worktree (`git worktree add
+/tmp/release c4ad47b`) and run with the same venv. Each version is served from its own
+folder (`streamlit run app.py`, cwd and PYTHONPATH on that folder), against the emulator
+in the bench's process, on a data folder seeded by that version's own code (its
+`bench/gallery.py`), so each store has the schema its own migrations make.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = "c4ad47b"
+DEFAULT_RELEASE_FOLDER = Path("/tmp/release")
+SEED_SCRIPT = Path(__file__).resolve().parent / "seed.py"
+START_TIMEOUT = 90.0  # seconds for a server to answer its health check on a busy machine
+STOP_TIMEOUT = 20.0
+EMULATOR_KEY = "sk-bench-7c1d0e55a2"
+# Keys and addresses the studio's settings read: a developer's own must not leak in.
+_STUDIO_VARIABLES = re.compile(r"^(FOXAPI_|STUDIO_)")
+
+
+@dataclass(frozen=True)
+class Version:
+    name: str  # "today" or "main"
+    root: Path  # the folder its app.py and studio/ are in
+
+
+def versions(release_folder: Path) -> list[Version]:
+    """Today's release (checked to be commit TODAY) and this tree."""
+    head = subprocess.run(
+        ["git", "-C", str(release_folder), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if not head.startswith(TODAY):
+        raise SystemExit(
+            f"{release_folder} is not a checkout of {TODAY}: "
+            f"run `git worktree add {release_folder} {TODAY}` first."
+        )
+    return [Version("today", release_folder), Version("main", ROOT)]
+
+
+def version_environment(version: Version, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The process environment for `version` on `data_dir`: nothing of the developer's own."""
+    environment = {
+        name: value for name, value in os.environ.items() if not _STUDIO_VARIABLES.match(name)
+    }
+    environment.update(
+        PYTHONPATH=str(version.root),
+        STUDIO_DATA_DIR=str(data_dir),
+        STUDIO_DATABASE_URL="",
+        FOXAPI_API_KEY="",
+        **settings,
+    )
+    return environment
+
+
+def seed(version: Version, data_dir: Path, images: int, image_format: str, clones: int = 1) -> None:
+    """Fill `data_dir` with `images` archived images (times `clones`) by `version`'s own code."""
+    command = [
+        sys.executable,
+        str(SEED_SCRIPT),
+        str(data_dir),
+        str(images),
+        image_format,
+        str(clones),
+    ]
+    subprocess.run(
+        command, cwd=version.root, env=version_environment(version, data_dir), check=True
+    )
+
+
+# Servers ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    process: psutil.Process
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the server and any children so far."""
+        total = 0.0
+        for member in [self.process, *self.process.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = member.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def resident_bytes(self) -> int:
+        total = 0
+        for member in [self.process, *self.process.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += member.memory_info().rss
+        return total
+
+
+@contextlib.contextmanager
+def studio_server(
+    version: Version, data_dir: Path, log_path: Path, upstream: str | None = None
+) -> Iterator[Server]:
+    """`streamlit run app.py` of `version` on a free loopback port; the emulator as FoxAPI."""
+    settings = {"FOXAPI_API_KEY": EMULATOR_KEY, "FOXAPI_BASE_URL": upstream} if upstream else {}
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=version.root,
+            env=version_environment(version, data_dir, **settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if client.get(f"{base_url}/_stcore/health").text == "ok":
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"The {version.name} studio did not start:\n"
+                        + log_path.read_text(errors="replace")[-3000:]
+                    )
+                time.sleep(0.2)
+        yield Server(base_url, psutil.Process(process.pid))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# Report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    today: float
+    main: float
+    unit: str
+    target: str  # in words, e.g. "main <= 1/8 of today"
+    met: bool
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.main / self.today:.3f}x" if self.today else "n/a"
+
+
+def print_table(title: str, rows: Sequence[Row]) -> None:
+    print()
+    print(title)
+    header = ("figure", "today", "main", "main/today", "target", "met")
+    widths = (44, 14, 14, 11, 30, 4)
+    print("  ".join(f"{text:<{width}}" for text, width in zip(header, widths, strict=True)))
+    for row in rows:
+        cells = (
+            row.figure,
+            f"{row.today:.3f} {row.unit}",
+            f"{row.main:.3f} {row.unit}",
+            row.ratio,
+            row.target,
+            "yes" if row.met else "NO",
+        )
+        print("  ".join(f"{text:<{width}}" for text, width in zip(cells, widths, strict=True)))
