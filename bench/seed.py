@@ -13,14 +13,15 @@ every column is copied as the version's schema has it (its search triggers index
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from PIL import Image
 
-from bench.gallery import DISTINCT_PICTURES, RATIOS, SUBJECTS, fill, pictures
+from bench.gallery import DISTINCT_PICTURES, SUBJECTS, fill, pictures
 from studio.archive import Archive
 from studio.emulator import drawing
 from studio.store import Store
@@ -36,7 +37,7 @@ _TIME_COLUMNS = (
 )
 
 
-def png_pictures(archive: Archive) -> list:
+def png_pictures(archive: Archive) -> list[Any]:
     saved = []
     for index in range(DISTINCT_PICTURES):
         drawn = drawing.draw_generated(SUBJECTS[index % len(SUBJECTS)], index, PNG_SIZE)
@@ -48,48 +49,36 @@ def png_pictures(archive: Archive) -> list:
 
 def clone(database: Path, copies: int, span: float) -> None:
     """Copy every job and image `copies - 1` times, each copy `span` seconds older."""
-    with sqlite3.connect(database) as connection:
-        job_columns = [row[1] for row in connection.execute("PRAGMA table_info(jobs)")]
-        image_columns = [
-            row[1] for row in connection.execute("PRAGMA table_info(images)") if row[1] != "id"
-        ]
-        jobs = connection.execute(f"SELECT {', '.join(job_columns)} FROM jobs").fetchall()
-        images = connection.execute(
-            f"SELECT {', '.join(image_columns)} FROM images"
-        ).fetchall()
-        job_id_at, task_id_at = job_columns.index("id"), job_columns.index("task_id")
-        image_job_at = image_columns.index("job_id")
+    engine = sa.create_engine(f"sqlite:///{database}")
+    metadata = sa.MetaData()
+    jobs = sa.Table("jobs", metadata, autoload_with=engine)
+    images = sa.Table("images", metadata, autoload_with=engine)
+    with engine.begin() as connection:
+        job_rows = [dict(row._mapping) for row in connection.execute(sa.select(jobs))]
+        image_rows = [dict(row._mapping) for row in connection.execute(sa.select(images))]
         for copy in range(1, copies):
             shift = span * copy
             new_ids: dict[str, str] = {}
-            job_rows = []
-            for job in jobs:
-                row = list(job)
-                new_ids[row[job_id_at]] = row[job_id_at] = uuid.uuid4().hex
-                row[task_id_at] = f"task-bench-{row[job_id_at]}"  # unique in both schemas
-                job_rows.append(_older(row, job_columns, shift))
-            image_rows = []
-            for image in images:
-                row = list(image)
-                row[image_job_at] = new_ids[row[image_job_at]]
-                image_rows.append(_older(row, image_columns, shift))
-            connection.executemany(
-                f"INSERT INTO jobs ({', '.join(job_columns)}) "
-                f"VALUES ({', '.join('?' * len(job_columns))})",
-                job_rows,
-            )
-            connection.executemany(
-                f"INSERT INTO images ({', '.join(image_columns)}) "
-                f"VALUES ({', '.join('?' * len(image_columns))})",
-                image_rows,
-            )
-        connection.execute("ANALYZE")
+            copied_jobs = []
+            for job in job_rows:
+                new_id = new_ids[job["id"]] = uuid.uuid4().hex
+                copy_of_job = {**job, "id": new_id, "task_id": f"task-{new_id}"}  # both unique
+                copied_jobs.append(_older(copy_of_job, shift))
+            copied_images = [
+                _older({**image, "job_id": new_ids[image["job_id"]]}, shift) for image in image_rows
+            ]
+            for image in copied_images:
+                del image["id"]  # a new one, so the search trigger indexes the copy
+            connection.execute(jobs.insert(), copied_jobs)
+            connection.execute(images.insert(), copied_images)
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
 
 
-def _older(row: list, columns: list[str], shift: float) -> list:
+def _older(row: dict[str, Any], shift: float) -> dict[str, Any]:
     for name in _TIME_COLUMNS:
-        if name in columns and isinstance(row[columns.index(name)], int | float):
-            row[columns.index(name)] -= shift
+        if isinstance(row.get(name), int | float):
+            row[name] -= shift
     return row
 
 
