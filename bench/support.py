@@ -66,9 +66,9 @@ def version_environment(version: Version, data_dir: Path, **settings: str) -> di
         PYTHONPATH=str(version.root),
         STUDIO_DATA_DIR=str(data_dir),
         STUDIO_DATABASE_URL="",
-        FOXAPI_API_KEY="",
-        **settings,
+        FOXAPI_API_KEY="",  # the demo backend, unless `settings` name an upstream
     )
+    environment.update(settings)
     return environment
 
 
