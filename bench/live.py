@@ -6,7 +6,7 @@ Run from the project root, after `git worktree add /tmp/release c4ad47b`:
     python -m bench.live [--release /tmp/release] [--seconds 60]
 
 For each version in turn: a real server (`streamlit run app.py`) against the emulator in
-this process, whose tasks report `estimated_time` 120 s and truly take 300 s, so the jobs
+this process, whose tasks report `estimated_time` 120 s and truly take 600 s, so the jobs
 stay in flight throughout (the emulator's progress follows the true duration). One tab
 sends eight jobs from the Generate page and closes; ten tabs, each its own context (its
 own Streamlit session) in one Chromium, open the Gallery and wait until they show the
@@ -15,7 +15,7 @@ eight jobs' progress bars. Then, for `--seconds`:
   by the ten tabs and scaled to a minute. Today each tab reruns its in-flight cards in a
   fragment every second; on main the browser polls the progress route and the page
   reruns only when a job leaves flight. The engine polling FoxAPI is part of both; the
-  same CPU is read for 20 s after the tabs close, with the jobs still in flight, to show
+  same CPU is read for 15 s after the tabs close, with the jobs still in flight, to show
   its share.
 - lag: twice a second one tab in turn (all ten over the window) reads every progress
   bar's aria-valuenow; a thread reads each job's progress from the store (SQLite, read
@@ -58,10 +58,10 @@ CHROMIUM = "/usr/bin/chromium"
 TABS = 10
 JOBS = 8
 ESTIMATED_SECONDS = 120.0
-TRUE_SECONDS = 300.0  # longer than the whole measurement: no job leaves flight
+TRUE_SECONDS = 600.0  # far longer than a version's whole run: no job leaves flight
 GALLERY_IMAGES = 50
-SETTLE_SECONDS = 5.0
-ENGINE_ONLY_SECONDS = 20.0
+SETTLE_SECONDS = 3.0
+ENGINE_ONLY_SECONDS = 15.0
 STORE_SAMPLE_SECONDS = 0.1
 PAGE_SAMPLE_SECONDS = 0.5
 UI_TIMEOUT = 90_000  # ms; ten tabs opening on a busy two-core machine
@@ -146,7 +146,8 @@ class LiveFigures:
     unmatched: int  # samples whose value the store never held
     samples: int
     store_changes: int
-    in_flight_at_end: int
+    in_flight: tuple[int, int]  # jobs in flight when the window opened, and when it closed
+    phases: dict[str, float]  # seconds each step of the run took
 
 
 def send_jobs(browser: Browser, server: Server) -> None:
@@ -183,11 +184,16 @@ def open_gallery_tabs(browser: Browser, server: Server) -> list[tuple[BrowserCon
 
 
 def measure(browser: Browser, server: Server, data_dir: Path, seconds: float) -> LiveFigures:
+    phases: dict[str, float] = {}
+    step = time.monotonic()
     send_jobs(browser, server)
+    phases["send jobs"], step = time.monotonic() - step, time.monotonic()
     tabs = open_gallery_tabs(browser, server)
+    phases["open tabs"] = time.monotonic() - step
     watch = StoreWatch(data_dir / "studio.db")
     watch.start()
     time.sleep(SETTLE_SECONDS)
+    in_flight_at_start = watch.in_flight
     lags: list[float] = []
     unmatched = samples = 0
     cpu_started, started = server.cpu_seconds(), time.monotonic()
@@ -208,6 +214,7 @@ def measure(browser: Browser, server: Server, data_dir: Path, seconds: float) ->
         time.sleep(max(0.0, PAGE_SAMPLE_SECONDS - (time.monotonic() - before)))
     elapsed = time.monotonic() - started
     cpu = server.cpu_seconds() - cpu_started
+    in_flight_at_end = watch.in_flight
     for context, _ in tabs:
         context.close()
     time.sleep(SETTLE_SECONDS)
@@ -222,7 +229,8 @@ def measure(browser: Browser, server: Server, data_dir: Path, seconds: float) ->
         unmatched=unmatched,
         samples=samples,
         store_changes=sum(len(changes) - 1 for changes in watch.history.values()),
-        in_flight_at_end=watch.in_flight,
+        in_flight=(in_flight_at_start, in_flight_at_end),
+        phases=phases,
     )
 
 
@@ -257,7 +265,8 @@ def report(figures: dict[str, LiveFigures], seconds: float, wall: float) -> None
         print(
             f"  {name}: {row.samples} bar samples ({row.unmatched} showing a value the store "
             f"never held), {row.store_changes} progress changes in the store, "
-            f"{row.in_flight_at_end} of {JOBS} jobs still in flight at the end"
+            f"jobs in flight when the window opened and closed: {row.in_flight}; "
+            + ", ".join(f"{step} {took:.0f} s" for step, took in row.phases.items())
         )
     print_table(
         "Live progress",
