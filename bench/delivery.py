@@ -233,9 +233,11 @@ def select_every_image(page: Page, total: int) -> None:
         boxes = main.get_by_test_id("stCheckbox")
         on_page = boxes.count()
         for index in range(on_page):
+            # One at a time: today's rerun redraws every tile, and a click lost in it is lost.
             boxes.nth(index).click()
+            expect(boxes.nth(index).get_by_role("checkbox")).to_be_checked()
+            wait_until_idle(page, UI_TIMEOUT)
         ticked += on_page
-        wait_until_idle(page, UI_TIMEOUT)
         label = f"Download selected ({ticked})"
         expect(main.get_by_text(label, exact=True)).to_be_visible(timeout=UI_TIMEOUT)
         if ticked >= total:
@@ -319,45 +321,46 @@ def main() -> None:
     parts = set(arguments.only or ("websocket", "zip", "search"))
     both = versions(arguments.release)
     started = time.monotonic()
+    print(f"bench.delivery: today = {TODAY}, main = {ROOT}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as folder_name:
         folder = Path(folder_name)
-        visits: dict[str, Visits] = {}
-        exports: dict[str, ExportFigures] = {}
-        searches: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
         if parts & {"websocket", "zip"}:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)
                 )
                 try:
-                    for version in both:
-                        if "websocket" in parts:
+                    if "websocket" in parts:
+                        visits: dict[str, Visits] = {}
+                        for version in both:
                             data_dir = folder / f"{version.name}-gallery"
                             seed(version, data_dir, GALLERY_IMAGES, "jpeg")
                             log = folder / f"{version.name}-gallery.log"
                             with studio_server(version, data_dir, log) as server:
                                 visits[version.name] = gallery_visits(browser, server)
-                        if "zip" in parts:
+                        report(visits=visits)
+                    if "zip" in parts:
+                        exports: dict[str, ExportFigures] = {}
+                        for version in both:
                             data_dir = folder / f"{version.name}-zip"
                             seed(version, data_dir, ZIP_IMAGES, "png")
                             log = folder / f"{version.name}-zip.log"
                             with studio_server(version, data_dir, log) as server:
                                 exports[version.name] = export_growth(browser, server, version)
+                        report(exports=exports)
                 finally:
                     browser.close()
         if "search" in parts:
-            for version in both:
-                searches[version.name] = search_figures(version, folder)
-    report(visits, exports, searches, time.monotonic() - started)
+            report(searches={version.name: search_figures(version, folder) for version in both})
+    print(f"\n{time.monotonic() - started:.0f} s wall time")
 
 
 def report(
-    visits: dict[str, Visits],
-    exports: dict[str, ExportFigures],
-    searches: dict[str, dict[str, dict[str, dict[str, float]]]],
-    seconds: float,
+    visits: dict[str, Visits] | None = None,
+    exports: dict[str, ExportFigures] | None = None,
+    searches: dict[str, dict[str, dict[str, dict[str, float]]]] | None = None,
 ) -> None:
-    print(f"bench.delivery: today = {TODAY}, main = {ROOT}; {seconds:.0f} s wall time")
+    """Print the tables of the parts given, as soon as each part is measured."""
     if visits:
         today, main = visits["today"], visits["main"]
         rows = []

@@ -207,3 +207,4 @@ def print_table(title: str, rows: Sequence[Row]) -> None:
             "yes" if row.met else "NO",
         )
         print("  ".join(f"{text:<{width}}" for text, width in zip(cells, widths, strict=True)))
+    sys.stdout.flush()  # each table as soon as its part is measured
