@@ -230,7 +230,10 @@ def select_every_image(page: Page, total: int) -> None:
     ticked = 0
     while True:
         wait_for_tiles(page) if ticked + PAGE_SIZE <= total else wait_until_idle(page)
-        boxes = main.get_by_test_id("stCheckbox")
+        # The tiles' "Select" boxes (a toggle is an stCheckbox too: Favourites only).
+        boxes = main.get_by_test_id("stCheckbox").filter(
+            has=page.get_by_role("checkbox", name="Select", exact=True)
+        )
         on_page = boxes.count()
         for index in range(on_page):
             # One at a time: today's rerun redraws every tile, and a click lost in it is lost.
