@@ -242,7 +242,7 @@ def select_every_image(page: Page, total: int) -> None:
             wait_until_idle(page, UI_TIMEOUT)
         ticked += on_page
         label = f"Download selected ({ticked})"
-        expect(main.get_by_text(label, exact=True)).to_be_visible(timeout=UI_TIMEOUT)
+        expect(main.get_by_text(label, exact=True).first).to_be_visible(timeout=UI_TIMEOUT)
         if ticked >= total:
             return
         next_page.click()
