@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
@@ -119,8 +119,9 @@ class Traffic:
             self.sent += size
 
     def _request(self, event: dict[str, Any]) -> None:
-        url = event["request"]["url"]
-        if "/api/images/" in url or "/media/" in url:
+        path = urlsplit(event["request"]["url"]).path
+        # Streamlit's media files (today's page icon) and main's image route; not its fonts.
+        if path.startswith(("/api/images/", "/media/")):
             self._image_requests.add(event["requestId"])
 
     def _finished(self, event: dict[str, Any]) -> None:
