@@ -111,6 +111,7 @@ class Store:
         self.engine: Engine = database.create_engine(url, pool_size=pool_size)
         self._sqlite = self.engine.dialect.name == "sqlite"
         self._counts: dict[GalleryFilter, tuple[int, float]] = {}
+        self._counts_generation = 0  # changes made here so far
         self._counts_lock = threading.Lock()
         try:
             database.upgrade(self.engine)
@@ -443,6 +444,7 @@ class Store:
         now = time.monotonic()
         with self._counts_lock:
             cached = self._counts.get(where)
+            generation = self._counts_generation
         if cached is not None and now - cached[1] < COUNT_TTL:
             return cached[0]
         query = (
@@ -453,12 +455,15 @@ class Store:
         with self.engine.connect() as conn:
             count = int(conn.execute(query).scalar_one())
         with self._counts_lock:
-            self._counts[where] = (count, now)
+            # A change made while counting may not be in `count`: then it is not kept.
+            if generation == self._counts_generation:
+                self._counts[where] = (count, now)
         return count
 
     def _forget_counts(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+            self._counts_generation += 1
 
     def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
         """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
