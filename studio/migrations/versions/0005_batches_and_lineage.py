@@ -5,8 +5,8 @@ they were made). An edit keeps the gallery images it was made from in
 `parent_image_ids`, written ",12,15," so one LIKE finds an image's children anywhere.
 Jobs written before this revision have neither: they stand alone.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
