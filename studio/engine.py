@@ -31,6 +31,7 @@ from studio.errors import (
 )
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
+from studio.people import LOCAL, Person, Quota
 from studio.ratelimit import RateLimiter
 from studio.records import GalleryItem, JobRecord
 from studio.request import GenerationRequest
@@ -128,11 +129,14 @@ class Engine:
         credentials: Credentials,
         *,
         retry_of: str | None = None,
+        owner: Person = LOCAL,
+        quota: Quota | None = None,
     ) -> JobRecord:
         """Record the job, send the one POST, record the task id and return the job.
 
-        Raises the client's error when FoxAPI refused it (nothing billed, nothing kept),
-        or OutcomeUnknown when the request may have arrived (the job stays, marked so).
+        Raises SpendLimitReached when the job does not fit in `quota` (nothing sent), the
+        client's error when FoxAPI refused it (nothing billed, nothing kept), or
+        OutcomeUnknown when the request may have arrived (the job stays, marked so).
         """
         self.add_credentials(credentials)
         job = self.store.create_job(
@@ -142,6 +146,9 @@ class Engine:
             lease_owner=self.owner,
             lease_seconds=self.lease_seconds,
             retry_of=retry_of,
+            owner_sub=owner.sub,
+            owner_email=owner.email,
+            quota=quota,
         )
         with self._lock:
             self._sending.add(job.id)
@@ -172,9 +179,17 @@ class Engine:
         )
         return self.store.job(job.id)
 
-    def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
+    def retry(
+        self,
+        job_id: str,
+        credentials: Credentials,
+        *,
+        owner: Person = LOCAL,
+        quota: Quota | None = None,
+    ) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job."""
-        return self.submit(self.store.job(job_id).request, credentials, retry_of=job_id)
+        request = self.store.job(job_id).request
+        return self.submit(request, credentials, retry_of=job_id, owner=owner, quota=quota)
 
     def upload(self, image: CleanImage, credentials: Credentials) -> str:
         """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""
