@@ -139,6 +139,17 @@ class JobService:
         self._typed_keys: dict[str, Credentials] = {}
         self._typed_keys_lock = threading.Lock()
 
+    def acting_as(self, email: str) -> JobService:
+        """This service acting as the person with `email`, for the command line.
+
+        Their subject is the one their jobs were recorded with when they signed in; a
+        person who never signed in is named by their email until they do.
+        """
+        if not self.people.admits(email):
+            raise NotAllowed(f"{email} is not among the people this studio is open to.")
+        sub = self._store.owner_sub_for_email(email) or f"email:{email.strip().lower()}"
+        return self.for_person(self.people.person(sub, email.strip(), None))
+
     def for_person(self, person: Person) -> JobService:
         """This service acting as `person`: what they may see, change and spend."""
         bound = copy.copy(self)

@@ -347,6 +347,17 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def owner_sub_for_email(self, email: str) -> str | None:
+        """The subject the newest job of `email` was recorded with, if any."""
+        query = (
+            sa.select(jobs.c.owner_sub)
+            .where(sa.func.lower(jobs.c.owner_email) == email.strip().lower())
+            .order_by(jobs.c.created_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
     def images_spent_by(self, owner_sub: str | None, since: float) -> int:
         """Images `owner_sub` has spent since `since`, counting those being sent now."""
         with self.engine.connect() as conn:
