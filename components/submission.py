@@ -22,6 +22,7 @@ from components.state import Scoped, SessionValue
 from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
+from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import InvalidRequest
 
@@ -138,6 +139,8 @@ def _attempt(send: Callable[[], JobRecord]) -> _Outcome:
         return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     except InvalidImage as exc:
         return _Outcome(feedback=_invalid_feedback(exc), may_resend=True)
+    except (SpendLimitReached, NotAllowed) as exc:  # refused before anything was sent
+        return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     billed = (
         "nothing is billed on the demo backend"
         if job.backend == Backend.DEMO
