@@ -20,6 +20,10 @@ from studio.runtime import Studio, open_studio
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
 _frame_ran = SessionValue("_frame_ran", lambda: False)
+# Without sign-in a typed key serves the browser session that typed it, as it always did.
+_typed_credentials: SessionValue[Credentials | None] = SessionValue(
+    "_typed_credentials", lambda: None
+)
 _pending_toasts: SessionValue[list[tuple[str, str]]] = SessionValue("_pending_toasts", list)
 
 
@@ -155,13 +159,26 @@ def ensure_frame() -> None:
 
 
 def session_credentials() -> Credentials:
-    """The key this person sends jobs with: the server's, else the one they typed (in any
-    of their sessions), else the demo backend's."""
-    return jobs().credentials()
+    """The key this session sends jobs with: the server's, else a typed one, else the demo
+    backend's. A signed-in person's typed key serves them in all their sessions; without
+    sign-in, the session that typed it."""
+    service = jobs()
+    if service.person.signed_in:
+        return service.credentials()
+    typed = str(st.session_state.get(KEY_FIELD) or "").strip()
+    if service.server_has_key or not typed:
+        return service.server_credentials
+    credentials = _typed_credentials.get()
+    if credentials is None or credentials.api_key != typed:
+        credentials = service.typed_key(typed)
+        _typed_credentials.set(credentials)
+    return credentials
 
 
 def _key_typed() -> None:
     service = jobs()
+    if not service.person.signed_in:
+        return  # session_credentials keeps it for this session
     typed = str(st.session_state.get(KEY_FIELD) or "").strip()
     if typed:
         service.typed_key(typed)
@@ -188,8 +205,8 @@ def sidebar() -> DeltaGenerator:
                 placeholder="sk-…",
                 on_change=_key_typed,
                 help=(
-                    "Used for your jobs only, in any of your sessions: kept in the server's "
-                    "memory, never written anywhere. Clear it to go back to the demo backend."
+                    f"Used for {whose_key(service)} only: kept in the server's memory, never "
+                    "written anywhere. Leave it empty to keep using the demo backend."
                 ),
             )
         credentials = session_credentials()
@@ -204,7 +221,7 @@ def sidebar() -> DeltaGenerator:
                 )
             else:
                 whose = (
-                    " with the key you entered (yours only)"
+                    f" with the key you entered ({whose_key(service)} only)"
                     if credentials is not service.server_credentials
                     else ""
                 )
@@ -213,6 +230,14 @@ def sidebar() -> DeltaGenerator:
                     icon=":material/cloud_done:",
                 )
         return st.empty()
+
+
+def whose_key(service: JobService) -> str:
+    return (
+        "your jobs, in any of your sessions"
+        if service.person.signed_in
+        else ("this browser session")
+    )
 
 
 def counters(slot: DeltaGenerator) -> None:

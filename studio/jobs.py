@@ -169,7 +169,10 @@ class JobService:
         return self.settings.api_key is not None
 
     def typed_key(self, api_key: str) -> Credentials:
-        """Keep a key this person typed (server memory only); it serves only them."""
+        """Credentials for a key typed into the browser; kept in server memory only.
+
+        A signed-in person's key is kept for them (see credentials()) and serves only them.
+        """
         credentials = Credentials(
             Backend.FOXAPI,
             self.settings.foxapi_base_url,
@@ -177,8 +180,9 @@ class JobService:
             owner_sub=self.person.sub,
         )
         self._engine.add_credentials(credentials)
-        with self._typed_keys_lock:
-            self._typed_keys[self.person.viewer] = credentials
+        if self.person.signed_in:
+            with self._typed_keys_lock:
+                self._typed_keys[self.person.viewer] = credentials
         return credentials
 
     def forget_typed_key(self) -> None:
