@@ -483,6 +483,10 @@ class JobService:
     def gallery_count(self, where: GalleryFilter) -> int:
         return self._store.gallery_count(self._visible(where))
 
+    def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
+        """The image's place in the gallery `where` shows, counting from 0; None if not in it."""
+        return self._store.gallery_position(self._visible(where), image_id)
+
     def image(self, image_id: int) -> GalleryItem | None:
         """The image, or None when it is gone or not this person's to see."""
         item = self._store.image(image_id)

@@ -500,6 +500,37 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
+        """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
+        anchor = images.alias("anchor")
+        place = sa.select(anchor).where(anchor.c.id == image_id).subquery()
+        after_it = sa.or_(
+            images.c.job_created_at > place.c.job_created_at,
+            sa.and_(
+                images.c.job_created_at == place.c.job_created_at,
+                sa.or_(
+                    images.c.job_id < place.c.job_id,
+                    sa.and_(
+                        images.c.job_id == place.c.job_id, images.c.position < place.c.position
+                    ),
+                ),
+            ),
+        )
+        source = self._gallery_source(where)
+        condition = self._gallery_condition(where)
+        shown = (
+            sa.select(sa.func.count()).select_from(source).where(condition, images.c.id == image_id)
+        )
+        before = (
+            sa.select(sa.func.count())
+            .select_from(source.join(place, sa.true()))
+            .where(condition, after_it)
+        )
+        with self.engine.connect() as conn:
+            if not conn.execute(shown).scalar_one():
+                return None
+            return int(conn.execute(before).scalar_one())
+
     def set_favourite(self, image_id: int, favourite: bool) -> None:
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))

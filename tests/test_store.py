@@ -316,3 +316,17 @@ def test_a_job_in_flight_is_not_deleted(store: Store) -> None:
     job = new_job(store)
     assert store.delete_job(job.id) == []
     assert store.job(job.id).status is JobStatus.SUBMITTING
+
+
+def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    edit = archived_job(store, archive, "a blue fox", image_urls=["https://x.test/a.png"])
+    everything = GalleryFilter()
+    assert [store.gallery_position(everything, image) for image in (edit, owl, fox)] == [0, 1, 2]
+    foxes = GalleryFilter(search="fox")
+    assert store.gallery_position(foxes, fox) == 1
+    assert store.gallery_position(foxes, owl) is None
+    assert store.gallery_position(everything, 999) is None
