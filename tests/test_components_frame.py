@@ -15,9 +15,14 @@ from studio.emulator import RunningEmulator
 from studio.runtime import Studio
 from studio.states import WAITING_FOR_KEY, JobStatus
 from tests.app_support import (
+    ALICE,
     APP_FILE,
+    AUTH,
+    BOSS,
+    EVE,
     GALLERY,
     RUN_TIMEOUT,
+    app_as,
     live_jobs,
     open_app,
     open_app_studio,
@@ -146,29 +151,6 @@ def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio
 
 
 # Sign-in ------------------------------------------------------------------------------
-
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "not-a-real-secret",
-    "client_id": "studio",
-    "client_secret": "not-a-real-secret-either",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
-ALICE = {"is_logged_in": True, "sub": "sub-alice", "email": "alice@example.com", "name": "Alice"}
-BOSS = {"is_logged_in": True, "sub": "sub-boss", "email": "boss@example.com", "name": "Boss"}
-EVE = {"is_logged_in": True, "sub": "sub-eve", "email": "eve@elsewhere.org", "name": "Eve"}
-
-
-def app_as(user: dict[str, object], page_file: str | None = None, **auth: object) -> AppTest:
-    """The app with sign-in configured, run for `user` (on `page_file` if given)."""
-    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.secrets["auth"] = AUTH | auth
-    app.user = user
-    if page_file is not None:
-        app.switch_page(page_file)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def test_without_sign_in_every_page_is_the_sign_in_screen(studio: Studio) -> None:
