@@ -437,9 +437,14 @@ class JobService:
         ]
 
     def recent_prompts(self, *, limit: int = 50, search: str = "") -> list[str]:
-        """The prompts sent before, most recent first, for the prompt box to offer."""
+        """The prompts this person sent before, most recent first, for the prompt box."""
         limit_chars = self.settings.studio_max_prompt_chars
-        return self._store.recent_prompts(limit=limit, search=search[:limit_chars])
+        return self._store.recent_prompts(
+            limit=limit,
+            search=search[:limit_chars],
+            only_owner=self._own_only,
+            owner_sub=self.person.sub,
+        )
 
     def images_billed_today(self) -> int:
         """This person's images billed since midnight (everyone's without sign-in)."""

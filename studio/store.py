@@ -378,10 +378,20 @@ class Store:
         with self.engine.connect() as conn:
             return [(row[0], row[1], row[2]) for row in conn.execute(query)]
 
-    def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
-        """Distinct prompts, most recently used first; those containing `search` if given."""
+    def recent_prompts(
+        self,
+        *,
+        limit: int,
+        search: str = "",
+        only_owner: bool = False,
+        owner_sub: str | None = None,
+    ) -> list[str]:
+        """Distinct prompts, most recently used first; those containing `search` if given,
+        and `owner_sub`'s alone if `only_owner`."""
         last_used = sa.func.max(jobs.c.created_at)
         query = sa.select(jobs.c.prompt).group_by(jobs.c.prompt).order_by(last_used.desc())
+        if only_owner:
+            query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
         if search.strip():
             pattern = "%" + _escape_like(search.strip()) + "%"
             query = query.where(jobs.c.prompt.ilike(pattern, escape="\\"))

@@ -281,6 +281,8 @@ def test_mine_everyone_and_private_galleries(tmp_path: Path, emulator: RunningEm
         ]
         assert bob.image(image_id) is not None
         assert bob.in_flight() == [] and bob.recent_jobs(5) == []  # lists show one's own
+        assert bob.recent_prompts() == []  # the prompt box offers one's own history
+        assert alice.recent_prompts() == ["alice's fox"]
     finally:
         studio.close()
 

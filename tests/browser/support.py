@@ -174,8 +174,9 @@ class StudioServer:
 
     def start(self) -> None:
         """Start on a free port and return once Streamlit answers its health check."""
+        chosen = self.port  # a port given beforehand (a sign-in callback names it) is kept
         for _attempt in range(3):  # a free port can be taken between probe and bind
-            self.port = free_port()
+            self.port = chosen or free_port()
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [
@@ -249,12 +250,18 @@ class StudioServers:
         self.started: list[StudioServer] = []
 
     def start(
-        self, data_dir: Path | None = None, *, project: Path = PROJECT_ROOT, **settings: str
+        self,
+        data_dir: Path | None = None,
+        *,
+        project: Path = PROJECT_ROOT,
+        port: int = 0,
+        **settings: str,
     ) -> StudioServer:
         """A fresh server; on `data_dir` when given (a restart), else on an empty folder.
 
         `project` is the folder it runs in (a copy, to give it a secrets file of its own);
-        `settings` are more environment variables (STUDIO_ALLOWED_EMAILS=...).
+        `port` fixes its port (0: any free one); `settings` are more environment
+        variables (STUDIO_ALLOWED_EMAILS=...).
         """
         data_dir = data_dir or self.workspace / "data"
         environment = {
@@ -268,7 +275,11 @@ class StudioServers:
         )
         number = len(self.started) + 1
         server = StudioServer(
-            data_dir, environment, self.workspace / f"server-{number}.log", project=project
+            data_dir,
+            environment,
+            self.workspace / f"server-{number}.log",
+            port=port,
+            project=project,
         )
         self.started.append(server)
         server.start()
