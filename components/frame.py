@@ -13,9 +13,11 @@ from streamlit.delta_generator import DeltaGenerator
 from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
+from studio.errors import StorageError
 from studio.jobs import JobService
 from studio.people import LOCAL, Person
-from studio.runtime import Studio, open_studio
+from studio.runtime import Studio, check_start_up, open_studio
+from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
@@ -31,6 +33,14 @@ _pending_toasts: SessionValue[list[tuple[str, str]]] = SessionValue("_pending_to
 def get_studio() -> Studio:
     """The process's one studio: store, archive, engine and, with no key, the demo backend."""
     return open_studio()
+
+
+def exit_unless_startable() -> None:
+    """At server start, before anything listens: one clear line instead of a traceback."""
+    try:
+        check_start_up(Settings())
+    except StorageError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def server_jobs() -> JobService:

@@ -1,8 +1,8 @@
 """One image, large, in a dialog: every setting, and what can be done with it.
 
 Which image is open lives in the URL (`/gallery?image=ID`), so a link opens it in a new
-tab; closing the dialog (Escape) takes it out. Previous and Next sit above the picture,
-and the Left and Right arrow keys press them.
+tab; closing the dialog takes it out. Previous and Next sit above the picture, and the
+Left and Right arrow keys press them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import frame, gallery_view, image_pickers, media, prompt_form
+from components import arrow_keys, frame, gallery_view, image_pickers, media, prompt_form
 from components.gallery_view import View, close_image, open_image_id, page_of
 from components.text import MODE_LABELS, escape_markdown, plural, when
 from studio import formats
@@ -24,21 +24,29 @@ from studio.request import DEFAULT_ASPECT_RATIO, Mode
 def show_if_open(view: View) -> None:
     """The dialog, when the URL names an image; its neighbours are those of `view`."""
     image_id = open_image_id()
-    if image_id is not None:
-        _lightbox(view, image_id)
+    if image_id is None:
+        return
+    # Heard on the page: Streamlit's button shortcuts do not reach into a dialog.
+    step = arrow_keys.pressed("lightbox-arrow-keys")
+    index = frame.jobs().gallery_position(view.filter, image_id) if step else None
+    if index is not None:
+        _step(view, index, step)
+    _lightbox(view)
 
 
 @st.dialog("Image", width="large", on_dismiss=close_image)
-def _lightbox(view: View, image_id: int) -> None:
+def _lightbox(view: View) -> None:
+    # Read afresh on every run of the dialog: Previous and Next rerun it alone.
+    image_id = open_image_id()
     service = frame.jobs()
-    item = service.image(image_id)
+    item = service.image(image_id) if image_id is not None else None
     if item is None:
         if service.may_see_image(image_id) is False:
             st.warning("This image is not yours to see.", icon=":material/lock:")
         else:
             st.info("This image is no longer in the gallery.")
         return
-    _previous_next(view, service.gallery_position(view.filter, image_id))
+    _previous_next(view, service.gallery_position(view.filter, item.image.id))
     picture, details = st.columns([3, 2], gap="medium")
     with picture:
         media.original(item.image, item.job.prompt)
@@ -150,14 +158,13 @@ def _favourite_changed(image_id: int) -> None:
 
 
 def _previous_next(view: View, index: int | None) -> None:
-    """Previous and Next in the gallery the dialog was opened from; arrow keys press them."""
+    """Previous and Next in the gallery the dialog was opened from."""
     total = frame.jobs().gallery_count(view.filter)
     previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
     previous.button(
         "Previous",
         key="lightbox-previous",
         icon=":material/chevron_left:",
-        shortcut="Left",
         disabled=index is None or index <= 0,
         on_click=_step,
         args=(view, index, -1),
@@ -169,7 +176,6 @@ def _previous_next(view: View, index: int | None) -> None:
         key="lightbox-next",
         icon=":material/chevron_right:",
         icon_position="right",
-        shortcut="Right",
         disabled=index is None or index >= total - 1,
         on_click=_step,
         args=(view, index, 1),

@@ -8,6 +8,7 @@ is polled by two engines or archived twice.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -100,6 +101,7 @@ images = sa.Table(
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
 TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
+COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
@@ -121,6 +123,9 @@ class Store:
         """
         self.engine: Engine = database.create_engine(url, pool_size=pool_size)
         self._sqlite = self.engine.dialect.name == "sqlite"
+        self._counts: dict[GalleryFilter, tuple[int, float]] = {}
+        self._counts_generation = 0  # changes made here so far
+        self._counts_lock = threading.Lock()
         try:
             database.upgrade(self.engine)
         except BaseException:
@@ -378,6 +383,30 @@ class Store:
         with self.engine.connect() as conn:
             return [(row[0], row[1], row[2]) for row in conn.execute(query)]
 
+    def finishes(self, backend: str, *, limit: int) -> list[tuple[str, int, float, float]]:
+        """How long `backend`'s newest finished tasks really took, for the poll schedule.
+
+        Newest first: (mode, image count, estimated time, seconds from submission until
+        the studio saw the results), read from when their first image was recorded.
+        """
+        took = images.c.created_at - jobs.c.submitted_at
+        query = (
+            sa.select(
+                jobs.c.mode, jobs.c.num_outputs, jobs.c.estimated_time, took.label("seen_after")
+            )
+            .select_from(
+                jobs.join(images, sa.and_(images.c.job_id == jobs.c.id, images.c.position == 0))
+            )
+            .where(jobs.c.backend == backend, jobs.c.estimated_time > 0, took > 0)
+            .order_by(jobs.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                (row.mode, row.num_outputs, row.estimated_time, row.seen_after)
+                for row in conn.execute(query)
+            ]
+
     def recent_prompts(
         self,
         *,
@@ -463,6 +492,7 @@ class Store:
 
     def archive_image(self, image_id: int, archived: ArchivedFile) -> bool:
         """Record a downloaded image. Idempotent: False if it was archived already."""
+        self._forget_counts()
         with self.engine.begin() as conn:
             result = conn.execute(
                 images.update()
@@ -482,6 +512,7 @@ class Store:
         return result.rowcount == 1
 
     def expire_image(self, image_id: int) -> None:
+        self._forget_counts()
         with self.engine.begin() as conn:
             conn.execute(
                 images.update()
@@ -502,13 +533,35 @@ class Store:
         )
 
     def gallery_count(self, where: GalleryFilter) -> int:
+        """How many images `where` shows; kept a moment, since every rerun asks.
+
+        A count reads every matching image (no index answers it), so it is remembered per
+        filter until this process changes an image, or COUNT_TTL seconds pass (another
+        process's changes).
+        """
+        now = time.monotonic()
+        with self._counts_lock:
+            cached = self._counts.get(where)
+            generation = self._counts_generation
+        if cached is not None and now - cached[1] < COUNT_TTL:
+            return cached[0]
         query = (
             sa.select(sa.func.count())
             .select_from(self._gallery_source(where))
             .where(self._gallery_condition(where))
         )
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            count = int(conn.execute(query).scalar_one())
+        with self._counts_lock:
+            # A change made while counting may not be in `count`: then it is not kept.
+            if generation == self._counts_generation:
+                self._counts[where] = (count, now)
+        return count
+
+    def _forget_counts(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
+            self._counts_generation += 1
 
     def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
         """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
@@ -542,11 +595,13 @@ class Store:
             return int(conn.execute(before).scalar_one())
 
     def set_favourite(self, image_id: int, favourite: bool) -> None:
+        self._forget_counts()
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
 
     def delete_image(self, image_id: int) -> list[str]:
         """Forget one image; return its files that no other image uses any more."""
+        self._forget_counts()
         with self.engine.begin() as conn:
             return _delete_images(conn, images.c.id == image_id)
 
@@ -555,6 +610,7 @@ class Store:
 
         A job still in flight stays, and nothing is returned: its engine is working on it.
         """
+        self._forget_counts()
         with self.engine.begin() as conn:
             status = conn.execute(
                 sa.select(jobs.c.status).where(jobs.c.id == job_id).with_for_update()

@@ -352,3 +352,16 @@ def test_as_a_named_person_jobs_are_theirs_and_count_against_their_limit(
     finally:
         store.close()
     assert owners == {"a fox": "alice@example.com", "an owl": None}
+
+
+def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Path) -> None:
+    # A folder under a regular file cannot be made, even by root (whom chmod would not stop).
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = run_studio(tmp_path, None, "jobs", STUDIO_DATA_DIR=str(blocker / "data"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"The studio cannot write to its data folder {blocker / 'data'} (not a directory): "
+        "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+    ]
+    assert done.stdout == ""
