@@ -7,12 +7,16 @@ Left and Right arrow keys press them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from components import arrow_keys, frame, gallery_view, image_pickers, media, prompt_form
 from components.gallery_view import View, close_image, open_image_id, page_of
 from components.text import MODE_LABELS, escape_markdown, plural, when
 from studio import formats
+from studio.people import NotAllowed
 from studio.records import GalleryItem
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
@@ -37,7 +41,10 @@ def _lightbox(view: View) -> None:
     service = frame.jobs()
     item = service.image(image_id) if image_id is not None else None
     if item is None:
-        st.info("This image is no longer in the gallery.")
+        if service.may_see_image(image_id) is False:
+            st.warning("This image is not yours to see.", icon=":material/lock:")
+        else:
+            st.info("This image is no longer in the gallery.")
         return
     _previous_next(view, service.gallery_position(view.filter, item.image.id))
     picture, details = st.columns([3, 2], gap="medium")
@@ -110,6 +117,39 @@ def _actions(item: GalleryItem) -> None:
         image_pickers.add_from_gallery(image.id)
         close_image()
         st.switch_page("pages/edit.py")
+    if service.may_change(job):
+        _delete(item)
+
+
+def _delete(item: GalleryItem) -> None:
+    """Delete, once confirmed: the image alone, or its whole job."""
+    image, job = item.image, item.job
+    with st.popover("Delete…", icon=":material/delete:"):
+        st.write("Deleting cannot be undone: the files go too.")
+        st.button(
+            "Delete this image",
+            key=f"lightbox-delete-image-{image.id}",
+            type="primary",
+            on_click=_deleted,
+            args=(frame.jobs().delete_image, image.id),
+        )
+        if job.request.num_outputs > 1:
+            st.button(
+                f"Delete all {job.request.num_outputs} images of this job",
+                key=f"lightbox-delete-job-{image.id}",
+                on_click=_deleted,
+                args=(frame.jobs().delete_job, job.id),
+            )
+
+
+def _deleted(delete: Callable[[Any], None], target: int | str) -> None:
+    try:
+        delete(target)
+    except NotAllowed as exc:
+        frame.queue_toast(exc.message, ":material/block:")
+        return
+    close_image()
+    frame.queue_toast("Deleted.", ":material/delete:")
 
 
 def _favourite_changed(image_id: int) -> None:

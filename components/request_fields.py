@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import frame
 from studio import formats, sweeps
 from studio.credentials import Backend, Credentials
 from studio.request import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, MAX_OUTPUTS, RATIO_PIXELS
@@ -100,4 +101,5 @@ def billed_line(count: int, credentials: Credentials, *, ratios: int = 1) -> Non
     if credentials.backend is Backend.DEMO:
         st.caption(f"{price} will be drawn. The demo backend bills nothing.")
     else:
-        st.caption(f"{price} will be billed by FoxAPI.")
+        left = frame.jobs().allowance().words()
+        st.caption(f"{price} will be billed by FoxAPI." + (f" {left}." if left else ""))

@@ -23,6 +23,7 @@ from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
 from studio.jobs import SweepResult
+from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import InvalidRequest
 
@@ -155,6 +156,8 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
         return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     except InvalidImage as exc:
         return _Outcome(feedback=_invalid_feedback(exc), may_resend=True)
+    except (SpendLimitReached, NotAllowed) as exc:  # refused before anything was sent
+        return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     jobs = sent.jobs if isinstance(sent, SweepResult) else [sent]
     stopped = sent.stopped_by if isinstance(sent, SweepResult) else None
     feedback = None

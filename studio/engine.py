@@ -39,6 +39,7 @@ from studio.errors import (
 from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
+from studio.people import LOCAL, Person, Quota
 from studio.ratelimit import RateLimiter
 from studio.records import GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
@@ -179,11 +180,14 @@ class Engine:
         *,
         retry_of: str | None = None,
         origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen: one shared empty origin is fine)
+        owner: Person = LOCAL,
+        quota: Quota | None = None,
     ) -> JobRecord:
         """Record the job, send the one POST, record the task id and return the job.
 
-        Raises the client's error when FoxAPI refused it (nothing billed, nothing kept),
-        or OutcomeUnknown when the request may have arrived (the job stays, marked so).
+        Raises SpendLimitReached when the job does not fit in `quota` (nothing sent), the
+        client's error when FoxAPI refused it (nothing billed, nothing kept), or
+        OutcomeUnknown when the request may have arrived (the job stays, marked so).
         """
         self.add_credentials(credentials)
         job = self.store.create_job(
@@ -194,6 +198,9 @@ class Engine:
             lease_seconds=self.lease_seconds,
             retry_of=retry_of,
             origin=origin,
+            owner_sub=owner.sub,
+            owner_email=owner.email,
+            quota=quota,
         )
         with self._lock:
             self._sending.add(job.id)
@@ -230,10 +237,24 @@ class Engine:
         self._schedule(job.id, first_poll)
         return self.store.job(job.id)
 
-    def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
+    def retry(
+        self,
+        job_id: str,
+        credentials: Credentials,
+        *,
+        owner: Person = LOCAL,
+        quota: Quota | None = None,
+    ) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job."""
         failed = self.store.job(job_id)
-        return self.submit(failed.request, credentials, retry_of=job_id, origin=failed.origin)
+        return self.submit(
+            failed.request,
+            credentials,
+            retry_of=job_id,
+            origin=failed.origin,
+            owner=owner,
+            quota=quota,
+        )
 
     def upload(self, image: CleanImage, credentials: Credentials) -> str:
         """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""

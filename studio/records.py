@@ -35,6 +35,8 @@ class JobRecord:
     finished_at: float | None
     retry_of: str | None
     origin: JobOrigin = JobOrigin()
+    owner_sub: str | None = None
+    owner_email: str | None = None
 
     @property
     def prompt(self) -> str:
@@ -81,6 +83,9 @@ class GalleryFilter:
     search: str = ""
     mode: Mode | None = None
     favourites_only: bool = False
+    # Only the images of `owner_sub` (None: those that belong to nobody).
+    mine: bool = False
+    owner_sub: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from studio import database
+from studio.people import Quota, SpendLimitReached, refusal
 from studio.records import (
     ArchivedFile,
     GalleryFilter,
@@ -64,8 +65,12 @@ jobs = sa.Table(
     sa.Column("batch_id", sa.String(32), index=True),
     # The gallery images an edit was made from, as ",12,15," (see migration 0004).
     sa.Column("parent_image_ids", sa.Text),
+    # Who made the job (see studio.people); NULL: nobody, as before sign-in (0004).
+    sa.Column("owner_sub", sa.String(255)),
+    sa.Column("owner_email", sa.String(320)),
     sa.Index("ix_jobs_status", "status"),
     sa.Index("ix_jobs_created_at", "created_at"),
+    sa.Index("ix_jobs_owner_created_at", "owner_sub", "created_at"),
 )
 
 # When each FoxAPI key (by fingerprint) may next send a request, for every process.
@@ -97,6 +102,8 @@ images = sa.Table(
     # The job's created_at, copied when the image is recorded: the gallery lists images
     # newest job first, and with that order on this table one index walk serves a page.
     sa.Column("job_created_at", sa.Float, nullable=False),
+    # The job's owner, copied like job_created_at: Mine is one walk of its own index.
+    sa.Column("owner_sub", sa.String(255)),
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
 )
 
@@ -109,6 +116,12 @@ COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen he
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
 sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
+sa.Index("ix_images_owner_gallery", images.c.owner_sub, images.c.status, *GALLERY_ORDER)
+
+# PostgreSQL advisory lock keys that serialise spending: one for the whole studio's
+# month, and one per person (a hash of the owner in this key space).
+MONTH_LOCK_KEY = 0x5374_7564_696F_4D6F  # "StudioMo"
+PERSON_LOCK_SPACE = "studio-spend:"
 
 
 class Store:
@@ -149,10 +162,27 @@ class Store:
         lease_seconds: float,
         retry_of: str | None = None,
         origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen: one shared empty origin is fine)
+        owner_sub: str | None = None,
+        owner_email: str | None = None,
+        quota: Quota | None = None,
     ) -> JobRecord:
+        """Record a job about to be sent, owned by `owner_sub`.
+
+        With a `quota`, the job's images must fit in what its owner may still spend today
+        and the studio this month, counted in the same transaction that records it, so
+        servers, tabs and double clicks sending at once cannot overrun a limit between
+        them. Raises SpendLimitReached (and records nothing) when it does not fit.
+        """
         now = time.time()
         job_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
+            if quota is not None and not self._sqlite:
+                # Senders of one person, and all senders for the month, take turns here.
+                # SQLite needs no lock: the insert below takes its one write lock first.
+                person_key = sa.func.hashtext(PERSON_LOCK_SPACE + (owner_sub or ""))
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(person_key)))
+                if quota.monthly_limit:
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MONTH_LOCK_KEY)))
             conn.execute(
                 jobs.insert().values(
                     id=job_id,
@@ -173,9 +203,32 @@ class Store:
                     parent_image_ids=_id_list(origin.parent_image_ids),
                     lease_owner=lease_owner,
                     lease_until=now + lease_seconds,
+                    owner_sub=owner_sub,
+                    owner_email=owner_email,
                 )
             )
+            if quota is not None:
+                # The new job counts itself: what is over the limit rolls the insert back.
+                self._check_quota(conn, quota, owner_sub, request.num_outputs)
         return self.job(job_id)
+
+    def _check_quota(
+        self, conn: sa.Connection, quota: Quota, owner_sub: str | None, asked: int
+    ) -> None:
+        if quota.daily_limit:
+            spent = _spent(conn, quota.day_start, _owned_by(jobs.c.owner_sub, owner_sub))
+            if spent > quota.daily_limit:
+                left = max(0, quota.daily_limit - (spent - asked))
+                raise SpendLimitReached(
+                    refusal(left=left, limit=quota.daily_limit, asked=asked, period="day")
+                )
+        if quota.monthly_limit:
+            spent = _spent(conn, quota.month_start)
+            if spent > quota.monthly_limit:
+                left = max(0, quota.monthly_limit - (spent - asked))
+                raise SpendLimitReached(
+                    refusal(left=left, limit=quota.monthly_limit, asked=asked, period="month")
+                )
 
     def delete_unsent_job(self, job_id: str) -> None:
         """Forget a job whose POST provably never created a task (nothing was billed)."""
@@ -229,9 +282,9 @@ class Store:
                     sa.select(images.c.position).where(images.c.job_id == job_id)
                 ).scalars()
             )
-            job_created_at = conn.execute(
-                sa.select(jobs.c.created_at).where(jobs.c.id == job_id)
-            ).scalar_one()
+            job_created_at, owner_sub = conn.execute(
+                sa.select(jobs.c.created_at, jobs.c.owner_sub).where(jobs.c.id == job_id)
+            ).one()
             rows = [
                 {
                     "job_id": job_id,
@@ -241,6 +294,7 @@ class Store:
                     "created_at": now,
                     "favourite": False,
                     "job_created_at": job_created_at,
+                    "owner_sub": owner_sub,
                 }
                 for position, url in enumerate(task.result_urls)
                 if position not in known
@@ -289,8 +343,13 @@ class Store:
         statuses: Iterable[JobStatus] | None = None,
         *,
         limit: int | None = None,
+        only_owner: bool = False,
+        owner_sub: str | None = None,
     ) -> list[JobRecord]:
+        """Jobs newest first: in `statuses` if given, and `owner_sub`'s alone if `only_owner`."""
         query = sa.select(jobs).order_by(jobs.c.created_at.desc())
+        if only_owner:
+            query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
         if statuses is not None:
             query = query.where(jobs.c.status.in_(values(statuses)))
         if limit is not None:
@@ -301,12 +360,41 @@ class Store:
     def images_billed_since(self, since: float) -> int:
         """Images of jobs FoxAPI accepted (or may have) since `since`; demo jobs cost nothing."""
         query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.num_outputs), 0)).where(
-            jobs.c.created_at >= since,
-            jobs.c.backend != "demo",
-            sa.or_(jobs.c.task_id.is_not(None), jobs.c.status == JobStatus.UNKNOWN.value),
+            jobs.c.created_at >= since, _billed()
         )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def owner_sub_for_email(self, email: str) -> str | None:
+        """The subject the newest job of `email` was recorded with, if any."""
+        query = (
+            sa.select(jobs.c.owner_sub)
+            .where(sa.func.lower(jobs.c.owner_email) == email.strip().lower())
+            .order_by(jobs.c.created_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def images_spent_by(self, owner_sub: str | None, since: float) -> int:
+        """Images `owner_sub` has spent since `since`, counting those being sent now."""
+        with self.engine.connect() as conn:
+            return _spent(conn, since, _owned_by(jobs.c.owner_sub, owner_sub))
+
+    def images_spent_since(self, since: float) -> int:
+        """Images the whole studio has spent since `since`, counting those being sent now."""
+        with self.engine.connect() as conn:
+            return _spent(conn, since)
+
+    def billed_jobs_since(self, since: float) -> list[tuple[float, str | None, int]]:
+        """(created_at, owner email, images) of every billed job since `since`, oldest first."""
+        query = (
+            sa.select(jobs.c.created_at, jobs.c.owner_email, jobs.c.num_outputs)
+            .where(jobs.c.created_at >= since, _billed())
+            .order_by(jobs.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
 
     def finishes(self, backend: str, *, limit: int) -> list[tuple[str, int, float, float]]:
         """How long `backend`'s newest finished tasks really took, for the poll schedule.
@@ -348,10 +436,20 @@ class Store:
         with self.engine.connect() as conn:
             return [_job(row) for row in conn.execute(query)]
 
-    def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
-        """Distinct prompts, most recently used first; those containing `search` if given."""
+    def recent_prompts(
+        self,
+        *,
+        limit: int,
+        search: str = "",
+        only_owner: bool = False,
+        owner_sub: str | None = None,
+    ) -> list[str]:
+        """Distinct prompts, most recently used first; those containing `search` if given,
+        and `owner_sub`'s alone if `only_owner`."""
         last_used = sa.func.max(jobs.c.created_at)
         query = sa.select(jobs.c.prompt).group_by(jobs.c.prompt).order_by(last_used.desc())
+        if only_owner:
+            query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
         if search.strip():
             pattern = "%" + _escape_like(search.strip()) + "%"
             query = query.where(jobs.c.prompt.ilike(pattern, escape="\\"))
@@ -530,6 +628,28 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
 
+    def delete_image(self, image_id: int) -> list[str]:
+        """Forget one image; return its files that no other image uses any more."""
+        self._forget_counts()
+        with self.engine.begin() as conn:
+            return _delete_images(conn, images.c.id == image_id)
+
+    def delete_job(self, job_id: str) -> list[str]:
+        """Forget a finished job and its images; return the files no other image uses.
+
+        A job still in flight stays, and nothing is returned: its engine is working on it.
+        """
+        self._forget_counts()
+        with self.engine.begin() as conn:
+            status = conn.execute(
+                sa.select(jobs.c.status).where(jobs.c.id == job_id).with_for_update()
+            ).scalar_one_or_none()
+            if status is None or JobStatus(status) in IN_FLIGHT:
+                return []
+            unused = _delete_images(conn, images.c.job_id == job_id)
+            conn.execute(jobs.delete().where(jobs.c.id == job_id))
+        return unused
+
     # Internals --------------------------------------------------------------------
 
     def _transition(
@@ -577,6 +697,8 @@ class Store:
             conditions.append(jobs.c.mode == where.mode.value)
         if where.favourites_only:
             conditions.append(images.c.favourite.is_(True))
+        if where.mine:
+            conditions.append(_owned_by(images.c.owner_sub, where.owner_sub))
         return sa.and_(*conditions)
 
     def _prompt_contains(self, text: str) -> sa.ColumnElement[bool]:
@@ -630,6 +752,47 @@ class Store:
         ]
 
 
+def _owned_by(column: sa.Column[Any], owner_sub: str | None) -> sa.ColumnElement[bool]:
+    return column.is_(None) if owner_sub is None else column == owner_sub
+
+
+def _billed() -> sa.ColumnElement[bool]:
+    """Jobs FoxAPI accepted, or may have: a task id, or an outcome nobody knows."""
+    return sa.and_(
+        jobs.c.backend != "demo",
+        sa.or_(jobs.c.task_id.is_not(None), jobs.c.status == JobStatus.UNKNOWN.value),
+    )
+
+
+def _spent(conn: sa.Connection, since: float, *where: sa.ColumnElement[bool]) -> int:
+    """Images billed since `since`, and those being sent right now (they may be billed)."""
+    being_sent = sa.and_(
+        jobs.c.backend != "demo",
+        jobs.c.task_id.is_(None),
+        jobs.c.status == JobStatus.SUBMITTING.value,
+    )
+    query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.num_outputs), 0)).where(
+        jobs.c.created_at >= since, sa.or_(_billed(), being_sent), *where
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def _delete_images(conn: sa.Connection, which: sa.ColumnElement[bool]) -> list[str]:
+    """Delete the images `which` selects; return their files no remaining image uses."""
+    files = conn.execute(sa.select(images.c.file_path, images.c.thumb_path).where(which)).all()
+    conn.execute(images.delete().where(which))
+    keys = {key for row in files for key in row if key}
+    if not keys:
+        return []
+    # Files are content-addressed: the same picture made twice shares them.
+    still_used = conn.execute(
+        sa.select(images.c.file_path, images.c.thumb_path).where(
+            sa.or_(images.c.file_path.in_(keys), images.c.thumb_path.in_(keys))
+        )
+    ).all()
+    return sorted(keys - {key for row in still_used for key in row if key})
+
+
 def _task_values(task: Task) -> dict[str, Any]:
     changes: dict[str, Any] = {"task_id": task.id, "progress": task.progress}
     if task.estimated_time is not None:
@@ -670,6 +833,8 @@ def _job(row: Sequence[Any]) -> JobRecord:
             values["batch_id"],
             tuple(int(part) for part in (values["parent_image_ids"] or "").split(",") if part),
         ),
+        owner_sub=values["owner_sub"],
+        owner_email=values["owner_email"],
     )
 
 

@@ -323,6 +323,35 @@ def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: A
             assert "ix_jobs_prompt_trgm" in " ".join(str(row[0]) for row in plan)
 
 
+def test_deleting_an_image_keeps_files_another_image_shows(store: Store, archive: Archive) -> None:
+    saved = archive.save(png_bytes("green"))
+    jobs = [new_job(store, "twice"), new_job(store, "twice")]
+    image_ids = []
+    for index, job in enumerate(jobs):
+        store.mark_submitted(
+            job.id,
+            JobEvent.TASK_PROCESSING,
+            completed(f"t{index}", 1),
+            owner="engine-a",
+            lease_seconds=30,
+        )
+        store.record_results(job.id, completed(f"t{index}", 1))
+        image = store.pending_images(job.id)[0]
+        store.archive_image(image.id, saved)
+        image_ids.append(image.id)
+
+    assert store.delete_image(image_ids[0]) == []  # the other image still shows them
+    store.finish_job(jobs[1].id, JobEvent.SAVED)
+    assert store.delete_job(jobs[1].id) == sorted([saved.file_path, saved.thumb_path])
+    assert store.jobs() == [store.job(jobs[0].id)]
+
+
+def test_a_job_in_flight_is_not_deleted(store: Store) -> None:
+    job = new_job(store)
+    assert store.delete_job(job.id) == []
+    assert store.job(job.id).status is JobStatus.SUBMITTING
+
+
 def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
     store: Store, archive: Archive
 ) -> None:
