@@ -115,11 +115,14 @@ class ImageMetadata:
         return f"{self.prompt}\n{self._settings_line(' '.join(self.input_images))}"
 
     def _settings_line(self, input_images: str) -> str:
-        """The settings line of `parameters_text`, with `input_images` as the last value."""
-        settings: list[tuple[str, str]] = [
-            ("Model", self.model),
-            ("Size", f"{self.width}x{self.height}"),
-        ]
+        """The settings line of `parameters_text`, with `input_images` as the last value.
+
+        Only what the API tells: it has no steps, sampler, CFG scale or seed, so the line
+        has none, and a size not yet known (0) is left out rather than written as 0x0.
+        """
+        settings: list[tuple[str, str]] = [("Model", self.model)]
+        if self.width > 0 and self.height > 0:
+            settings.append(("Size", f"{self.width}x{self.height}"))
         if self.aspect_ratio:
             settings.append(("Aspect ratio", self.aspect_ratio))
         if self.output_format:

@@ -712,6 +712,15 @@ def test_png_parameters_follow_the_automatic1111_layout() -> None:
         )
 
 
+def test_parameters_leave_out_a_size_not_yet_known() -> None:
+    text = metadata(width=0, height=0).parameters_text()
+    assert text.endswith(
+        "\nModel: grok-imagine-image, Aspect ratio: 16:9, Format: png, "
+        "Task: task-unified-1757165031-uyujaw3d, Created: 2025-09-06T13:23:51+00:00, "
+        "Mode: generate, Image: 2 of 4"
+    )
+
+
 def test_a_value_with_a_comma_is_quoted_so_the_list_still_parses() -> None:
     text = metadata(mode="edit", input_images=("https://x.test/a,b.png",)).parameters_text()
     assert text.endswith('Mode: edit, Image: 2 of 4, Input images: "https://x.test/a,b.png"')
