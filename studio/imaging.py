@@ -3,7 +3,9 @@
 Uploads are checked completely before anything leaves the machine and re-encoded
 without their metadata (a phone photo's EXIF can carry its GPS position). Downloads
 keep their pixels byte for byte: the prompt and settings are added at the container
-level (PNG text chunks, JPEG segments, WebP chunks), never by re-encoding.
+level (PNG chunks, JPEG segments, WebP chunks), never by re-encoding. Every format gets
+the same XMP, which exiftool and exiv2 (and so digiKam) read; JPEG and WebP also get
+the prompt as EXIF ImageDescription, and PNG the AUTOMATIC1111 `parameters` text.
 
 Only JPEG limits the room: a segment holds at most 64 KB, and an edit's input image
 addresses alone can be longer. XMP that does not fit is split the way XMP part 3
@@ -273,9 +275,10 @@ def make_thumbnail(data: bytes, max_px: int = DEFAULTS.studio_thumbnail_px) -> b
 def embed_metadata(data: bytes, metadata: ImageMetadata) -> bytes:
     """Return a copy of `data` that carries `metadata`, with the pixels untouched.
 
-    PNG gets `parameters` and `image_studio` text chunks; JPEG an XMP packet and a
-    comment; WebP an XMP chunk. An earlier XMP packet, or our own earlier text chunks,
-    are replaced rather than repeated.
+    PNG gets `parameters`, `image_studio` and XMP text chunks; JPEG an EXIF description,
+    an XMP packet and a comment; WebP an EXIF description and an XMP chunk. An earlier
+    XMP packet or EXIF description, or our own earlier text chunks, are replaced rather
+    than repeated; the rest of a file's EXIF is kept.
     """
     kind = _sniff(data)
     if kind == "png":

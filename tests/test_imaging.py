@@ -955,6 +955,20 @@ def test_exiftool_reads_the_whole_record_from_a_large_edit(
     assert json.loads(exiftool("-b", "-XMP-imagestudio:Image_studio")) == info.as_dict()
 
 
+@pytest.mark.parametrize("variable", ["CI", "STUDIO_REQUIRE_PHOTO_TOOLS"])
+def test_a_missing_photo_tool_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    for name in ("CI", "STUDIO_REQUIRE_PHOTO_TOOLS"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Debian's exiv2"):
+        photo_tool("exiv2")
+    monkeypatch.setenv(variable, "true")
+    with pytest.raises(pytest.fail.Exception, match=f"{variable} is set"):
+        photo_tool("exiv2")
+
+
 def test_an_edit_is_labelled_as_edited_by_a_model() -> None:
     generated = embed_metadata(encode(picture(), "JPEG"), metadata())
     edited = embed_metadata(
