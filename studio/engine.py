@@ -40,7 +40,7 @@ from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
 from studio.ratelimit import RateLimiter
-from studio.records import GalleryItem, JobRecord
+from studio.records import GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule
 from studio.settings import DEFAULTS
@@ -178,6 +178,7 @@ class Engine:
         credentials: Credentials,
         *,
         retry_of: str | None = None,
+        origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen: one shared empty origin is fine)
     ) -> JobRecord:
         """Record the job, send the one POST, record the task id and return the job.
 
@@ -192,6 +193,7 @@ class Engine:
             lease_owner=self.owner,
             lease_seconds=self.lease_seconds,
             retry_of=retry_of,
+            origin=origin,
         )
         with self._lock:
             self._sending.add(job.id)
@@ -230,7 +232,8 @@ class Engine:
 
     def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job."""
-        return self.submit(self.store.job(job_id).request, credentials, retry_of=job_id)
+        failed = self.store.job(job_id)
+        return self.submit(failed.request, credentials, retry_of=job_id, origin=failed.origin)
 
     def upload(self, image: CleanImage, credentials: Credentials) -> str:
         """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""

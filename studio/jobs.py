@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,14 +17,14 @@ from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
-from studio import export, exposure, formats, imaging, web
+from studio import export, exposure, formats, imaging, sweeps, web
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
-from studio.errors import InvalidImage
+from studio.errors import FoxAPIError, InvalidImage
 from studio.export import DownloadCopy
 from studio.health import Health, check_parts
-from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobRecord
+from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobOrigin, JobRecord
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
 from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
@@ -77,6 +78,39 @@ class Submission:
         parts = [self.request.to_json(), *(item.identity for item in self.inputs)]
         parts.append(credentials.key_id)
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    @property
+    def parent_image_ids(self) -> tuple[int, ...]:
+        """The gallery images this edit is made from: its place in their lineage."""
+        return tuple(item.image_id for item in self.inputs if item.image_id is not None)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Every job of one click: the prompt's variants in each chosen ratio, checked."""
+
+    plan: sweeps.SweepPlan
+    submissions: tuple[Submission, ...]
+
+    def fingerprint(self, credentials: Credentials) -> str:
+        parts = [submission.fingerprint(credentials) for submission in self.submissions]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The jobs a sweep sent, and the refusal that stopped it, if one did."""
+
+    jobs: list[JobRecord]
+    stopped_by: FoxAPIError | None = None
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The gallery images an image was edited from, and those edited from it."""
+
+    parents: list[GalleryItem]
+    children: list[GalleryItem]
 
 
 @dataclass(frozen=True)
@@ -177,6 +211,7 @@ class JobService:
         credentials: Credentials,
         *,
         sent_links: MutableMapping[str, str] | None = None,
+        batch_id: str | None = None,
     ) -> JobRecord:
         """Turn the inputs into links FoxAPI can fetch, then send the one POST.
 
@@ -189,7 +224,60 @@ class JobService:
             links = sent_links if sent_links is not None else {}
             urls = tuple(self._link(item, credentials, links) for item in submission.inputs)
             request = request.with_image_urls(urls)
-        return self._engine.submit(request, credentials)
+        origin = JobOrigin(batch_id, submission.parent_image_ids)
+        return self._engine.submit(request, credentials, origin=origin)
+
+    def sweep(
+        self,
+        *,
+        prompt: str,
+        aspect_ratios: Sequence[str | None],
+        num_outputs: int,
+        output_format: str | None,
+    ) -> Sweep:
+        """Check every job of a sweep before any is sent; InvalidRequest names the field."""
+        plan = sweeps.plan(prompt, list(aspect_ratios), num_outputs)
+        submissions = tuple(
+            self.generation(
+                prompt=cell.prompt,
+                num_outputs=num_outputs,
+                aspect_ratio=cell.aspect_ratio,
+                output_format=output_format,
+            )
+            for cell in plan.cells
+        )
+        return Sweep(plan, submissions)
+
+    def send_sweep(self, sweep: Sweep, credentials: Credentials) -> SweepResult:
+        """Send each job of the sweep, in order, as one batch.
+
+        A refusal stops the sweep (the rest would be refused too): the jobs sent so far
+        stand, and the refusal is returned with them. An uncertain POST stops it too.
+        """
+        batch_id = uuid.uuid4().hex if sweep.plan.is_sweep else None
+        sent: list[JobRecord] = []
+        for submission in sweep.submissions:
+            try:
+                sent.append(self.send(submission, credentials, batch_id=batch_id))
+            except FoxAPIError as refusal:
+                return SweepResult(sent, refusal)
+        return SweepResult(sent)
+
+    def batch(self, batch_id: str) -> list[JobRecord]:
+        return self._store.batch_jobs(batch_id)
+
+    def lineage(self, image_id: int) -> Lineage:
+        item = self.image(image_id)
+        if item is None:
+            return Lineage([], [])
+        parents = self.images(item.job.origin.parent_image_ids)
+        children = [
+            child for job in self._store.children(image_id) for child in self._gallery_of(job)
+        ]
+        return Lineage(parents, children)
+
+    def _gallery_of(self, job: JobRecord) -> list[GalleryItem]:
+        return self.images(image.id for image in self.saved_images(job.id))
 
     def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job."""

@@ -9,6 +9,14 @@ from studio.states import IN_FLIGHT, ImageStatus, JobStatus
 
 
 @dataclass(frozen=True)
+class JobOrigin:
+    """Where a job comes from: the sweep it is part of, the images an edit was made from."""
+
+    batch_id: str | None = None
+    parent_image_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class JobRecord:
     id: str
     created_at: float
@@ -26,6 +34,7 @@ class JobRecord:
     submitted_at: float | None
     finished_at: float | None
     retry_of: str | None
+    origin: JobOrigin = JobOrigin()
 
     @property
     def prompt(self) -> str:

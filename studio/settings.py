@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     studio_allowed_fetch_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     studio_lease_seconds: float = Field(default=30.0, gt=0)
     studio_thumbnail_px: int = Field(default=512, ge=64)
+    # A click that would bill more images than this asks to be confirmed first.
+    studio_confirm_above_images: int = Field(default=8, ge=1)
     # Signs the links pages give to images and downloads. Every server of one deployment
     # needs the same value; unset, a random one is kept in the data folder.
     studio_url_secret: SecretStr | None = None

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from studio import database
-from studio.records import ArchivedFile, GalleryFilter, GalleryItem, ImageRecord, JobRecord
+from studio.records import (
+    ArchivedFile,
+    GalleryFilter,
+    GalleryItem,
+    ImageRecord,
+    JobOrigin,
+    JobRecord,
+)
 from studio.request import GenerationRequest
 from studio.settings import DEFAULTS
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
@@ -54,6 +61,9 @@ jobs = sa.Table(
     sa.Column("retry_of", sa.String(32)),
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_until", sa.Float),
+    sa.Column("batch_id", sa.String(32), index=True),
+    # The gallery images an edit was made from, as ",12,15," (see migration 0004).
+    sa.Column("parent_image_ids", sa.Text),
     sa.Index("ix_jobs_status", "status"),
     sa.Index("ix_jobs_created_at", "created_at"),
 )
@@ -138,6 +148,7 @@ class Store:
         lease_owner: str,
         lease_seconds: float,
         retry_of: str | None = None,
+        origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen: one shared empty origin is fine)
     ) -> JobRecord:
         now = time.time()
         job_id = uuid.uuid4().hex
@@ -158,6 +169,8 @@ class Store:
                     status=JobStatus.SUBMITTING.value,
                     progress=0,
                     retry_of=retry_of,
+                    batch_id=origin.batch_id,
+                    parent_image_ids=_id_list(origin.parent_image_ids),
                     lease_owner=lease_owner,
                     lease_until=now + lease_seconds,
                 )
@@ -318,6 +331,22 @@ class Store:
                 (row.mode, row.num_outputs, row.estimated_time, row.seen_after)
                 for row in conn.execute(query)
             ]
+
+    def batch_jobs(self, batch_id: str) -> list[JobRecord]:
+        """A sweep's jobs in the order they were made: row by row of its grid."""
+        query = sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at)
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
+    def children(self, image_id: int) -> list[JobRecord]:
+        """Edits made from `image_id`, oldest first."""
+        query = (
+            sa.select(jobs)
+            .where(jobs.c.parent_image_ids.like(f"%,{int(image_id)},%"))
+            .order_by(jobs.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
 
     def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
         """Distinct prompts, most recently used first; those containing `search` if given."""
@@ -614,6 +643,10 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _id_list(ids: Sequence[int]) -> str | None:
+    return "," + ",".join(map(str, ids)) + "," if ids else None
+
+
 def _job(row: Sequence[Any]) -> JobRecord:
     values = dict(zip(jobs.columns.keys(), row, strict=True))
     return JobRecord(
@@ -633,6 +666,10 @@ def _job(row: Sequence[Any]) -> JobRecord:
         submitted_at=values["submitted_at"],
         finished_at=values["finished_at"],
         retry_of=values["retry_of"],
+        origin=JobOrigin(
+            values["batch_id"],
+            tuple(int(part) for part in (values["parent_image_ids"] or "").split(",") if part),
+        ),
     )
 
 

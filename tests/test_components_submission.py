@@ -57,7 +57,7 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
     message = "FoxAPI did not answer in time. It may have received the request; not resent."
     sent = []
 
-    def uncertain(request: GenerationRequest, credentials: object) -> None:
+    def uncertain(request: GenerationRequest, credentials: object, **_origin: object) -> None:
         sent.append(request)
         job = studio.store.create_job(
             request, backend="demo", key_id="demo", lease_owner="test", lease_seconds=30

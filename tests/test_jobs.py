@@ -234,3 +234,72 @@ def test_billed_today_and_in_flight_counts(service: JobService, studio: Studio) 
     assert service.in_flight() == []
     assert [record.id for record in service.jobs([job.id, "missing"])] == [job.id]
     assert studio.store._transition(job.id, JobEvent.SAVED, None, {}) is False
+
+
+def test_a_sweep_sends_every_variant_in_every_ratio_as_one_batch(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    sweep = service.sweep(
+        prompt="a {red|blue} fox",
+        aspect_ratios=["16:9", "1:1", "9:16"],
+        num_outputs=1,
+        output_format=None,
+    )
+    assert sweep.plan.price_line() == "6 images: 3 ratios x 2 variants x 1 image"
+
+    result = service.send_sweep(sweep, service.server_credentials)
+
+    assert result.stopped_by is None
+    bodies = [(body["prompt"], body["aspect_ratio"]) for body in posts(emulator)]  # type: ignore[index]
+    assert bodies == [
+        (colour, ratio)
+        for colour in ("a red fox", "a blue fox")
+        for ratio in ("16:9", "1:1", "9:16")
+    ]
+    batch_id = result.jobs[0].origin.batch_id
+    assert batch_id is not None
+    assert [job.id for job in service.batch(batch_id)] == [job.id for job in result.jobs]
+
+
+def test_a_sweep_stopped_by_a_refusal_keeps_what_was_sent(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    emulator.config.balance = 2  # two images, then 402
+    sweep = service.sweep(
+        prompt="a fox", aspect_ratios=["16:9", "1:1", "9:16"], num_outputs=1, output_format=None
+    )
+
+    result = service.send_sweep(sweep, service.server_credentials)
+
+    assert len(result.jobs) == 2
+    assert result.stopped_by is not None and "balance" in result.stopped_by.message.lower()
+
+
+def test_an_edit_of_an_edit_knows_its_ancestors(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    first = service.send(
+        service.generation(prompt="a fox", num_outputs=1, aspect_ratio=None, output_format=None),
+        service.server_credentials,
+    )
+    wait_for(service, first.id)
+    [original] = service.saved_images(first.id)
+
+    def edit_of(image_id: int) -> int:
+        source = service.gallery_input(image_id)
+        assert source is not None
+        job = service.send(
+            service.edit(prompt="at night", num_outputs=1, output_format=None, inputs=[source]),
+            service.server_credentials,
+        )
+        wait_for(service, job.id)
+        return service.saved_images(job.id)[0].id
+
+    child = edit_of(original.id)
+    grandchild = edit_of(child)
+
+    lineage = service.lineage(grandchild)
+    assert [item.image.id for item in lineage.parents] == [child]
+    assert [item.image.id for item in service.lineage(child).parents] == [original.id]
+    assert [item.image.id for item in service.lineage(original.id).children] == [child]
+    assert [item.image.id for item in service.lineage(child).children] == [grandchild]
