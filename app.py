@@ -64,6 +64,10 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 if __name__ == "__main__":
     run()
 else:
+    # `streamlit run app.py` imports this module to find `app`: a data folder or storage
+    # the studio cannot use ends the server here with one line, before the lifespan
+    # would raise with a traceback.
+    frame.exit_unless_startable()
     app = st.App(
         "app.py", lifespan=lifespan, routes=[*web.routes(frame.jobs), health.route(frame.jobs)]
     )

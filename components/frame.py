@@ -11,8 +11,10 @@ from streamlit.delta_generator import DeltaGenerator
 from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
+from studio.errors import StorageError
 from studio.jobs import JobService
-from studio.runtime import Studio, open_studio
+from studio.runtime import Studio, check_start_up, open_studio
+from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 LOCAL_VIEWER = "local"  # the one person of a studio without sign-in
@@ -28,6 +30,14 @@ _pending_toasts: SessionValue[list[tuple[str, str]]] = SessionValue("_pending_to
 def get_studio() -> Studio:
     """The process's one studio: store, archive, engine and, with no key, the demo backend."""
     return open_studio()
+
+
+def exit_unless_startable() -> None:
+    """At server start, before anything listens: one clear line instead of a traceback."""
+    try:
+        check_start_up(Settings())
+    except StorageError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def jobs() -> JobService:

@@ -1,32 +1,38 @@
-"""Which part of the gallery is shown, read from and written to the URL.
+"""Which part of the gallery is shown: widgets bound to the URL, so a link reproduces it.
 
-`page`, `q` (search), `mode` (generate or edit) and `fav` (1) live in the query
-string, so a link reproduces the view.
+`q` (search), `mode`, `fav`, `page` and `image` (the open image) live in the query
+string. The filter widgets and the page picker are bound to their parameters by
+Streamlit itself; a value a link holds that no widget could (a page past the end, a
+search longer than any prompt, `²`) is made sensible, never an error.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 import streamlit as st
 
 from components import frame
+from components.text import plural
 from studio.records import GalleryFilter
 from studio.request import Mode
 
 PAGE_SIZE = 24
-# Seven ASCII digits: enough for any gallery, and no Unicode digit int() refuses ("²").
-_PAGE_NUMBER = re.compile(r"[0-9]{1,7}")
+SEARCH, MODE, FAVOURITES, PAGE, IMAGE = "q", "mode", "fav", "page", "image"
+# A bound choice is written to the URL as its label, so the labels are the options.
+EVERYTHING = "Everything"
+MODE_CHOICES = {EVERYTHING: None, "Text to image": Mode.GENERATE, "Edits": Mode.EDIT}
+_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() takes "²", a link may hold it
 
 
 @dataclass(frozen=True)
 class View:
-    page: int = 1
     search: str = ""
     mode: Mode | None = None
     favourites_only: bool = False
-    search_cut: bool = False  # the link's search was longer than a prompt can be
+    page: int = 1
 
     @property
     def filter(self) -> GalleryFilter:
@@ -36,34 +42,83 @@ class View:
     def offset(self) -> int:
         return (self.page - 1) * PAGE_SIZE
 
-    def on_page(self, page: int) -> View:
-        return View(page, self.search, self.mode, self.favourites_only, self.search_cut)
 
-
-def read_view() -> View:
-    """The view the URL asks for; anything malformed falls back to the default."""
-    params = st.query_params
-    page_text = params.get("page", "1")
-    page = int(page_text) if _PAGE_NUMBER.fullmatch(page_text) else 1
-    mode_text = params.get("mode", "")
-    mode = Mode(mode_text) if mode_text in (Mode.GENERATE.value, Mode.EDIT.value) else None
+def filters() -> View:
+    """The search, mode and favourites widgets; the view they ask for (on page 1)."""
+    search, mode, favourites = st.columns([3, 2, 1], vertical_alignment="bottom")
+    typed = search.text_input(
+        "Search prompts",
+        key=SEARCH,
+        bind="query-params",
+        placeholder="fox, lighthouse, watercolour…",
+        on_change=first_page,
+    ).strip()
+    choice = mode.segmented_control(
+        "Show",
+        list(MODE_CHOICES),
+        required=True,
+        default=EVERYTHING,
+        key=MODE,
+        bind="query-params",
+        on_change=first_page,
+    )
+    favourites_only = favourites.toggle(
+        "Favourites only", key=FAVOURITES, bind="query-params", on_change=first_page
+    )
     # No prompt is longer than a prompt may be, so neither is a useful search.
     limit = frame.jobs().settings.studio_max_prompt_chars
-    search = params.get("q", "").strip()
-    return View(max(page, 1), search[:limit], mode, params.get("fav") == "1", len(search) > limit)
+    if len(typed) > limit:
+        search.caption(f"The search was cut to its first {plural(limit, 'character')}.")
+    return View(typed[:limit], MODE_CHOICES.get(choice or EVERYTHING), bool(favourites_only))
 
 
-def set_param(name: str, value: str | None) -> None:
-    """Set a query parameter, or drop it when it holds the default (a clean URL)."""
-    if value:
-        st.query_params[name] = value
-    elif name in st.query_params:
-        del st.query_params[name]
+def page_picker(view: View, total: int) -> View:
+    """The page picker under the grid; the view on the page it shows."""
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if pages == 1:
+        return view
+    asked = st.query_params.get(PAGE, "")
+    # A page past the end (an old link, or images deleted since) shows the last page.
+    past_the_end = _NUMBER.fullmatch(asked) is not None and int(asked) > pages
+    with st.container(horizontal_alignment="center"):
+        page = st.pagination(
+            pages, default=pages if past_the_end else 1, key=PAGE, bind="query-params"
+        )
+    return View(view.search, view.mode, view.favourites_only, page)
 
 
-def set_page(page: int) -> None:
-    set_param("page", str(page) if page > 1 else None)
+def first_page() -> None:
+    """A changed filter starts again at page 1."""
+    st.session_state[PAGE] = 1
+
+
+def go_to_page(page: int) -> None:
+    st.session_state[PAGE] = page
+
+
+def clear_filters() -> None:
+    st.session_state[SEARCH] = ""
+    st.session_state[MODE] = EVERYTHING
+    st.session_state[FAVOURITES] = False
+    first_page()
 
 
 def page_of(index: int) -> int:
     return index // PAGE_SIZE + 1
+
+
+# The open image --------------------------------------------------------------------
+
+
+def open_image_id() -> int | None:
+    """The image the URL opens in the dialog (`/gallery?image=ID`), if any."""
+    asked = st.query_params.get(IMAGE, "")
+    return int(asked) if _NUMBER.fullmatch(asked) else None
+
+
+def open_image(image_id: int) -> None:
+    st.query_params[IMAGE] = str(image_id)
+
+
+def close_image() -> None:
+    st.query_params.pop(IMAGE, None)

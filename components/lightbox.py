@@ -1,63 +1,48 @@
 """One image, large, in a dialog: every setting, and what can be done with it.
 
-Whether it is open lives in the session (`open_image` holds the image id), so any
-code, or a test, opens it by setting that key; the gallery calls the dialog on every
-full run while it is set, and dismissing it clears it.
+Which image is open lives in the URL (`/gallery?image=ID`), so a link opens it in a new
+tab; closing the dialog takes it out. Previous and Next sit above the picture, and the
+Left and Right arrow keys press them.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import frame, image_pickers, media, prompt_form
-from components.gallery_view import View, page_of, set_page
-from components.state import SessionValue
+from components import arrow_keys, frame, gallery_view, image_pickers, media, prompt_form
+from components.gallery_view import View, close_image, open_image_id, page_of
 from components.text import MODE_LABELS, escape_markdown, plural, when
 from studio import formats
 from studio.records import GalleryItem
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
-# Whether the dialog is open, and on which image: code (or a test) opens it by setting it.
-open_image_id: SessionValue[int | None] = SessionValue("open_image", lambda: None)
-# Its position in the filtered gallery, for previous/next.
-_open_index: SessionValue[int | None] = SessionValue("open_image_index", lambda: None)
 
-
-def open_image(image_id: int, index: int | None = None) -> None:
-    open_image_id.set(image_id)
-    _open_index.set(index)
-
-
-def close() -> None:
-    open_image_id.clear()
-    _open_index.clear()
-
-
-def show_if_open(view: View, page_items: list[GalleryItem]) -> None:
-    image_id = open_image_id.get()
+def show_if_open(view: View) -> None:
+    """The dialog, when the URL names an image; its neighbours are those of `view`."""
+    image_id = open_image_id()
     if image_id is None:
         return
-    # Its place in the gallery, for previous/next: found afresh on the page shown (new
-    # images arriving push it along), else as last known (opened by id, or stepped
-    # onto another page of the grid).
-    positions = {item.image.id: view.offset + n for n, item in enumerate(page_items)}
-    if int(image_id) in positions:
-        _open_index.set(positions[int(image_id)])
+    # Heard on the page: Streamlit's button shortcuts do not reach into a dialog.
+    step = arrow_keys.pressed("lightbox-arrow-keys")
+    index = frame.jobs().gallery_position(view.filter, image_id) if step else None
+    if index is not None:
+        _step(view, index, step)
     _lightbox(view)
 
 
-@st.dialog("Image", width="large", on_dismiss=close)
+@st.dialog("Image", width="large", on_dismiss=close_image)
 def _lightbox(view: View) -> None:
+    # Read afresh on every run of the dialog: Previous and Next rerun it alone.
+    image_id = open_image_id()
     service = frame.jobs()
-    image_id = open_image_id.get()
-    item = service.image(int(image_id)) if image_id is not None else None
+    item = service.image(image_id) if image_id is not None else None
     if item is None:
         st.info("This image is no longer in the gallery.")
         return
+    _previous_next(view, service.gallery_position(view.filter, item.image.id))
     picture, details = st.columns([3, 2], gap="medium")
     with picture:
         media.original(item.image, item.job.prompt)
-        _previous_next(service.gallery_count(view.filter), view)
     with details:
         st.caption("Prompt (the button in its corner copies it)")
         st.code(item.job.prompt, language=None, wrap_lines=True)
@@ -119,11 +104,11 @@ def _actions(item: GalleryItem) -> None:
     reuse, edit = st.columns(2)
     if reuse.button("Reuse settings", key=f"lightbox-reuse-{image.id}", icon=":material/tune:"):
         page = prompt_form.prefill_from(job.request)
-        close()
+        close_image()
         st.switch_page(page)
     if edit.button("Edit this image", key=f"lightbox-edit-{image.id}", icon=":material/edit:"):
         image_pickers.add_from_gallery(image.id)
-        close()
+        close_image()
         st.switch_page("pages/edit.py")
 
 
@@ -132,8 +117,9 @@ def _favourite_changed(image_id: int) -> None:
     frame.jobs().set_favourite(image_id, favourite)
 
 
-def _previous_next(total: int, view: View) -> None:
-    index = _open_index.get()
+def _previous_next(view: View, index: int | None) -> None:
+    """Previous and Next in the gallery the dialog was opened from."""
+    total = frame.jobs().gallery_count(view.filter)
     previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
     previous.button(
         "Previous",
@@ -141,7 +127,7 @@ def _previous_next(total: int, view: View) -> None:
         icon=":material/chevron_left:",
         disabled=index is None or index <= 0,
         on_click=_step,
-        args=(view, -1),
+        args=(view, index, -1),
     )
     if index is not None:
         position.markdown(f"{index + 1} of {plural(total, 'image')}", text_alignment="center")
@@ -152,18 +138,17 @@ def _previous_next(total: int, view: View) -> None:
         icon_position="right",
         disabled=index is None or index >= total - 1,
         on_click=_step,
-        args=(view, 1),
+        args=(view, index, 1),
     )
 
 
-def _step(view: View, direction: int) -> None:
-    index = _open_index.get()
-    if index is None:
+def _step(view: View, index: int | None, direction: int) -> None:
+    if index is None or index + direction < 0:
         return
     target = index + direction
-    neighbours = frame.jobs().gallery(view.filter, limit=1, offset=max(target, 0))
-    if target < 0 or not neighbours:
+    neighbours = frame.jobs().gallery(view.filter, limit=1, offset=target)
+    if not neighbours:
         return
-    open_image(neighbours[0].image.id, target)
+    gallery_view.open_image(neighbours[0].image.id)
     # Closing the dialog then shows the page of the grid this image is on.
-    set_page(page_of(target))
+    gallery_view.go_to_page(page_of(target))

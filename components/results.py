@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import frame, image_pickers, lightbox, media, submission
+from components import frame, gallery_view, image_pickers, media, submission
 from components.text import excerpt, plural
 from studio.credentials import Backend
 from studio.jobs import Submission
@@ -44,7 +44,7 @@ def _result(job: JobRecord, image: ImageRecord, scope: str) -> None:
             "Open",
             key=f"{key}-open",
             icon=":material/open_in_full:",
-            on_click=lightbox.open_image,
+            on_click=gallery_view.open_image,
             args=(image.id,),
             help=f"Open {name} with its settings",
             width="stretch",

@@ -1,12 +1,12 @@
 """Sending a request from a page: once per click, with the outcome in plain words.
 
-A double click reaches the server as two runs with the same form values. Streamlit runs
-them one after the other in the session's script thread: the second starts only once
-the first has stopped, which it does at its first Streamlit call after the POST came
-back. So each form remembers what it last sent and when; the same request again within
-a few seconds is the same click, not a new job. The send keeps its outcome on a plain
-object before touching the session, and whichever run is still alive (the stopped one
-cannot) puts that outcome in the session and shows it. Nothing ever waits.
+A double click reaches the server as two runs with the same form values, and the second
+stops the first at its next Streamlit call, which may be while its POST is still out.
+So each form remembers what it last sent and when; the same request again within a few
+seconds is the same click, not a new job. The send keeps its outcome on a plain object
+before touching the session, and whichever run is still alive (the stopped one cannot)
+puts that outcome in the session and shows it. A run that finds the send still out
+waits in a small fragment that looks twice a second, never by blocking the page.
 """
 
 from __future__ import annotations
@@ -112,7 +112,10 @@ def show_send_outcome(scope: str) -> None:
     on the send already; applying it twice is harmless, whichever run gets here first.
     """
     sending = _last_send(scope).get()
-    if sending is None or sending.outcome is None:
+    if sending is None:
+        return
+    if sending.outcome is None:
+        _still_sending(scope)
         return
     outcome = sending.outcome
     if outcome.job_id is not None:
@@ -125,6 +128,14 @@ def show_send_outcome(scope: str) -> None:
         frame.queue_toast(outcome.toast, ":material/send:")
         sending.toast_queued = True
     frame.show_toasts()
+
+
+@st.fragment(run_every=0.5)
+def _still_sending(scope: str) -> None:
+    sending = _last_send(scope).get()
+    if sending is None or sending.outcome is not None:
+        st.rerun()  # the whole page, so the outcome shows where it belongs
+    st.caption("Sending your request…")
 
 
 def _attempt(send: Callable[[], JobRecord]) -> _Outcome:

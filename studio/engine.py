@@ -7,6 +7,7 @@ it holds a lease on, and archives results as soon as they complete.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -22,19 +23,26 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.database import DatabaseUnavailable
 from studio.errors import (
-    DownloadFailed,
+    AddressNotAllowed,
+    DownloadTooLarge,
+    DownloadTooSlow,
     FoxAPIError,
+    InvalidImage,
+    NotAnImage,
     NotFound,
     OutcomeUnknown,
+    RateLimited,
     ResultExpired,
     Unauthorized,
+    UnusableTask,
 )
+from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
 from studio.ratelimit import RateLimiter, SharedRateLimiter
 from studio.records import GalleryItem, JobRecord
 from studio.request import GenerationRequest
-from studio.schedule import next_poll_delay
+from studio.schedule import HISTORY_SIZE, PollSchedule
 from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
 from studio.store import Store
@@ -49,9 +57,28 @@ RESUBMIT_NEVER = (
 KEY_REFUSED = "FoxAPI refused the key this job was sent with. Enter a valid key to resume."
 UPSTREAM_TROUBLE = "FoxAPI is not answering right now; the studio keeps checking."
 RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save the images."
-INPUT_URL_MAX_AGE = 23 * 3600  # FoxAPI result URLs live 24 hours
-MAX_DOWNLOAD_ATTEMPTS = 5
+JOB_EXPIRED = (
+    "FoxAPI keeps results for 24 hours and this job's are older, so they can no longer be fetched."
+)
+DISK_FULL = "The studio's disk is full: nothing was lost; free space and it will finish."
+STORAGE_UNWRITABLE = (
+    "The studio cannot save images where it keeps them right now: nothing was lost; "
+    "it will finish once it can."
+)
+INTERNAL_PROBLEM = (
+    "The studio ran into an internal problem with this job and stopped trying. "
+    "The server log says more."
+)
+RESULT_LIFETIME = 24 * 3600  # FoxAPI deletes results this long after they are made
+INPUT_URL_MAX_AGE = RESULT_LIFETIME - 3600  # an hour's margin for the edit that uses it
+MAX_DOWNLOAD_ATTEMPTS = 8  # with the backoff below, about three minutes of patience
+MAX_POLL_REFUSALS = 5  # answers that retrying cannot obviously fix (400, 403, unreadable...)
+MAX_UNEXPECTED_FAILURES = 8
+MAX_BACKOFF = 60.0
 CLAIM_INTERVAL = 2.0  # seconds between looks for jobs to take up (new, lapsed, orphaned)
+# Fetch failures that another try cannot change: the image is given up at once.
+_FINAL_FETCH_FAILURES = (AddressNotAllowed, DownloadTooSlow, DownloadTooLarge, NotAnImage)
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 DATABASE_RETRY = 2.0  # seconds between tries of a job while the database does not answer
 
 
@@ -64,8 +91,13 @@ class Engine:
         requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
         lease_seconds: float = DEFAULTS.studio_lease_seconds,
         workers: int = 4,
+        download_workers: int = 16,
         transport: httpx.BaseTransport | None = None,
+        fetch_policy: FetchPolicy | None = None,
+        retry_seconds: float = 2.0,
     ) -> None:
+        """`retry_seconds` is the first wait after a failure; each next one doubles, up to a
+        minute. `fetch_policy` governs result downloads (FetchPolicy.from_settings)."""
         self.store = store
         self.archive = archive
         self.lease_seconds = lease_seconds
@@ -73,19 +105,34 @@ class Engine:
         self._transport = transport
         self._requests_per_second = requests_per_second
         self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
+        self._poll_schedule = PollSchedule(
+            lambda backend: store.finishes(backend, limit=HISTORY_SIZE)
+        )
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[str, FoxAPIClient] = {}
-        self._downloader = FoxAPIClient("", transport=transport, max_get_attempts=3)
+        # Results are fetched without any key; each upstream's own origin is trusted as
+        # its credentials arrive (the demo backend serves its results on loopback).
+        self._fetcher = Fetcher(fetch_policy or FetchPolicy.defaults(), transport=transport)
+        self._retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # job id -> when to work on it next
         self._busy: set[str] = set()
         self._sending: set[str] = set()  # jobs whose POST this process is sending now
-        self._failures: dict[str, int] = {}
+        self._failures: dict[str, int] = {}  # job id -> FoxAPI or fetch failures in a row
+        self._disk_waits: dict[str, int] = {}  # job id -> archive writes failed in a row
+        self._unexpected: dict[str, int] = {}  # job id -> unexpected errors in a row
+        self._gave_up: dict[str, str] = {}  # job id -> why its last image was given up
+        self._claim_failing = False
         self._database_down = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="studio-engine")
+        # Downloads run apart from polls: a slow result host (each download may take up to
+        # the fetch deadline) then holds download threads only, never the polling of others.
+        self._downloads = ThreadPoolExecutor(
+            max_workers=download_workers, thread_name_prefix="studio-download"
+        )
 
     # Keys -------------------------------------------------------------------------
 
@@ -93,6 +140,7 @@ class Engine:
         """Make a key usable by the engine (kept in memory only) and resume its jobs."""
         with self._lock:
             self._credentials[credentials.key_id] = credentials
+        self._fetcher.trust_origin(credentials.base_url)
         self._wake.set()
 
     def has_credentials(self, key_id: str) -> bool:
@@ -114,12 +162,14 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._downloads.shutdown(wait=True, cancel_futures=True)
         try:
             self.store.release_leases(self.owner)
         except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
             log.warning("%s Leases were not handed back.", exc.message)
-        for client in [*self._clients.values(), self._downloader]:
+        for client in self._clients.values():
             client.close()
+        self._fetcher.close()
 
     # What pages and the command line call -----------------------------------------
 
@@ -168,9 +218,15 @@ class Engine:
         self.store.mark_submitted(
             job.id, _progress_event(task), task, owner=self.owner, lease_seconds=self.lease_seconds
         )
-        self._schedule(
-            job.id, next_poll_delay(elapsed=0, estimated_time=task.estimated_time, progress=0)
+        first_poll = self._poll_schedule.next_delay(
+            backend=credentials.backend,
+            mode=request.mode,
+            num_outputs=request.num_outputs,
+            elapsed=0,
+            estimated_time=task.estimated_time,
+            progress=0,
         )
+        self._schedule(job.id, first_poll)
         return self.store.job(job.id)
 
     def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
@@ -219,7 +275,11 @@ class Engine:
                     if due <= now and job_id not in self._busy
                 ]
                 self._busy.update(ready)
-                upcoming = min(self._due.values(), default=now + 1.0)
+                # A busy job's next turn is set when it is released (which wakes this loop).
+                upcoming = min(
+                    (due for job_id, due in self._due.items() if job_id not in self._busy),
+                    default=now + 1.0,
+                )
             for job_id in ready:
                 self._pool.submit(self._work, job_id)
             self._wake.wait(timeout=min(1.0, max(0.02, upcoming - now)))
@@ -242,8 +302,15 @@ class Engine:
                     self._schedule(job.id, 0)
         except DatabaseUnavailable as exc:
             self._database_away(exc)
-        except Exception:
-            log.exception("Could not read unfinished jobs from the store")
+        except Exception as exc:
+            # The whole story once; while it lasts, a plain line (this runs every 2 s).
+            if self._claim_failing:
+                log.warning("Still cannot read unfinished jobs from the store: %r", exc)
+            else:
+                log.exception("Could not read unfinished jobs from the store")
+            self._claim_failing = True
+            return
+        self._claim_failing = False
 
     def _dead_owners(self) -> set[str]:
         """Lease holders on this machine whose process has gone: their jobs are ours now."""
@@ -257,27 +324,73 @@ class Engine:
         return dead
 
     def _work(self, job_id: str) -> None:
+        handed_over = False
         try:
             job = self.store.job(job_id)
             if job.status in POLLED:
                 self._poll(job)
             elif job.status is JobStatus.DOWNLOADING:
-                self._download(job)
+                self._downloads.submit(self._save, job)  # the job stays busy until saved
+                handed_over = True
+                return
             else:
                 self._forget(job_id)
-        except DatabaseUnavailable as exc:
-            # Nothing is decided about a job while the database is away: ask again soon.
-            self._database_away(exc)
-            self._schedule(job_id, DATABASE_RETRY)
-        except Exception:
-            log.exception("Unexpected problem working on job %s", job_id)
-            self._schedule(job_id, 30)
-        finally:
             with self._lock:
-                self._busy.discard(job_id)
-            self._wake.set()
+                self._unexpected.pop(job_id, None)
+        except DatabaseUnavailable as exc:
+            self._wait_for_database(job_id, exc)
+        except Exception as exc:
+            self._unexpected_failure(job_id, exc)
+        finally:
+            if not handed_over:
+                self._release(job_id)
+
+    def _save(self, job: JobRecord) -> None:
+        try:
+            self._download(job)
+            with self._lock:
+                self._unexpected.pop(job.id, None)
+        except DatabaseUnavailable as exc:
+            self._wait_for_database(job.id, exc)
+        except Exception as exc:
+            self._unexpected_failure(job.id, exc)
+        finally:
+            self._release(job.id)
+
+    def _wait_for_database(self, job_id: str, problem: DatabaseUnavailable) -> None:
+        # Nothing is decided about a job while the database is away: ask again soon.
+        self._database_away(problem)
+        self._schedule(job_id, DATABASE_RETRY)
+
+    def _release(self, job_id: str) -> None:
+        with self._lock:
+            self._busy.discard(job_id)
+        self._wake.set()
+
+    def _unexpected_failure(self, job_id: str, exc: Exception) -> None:
+        """A bug or a store that cannot be reached: retried with backoff, then ended.
+
+        The traceback is logged the first time only; repeats get a plain line.
+        """
+        count = self._count(self._unexpected, job_id)
+        if count == 1:
+            log.exception("Unexpected problem working on job %s", job_id)
+        else:
+            log.warning("Unexpected problem working on job %s again (%d): %r", job_id, count, exc)
+        if count >= MAX_UNEXPECTED_FAILURES:
+            try:
+                self._end(job_id, INTERNAL_PROBLEM)
+                return
+            except Exception as ending:
+                log.warning("Could not end job %s either: %r", job_id, ending)
+        self._schedule(job_id, self._delay(count))
 
     def _poll(self, job: JobRecord) -> None:
+        if time.time() - (job.submitted_at or job.created_at) > RESULT_LIFETIME:
+            # Whatever FoxAPI made for it is deleted by now (a downloading job's images
+            # are judged one by one in _download).
+            self._end(job.id, JOB_EXPIRED)
+            return
         with self._lock:
             credentials = self._credentials.get(job.key_id)
         if credentials is None or job.task_id is None:
@@ -295,20 +408,30 @@ class Engine:
             )
             self._forget(job.id)
             return
+        except UnusableTask as exc:
+            self._end(job.id, exc.message)
+            return
         except Unauthorized:
             self.store.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
             with self._lock:
                 self._credentials.pop(job.key_id, None)
             self._schedule(job.id, 5)
             return
-        except FoxAPIError:
-            self.store.set_job_note(job.id, UPSTREAM_TROUBLE, owner=self.owner)
-            self._schedule(job.id, self._backoff(job.id))
+        except FoxAPIError as exc:
+            # Outages are ridden out (until the results' 24 hours are up); an answer that
+            # retrying cannot obviously fix ends the job after a few tries.
+            failures = self._count(self._failures, job.id)
+            if not exc.retryable and failures >= MAX_POLL_REFUSALS:
+                self._end(job.id, f"The studio stopped checking this job. {exc.message}")
+                return
+            note = UPSTREAM_TROUBLE if exc.retryable else exc.message
+            self.store.set_job_note(job.id, note, owner=self.owner)
+            self._schedule(job.id, self._retry_delay(failures, exc))
             return
         self._failures.pop(job.id, None)
         if task.succeeded:
             if self.store.record_results(job.id, task, owner=self.owner):
-                self._download(self.store.job(job.id))
+                self._schedule(job.id, 0)  # saved by a download thread
         elif task.failed:
             self.store.finish_job(
                 job.id,
@@ -321,46 +444,83 @@ class Engine:
         elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
                 self.store.set_job_note(job.id, None, owner=self.owner)
-            elapsed = time.time() - (job.submitted_at or job.created_at)
-            self._schedule(
-                job.id,
-                next_poll_delay(
-                    elapsed=elapsed,
-                    estimated_time=task.estimated_time or job.estimated_time,
-                    progress=task.progress,
-                ),
+            next_poll = self._poll_schedule.next_delay(
+                backend=job.backend,
+                mode=job.mode,
+                num_outputs=job.request.num_outputs,
+                elapsed=time.time() - (job.submitted_at or job.created_at),
+                estimated_time=task.estimated_time or job.estimated_time,
+                progress=task.progress,
             )
+            self._schedule(job.id, next_poll)
         else:
             self._forget(job.id)  # another engine holds it now
 
     def _download(self, job: JobRecord) -> None:
+        noted = job.error_message is not None
         for image in self.store.pending_images(job.id):
+            if time.time() - image.created_at > RESULT_LIFETIME:
+                self.store.expire_image(image.id)
+                continue
             try:
-                downloaded = self._downloader.download(image.source_url)
-                archived = self.archive.save(downloaded.content)
+                downloaded = self._fetcher.fetch_image(image.source_url)
             except ResultExpired:
                 self.store.expire_image(image.id)
                 continue
-            except (DownloadFailed, ValueError) as exc:
-                # Not an image, or too large: trying again will not help after a few goes.
-                if self._failures.get(job.id, 0) + 1 >= MAX_DOWNLOAD_ATTEMPTS:
-                    log.warning("Giving up on image %s of job %s: %s", image.id, job.id, exc)
-                    self.store.expire_image(image.id)
+            except _FINAL_FETCH_FAILURES as exc:
+                self._give_up_image(job.id, image.id, exc.message)
+                continue
+            except FoxAPIError as exc:
+                failures = self._count(self._failures, job.id)
+                if failures >= MAX_DOWNLOAD_ATTEMPTS:
+                    message = f"The result could not be fetched. {exc.message}"
+                    self._give_up_image(job.id, image.id, message)
                     continue
-                self._schedule(job.id, self._backoff(job.id))
+                self._schedule(job.id, self._retry_delay(failures, exc))
                 return
-            except FoxAPIError:
-                self._schedule(job.id, self._backoff(job.id))
+            self._failures.pop(job.id, None)
+            try:
+                archived = self.archive.save(downloaded.content)
+            except InvalidImage as exc:
+                self._give_up_image(
+                    job.id, image.id, f"The result could not be saved. {exc.message}"
+                )
+                continue
+            except OSError as exc:
+                # Nothing is lost: the result stays pending and is fetched again.
+                full = exc.errno in _DISK_FULL_ERRNOS
+                log.warning("Could not archive a result of job %s: %s", job.id, exc)
+                self.store.set_job_note(
+                    job.id, DISK_FULL if full else STORAGE_UNWRITABLE, owner=self.owner
+                )
+                self._schedule(job.id, self._retry_delay(self._count(self._disk_waits, job.id)))
                 return
+            self._disk_waits.pop(job.id, None)
+            if noted:
+                self.store.set_job_note(job.id, None, owner=self.owner)
+                noted = False
             self.store.archive_image(image.id, archived)
         images = self.store.job_images(job.id)
         if any(image.status is ImageStatus.ARCHIVED for image in images):
             self.store.finish_job(job.id, JobEvent.SAVED, owner=self.owner)
         else:
+            with self._lock:
+                reason = self._gave_up.get(job.id, RESULTS_EXPIRED)
             self.store.finish_job(
-                job.id, JobEvent.NOTHING_SAVED, owner=self.owner, error_message=RESULTS_EXPIRED
+                job.id, JobEvent.NOTHING_SAVED, owner=self.owner, error_message=reason
             )
         self._forget(job.id)
+
+    def _give_up_image(self, job_id: str, image_id: int, reason: str) -> None:
+        log.warning("Gave up on image %s of job %s: %s", image_id, job_id, reason)
+        with self._lock:
+            self._gave_up[job_id] = reason
+        self.store.expire_image(image_id)
+
+    def _end(self, job_id: str, reason: str) -> None:
+        """The studio stops trying: the job fails with `reason`, in words its owner can read."""
+        self.store.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
+        self._forget(job_id)
 
     # Helpers ----------------------------------------------------------------------
 
@@ -411,11 +571,24 @@ class Engine:
         with self._lock:
             self._due.pop(job_id, None)
             self._failures.pop(job_id, None)
+            self._disk_waits.pop(job_id, None)
+            self._unexpected.pop(job_id, None)
+            self._gave_up.pop(job_id, None)
 
-    def _backoff(self, job_id: str) -> float:
+    def _count(self, counts: dict[str, int], job_id: str) -> int:
+        """One more failure of a kind for `job_id`; how many in a row now."""
         with self._lock:
-            failures = self._failures[job_id] = self._failures.get(job_id, 0) + 1
-        return min(60.0, 2.0**failures)
+            failures = counts[job_id] = counts.get(job_id, 0) + 1
+        return failures
+
+    def _delay(self, failures: int) -> float:
+        return min(MAX_BACKOFF, self._retry_seconds * 2.0 ** (failures - 1))
+
+    def _retry_delay(self, failures: int, error: FoxAPIError | None = None) -> float:
+        delay = self._delay(failures)
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(delay, min(error.retry_after, MAX_BACKOFF))
+        return delay
 
 
 def _progress_event(task: Task) -> JobEvent:

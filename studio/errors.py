@@ -109,12 +109,38 @@ class UnexpectedResponse(FoxAPIError):
     """FoxAPI answered with something the contract does not describe."""
 
 
+class UnusableTask(FoxAPIError):
+    """FoxAPI named a task the studio cannot look up (an id no URL can carry)."""
+
+    may_have_arrived = False
+
+
 class DownloadFailed(FoxAPIError):
     """A result could not be fetched: wrong content, too large, or gone."""
 
 
 class ResultExpired(DownloadFailed):
     """A result URL no longer serves the image (they live 24 hours)."""
+
+
+class AddressNotAllowed(DownloadFailed):
+    """The URL, or a redirect from it, leads where the studio never fetches from.
+
+    Not http(s), or an address that is not public (loopback, private, link-local...).
+    `detail` says which, for the log; the message does not, so it maps nothing.
+    """
+
+
+class DownloadTooSlow(DownloadFailed):
+    """The whole download did not finish within its deadline."""
+
+
+class DownloadTooLarge(DownloadFailed):
+    """The download is larger than the studio accepts."""
+
+
+class NotAnImage(DownloadFailed):
+    """The URL served something other than an image."""
 
 
 class OutcomeUnknown(FoxAPIError):

@@ -6,13 +6,12 @@ a paid task and FoxAPI has no idempotency key, so a POST is sent again only when
 never arrived (no connection) or was refused before any work began (429).
 
 The API key goes only into the Authorization header of requests to FoxAPI itself. Result
-downloads use a separate client without it, and every text FoxAPI sends back is scrubbed of
-the key before it reaches an exception or a log line.
+downloads go through the studio's fetch policy (studio/fetch.py), without it, and every text
+FoxAPI sends back is scrubbed of the key before it reaches an exception or a log line.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 import time
@@ -34,7 +33,6 @@ from tenacity import (
 from studio.errors import (
     BadRequest,
     ConnectionFailed,
-    DownloadFailed,
     Forbidden,
     FoxAPIError,
     InsufficientBalance,
@@ -42,13 +40,21 @@ from studio.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
-    RequestTimedOut,
-    ResultExpired,
     ServerError,
     Unauthorized,
     UnexpectedResponse,
+    UnusableTask,
 )
-from studio.ratelimit import RateLimiter
+from studio.fetch import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    DownloadedFile,
+    Fetcher,
+    FetchPolicy,
+    retry_after,
+    transport_error,
+)
+from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest, check_image_url
 from studio.settings import DEFAULT_BASE_URL
 from studio.task import Task, parse_task
@@ -65,13 +71,10 @@ MAX_POST_RETRIES = 2
 BACKOFF_BASE = 0.5
 BACKOFF_JITTER = 0.5
 
-_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 # Printable ASCII without spaces: anything else cannot travel in an HTTP header intact,
 # and httpx would quote the offending header (and so the key) in its own error.
 _API_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
-_EXPIRED_STATUSES = frozenset({403, 404, 410})
 _SNIPPET_CHARS = 200
-_USER_AGENT = "image-studio"
 
 
 @dataclass(frozen=True)
@@ -81,33 +84,6 @@ class UploadedFile:
     filename: str
     size: int | None
     created: int | None
-
-
-@dataclass(frozen=True)
-class DownloadedFile:
-    content: bytes
-    content_type: str
-
-
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta seconds or an HTTP date).
-
-    None when the header is missing, unreadable or negative, so the caller uses its backoff.
-    `now` is the current Unix time, used for the date form.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if _DELTA_SECONDS.fullmatch(text):
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    seconds = when.timestamp() - now
-    return seconds if seconds >= 0 else None
 
 
 class FoxAPIClient:
@@ -120,10 +96,10 @@ class FoxAPIClient:
         *,
         transport: httpx.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
-        timeout: httpx.Timeout | float = httpx.Timeout(30.0, connect=10.0),  # noqa: B008
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_get_attempts: int = 5,
         max_retry_wait: float = 30.0,
-        max_download_bytes: int = 50 * 1024 * 1024,
+        fetch_policy: FetchPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         url = httpx.URL(base_url)
@@ -139,25 +115,30 @@ class FoxAPIClient:
         self._api_place = f"FoxAPI at {url.host}{port}"
         self._limiter = limiter
         self._max_retry_wait = max_retry_wait
-        self._max_download_bytes = max_download_bytes
         self._sleep = sleep
         self._backoff = wait_exponential_jitter(
             multiplier=BACKOFF_BASE, jitter=BACKOFF_JITTER, max=max_retry_wait
         )
-        headers = {"User-Agent": _USER_AGENT}
+        headers = {"User-Agent": USER_AGENT}
         self._api = httpx.Client(
             base_url=self._base_url, headers=headers, transport=transport, timeout=timeout
         )
-        # Result URLs are public CDN links on other hosts: this client never carries the key.
-        self._files = httpx.Client(
-            headers=headers, transport=transport, timeout=timeout, follow_redirects=True
+        # Result URLs are public CDN links on other hosts: the fetcher never carries the key.
+        # Results on FoxAPI's own origin are trusted wherever it is (the emulator's loopback).
+        self._fetcher = Fetcher(
+            fetch_policy or FetchPolicy.defaults(),
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
         )
+        self._fetcher.trust_origin(self._base_url)
         self._get_policy = self._retry_policy(max_get_attempts, _is_retryable)
         self._post_policy = self._retry_policy(1 + MAX_POST_RETRIES, _never_reached_work)
 
     def submit(self, request: GenerationRequest) -> Task:
         """Create a generation task. Never resent once it may have reached FoxAPI."""
-        response = self._post_policy(self._request, "POST", GENERATIONS_PATH, json=request.body())
+        response = self._post_policy(
+            self._request, "POST", GENERATIONS_PATH, json=request.body(), priority=Priority.HIGH
+        )
         return parse_task(self._json_body(response))
 
     def get_task(self, task_id: str) -> Task:
@@ -165,6 +146,13 @@ class FoxAPIClient:
         if not task_id:
             raise ValueError("A task id is needed to look a task up.")
         path = f"{TASKS_PATH}/{quote(task_id, safe='')}"
+        try:
+            httpx.URL(self._base_url + path)
+        except httpx.InvalidURL:
+            raise UnusableTask(
+                "FoxAPI gave this job a task id the studio cannot look up "
+                f"({len(task_id):,} characters), so its images cannot be fetched."
+            ) from None
         response = self._get_policy(self._request, "GET", path)
         return parse_task(self._json_body(response))
 
@@ -176,23 +164,17 @@ class FoxAPIClient:
             UPLOAD_PATH,
             files={"file": (filename, data, content_type)},
             data={"file_name": filename},
+            priority=Priority.HIGH,
         )
         return self._uploaded_file(self._json_body(response), filename)
 
     def download(self, url: str) -> DownloadedFile:
-        """Fetch an image from a result URL (or any image URL), without the API key."""
-        try:
-            check_image_url(url)
-            httpx.URL(url)
-        except (ValueError, httpx.InvalidURL):
-            raise DownloadFailed(
-                "The image's address is not a web link the studio can download from."
-            ) from None
+        """Fetch an image from a result URL under the fetch policy, without the API key."""
         return self._get_policy(self._download_once, url)
 
     def close(self) -> None:
         self._api.close()
-        self._files.close()
+        self._fetcher.close()
 
     def __enter__(self) -> Self:
         return self
@@ -209,74 +191,32 @@ class FoxAPIClient:
         return f"FoxAPIClient(base_url={self._base_url!r})"
 
     def _request(
-        self, method: str, url: str, *, download: bool = False, **kwargs: Any
+        self, method: str, url: str, *, priority: Priority = Priority.NORMAL, **kwargs: Any
     ) -> httpx.Response:
         """Wait for the limiter, send once, and turn every failure into a FoxAPIError.
 
-        A download's response comes back unread (streaming); the caller must close it.
+        A person waiting on a click (a generation POST, an upload) passes `Priority.HIGH`
+        and goes ahead of queued polls.
         """
-        if download:
-            client = self._files
-            headers: dict[str, str] = {}
-        else:
-            client = self._api
-            headers = {"Authorization": f"Bearer {self._checked_api_key()}"}
-        request = client.build_request(method, url, headers=headers, **kwargs)
-        place = f"the image host {request.url.host}" if download else self._api_place
-        # Logged without the query: a CDN link's query may hold its own access token.
-        where = f"{request.url.host}{request.url.path}" if download else request.url.path
+        headers = {"Authorization": f"Bearer {self._checked_api_key()}"}
+        request = self._api.build_request(method, url, headers=headers, **kwargs)
         if self._limiter is not None:
-            self._limiter.acquire()
+            self._limiter.acquire(priority)
         try:
-            response = client.send(request, stream=download)
+            response = self._api.send(request)
         except httpx.TransportError as exc:
-            error = _transport_error(exc, place)
-            logger.info("%s %s failed: %s", method, where, error.message)
+            error = transport_error(exc, self._api_place)
+            logger.info("%s %s failed: %s", method, request.url.path, error.message)
             raise error from exc
-        logger.debug("%s %s answered %d", method, where, response.status_code)
+        logger.debug("%s %s answered %d", method, request.url.path, response.status_code)
         if response.is_success:
             return response
-        response.close()
-        if download:
-            raise _download_error(response)
         raise self._api_error(response)
 
     def _download_once(self, url: str) -> DownloadedFile:
-        response = self._request("GET", url, download=True)
-        host = response.request.url.host
-        try:
-            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if not content_type.startswith("image/"):
-                shown = content_type or "no content type"
-                raise DownloadFailed(
-                    f"{host} sent {shown} instead of an image, so nothing was saved.",
-                    status=response.status_code,
-                )
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self._max_download_bytes:
-                raise self._too_large(host, response.status_code)
-            content = bytearray()
-            for chunk in response.iter_bytes():
-                content += chunk
-                if len(content) > self._max_download_bytes:
-                    raise self._too_large(host, response.status_code)
-        except httpx.TransportError as exc:
-            raise _transport_error(exc, f"the image host {host}") from exc
-        except httpx.DecodingError as exc:
-            raise DownloadFailed(f"{host} sent an image that arrived garbled.") from exc
-        finally:
-            response.close()
-        if not content:
-            raise DownloadFailed(f"{host} sent an empty file instead of an image.")
-        return DownloadedFile(content=bytes(content), content_type=content_type)
-
-    def _too_large(self, host: str, status: int) -> DownloadFailed:
-        limit_mb = self._max_download_bytes / (1024 * 1024)
-        return DownloadFailed(
-            f"The image from {host} is larger than the {limit_mb:g} MB the studio accepts, "
-            "so it was not saved.",
-            status=status,
-        )
+        if self._limiter is not None:
+            self._limiter.acquire()
+        return self._fetcher.fetch_image(url)
 
     def _checked_api_key(self) -> str:
         if not self._api_key:
@@ -334,7 +274,7 @@ class FoxAPIClient:
         if status == 429:
             return RateLimited(
                 f"FoxAPI is busy (rate limited). Wait a moment, then try again.{quoted}",
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
                 **fields,
             )
         if status >= 500:
@@ -435,53 +375,5 @@ def _log_retry(state: RetryCallState) -> None:
     logger.warning("%s Retrying in %.1f s (attempt %d).", message, wait, state.attempt_number + 1)
 
 
-def _transport_error(exc: httpx.TransportError, place: str) -> FoxAPIError:
-    detail = type(exc).__name__
-    # No connection was made (or none was free): the request provably never left.
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return ConnectionFailed(
-            f"Could not reach {place}. Check your network connection.", detail=detail
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimedOut(f"{_capitalised(place)} did not answer in time.", detail=detail)
-    # The connection broke after the request may have been sent: as uncertain as a timeout.
-    return RequestTimedOut(
-        f"The connection to {place} broke before an answer arrived.", detail=detail
-    )
-
-
-def _download_error(response: httpx.Response) -> FoxAPIError:
-    status = response.status_code
-    host = response.request.url.host
-    if status in _EXPIRED_STATUSES:
-        return ResultExpired(
-            "This image's download link has expired or no longer works, so the image cannot "
-            "be fetched. FoxAPI keeps results for 24 hours.",
-            status=status,
-        )
-    if status == 429:
-        return RateLimited(
-            f"The image host {host} is busy (rate limited). Wait a moment, then try again.",
-            retry_after=_retry_after(response),
-            status=status,
-        )
-    if status >= 500:
-        return ServerError(
-            f"The image host {host} had a server problem ({status}). Try again in a little while.",
-            status=status,
-        )
-    return DownloadFailed(
-        f"The image could not be downloaded: {host} answered {status}.", status=status
-    )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    return parse_retry_after(response.headers.get("retry-after"), now=time.time())
-
-
 def _integer(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -306,6 +306,10 @@ class JobService:
     def gallery_count(self, where: GalleryFilter) -> int:
         return self._store.gallery_count(where)
 
+    def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
+        """The image's place in the gallery `where` shows, counting from 0; None if not in it."""
+        return self._store.gallery_position(where, image_id)
+
     def image(self, image_id: int) -> GalleryItem | None:
         return self._store.image(image_id)
 

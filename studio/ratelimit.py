@@ -7,6 +7,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from studio.database import DatabaseUnavailable
@@ -19,13 +21,30 @@ log = logging.getLogger(__name__)
 ARRIVAL_GUARD_SECONDS = 0.01
 
 
+class Priority(IntEnum):
+    """Who goes first when requests queue: a person waiting on a click before background work."""
+
+    NORMAL = 0  # polls and downloads
+    HIGH = 1  # a generation POST or an upload someone just asked for
+
+
+@dataclass(eq=False)
+class Reservation:
+    """A place in the queue: the caller may send at `slot` (moved later if a higher priority
+    request takes its turn first)."""
+
+    priority: Priority
+    slot: float
+
+
 class RateLimiter:
     """Thread-safe; spaces calls at least 1/rate seconds apart so there is never a burst.
 
-    Each caller reserves the next free slot under the lock and then sleeps outside it, so
-    callers are served in arrival order and a waiting caller never holds up the others.
-    Idle time is not saved up: after a quiet spell the next call goes at once, the one after
-    it waits a full interval again.
+    Each caller reserves a slot under the lock and then sleeps outside it, so a waiting
+    caller never holds up the others. Callers of one priority are served in arrival order; a
+    higher priority caller takes the first slot not yet due, ahead of every lower priority
+    caller still waiting, and they each move one interval later. Idle time is not saved up:
+    after a quiet spell the next call goes at once, the one after it waits a full interval.
     """
 
     def __init__(
@@ -41,17 +60,58 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next_free_slot: float | None = None
+        self._waiting: list[Reservation] = []  # in slot order
+        self._last_sent: float | None = None  # the latest slot whose caller has gone
 
-    def acquire(self) -> None:
+    def acquire(self, priority: Priority = Priority.NORMAL) -> None:
         """Block until this caller may send one request."""
+        self.wait(self.reserve(priority))
+
+    def reserve(self, priority: Priority = Priority.NORMAL) -> Reservation:
+        """Take a place in the queue without waiting; `wait` for it before sending."""
         with self._lock:
             now = self._clock()
-            slot = now if self._next_free_slot is None else max(now, self._next_free_slot)
-            self._next_free_slot = slot + self._interval
-        wait = slot - now
-        if wait > 0:
-            self._sleep(wait)
+            # Ahead of every lower priority caller whose slot is not yet due.
+            place = next(
+                (
+                    index
+                    for index, waiting in enumerate(self._waiting)
+                    if waiting.priority < priority and waiting.slot > now
+                ),
+                len(self._waiting),
+            )
+            # After every slot before it, sent or not.
+            earlier = [self._waiting[place - 1].slot] if place else []
+            if self._last_sent is not None:
+                earlier.append(self._last_sent)
+            reservation = Reservation(
+                priority, max([now, *(slot + self._interval for slot in earlier)])
+            )
+            self._waiting.insert(place, reservation)
+            previous = reservation.slot
+            for later in self._waiting[place + 1 :]:
+                later.slot = max(later.slot, previous + self._interval)
+                previous = later.slot
+            return reservation
+
+    def wait(self, reservation: Reservation) -> None:
+        """Sleep until the reservation's slot, which may move while it waits; then it is used."""
+        try:
+            while True:
+                with self._lock:
+                    wait = reservation.slot - self._clock()
+                    if wait <= 0:
+                        self._waiting.remove(reservation)
+                        if self._last_sent is None or reservation.slot > self._last_sent:
+                            self._last_sent = reservation.slot
+                        return
+                self._sleep(wait)
+        except BaseException:
+            # Interrupted while waiting (Ctrl-C): give the place up rather than hold it.
+            with self._lock:
+                if reservation in self._waiting:
+                    self._waiting.remove(reservation)
+            raise
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate_per_second={1.0 / self._interval:g})"

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.engine import Engine
+from studio.errors import StorageError
+from studio.fetch import FetchPolicy
 from studio.jobs import JobService
 from studio.settings import Settings
 from studio.storage import open_storage
@@ -48,10 +52,41 @@ class Studio:
             self.demo.stop()
 
 
+class DataFolderUnusable(StorageError):
+    """The data folder cannot be written to. str() is the one line to show instead of starting."""
+
+
+def check_data_folder(folder: Path) -> None:
+    """Create the data folder if needed and prove a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise DataFolderUnusable(
+            f"The studio cannot write to its data folder {folder.absolute()} ({reason}): "
+            "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+        ) from None
+
+
+def check_start_up(settings: Settings) -> None:
+    """What open_studio checks first, for a server to say before it starts listening.
+
+    Raises StorageError (DataFolderUnusable included), whose str() is one line to print.
+    """
+    check_data_folder(settings.studio_data_dir)
+    Archive(open_storage(settings)).check()
+
+
 def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
-    """Open the store and archive, start the demo backend when no key is set, start the engine."""
+    """Open the store and archive, start the demo backend when no key is set, start the engine.
+
+    Raises StorageError (one line to print) when the data folder cannot be written or the
+    image storage cannot be used.
+    """
     settings = settings or Settings()
-    settings.studio_data_dir.mkdir(parents=True, exist_ok=True)
+    check_data_folder(settings.studio_data_dir)
     archive = Archive(open_storage(settings), thumbnail_px=settings.studio_thumbnail_px)
     # A bucket that is missing or refuses the credentials is said at start, in one line.
     archive.check()
@@ -61,6 +96,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
         archive,
         requests_per_second=settings.studio_max_requests_per_second,
         lease_seconds=settings.studio_lease_seconds,
+        fetch_policy=FetchPolicy.from_settings(settings),
     )
     demo: RunningEmulator | None = None
     if settings.api_key is None:

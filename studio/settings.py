@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     studio_max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     studio_max_upload_pixels: int = Field(default=40_000_000, gt=0)
     studio_max_download_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    studio_download_deadline_seconds: float = Field(default=120.0, gt=0)
+    # `host` or `host:port` entries, comma-separated in the environment.
+    studio_allowed_fetch_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     studio_lease_seconds: float = Field(default=30.0, gt=0)
     studio_thumbnail_px: int = Field(default=512, ge=64)
     # Signs the links pages give to images and downloads. Every server of one deployment
@@ -46,6 +51,13 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
+
+    @field_validator("studio_allowed_fetch_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+        return value
 
     @classmethod
     def settings_customise_sources(

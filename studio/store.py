@@ -8,6 +8,7 @@ is polled by two engines or archived twice.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -96,6 +97,7 @@ image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("pr
 TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
 UNIX_EPOCH_JULIAN_DAY = 2440587.5  # SQLite's julianday() of 1970-01-01 00:00 UTC
 SECONDS_PER_DAY = 86400.0
+COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
@@ -111,6 +113,8 @@ class Store:
         """
         self.engine: Engine = database.create_engine(url, pool_size=pool_size)
         self._sqlite = self.engine.dialect.name == "sqlite"
+        self._counts: dict[GalleryFilter, tuple[int, float]] = {}
+        self._counts_lock = threading.Lock()
         try:
             database.upgrade(self.engine)
         except BaseException:
@@ -293,6 +297,30 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def finishes(self, backend: str, *, limit: int) -> list[tuple[str, int, float, float]]:
+        """How long `backend`'s newest finished tasks really took, for the poll schedule.
+
+        Newest first: (mode, image count, estimated time, seconds from submission until
+        the studio saw the results), read from when their first image was recorded.
+        """
+        took = images.c.created_at - jobs.c.submitted_at
+        query = (
+            sa.select(
+                jobs.c.mode, jobs.c.num_outputs, jobs.c.estimated_time, took.label("seen_after")
+            )
+            .select_from(
+                jobs.join(images, sa.and_(images.c.job_id == jobs.c.id, images.c.position == 0))
+            )
+            .where(jobs.c.backend == backend, jobs.c.estimated_time > 0, took > 0)
+            .order_by(jobs.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                (row.mode, row.num_outputs, row.estimated_time, row.seen_after)
+                for row in conn.execute(query)
+            ]
+
     def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
         """Distinct prompts, most recently used first; those containing `search` if given."""
         last_used = sa.func.max(jobs.c.created_at)
@@ -368,6 +396,7 @@ class Store:
 
     def archive_image(self, image_id: int, archived: ArchivedFile) -> bool:
         """Record a downloaded image. Idempotent: False if it was archived already."""
+        self._forget_counts()
         with self.engine.begin() as conn:
             result = conn.execute(
                 images.update()
@@ -387,6 +416,7 @@ class Store:
         return result.rowcount == 1
 
     def expire_image(self, image_id: int) -> None:
+        self._forget_counts()
         with self.engine.begin() as conn:
             conn.execute(
                 images.update()
@@ -407,15 +437,65 @@ class Store:
         )
 
     def gallery_count(self, where: GalleryFilter) -> int:
+        """How many images `where` shows; kept a moment, since every rerun asks.
+
+        A count reads every matching image (no index answers it), so it is remembered per
+        filter until this process changes an image, or COUNT_TTL seconds pass (another
+        process's changes).
+        """
+        now = time.monotonic()
+        with self._counts_lock:
+            cached = self._counts.get(where)
+        if cached is not None and now - cached[1] < COUNT_TTL:
+            return cached[0]
         query = (
             sa.select(sa.func.count())
             .select_from(self._gallery_source(where))
             .where(self._gallery_condition(where))
         )
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            count = int(conn.execute(query).scalar_one())
+        with self._counts_lock:
+            self._counts[where] = (count, now)
+        return count
+
+    def _forget_counts(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
+
+    def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
+        """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
+        anchor = images.alias("anchor")
+        place = sa.select(anchor).where(anchor.c.id == image_id).subquery()
+        after_it = sa.or_(
+            images.c.job_created_at > place.c.job_created_at,
+            sa.and_(
+                images.c.job_created_at == place.c.job_created_at,
+                sa.or_(
+                    images.c.job_id < place.c.job_id,
+                    sa.and_(
+                        images.c.job_id == place.c.job_id, images.c.position < place.c.position
+                    ),
+                ),
+            ),
+        )
+        source = self._gallery_source(where)
+        condition = self._gallery_condition(where)
+        shown = (
+            sa.select(sa.func.count()).select_from(source).where(condition, images.c.id == image_id)
+        )
+        before = (
+            sa.select(sa.func.count())
+            .select_from(source.join(place, sa.true()))
+            .where(condition, after_it)
+        )
+        with self.engine.connect() as conn:
+            if not conn.execute(shown).scalar_one():
+                return None
+            return int(conn.execute(before).scalar_one())
 
     def set_favourite(self, image_id: int, favourite: bool) -> None:
+        self._forget_counts()
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
 

@@ -325,3 +325,16 @@ def test_the_upload_limit_setting_applies_to_local_files(
     assert refused.returncode == 1
     assert "“photo.png” is" in refused.stderr and "Choose a smaller file" in refused.stderr
     assert [entry for entry in emulator.log if entry.method == "POST"] == []
+
+
+def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Path) -> None:
+    # A folder under a regular file cannot be made, even by root (whom chmod would not stop).
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = run_studio(tmp_path, None, "jobs", STUDIO_DATA_DIR=str(blocker / "data"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"The studio cannot write to its data folder {blocker / 'data'} (not a directory): "
+        "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+    ]
+    assert done.stdout == ""

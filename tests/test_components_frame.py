@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +144,30 @@ def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio
     assert "foxapi_key" not in [field.key for field in app.sidebar.text_input]
     assert "1 image will be billed by FoxAPI." in [caption.value for caption in app.caption]
     assert EMULATOR_KEY not in shown_text(app)
+
+
+def test_a_server_whose_data_folder_cannot_be_written_stops_with_one_clear_line(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # a folder under a file cannot be made, even by root
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOXAPI_", "STUDIO_"))}
+    env["STUDIO_DATA_DIR"] = str(blocker / "data")
+    started = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "streamlit", "run", str(APP_FILE)),
+            *("--server.headless", "true", "--server.address", "127.0.0.1"),
+            *("--server.port", "0"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 1
+    assert started.stderr.splitlines() == [
+        f"The studio cannot write to its data folder {blocker / 'data'} (not a directory): "
+        "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+    ]

@@ -18,12 +18,12 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_dialog_opened_from_session_state_shows_settings_and_actions(studio: Studio) -> None:
+def test_dialog_opened_from_the_url_shows_settings_and_actions(studio: Studio) -> None:
     first, second = seed_images(
         studio.store, studio.archive, MARKUP, count=2, aspect_ratio="9:16", output_format="png"
     )
     app = open_app(GALLERY)
-    app.session_state["open_image"] = first.image.id
+    app.query_params["image"] = str(first.image.id)  # /gallery?image=ID opens it
     app.run()
 
     assert [code.value for code in app.code] == [MARKUP]  # st.code: literal, with a copy button
@@ -38,7 +38,7 @@ def test_dialog_opened_from_session_state_shows_settings_and_actions(studio: Stu
     assert studio.store.image(first.image.id).image.favourite is True  # type: ignore[union-attr]
 
     app.button(key="lightbox-next").click().run()
-    assert app.session_state["open_image"] == second.image.id
+    assert app.query_params["image"] == str(second.image.id)
     assert "**Image:** 2 of 2" in " ".join(markdown.value for markdown in app.markdown)
 
 
@@ -51,7 +51,7 @@ def test_reuse_settings_opens_generate_filled_in(studio: Studio) -> None:
         output_format="webp",
     )
     app = open_app(GALLERY)
-    app.session_state["open_image"] = item.image.id
+    app.query_params["image"] = str(item.image.id)
     app.run()
 
     app.button(key=f"lightbox-reuse-{item.image.id}").click().run()
@@ -61,13 +61,13 @@ def test_reuse_settings_opens_generate_filled_in(studio: Studio) -> None:
     assert app.text_area(key="generate_prompt").value == "a lighthouse at dusk"
     assert app.button_group(key="generate_ratio").value == "3:2"
     assert app.button_group(key="generate_format").value == "webp"
-    assert "open_image" not in app.session_state
+    assert "image" not in app.query_params
 
 
 def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     app = open_app(GALLERY)
-    app.session_state["open_image"] = item.image.id
+    app.query_params["image"] = str(item.image.id)
     app.run()
 
     app.button(key=f"lightbox-edit-{item.image.id}").click().run()

@@ -113,7 +113,7 @@ def test_open_shows_the_image_with_its_settings(studio: Studio) -> None:
 
     app.button(key=_key(items[1], "open")).click().run()
 
-    assert app.session_state["open_image"] == items[1].image.id
+    assert app.query_params["image"] == str(items[1].image.id)
     assert [code.value for code in app.code] == [FOXES]  # the dialog's prompt
 
 

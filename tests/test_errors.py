@@ -12,13 +12,17 @@ import pytest
 
 from studio import errors
 from studio.errors import (
+    AddressNotAllowed,
     BadRequest,
     ConnectionFailed,
     DownloadFailed,
+    DownloadTooLarge,
+    DownloadTooSlow,
     Forbidden,
     FoxAPIError,
     InsufficientBalance,
     InvalidInput,
+    NotAnImage,
     NotFound,
     OutcomeUnknown,
     PayloadTooLarge,
@@ -28,6 +32,7 @@ from studio.errors import (
     ServerError,
     Unauthorized,
     UnexpectedResponse,
+    UnusableTask,
 )
 
 # class: (may_have_arrived, retryable)
@@ -47,6 +52,11 @@ BILLING_FACTS: dict[type[FoxAPIError], tuple[bool, bool]] = {
     UnexpectedResponse: (True, False),
     DownloadFailed: (True, False),
     ResultExpired: (True, False),
+    AddressNotAllowed: (True, False),  # downloads are GETs: they bill nothing
+    DownloadTooSlow: (True, False),
+    DownloadTooLarge: (True, False),
+    NotAnImage: (True, False),
+    UnusableTask: (False, False),  # a task id no URL can carry: never looked up
     OutcomeUnknown: (True, False),  # the studio already decided never to resend
 }
 

@@ -19,6 +19,7 @@ from studio.errors import (
     FoxAPIError,
     InsufficientBalance,
     InvalidInput,
+    NotAnImage,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -28,14 +29,14 @@ from studio.errors import (
     Unauthorized,
     UnexpectedResponse,
 )
+from studio.fetch import FetchPolicy, parse_retry_after
 from studio.foxapi import (
     BACKOFF_BASE,
     BACKOFF_JITTER,
     FoxAPIClient,
     UploadedFile,
-    parse_retry_after,
 )
-from studio.ratelimit import RateLimiter
+from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest
 from studio.task import TaskStatus
 
@@ -44,6 +45,7 @@ BASE_URL = "https://api.foxapi.test"
 RESULT_URL = "https://cdn.foxapi.test/results/task-1-0.png"
 TASK_ID = "task-unified-1757165031-uyujaw3d"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
+PUBLIC_ADDRESS = "93.184.215.14"
 
 PENDING_TASK = {
     "created": 1757165031,
@@ -113,14 +115,28 @@ def sleeps() -> list[float]:
     return []
 
 
+def public_resolver(host: str, port: int) -> list[str]:
+    """Every name resolves to one public address; MockTransport answers, nothing connects."""
+    return [PUBLIC_ADDRESS]
+
+
 @pytest.fixture
 def connect(sleeps: list[float]) -> Callable[..., FoxAPIClient]:
-    def make(upstream: FakeUpstream, api_key: str = API_KEY, **options: Any) -> FoxAPIClient:
+    def make(
+        upstream: FakeUpstream,
+        api_key: str = API_KEY,
+        max_download_bytes: int = 50 * 1024 * 1024,
+        **options: Any,
+    ) -> FoxAPIClient:
+        policy = FetchPolicy(
+            deadline_seconds=60, max_bytes=max_download_bytes, resolver=public_resolver
+        )
         return FoxAPIClient(
             api_key,
             options.pop("base_url", BASE_URL),
             transport=httpx.MockTransport(upstream),
             sleep=sleeps.append,
+            fetch_policy=policy,
             **options,
         )
 
@@ -564,12 +580,14 @@ def test_a_poll_is_not_retried_when_retrying_cannot_help(
     assert len(upstream.requests) == 1
 
 
-def test_every_attempt_waits_for_the_limiter_first(connect: Callable[..., FoxAPIClient]) -> None:
+def test_every_attempt_waits_for_the_limiter_first_and_a_click_goes_ahead(
+    connect: Callable[..., FoxAPIClient],
+) -> None:
     events: list[str] = []
 
     class RecordingLimiter(RateLimiter):
-        def acquire(self) -> None:
-            events.append("acquire")
+        def acquire(self, priority: Priority = Priority.NORMAL) -> None:
+            events.append(f"acquire {priority.name.lower()}")
 
     def recorded(answer: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
         def send(request: httpx.Request) -> httpx.Response:
@@ -585,23 +603,29 @@ def test_every_attempt_waits_for_the_limiter_first(connect: Callable[..., FoxAPI
         recorded(foxapi_error(429, "slow")),
         recorded(answer_json(200, PENDING_TASK)),
         recorded(image()),
+        recorded(answer_json(200, UPLOADED)),
     )
     client = connect(upstream, limiter=RecordingLimiter(1.0))
     client.get_task(TASK_ID)
     client.submit(GENERATION)
     client.download(RESULT_URL)
+    client.upload(PNG_BYTES, "cat.png", "image/png")
+    # Polls and downloads queue as usual; a generation POST and an upload (someone just
+    # clicked) ask to go ahead of them.
     assert events == [
-        "acquire",
+        "acquire normal",
         "send 503",
-        "acquire",
+        "acquire normal",
         "send 429",
-        "acquire",
+        "acquire normal",
         "send 200",
-        "acquire",
+        "acquire high",
         "send 429",
-        "acquire",
+        "acquire high",
         "send 200",
-        "acquire",
+        "acquire normal",
+        "send 200",
+        "acquire high",
         "send 200",
     ]
 
@@ -710,7 +734,11 @@ def test_download_returns_the_image_without_sending_the_key(
     downloaded = connect(upstream).download(RESULT_URL)
 
     (request,) = upstream.requests
-    assert str(request.url) == RESULT_URL
+    # Sent to the address that was checked, still naming the host it is for.
+    assert request.url.copy_with(host="cdn.foxapi.test") == httpx.URL(RESULT_URL)
+    assert request.url.host == PUBLIC_ADDRESS
+    assert request.headers["host"] == "cdn.foxapi.test"
+    assert request.extensions["sni_hostname"] == "cdn.foxapi.test"
     assert "authorization" not in request.headers
     assert API_KEY not in str(request.headers.raw)
     assert downloaded.content == PNG_BYTES
@@ -721,7 +749,7 @@ def test_download_follows_a_redirect_without_the_key(connect: Callable[..., FoxA
     moved = httpx.Response(302, headers={"location": "https://other-cdn.test/final.png"})
     upstream = FakeUpstream(moved, image())
     assert connect(upstream).download(RESULT_URL).content == PNG_BYTES
-    assert [request.url.host for request in upstream.requests] == [
+    assert [request.headers["host"] for request in upstream.requests] == [
         "cdn.foxapi.test",
         "other-cdn.test",
     ]
@@ -749,7 +777,7 @@ def test_a_download_that_is_not_an_image_fails(
     if content_type:
         answer.headers["content-type"] = content_type
     upstream = FakeUpstream(answer)
-    with pytest.raises(DownloadFailed, match="instead of an image") as caught:
+    with pytest.raises(NotAnImage, match=r"^The result was not an image") as caught:
         connect(upstream).download(RESULT_URL)
     assert not isinstance(caught.value, ResultExpired)
     assert len(upstream.requests) == 1

@@ -1,13 +1,16 @@
-"""The process-wide limiter: calls are spaced out, never bunched, even across threads."""
+"""The process-wide limiter: calls are spaced out, never bunched, and a click goes first."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
 from studio.database import DatabaseUnavailable
-from studio.ratelimit import ARRIVAL_GUARD_SECONDS, RateLimiter, SharedRateLimiter
+from studio.ratelimit import ARRIVAL_GUARD_SECONDS, Priority, RateLimiter, SharedRateLimiter
 
 
 class FakeTime:
@@ -25,7 +28,73 @@ class FakeTime:
         self.now += seconds
 
 
-def make_limiter(rate: float, fake: FakeTime) -> RateLimiter:
+@dataclass(eq=False)
+class Sleeper:
+    wake: float
+    woken: bool = False
+
+
+class SharedTime:
+    """A clock for many threads: it stands still while any of them runs, and when every one
+    is asleep (or done) it jumps to the earliest wake-up. Time is fake; the order is real."""
+
+    def __init__(self, start: float = 100.0) -> None:
+        self.now = start
+        self._changed = threading.Condition()
+        self._running = 0
+        self._sleepers: list[Sleeper] = []
+
+    def clock(self) -> float:
+        with self._changed:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._changed:
+            sleeper = Sleeper(self.now + seconds)
+            self._sleepers.append(sleeper)
+            self._running -= 1
+            self._changed.notify_all()
+            while not sleeper.woken:
+                self._changed.wait()
+
+    def start(self, call: Callable[[], None]) -> threading.Thread:
+        with self._changed:
+            self._running += 1
+
+        def run() -> None:
+            try:
+                call()
+            finally:
+                with self._changed:
+                    self._running -= 1
+                    self._changed.notify_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def settle(self) -> None:
+        """Return once every started thread is asleep or done."""
+        with self._changed:
+            while self._running:
+                self._changed.wait()
+
+    def run_until_done(self) -> None:
+        with self._changed:
+            while True:
+                while self._running:
+                    self._changed.wait()
+                if not self._sleepers:
+                    return
+                self.now = min(sleeper.wake for sleeper in self._sleepers)
+                for sleeper in [s for s in self._sleepers if s.wake <= self.now]:
+                    sleeper.woken = True
+                    self._sleepers.remove(sleeper)
+                    self._running += 1
+                self._changed.notify_all()
+
+
+def make_limiter(rate: float, fake: FakeTime | SharedTime) -> RateLimiter:
     return RateLimiter(rate, clock=fake.clock, sleep=fake.sleep)
 
 
@@ -74,23 +143,65 @@ def test_idle_time_is_not_saved_up_into_a_burst() -> None:
     assert fake.sleeps == [0.5, 0.5]
 
 
-def test_threads_each_get_their_own_slot() -> None:
-    # The clock stands still, so every caller arrives at the same instant: each must be
-    # handed a distinct slot, one interval after the previous one.
-    sleeps: list[float] = []
+def test_callers_arriving_at_once_each_get_their_own_slot() -> None:
+    limiter = make_limiter(4.0, FakeTime())
+    slots = [limiter.reserve().slot for _ in range(20)]
+    assert slots == [pytest.approx(100.0 + 0.25 * place) for place in range(20)]
+
+
+def test_a_submission_goes_ahead_of_a_hundred_queued_polls() -> None:
+    limiter = make_limiter(5.0, FakeTime())
+    polls = [limiter.reserve() for _ in range(100)]
+    submission = limiter.reserve(Priority.HIGH)
+    # The first poll's slot is due now, so it goes; the submission takes the next one...
+    assert submission.slot == pytest.approx(100.2)
+    # ...and every poll after it moves one interval later, still never two at once.
+    slots = sorted([submission.slot, *(poll.slot for poll in polls)])
+    assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(slots))
+    assert polls[-1].slot == pytest.approx(100.0 + 0.2 * 100)
+
+
+def test_submissions_queue_among_themselves_in_arrival_order() -> None:
+    limiter = make_limiter(5.0, FakeTime())
+    for _ in range(10):
+        limiter.reserve()
+    first, second = limiter.reserve(Priority.HIGH), limiter.reserve(Priority.HIGH)
+    assert first.slot < second.slot <= 100.0 + 0.2 * 2 + 1e-9
+
+
+def test_a_submission_never_squeezes_in_right_after_a_request_just_sent() -> None:
+    fake = FakeTime()
+    limiter = make_limiter(5.0, fake)
+    limiter.acquire()  # sent at 100.0
+    fake.now = 100.05
+    assert limiter.reserve(Priority.HIGH).slot == pytest.approx(100.2)
+
+
+def test_threads_each_get_their_own_slot_and_a_late_submission_still_goes_first() -> None:
+    shared = SharedTime()
+    limiter = make_limiter(5.0, shared)
+    sent_at: dict[str, float] = {}
     lock = threading.Lock()
 
-    def record_sleep(seconds: float) -> None:
-        with lock:
-            sleeps.append(seconds)
+    def send(name: str, priority: Priority) -> Callable[[], None]:
+        def call() -> None:
+            limiter.acquire(priority)
+            with lock:
+                sent_at[name] = shared.clock()
 
-    limiter = RateLimiter(4.0, clock=lambda: 50.0, sleep=record_sleep)
-    threads = [threading.Thread(target=limiter.acquire) for _ in range(20)]
-    for thread in threads:
-        thread.start()
+        return call
+
+    threads = [shared.start(send(f"poll {index}", Priority.NORMAL)) for index in range(100)]
+    shared.settle()  # every poll has queued
+    threads.append(shared.start(send("submission", Priority.HIGH)))
+    shared.run_until_done()
     for thread in threads:
         thread.join()
-    assert sorted(sleeps) == [pytest.approx(0.25 * slot) for slot in range(1, 20)]
+
+    assert len(sent_at) == 101
+    assert sent_at["submission"] <= 100.0 + 0.5
+    times = sorted(sent_at.values())
+    assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(times))
 
 
 @pytest.mark.parametrize("rate", [0.0, -1.0, float("inf"), float("nan")])
@@ -149,3 +260,17 @@ def test_while_the_database_is_away_each_process_keeps_its_own_spacing(
     limiter.acquire()
     assert fake.now == 103.0
     assert slots.next_free == pytest.approx(103.5 + ARRIVAL_GUARD_SECONDS)
+
+
+def test_a_caller_interrupted_while_waiting_gives_its_place_up() -> None:
+    fake = FakeTime()
+
+    def interrupted(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    limiter = RateLimiter(5.0, clock=fake.clock, sleep=interrupted)
+    limiter.acquire()  # sent at 100.0
+    with pytest.raises(KeyboardInterrupt):
+        limiter.acquire()  # would have gone at 100.2
+    fake.now = 100.3
+    assert limiter.reserve().slot == pytest.approx(100.3)

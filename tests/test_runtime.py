@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.runtime import open_studio
+from studio.runtime import DataFolderUnusable, check_data_folder, open_studio
 from studio.settings import Settings
 from tests.conftest import EMULATOR_KEY, posts
 
@@ -94,3 +96,27 @@ def test_close_stops_the_engine_and_the_demo_backend(tmp_path: Path) -> None:
 
     assert not engine.is_alive()
     assert not _answers(demo_url)
+
+
+def test_a_missing_data_folder_is_created(tmp_path: Path) -> None:
+    check_data_folder(tmp_path / "new" / "data")
+    assert (tmp_path / "new" / "data").is_dir()
+    assert list((tmp_path / "new" / "data").iterdir()) == []  # the probe leaves nothing
+
+
+def test_a_read_only_data_folder_names_the_folder_and_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root ignores chmod, so the read-only file system is injected where the probe writes.
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("studio.runtime.tempfile.TemporaryFile", read_only)
+    with pytest.raises(DataFolderUnusable) as refused:
+        open_studio(Settings(studio_data_dir=tmp_path, foxapi_api_key="sk-test"), start=False)
+    assert str(refused.value) == (
+        f"The studio cannot write to its data folder {tmp_path} (read-only file system): "
+        "make it writable, or set STUDIO_DATA_DIR to a folder that is."
+    )
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "studio.db").exists()

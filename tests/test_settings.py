@@ -12,7 +12,15 @@ from studio.settings import DEFAULT_BASE_URL, Settings
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("FOXAPI_API_KEY", "FOXAPI_BASE_URL", "STUDIO_DATA_DIR", "STUDIO_DATABASE_URL"):
+    for name in (
+        "FOXAPI_API_KEY",
+        "FOXAPI_BASE_URL",
+        "STUDIO_DATA_DIR",
+        "STUDIO_DATABASE_URL",
+        "STUDIO_ALLOWED_FETCH_HOSTS",
+        "STUDIO_DOWNLOAD_DEADLINE_SECONDS",
+        "STUDIO_MAX_DOWNLOAD_BYTES",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -52,6 +60,26 @@ def test_a_blank_key_means_demo_and_the_key_never_shows_in_repr(
     assert Settings().api_key is None
     monkeypatch.setenv("FOXAPI_API_KEY", "sk-very-secret")
     assert "sk-very-secret" not in repr(Settings())
+
+
+def test_download_limits_and_allowed_fetch_hosts_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = Settings()
+    assert defaults.studio_download_deadline_seconds == 120
+    assert defaults.studio_allowed_fetch_hosts == ()
+    monkeypatch.setenv("STUDIO_ALLOWED_FETCH_HOSTS", " images.internal, 10.0.0.5:9000,,[::1]:81 ")
+    monkeypatch.setenv("STUDIO_DOWNLOAD_DEADLINE_SECONDS", "30")
+    monkeypatch.setenv("STUDIO_MAX_DOWNLOAD_BYTES", "1000")
+    settings = Settings()
+    assert settings.studio_allowed_fetch_hosts == ("images.internal", "10.0.0.5:9000", "[::1]:81")
+    assert settings.studio_download_deadline_seconds == 30
+    assert settings.studio_max_download_bytes == 1000
+
+
+def test_allowed_fetch_hosts_may_be_a_list_in_the_secrets_file() -> None:
+    write_secrets('STUDIO_ALLOWED_FETCH_HOSTS = ["images.internal", "10.0.0.5:9000"]\n')
+    assert Settings().studio_allowed_fetch_hosts == ("images.internal", "10.0.0.5:9000")
 
 
 def test_every_studio_setting_the_deployment_recipe_names_exists() -> None:

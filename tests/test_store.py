@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -195,6 +196,39 @@ def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> N
     assert store.images_billed_since(time.time() - 60) == 5
 
 
+def test_finishes_say_how_long_each_backends_tasks_took_until_their_results_were_seen(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = {"now": 1000.0}
+    monkeypatch.setattr("studio.store.time", SimpleNamespace(time=lambda: clock["now"]))
+
+    def run(backend: str, task_id: str, took: float | None, images: int = 1) -> None:
+        job = store.create_job(
+            request(num_outputs=images),
+            backend=backend,
+            key_id="k",
+            lease_owner="a",
+            lease_seconds=30,
+        )
+        pending = Task(id=task_id, status=TaskStatus.PENDING, estimated_time=20)
+        store.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="a", lease_seconds=30)
+        if took is not None:
+            clock["now"] += took
+            store.record_results(job.id, completed(task_id, images), owner="a")
+        clock["now"] += 1
+
+    run("foxapi", "t-1", 14.5)
+    run("foxapi", "t-2", 22.0, images=4)
+    run("foxapi", "t-3", None)  # still running: nothing seen yet
+    run("demo", "t-4", 3.0)
+    assert store.finishes("foxapi", limit=10) == [
+        ("generate", 4, 20.0, pytest.approx(22.0)),
+        ("generate", 1, 20.0, pytest.approx(14.5)),
+    ]
+    assert len(store.finishes("foxapi", limit=1)) == 1
+    assert store.finishes("demo", limit=10) == [("generate", 1, 20.0, pytest.approx(3.0))]
+
+
 def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
     """Six engines, each with its own connections, claim 120 free jobs at the same instant."""
     engines, rounds, jobs_per_round = 6, 4, 30
@@ -323,3 +357,31 @@ def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: A
                 {"pattern": "%red fox%"},
             )
             assert "ix_jobs_prompt_trgm" in " ".join(str(row[0]) for row in plan)
+
+
+def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    edit = archived_job(store, archive, "a blue fox", image_urls=["https://x.test/a.png"])
+    everything = GalleryFilter()
+    assert [store.gallery_position(everything, image) for image in (edit, owl, fox)] == [0, 1, 2]
+    foxes = GalleryFilter(search="fox")
+    assert store.gallery_position(foxes, fox) == 1
+    assert store.gallery_position(foxes, owl) is None
+    assert store.gallery_position(everything, 999) is None
+
+
+def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    favourites = GalleryFilter(favourites_only=True)
+    assert store.gallery_count(favourites) == 0
+    with store.engine.begin() as conn:  # another process's change, unseen here for a moment
+        conn.execute(sa.text("UPDATE images SET favourite = true WHERE id = :id"), {"id": owl})
+    assert store.gallery_count(favourites) == 0
+
+    store.set_favourite(fox, True)  # a change made here is seen at once, with the other
+
+    assert store.gallery_count(favourites) == 2

@@ -1,0 +1,14 @@
+// Left and Right arrows anywhere on the page, except while typing. Listens before the
+// dialog does: Streamlit's own button shortcuts never see keys pressed inside a dialog.
+export default function (component) {
+  const { setTriggerValue } = component;
+  const typing = (element) =>
+    element && (["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName) || element.isContentEditable);
+  const onKey = (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    if (event.key === "ArrowLeft") setTriggerValue("step", "previous");
+    if (event.key === "ArrowRight") setTriggerValue("step", "next");
+  };
+  window.addEventListener("keydown", onKey, true);
+  return () => window.removeEventListener("keydown", onKey, true);
+}
