@@ -235,8 +235,13 @@ def test_processes_sharing_a_key_take_turns_at_its_slots() -> None:
     slots = FakeSlots(fake)
     server, command_line = make_shared(2.0, fake, slots), make_shared(2.0, fake, slots)
     sent_at = []
-    for limiter in [server, command_line, server, command_line]:
-        limiter.acquire()
+    for limiter, priority in [
+        (server, Priority.NORMAL),
+        (command_line, Priority.HIGH),  # a click goes first within its process only
+        (server, Priority.HIGH),
+        (command_line, Priority.NORMAL),
+    ]:
+        limiter.acquire(priority)
         sent_at.append(fake.now)
     spacing = 0.5 + ARRIVAL_GUARD_SECONDS
     assert sent_at == pytest.approx([100.0 + spacing * turn for turn in range(4)])
