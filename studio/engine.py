@@ -40,7 +40,7 @@ from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
 from studio.people import LOCAL, Person, Quota
-from studio.ratelimit import RateLimiter
+from studio.ratelimit import RateLimiter, SharedRateLimiter
 from studio.records import GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule
@@ -104,7 +104,8 @@ class Engine:
         self.lease_seconds = lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._transport = transport
-        self._limiter = RateLimiter(requests_per_second)
+        self._requests_per_second = requests_per_second
+        self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
         self._poll_schedule = PollSchedule(
             lambda backend: store.finishes(backend, limit=HISTORY_SIZE)
         )
@@ -555,12 +556,23 @@ class Engine:
                     credentials.api_key,
                     credentials.base_url,
                     transport=self._transport,
-                    limiter=self._limiter,
+                    limiter=self._limiter_for(credentials),
                     max_get_attempts=3,
                     max_retry_wait=10.0,
                 )
                 self._clients[credentials.key_id] = client
             return client
+
+    def _limiter_for(self, credentials: Credentials) -> RateLimiter:
+        """A FoxAPI key's cap is shared with every process on this store; the demo backend
+        runs inside this process, so its cap is this process's own."""
+        if credentials.backend is Backend.DEMO:
+            return self._limiter
+        key_id = credentials.key_id
+        return SharedRateLimiter(
+            self._requests_per_second,
+            lambda interval: self.store.reserve_request_slot(key_id, interval),
+        )
 
     def _database_away(self, problem: DatabaseUnavailable) -> None:
         with self._lock:

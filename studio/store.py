@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from studio import database
@@ -111,6 +112,8 @@ images = sa.Table(
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
 TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
+UNIX_EPOCH_JULIAN_DAY = 2440587.5  # SQLite's julianday() of 1970-01-01 00:00 UTC
+SECONDS_PER_DAY = 86400.0
 COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
@@ -651,6 +654,39 @@ class Store:
         return unused
 
     # Internals --------------------------------------------------------------------
+
+    # Request slots ----------------------------------------------------------------
+
+    def reserve_request_slot(self, key_id: str, interval: float) -> float:
+        """Take the next request slot of key `key_id`; return the seconds until it comes.
+
+        Slots are `interval` apart for every process sharing this database. One upsert
+        reads and moves the key's next free slot: PostgreSQL holds the row's lock from the
+        read to the write, and a SQLite write statement takes the database's write lock
+        before it reads, so two processes never get the same slot. Time is the database's
+        clock, the one every process sharing it agrees on.
+        """
+        if self._sqlite:
+            # Read when the statement runs, after it has the write lock: a time taken
+            # before waiting for the lock would hand out a slot already past.
+            now: sa.ColumnElement[float] = (
+                sa.func.julianday("now") - UNIX_EPOCH_JULIAN_DAY
+            ) * SECONDS_PER_DAY
+            insert: Any = sqlite.insert(request_slots)
+        else:
+            now = sa.extract("epoch", sa.func.clock_timestamp())
+            insert = postgresql.insert(request_slots)
+        slot = sa.case((request_slots.c.next_free > now, request_slots.c.next_free), else_=now)
+        statement = (
+            insert.values(key_id=key_id, next_free=now + interval)
+            .on_conflict_do_update(
+                index_elements=[request_slots.c.key_id], set_={"next_free": slot + interval}
+            )
+            .returning(request_slots.c.next_free - interval - now)
+        )
+        with self.engine.begin() as conn:
+            wait = conn.execute(statement).scalar_one()
+        return max(0.0, float(wait))
 
     def _transition(
         self, job_id: str, event: JobEvent, owner: str | None, changes: dict[str, Any]

@@ -23,7 +23,7 @@ from studio.archive import Archive
 from studio.records import GalleryFilter
 from studio.request import GenerationRequest, Mode
 from studio.states import ImageStatus, JobEvent, JobStatus
-from studio.store import Store
+from studio.store import Store, request_slots
 from studio.task import Task, TaskStatus
 
 
@@ -257,6 +257,42 @@ def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
     assert sorted(owners_of) == sorted(created)
     shared = {job_id: owners for job_id, owners in owners_of.items() if len(owners) > 1}
     assert shared == {}
+
+
+def test_processes_reserving_request_slots_at_once_each_get_their_own(database_url: str) -> None:
+    """Four stores (a process each) take 40 slots of one key at once: none is handed twice."""
+    processes, each, interval = 4, 10, 1.0
+    stores = [Store(database_url) for _ in range(processes)]
+    start = threading.Barrier(processes)
+
+    def reserve(index: int) -> None:
+        start.wait()
+        for _ in range(each):
+            stores[index].reserve_request_slot("key-shared", interval)
+
+    try:
+        first = stores[0].reserve_request_slot("key-shared", interval)
+        after_first = next_free(stores[0], "key-shared")
+        with ThreadPoolExecutor(max_workers=processes) as pool:
+            list(pool.map(reserve, range(processes)))
+        # Each of the 40 moved the key's next slot one whole interval on: none was lost.
+        assert next_free(stores[0], "key-shared") == pytest.approx(
+            after_first + processes * each * interval
+        )
+        assert first == pytest.approx(0.0, abs=0.01)  # the first request of a key goes at once
+        assert stores[0].reserve_request_slot("key-other", interval) == pytest.approx(0.0, abs=0.01)
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def next_free(store: Store, key_id: str) -> float:
+    with store.engine.connect() as conn:
+        return float(
+            conn.execute(
+                sa.select(request_slots.c.next_free).where(request_slots.c.key_id == key_id)
+            ).scalar_one()
+        )
 
 
 def test_search_finds_any_part_of_a_prompt_in_any_case(store: Store, archive: Archive) -> None:
