@@ -14,7 +14,7 @@ import streamlit as st
 
 from components import arrow_keys, frame, gallery_view, image_pickers, media, prompt_form
 from components.gallery_view import View, close_image, open_image_id, page_of
-from components.text import MODE_LABELS, escape_markdown, plural, when
+from components.text import MODE_LABELS, escape_markdown, excerpt, plural, when
 from studio import formats
 from studio.people import NotAllowed
 from studio.records import GalleryItem
@@ -54,9 +54,41 @@ def _lightbox(view: View) -> None:
         st.caption("Prompt (the button in its corner copies it)")
         st.code(item.job.prompt, language=None, wrap_lines=True)
         st.markdown(_settings(item))
+        _actions(item)
+    _lineage(item)
+
+
+def _lineage(item: GalleryItem) -> None:
+    """The images this one was edited from and into, and it beside its first parent."""
+    lineage = frame.jobs().lineage(item.image.id)
+    for title, relatives in (("Made from", lineage.parents), ("Edited into", lineage.children)):
+        if not relatives:
+            continue
+        st.markdown(f"**{title}**")
+        for column, relative in zip(st.columns(4), relatives[:4], strict=False):
+            with column:
+                media.thumbnail(relative.image, relative.job.prompt)
+                column.button(
+                    "Open",
+                    key=f"lineage-open-{relative.image.id}",
+                    on_click=gallery_view.open_image,
+                    args=(relative.image.id,),
+                    help=f"Open “{excerpt(relative.job.prompt, 60)}”",
+                )
+    if not lineage.parents and item.job.request.image_urls:
+        st.caption("Made from images outside the gallery:")
         for url in item.job.request.image_urls:
             st.text(url, wrap=False)
-        _actions(item)
+    if lineage.parents:
+        before = lineage.parents[0]
+        with st.expander("Before and after", icon=":material/compare:"):
+            left, right = st.columns(2)
+            with left:
+                st.caption("Before")
+                media.original(before.image, before.job.prompt)
+            with right:
+                st.caption("After")
+                media.original(item.image, item.job.prompt)
 
 
 def _settings(item: GalleryItem) -> str:

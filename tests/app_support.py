@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from components.frame import get_studio
 from studio.archive import Archive
 from studio.credentials import DEMO_KEY_ID
-from studio.records import GalleryFilter, GalleryItem, JobRecord
+from studio.records import GalleryFilter, GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.runtime import Studio
 from studio.states import JobEvent, JobStatus
@@ -180,6 +180,7 @@ def seed_job(
     key_id: str = DEMO_KEY_ID,
     error_message: str | None = None,
     owner: dict[str, Any] | None = None,
+    origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen)
     **fields: object,
 ) -> JobRecord:
     """A job FoxAPI accepted, left in `status` and held by no running engine.
@@ -195,6 +196,7 @@ def seed_job(
         lease_seconds=SEED_LEASE,
         owner_sub=owner["sub"] if owner else None,
         owner_email=owner["email"] if owner else None,
+        origin=origin,
     )
     if status is JobStatus.UNKNOWN:
         store.mark_outcome_unknown(job.id, error_message or "")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.records import JobOrigin
 from studio.runtime import Studio
 from tests.app_support import ALICE, BOB, GALLERY, app_as, open_app, open_app_studio, seed_images
 
@@ -93,3 +94,24 @@ def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: S
     assert not original.exists()
     assert studio.store.image(second.image.id) is not None  # nothing else is touched
     assert "image" not in alice.query_params  # the dialog closed
+
+
+def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> None:
+    [parent] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
+    [child] = seed_images(
+        studio.store,
+        studio.archive,
+        "the lighthouse at night",
+        image_urls=["https://cdn.example.invalid/upload.png"],
+        origin=JobOrigin(parent_image_ids=(parent.image.id,)),
+    )
+    app = open_app(GALLERY)
+    app.query_params["image"] = str(child.image.id)
+    app.run()
+
+    assert "**Made from**" in [markdown.value for markdown in app.markdown]
+    assert [expander.label for expander in app.expander] == ["Before and after"]
+    app.button(key=f"lineage-open-{parent.image.id}").click().run()
+
+    assert app.query_params["image"] == str(parent.image.id)
+    assert "**Edited into**" in [markdown.value for markdown in app.markdown]
