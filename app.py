@@ -22,24 +22,31 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 
 def run() -> None:
     st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
-    page = st.navigation(
-        [
-            st.Page(
-                "pages/generate.py",
-                title="Generate",
-                icon=":material/auto_awesome:",
-                url_path="",
-                default=True,
-            ),
-            st.Page("pages/edit.py", title="Edit", icon=":material/edit:", url_path="edit"),
-            st.Page(
-                "pages/gallery.py",
-                title="Gallery",
-                icon=":material/photo_library:",
-                url_path="gallery",
-            ),
-        ]
-    )
+    # With sign-in configured, nobody gets further without being signed in and admitted;
+    # a deep link on a fresh server comes here too (see frame.ensure_frame).
+    if not frame.gate():
+        return
+    pages = [
+        st.Page(
+            "pages/generate.py",
+            title="Generate",
+            icon=":material/auto_awesome:",
+            url_path="",
+            default=True,
+        ),
+        st.Page("pages/edit.py", title="Edit", icon=":material/edit:", url_path="edit"),
+        st.Page(
+            "pages/gallery.py",
+            title="Gallery",
+            icon=":material/photo_library:",
+            url_path="gallery",
+        ),
+    ]
+    if frame.jobs().person.admin and frame.sign_in_configured():
+        pages.append(
+            st.Page("pages/usage.py", title="Usage", icon=":material/bar_chart:", url_path="usage")
+        )
+    page = st.navigation(pages)
     counters_slot = frame.sidebar()
     frame.show_toasts()
     frame.mark_frame_ran()
@@ -69,5 +76,7 @@ else:
     # would raise with a traceback.
     frame.exit_unless_startable()
     app = st.App(
-        "app.py", lifespan=lifespan, routes=[*web.routes(frame.jobs), health.route(frame.jobs)]
+        "app.py",
+        lifespan=lifespan,
+        routes=[*web.routes(frame.server_jobs), health.route(frame.server_jobs)],
     )

@@ -1,8 +1,10 @@
-"""The frame every page shares: one studio per process, the sidebar, and the page guard."""
+"""The frame every page shares: one studio per process, who is signed in, the sidebar,
+and the page guard."""
 
 from __future__ import annotations
 
 import runpy
+from collections.abc import Mapping
 from pathlib import Path
 
 import streamlit as st
@@ -13,13 +15,14 @@ from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.errors import StorageError
 from studio.jobs import JobService
+from studio.people import LOCAL, Person
 from studio.runtime import Studio, check_start_up, open_studio
 from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
-LOCAL_VIEWER = "local"  # the one person of a studio without sign-in
 KEY_FIELD = "foxapi_key"  # the sidebar's password field; its value lives in server memory only
 _frame_ran = SessionValue("_frame_ran", lambda: False)
+# Without sign-in a typed key serves the browser session that typed it, as it always did.
 _typed_credentials: SessionValue[Credentials | None] = SessionValue(
     "_typed_credentials", lambda: None
 )
@@ -40,14 +43,108 @@ def exit_unless_startable() -> None:
         raise SystemExit(str(exc)) from None
 
 
-def jobs() -> JobService:
-    """The jobs service: everything pages and components ask of the core."""
+def server_jobs() -> JobService:
+    """The jobs service as the server itself, for routes whose signed links say who asked."""
     return get_studio().jobs
+
+
+def jobs() -> JobService:
+    """The jobs service acting as the signed-in person: what pages and components ask."""
+    person = current_person()
+    if person is None:  # app.py's gate stops such runs before any page draws
+        st.stop()
+    return get_studio().jobs.for_person(person)
 
 
 def viewer() -> str:
     """Who is looking: the person links to images are signed for."""
-    return LOCAL_VIEWER
+    person = current_person()
+    return person.viewer if person is not None else LOCAL.viewer
+
+
+# Sign-in -------------------------------------------------------------------------------
+
+
+def sign_in_configured() -> bool:
+    """Whether `[auth]` is in Streamlit's secrets: then every page needs a signed-in person."""
+    try:
+        return bool(st.secrets.get("auth"))
+    except FileNotFoundError:  # no secrets file at all
+        return False
+
+
+def providers() -> list[str]:
+    """The named providers of `[auth]` (`[auth.google]`...); empty for the one default."""
+    auth = st.secrets.get("auth") or {}
+    return [name for name, value in auth.items() if isinstance(value, Mapping)]
+
+
+def current_person() -> Person | None:
+    """The person this session acts for: the local one without sign-in, else the signed-in
+    person the studio admits, else None."""
+    if not sign_in_configured():
+        return LOCAL
+    if not st.user.is_logged_in:
+        return None
+    service = get_studio().jobs
+    email = _claim("email")
+    if not service.people.admits(email):
+        return None
+    sub = _claim("sub") or email or ""
+    return service.people.person(sub, email, _claim("name"))
+
+
+def _claim(name: str) -> str | None:
+    value = st.user.get(name)
+    return str(value) if value else None
+
+
+def gate() -> bool:
+    """True when this session may see the studio; otherwise draw who may, and say why not.
+
+    Runs in app.py before any page: the sign-in screen, or the refusal for a signed-in
+    person outside STUDIO_ALLOWED_EMAILS, is then the only page there is.
+    """
+    if current_person() is not None:
+        return True
+    screen = _refusal_screen if st.user.is_logged_in else _sign_in_screen
+    st.navigation(
+        [st.Page(screen, title="Sign in", icon=":material/login:", url_path="sign-in")],
+        position="hidden",
+    ).run()
+    return False
+
+
+def _sign_in_screen() -> None:
+    st.title("Image Studio")
+    st.write(
+        "A studio for making and editing images with FoxAPI's `grok-imagine-image` model, "
+        "shared by a team: each person's images, history and spending are their own."
+    )
+    st.write("Sign in to go on.")
+    named = providers()
+    if not named:
+        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+    for provider in named:
+        st.button(
+            f"Sign in with {provider.replace('_', ' ').title()}",
+            key=f"sign_in_{provider}",
+            type="primary",
+            icon=":material/login:",
+            on_click=st.login,
+            args=(provider,),
+        )
+
+
+def _refusal_screen() -> None:
+    st.title("Image Studio")
+    who = escape_markdown(_claim("email") or "this account")
+    st.error(
+        f"This studio is not open to {who}. Ask the person who runs it to add you, "
+        "or sign in with another account.",
+        icon=":material/block:",
+    )
+    st.button("Sign out", icon=":material/logout:", on_click=st.logout)
 
 
 def mark_frame_ran() -> None:
@@ -72,8 +169,12 @@ def ensure_frame() -> None:
 
 
 def session_credentials() -> Credentials:
-    """The key this browser session sends jobs with: a key typed in the sidebar, or the server's."""
+    """The key this session sends jobs with: the server's, else a typed one, else the demo
+    backend's. A signed-in person's typed key serves them in all their sessions; without
+    sign-in, the session that typed it."""
     service = jobs()
+    if service.person.signed_in:
+        return service.credentials()
     typed = str(st.session_state.get(KEY_FIELD) or "").strip()
     if service.server_has_key or not typed:
         return service.server_credentials
@@ -84,10 +185,27 @@ def session_credentials() -> Credentials:
     return credentials
 
 
+def _key_typed() -> None:
+    service = jobs()
+    if not service.person.signed_in:
+        return  # session_credentials keeps it for this session
+    typed = str(st.session_state.get(KEY_FIELD) or "").strip()
+    if typed:
+        service.typed_key(typed)
+    else:
+        service.forget_typed_key()
+
+
 def sidebar() -> DeltaGenerator:
     """Draw the sidebar; return the slot that `counters` fills once the page has run."""
     service = jobs()
     with st.sidebar:
+        person = service.person
+        if person.signed_in:
+            who = escape_markdown(person.label)
+            email = escape_markdown(person.email or "")
+            st.markdown(f"Signed in as **{who}**" + (f"  \n{email}" if email != who else ""))
+            st.button("Sign out", icon=":material/logout:", on_click=st.logout)
         backend = st.container()
         if not service.server_has_key:
             st.text_input(
@@ -95,9 +213,10 @@ def sidebar() -> DeltaGenerator:
                 type="password",
                 key=KEY_FIELD,
                 placeholder="sk-…",
+                on_change=_key_typed,
                 help=(
-                    "Used for this browser session only: kept in the server's memory, "
-                    "never written anywhere. Leave it empty to keep using the demo backend."
+                    f"Used for {whose_key(service)} only: kept in the server's memory, never "
+                    "written anywhere. Leave it empty to keep using the demo backend."
                 ),
             )
         credentials = session_credentials()
@@ -112,7 +231,7 @@ def sidebar() -> DeltaGenerator:
                 )
             else:
                 whose = (
-                    " with the key you entered (this browser session only)"
+                    f" with the key you entered ({whose_key(service)} only)"
                     if credentials is not service.server_credentials
                     else ""
                 )
@@ -121,6 +240,14 @@ def sidebar() -> DeltaGenerator:
                     icon=":material/cloud_done:",
                 )
         return st.empty()
+
+
+def whose_key(service: JobService) -> str:
+    return (
+        "your jobs, in any of your sessions"
+        if service.person.signed_in
+        else ("this browser session")
+    )
 
 
 def counters(slot: DeltaGenerator) -> None:

@@ -34,7 +34,7 @@ def gallery() -> View:
         return View()
     view = gallery_view.filters()
     selection_bar()
-    filtered = view.filter != GalleryFilter()
+    filtered = view.filter != GalleryFilter()  # Mine is a filter too
     total = service.gallery_count(view.filter) if filtered else everything
     if total == 0:
         st.info("No images match these filters.", icon=":material/filter_alt_off:")

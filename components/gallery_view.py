@@ -1,9 +1,10 @@
 """Which part of the gallery is shown: widgets bound to the URL, so a link reproduces it.
 
-`q` (search), `mode`, `fav`, `page` and `image` (the open image) live in the query
-string. The filter widgets and the page picker are bound to their parameters by
-Streamlit itself; a value a link holds that no widget could (a page past the end, a
-search longer than any prompt, `²`) is made sensible, never an error.
+`whose` (Mine or Everyone, with sign-in), `q` (search), `mode`, `fav`, `page` and
+`image` (the open image) live in the query string. The filter widgets and the page
+picker are bound to their parameters by Streamlit itself; a value a link holds that no
+widget could (a page past the end, a search longer than any prompt, `²`) is made
+sensible, never an error.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from studio.records import GalleryFilter
 from studio.request import Mode
 
 PAGE_SIZE = 24
-SEARCH, MODE, FAVOURITES, PAGE, IMAGE = "q", "mode", "fav", "page", "image"
+SEARCH, MODE, FAVOURITES, PAGE, IMAGE, WHOSE = "q", "mode", "fav", "page", "image", "whose"
+MINE, EVERYONE = "Mine", "Everyone"
 # A bound choice is written to the URL as its label, so the labels are the options.
 EVERYTHING = "Everything"
 MODE_CHOICES = {EVERYTHING: None, "Text to image": Mode.GENERATE, "Edits": Mode.EDIT}
@@ -33,10 +35,11 @@ class View:
     mode: Mode | None = None
     favourites_only: bool = False
     page: int = 1
+    mine: bool = False  # with sign-in: only the viewer's own images
 
     @property
     def filter(self) -> GalleryFilter:
-        return GalleryFilter(self.search, self.mode, self.favourites_only)
+        return GalleryFilter(self.search, self.mode, self.favourites_only, mine=self.mine)
 
     @property
     def offset(self) -> int:
@@ -44,7 +47,8 @@ class View:
 
 
 def filters() -> View:
-    """The search, mode and favourites widgets; the view they ask for (on page 1)."""
+    """Whose images, the search, mode and favourites widgets; the view they ask for."""
+    mine = whose_images()
     search, mode, favourites = st.columns([3, 2, 1], vertical_alignment="bottom")
     typed = search.text_input(
         "Search prompts",
@@ -69,7 +73,30 @@ def filters() -> View:
     limit = frame.jobs().settings.studio_max_prompt_chars
     if len(typed) > limit:
         search.caption(f"The search was cut to its first {plural(limit, 'character')}.")
-    return View(typed[:limit], MODE_CHOICES.get(choice or EVERYTHING), bool(favourites_only))
+    return View(
+        typed[:limit], MODE_CHOICES.get(choice or EVERYTHING), bool(favourites_only), mine=mine
+    )
+
+
+def whose_images() -> bool:
+    """Mine or Everyone, for a signed-in person; True for Mine. The gallery opens on Mine;
+    with private galleries (and no admin rights) there is no Everyone to choose."""
+    service = frame.jobs()
+    if not service.person.signed_in:
+        return False  # one person, who sees everything
+    if not service.sees_everyone:
+        return True
+    choice = st.segmented_control(
+        "Whose images",
+        [MINE, EVERYONE],
+        required=True,
+        default=MINE,
+        key=WHOSE,
+        bind="query-params",
+        on_change=first_page,
+        label_visibility="collapsed",
+    )
+    return choice != EVERYONE
 
 
 def page_picker(view: View, total: int) -> View:
@@ -84,7 +111,7 @@ def page_picker(view: View, total: int) -> View:
         page = st.pagination(
             pages, default=pages if past_the_end else 1, key=PAGE, bind="query-params"
         )
-    return View(view.search, view.mode, view.favourites_only, page)
+    return View(view.search, view.mode, view.favourites_only, page, view.mine)
 
 
 def first_page() -> None:

@@ -7,12 +7,16 @@ Left and Right arrow keys press them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from components import arrow_keys, frame, gallery_view, image_pickers, media, prompt_form
 from components.gallery_view import View, close_image, open_image_id, page_of
-from components.text import MODE_LABELS, escape_markdown, plural, when
+from components.text import MODE_LABELS, escape_markdown, excerpt, plural, when
 from studio import formats
+from studio.people import NotAllowed
 from studio.records import GalleryItem
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
@@ -37,7 +41,10 @@ def _lightbox(view: View) -> None:
     service = frame.jobs()
     item = service.image(image_id) if image_id is not None else None
     if item is None:
-        st.info("This image is no longer in the gallery.")
+        if service.may_see_image(image_id) is False:
+            st.warning("This image is not yours to see.", icon=":material/lock:")
+        else:
+            st.info("This image is no longer in the gallery.")
         return
     _previous_next(view, service.gallery_position(view.filter, item.image.id))
     picture, details = st.columns([3, 2], gap="medium")
@@ -47,9 +54,41 @@ def _lightbox(view: View) -> None:
         st.caption("Prompt (the button in its corner copies it)")
         st.code(item.job.prompt, language=None, wrap_lines=True)
         st.markdown(_settings(item))
+        _actions(item)
+    _lineage(item)
+
+
+def _lineage(item: GalleryItem) -> None:
+    """The images this one was edited from and into, and it beside its first parent."""
+    lineage = frame.jobs().lineage(item.image.id)
+    for title, relatives in (("Made from", lineage.parents), ("Edited into", lineage.children)):
+        if not relatives:
+            continue
+        st.markdown(f"**{title}**")
+        for column, relative in zip(st.columns(4), relatives[:4], strict=False):
+            with column:
+                media.thumbnail(relative.image, relative.job.prompt)
+                column.button(
+                    "Open",
+                    key=f"lineage-open-{relative.image.id}",
+                    on_click=gallery_view.open_image,
+                    args=(relative.image.id,),
+                    help=f"Open “{excerpt(relative.job.prompt, 60)}”",
+                )
+    if not lineage.parents and item.job.request.image_urls:
+        st.caption("Made from images outside the gallery:")
         for url in item.job.request.image_urls:
             st.text(url, wrap=False)
-        _actions(item)
+    if lineage.parents:
+        before = lineage.parents[0]
+        with st.expander("Before and after", icon=":material/compare:"):
+            left, right = st.columns(2)
+            with left:
+                st.caption("Before")
+                media.original(before.image, before.job.prompt)
+            with right:
+                st.caption("After")
+                media.original(item.image, item.job.prompt)
 
 
 def _settings(item: GalleryItem) -> str:
@@ -110,6 +149,39 @@ def _actions(item: GalleryItem) -> None:
         image_pickers.add_from_gallery(image.id)
         close_image()
         st.switch_page("pages/edit.py")
+    if service.may_change(job):
+        _delete(item)
+
+
+def _delete(item: GalleryItem) -> None:
+    """Delete, once confirmed: the image alone, or its whole job."""
+    image, job = item.image, item.job
+    with st.popover("Delete…", icon=":material/delete:"):
+        st.write("Deleting cannot be undone: the files go too.")
+        st.button(
+            "Delete this image",
+            key=f"lightbox-delete-image-{image.id}",
+            type="primary",
+            on_click=_deleted,
+            args=(frame.jobs().delete_image, image.id),
+        )
+        if job.request.num_outputs > 1:
+            st.button(
+                f"Delete all {job.request.num_outputs} images of this job",
+                key=f"lightbox-delete-job-{image.id}",
+                on_click=_deleted,
+                args=(frame.jobs().delete_job, job.id),
+            )
+
+
+def _deleted(delete: Callable[[Any], None], target: int | str) -> None:
+    try:
+        delete(target)
+    except NotAllowed as exc:
+        frame.queue_toast(exc.message, ":material/block:")
+        return
+    close_image()
+    frame.queue_toast("Deleted.", ":material/delete:")
 
 
 def _favourite_changed(image_id: int) -> None:

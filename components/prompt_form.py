@@ -11,19 +11,25 @@ from collections.abc import Callable, Mapping, Sequence
 import streamlit as st
 
 from components import frame, image_pickers, request_fields, submission
-from components.text import excerpt
+from components.state import SessionValue
+from components.text import excerpt, plural
 from studio import formats
-from studio.credentials import Credentials
-from studio.jobs import EditInput, JobService, Submission
+from studio.credentials import Backend, Credentials
+from studio.jobs import EditInput, JobService, Submission, Sweep
 from studio.request import DEFAULT_ASPECT_RATIO, GenerationRequest, InvalidRequest, Mode
 
 GENERATE_PROMPT = "generate_prompt"
 GENERATE_RATIO = "generate_ratio"
 GENERATE_FORMAT = "generate_format"
 GENERATE_COUNT = "generate_count"
+GENERATE_MORE = "generate_more_ratios"
 EDIT_PROMPT = "edit_prompt"
 EDIT_FORMAT = "edit_format"
 EDIT_COUNT = "edit_count"
+
+
+# A sweep over the confirmation threshold, checked and priced, waiting for a yes.
+_awaiting_confirmation: SessionValue[Sweep | None] = SessionValue("sweep_to_confirm", lambda: None)
 
 
 def generate_form(credentials: Credentials) -> None:
@@ -31,6 +37,7 @@ def generate_form(credentials: Credentials) -> None:
     settings_column, text_column = st.columns([2, 3], gap="large")
     with settings_column:
         aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
+        ratios = [aspect_ratio, *request_fields.more_ratios_picker(GENERATE_MORE, aspect_ratio)]
         output_format = request_fields.format_picker(GENERATE_FORMAT)
         count = request_fields.count_picker(GENERATE_COUNT)
     with text_column:
@@ -42,27 +49,94 @@ def generate_form(credentials: Credentials) -> None:
                 key=GENERATE_PROMPT,
                 height=180,
                 placeholder="A red fox curled up in fresh snow, soft morning light",
-                help="Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it.",
+                help=(
+                    "Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it. "
+                    "Write {red|blue} to try variants: each is a job of its own."
+                ),
                 persist_state="session",
             )
-            request_fields.billed_line(count, credentials)
+            request_fields.billed_line(count, credentials, ratios=len(ratios))
             submitted = st.form_submit_button(
                 "Generate", type="primary", icon=":material/auto_awesome:"
             )
         if submitted:
-            _send(
-                "generate",
-                credentials,
-                lambda service: service.generation(
-                    prompt=prompt,
-                    num_outputs=count,
-                    aspect_ratio=aspect_ratio,
-                    output_format=output_format,
-                ),
-            )
+            _send_generation(credentials, prompt, ratios, count, output_format)
         else:
             submission.show_send_outcome("generate")
+            _confirm_sweep(credentials)
         submission.show_feedback("generate")
+
+
+def _send_generation(
+    credentials: Credentials,
+    prompt: str,
+    ratios: list[str],
+    count: int,
+    output_format: str | None,
+) -> None:
+    """One job, a sweep within the confirmation threshold, or a sweep to confirm first."""
+    service = frame.jobs()
+    _awaiting_confirmation.clear()
+    try:
+        sweep = service.sweep(
+            prompt=prompt, aspect_ratios=ratios, num_outputs=count, output_format=output_format
+        )
+    except InvalidRequest as exc:
+        submission.invalid("generate", exc)
+        return
+    if not sweep.plan.is_sweep:
+        single = sweep.submissions[0]
+        submission.send_once(
+            "generate",
+            single.fingerprint(credentials),
+            lambda: service.send(single, credentials),
+        )
+    elif sweep.plan.images > service.settings.studio_confirm_above_images:
+        _awaiting_confirmation.set(sweep)
+        _confirm_sweep(credentials)
+    else:
+        _send_sweep(sweep, credentials)
+
+
+def _send_sweep(sweep: Sweep, credentials: Credentials) -> None:
+    service = frame.jobs()
+    submission.send_once(
+        "generate",
+        sweep.fingerprint(credentials),
+        lambda: service.send_sweep(sweep, credentials),
+    )
+
+
+def _confirm_sweep(credentials: Credentials) -> None:
+    """A sweep over the threshold waits here for a yes, with its price in full."""
+    sweep = _awaiting_confirmation.get()
+    if sweep is None:
+        return
+    demo = credentials.backend is Backend.DEMO
+    price = sweep.plan.price_line()
+    with st.container(border=True):
+        st.warning(
+            f"This sweep sends {len(sweep.submissions)} jobs: {price}"
+            + (" (drawn by the demo backend, nothing billed)." if demo else ", billed by FoxAPI."),
+            icon=":material/payments:",
+        )
+        confirm, cancel = st.columns(2)
+        confirm.button(
+            f"Send {plural(sweep.plan.images, 'image')}",
+            key="generate-sweep-confirm",
+            type="primary",
+            on_click=_confirmed,
+            args=(credentials,),
+        )
+        cancel.button("Cancel", key="generate-sweep-cancel", on_click=_awaiting_confirmation.clear)
+
+
+def _confirmed(credentials: Credentials) -> None:
+    # Taken out first: a second click of the same button finds nothing to send.
+    sweep = _awaiting_confirmation.get()
+    _awaiting_confirmation.clear()
+    if sweep is not None:
+        _send_sweep(sweep, credentials)
 
 
 def edit_form(credentials: Credentials) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio import formats
+from components import frame
+from studio import formats, sweeps
 from studio.credentials import Backend, Credentials
 from studio.request import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, MAX_OUTPUTS, RATIO_PIXELS
 
@@ -81,9 +82,24 @@ def count_picker(key: str) -> int:
     return int(count or 1)
 
 
-def billed_line(count: int, credentials: Credentials) -> None:
-    images = "1 image" if count == 1 else f"{count} images"
+def more_ratios_picker(key: str, chosen: str) -> list[str]:
+    """Further ratios to send the same prompt in, each its own job (a sweep)."""
+    others = [ratio for ratio in ASPECT_RATIOS if ratio != chosen]
+    more = st.multiselect(
+        "Also in these ratios",
+        others,
+        key=key,
+        placeholder="None: just the ratio above",
+        help="Each ratio is a job of its own, billed as such. The results show as a grid.",
+    )
+    return [ratio for ratio in more if ratio in others]
+
+
+def billed_line(count: int, credentials: Credentials, *, ratios: int = 1) -> None:
+    """What a click bills, before the click: images, and the ratios they multiply by."""
+    price = sweeps.SweepPlan(("",), tuple(range(ratios)), count).price_line()
     if credentials.backend is Backend.DEMO:
-        st.caption(f"{images} will be drawn. The demo backend bills nothing.")
+        st.caption(f"{price} will be drawn. The demo backend bills nothing.")
     else:
-        st.caption(f"{images} will be billed by FoxAPI.")
+        left = frame.jobs().allowance().words()
+        st.caption(f"{price} will be billed by FoxAPI." + (f" {left}." if left else ""))

@@ -22,11 +22,13 @@ from components.state import Scoped, SessionValue
 from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
+from studio.jobs import SweepResult
+from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import InvalidRequest
 
 DUPLICATE_WINDOW = 3.0  # seconds within which an identical request is the same click
-_RECENT_LIMIT = 8
+_RECENT_LIMIT = 64  # a whole sweep
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class Feedback:
 
 @dataclass(frozen=True)
 class _Outcome:
-    job_id: str | None = None
+    job_ids: tuple[str, ...] = ()
+    batch_id: str | None = None
     feedback: Feedback | None = None
     toast: str | None = None
     may_resend: bool = False  # refused before anything was billed
@@ -55,6 +58,8 @@ class _Send:
 
 # The ids of the jobs this session sent, newest first.
 recent_jobs: SessionValue[list[str]] = SessionValue("session_jobs", list)
+# The sweep this session sent last, shown as a grid under the form.
+latest_batch: SessionValue[str | None] = SessionValue("latest_batch", lambda: None)
 _feedback: Scoped[Feedback | None] = Scoped("feedback", lambda: None)
 _last_send: Scoped[_Send | None] = Scoped("last_sent", lambda: None)
 
@@ -87,7 +92,7 @@ def show_feedback(scope: str) -> None:
         st.error(escape_markdown(feedback.message), icon=":material/error:")
 
 
-def send_once(scope: str, fingerprint: str, send: Callable[[], JobRecord]) -> None:
+def send_once(scope: str, fingerprint: str, send: Callable[[], JobRecord | SweepResult]) -> None:
     """Call `send` unless this session sent the same request within the last few seconds.
 
     FoxAPI's refusals become the page's error; an outcome FoxAPI may or may not have
@@ -118,8 +123,10 @@ def show_send_outcome(scope: str) -> None:
         _still_sending(scope)
         return
     outcome = sending.outcome
-    if outcome.job_id is not None:
-        remember_job(outcome.job_id)
+    for job_id in reversed(outcome.job_ids):
+        remember_job(job_id)
+    if outcome.batch_id is not None:
+        latest_batch.set(outcome.batch_id)
     if outcome.feedback is not None:
         _feedback(scope).set(outcome.feedback)
     if outcome.may_resend:
@@ -138,24 +145,42 @@ def _still_sending(scope: str) -> None:
     st.caption("Sending your request…")
 
 
-def _attempt(send: Callable[[], JobRecord]) -> _Outcome:
+def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
     """Send and say what happened, without touching the session (see the module's note)."""
     try:
-        job = send()
+        sent = send()
     except OutcomeUnknown as exc:
         # The job's card under the form says what happened.
-        return _Outcome(job_id=exc.job_id, feedback=Feedback("warning", exc.message))
+        return _Outcome(job_ids=(exc.job_id,), feedback=Feedback("warning", exc.message))
     except FoxAPIError as exc:
         return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     except InvalidImage as exc:
         return _Outcome(feedback=_invalid_feedback(exc), may_resend=True)
+    except (SpendLimitReached, NotAllowed) as exc:  # refused before anything was sent
+        return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
+    jobs = sent.jobs if isinstance(sent, SweepResult) else [sent]
+    stopped = sent.stopped_by if isinstance(sent, SweepResult) else None
+    feedback = None
+    if stopped is not None:
+        note = f"{plural(len(jobs), 'job')} of the sweep went out; the rest was not sent."
+        feedback = Feedback("warning" if jobs else "error", f"{stopped.message} {note}")
+    if not jobs:
+        return _Outcome(feedback=feedback, may_resend=True)
+    images = sum(job.request.num_outputs for job in jobs)
     billed = (
         "nothing is billed on the demo backend"
-        if job.backend == Backend.DEMO
-        else f"{plural(job.request.num_outputs, 'image')} billed"
+        if jobs[0].backend == Backend.DEMO
+        else f"{plural(images, 'image')} billed"
     )
-    toast = f"Sent: “{escape_markdown(excerpt(job.prompt, 60))}” ({billed})"
-    return _Outcome(job_id=job.id, toast=toast)
+    what = f"“{escape_markdown(excerpt(jobs[0].prompt, 60))}”"
+    if len(jobs) > 1:
+        what = f"a sweep of {plural(len(jobs), 'job')} from {what}"
+    return _Outcome(
+        job_ids=tuple(job.id for job in jobs),
+        batch_id=jobs[0].origin.batch_id,
+        feedback=feedback,
+        toast=f"Sent: {what} ({billed})",
+    )
 
 
 def remember_job(job_id: str) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import frame, job_cards, lightbox, prompt_form
+from components import batch_grid, frame, job_cards, lightbox, prompt_form
 from components.gallery_view import View
 from studio.request import Mode
 
@@ -11,4 +11,5 @@ frame.ensure_frame()
 st.title("Generate")
 prompt_form.generate_form(frame.session_credentials())
 job_cards.session_jobs(Mode.GENERATE)
+batch_grid.latest()
 lightbox.show_if_open(View())

@@ -69,6 +69,11 @@ class Archive:
             return self._read_thumbnail(key)
         return self.storage.get(key)
 
+    def delete(self, key: str) -> None:
+        """Remove a file no image uses any more (see Store.delete_image)."""
+        self.storage.delete(key)
+        self._read_thumbnail.cache_clear()
+
     def location(self, key: str) -> str:
         """Where a person finds the file: its path on this machine, or its s3:// address."""
         return self.storage.location(key)

@@ -18,6 +18,7 @@ from studio.emulator import EmulatorConfig, serve
 from studio.errors import FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
 from studio.jobs import EditInput, JobService
+from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
 from studio.runtime import open_studio
@@ -81,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     service = studio.jobs
     try:
+        if args.as_email:
+            try:
+                service = service.acting_as(args.as_email)
+            except NotAllowed as exc:
+                return _fail(exc.message)
         if service.server_credentials.backend is Backend.DEMO:
             print("No FoxAPI key set: using the demo backend (nothing is billed).", file=sys.stderr)
         if args.command == "generate":
@@ -101,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _InertParser(prog="python -m studio", description="Image Studio")
+    parser.add_argument(
+        "--as",
+        dest="as_email",
+        metavar="EMAIL",
+        help="act as this person: their jobs, their daily limit (default: the operator)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="generate or edit images and wait for them")
     generate.add_argument("prompt")
@@ -150,6 +162,8 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
                 aspect_ratio=args.aspect_ratio, output_format=args.output_format, **fields
             )
         job = service.send(submission, service.server_credentials)
+    except SpendLimitReached as exc:
+        return _fail(exc.message)
     except InvalidRequest as exc:
         return _fail(f"{exc.field.replace('_', ' ').capitalize()}: {exc.message}")
     except InvalidImage as exc:

@@ -39,8 +39,9 @@ from studio.errors import (
 from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
-from studio.ratelimit import RateLimiter
-from studio.records import GalleryItem, JobRecord
+from studio.people import LOCAL, Person, Quota
+from studio.ratelimit import RateLimiter, SharedRateLimiter
+from studio.records import GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule
 from studio.settings import DEFAULTS
@@ -103,7 +104,8 @@ class Engine:
         self.lease_seconds = lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._transport = transport
-        self._limiter = RateLimiter(requests_per_second)
+        self._requests_per_second = requests_per_second
+        self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
         self._poll_schedule = PollSchedule(
             lambda backend: store.finishes(backend, limit=HISTORY_SIZE)
         )
@@ -178,11 +180,15 @@ class Engine:
         credentials: Credentials,
         *,
         retry_of: str | None = None,
+        origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen: one shared empty origin is fine)
+        owner: Person = LOCAL,
+        quota: Quota | None = None,
     ) -> JobRecord:
         """Record the job, send the one POST, record the task id and return the job.
 
-        Raises the client's error when FoxAPI refused it (nothing billed, nothing kept),
-        or OutcomeUnknown when the request may have arrived (the job stays, marked so).
+        Raises SpendLimitReached when the job does not fit in `quota` (nothing sent), the
+        client's error when FoxAPI refused it (nothing billed, nothing kept), or
+        OutcomeUnknown when the request may have arrived (the job stays, marked so).
         """
         self.add_credentials(credentials)
         job = self.store.create_job(
@@ -192,6 +198,10 @@ class Engine:
             lease_owner=self.owner,
             lease_seconds=self.lease_seconds,
             retry_of=retry_of,
+            origin=origin,
+            owner_sub=owner.sub,
+            owner_email=owner.email,
+            quota=quota,
         )
         with self._lock:
             self._sending.add(job.id)
@@ -228,9 +238,24 @@ class Engine:
         self._schedule(job.id, first_poll)
         return self.store.job(job.id)
 
-    def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
+    def retry(
+        self,
+        job_id: str,
+        credentials: Credentials,
+        *,
+        owner: Person = LOCAL,
+        quota: Quota | None = None,
+    ) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job."""
-        return self.submit(self.store.job(job_id).request, credentials, retry_of=job_id)
+        failed = self.store.job(job_id)
+        return self.submit(
+            failed.request,
+            credentials,
+            retry_of=job_id,
+            origin=failed.origin,
+            owner=owner,
+            quota=quota,
+        )
 
     def upload(self, image: CleanImage, credentials: Credentials) -> str:
         """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""
@@ -531,12 +556,23 @@ class Engine:
                     credentials.api_key,
                     credentials.base_url,
                     transport=self._transport,
-                    limiter=self._limiter,
+                    limiter=self._limiter_for(credentials),
                     max_get_attempts=3,
                     max_retry_wait=10.0,
                 )
                 self._clients[credentials.key_id] = client
             return client
+
+    def _limiter_for(self, credentials: Credentials) -> RateLimiter:
+        """A FoxAPI key's cap is shared with every process on this store; the demo backend
+        runs inside this process, so its cap is this process's own."""
+        if credentials.backend is Backend.DEMO:
+            return self._limiter
+        key_id = credentials.key_id
+        return SharedRateLimiter(
+            self._requests_per_second,
+            lambda interval: self.store.reserve_request_slot(key_id, interval),
+        )
 
     def _database_away(self, problem: DatabaseUnavailable) -> None:
         with self._lock:

@@ -70,9 +70,11 @@ def listens_beyond_loopback(server_address: str | None) -> bool:
 
 
 def sign_in_configured(secrets_files: Sequence[str | Path] | None = None) -> bool:
-    """Whether any of the secrets files has a non-empty `[auth]` section.
+    """Whether any of the secrets files has an `[auth]` section Streamlit can sign in with.
 
-    A file that is missing, unreadable or not valid TOML configures nothing (and Streamlit
+    That needs `redirect_uri` and `cookie_secret`, and a provider (`[auth]` itself or a
+    named `[auth.NAME]`) with a client id, a client secret and its metadata URL. A file
+    that is missing, unreadable or not valid TOML configures nothing (and Streamlit
     would not sign anyone in with it either).
     """
     if secrets_files is None:
@@ -84,6 +86,19 @@ def sign_in_configured(secrets_files: Sequence[str | Path] | None = None) -> boo
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
         auth = secrets.get("auth")
-        if isinstance(auth, dict) and auth:
+        if isinstance(auth, dict) and _complete(auth):
             return True
     return False
+
+
+_SHARED_AUTH_KEYS = ("redirect_uri", "cookie_secret")
+_PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+
+
+def _complete(auth: dict[str, object]) -> bool:
+    if not all(auth.get(key) for key in _SHARED_AUTH_KEYS):
+        return False
+    candidates = [auth, *(value for value in auth.values() if isinstance(value, dict))]
+    return any(
+        all(provider.get(key) or auth.get(key) for key in _PROVIDER_KEYS) for provider in candidates
+    )

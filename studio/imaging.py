@@ -3,7 +3,9 @@
 Uploads are checked completely before anything leaves the machine and re-encoded
 without their metadata (a phone photo's EXIF can carry its GPS position). Downloads
 keep their pixels byte for byte: the prompt and settings are added at the container
-level (PNG text chunks, JPEG segments, WebP chunks), never by re-encoding.
+level (PNG chunks, JPEG segments, WebP chunks), never by re-encoding. Every format gets
+the same XMP, which exiftool and exiv2 (and so digiKam) read; JPEG and WebP also get
+the prompt as EXIF ImageDescription, and PNG the AUTOMATIC1111 `parameters` text.
 
 Only JPEG limits the room: a segment holds at most 64 KB, and an edit's input image
 addresses alone can be longer. XMP that does not fit is split the way XMP part 3
@@ -41,7 +43,8 @@ _AVIF_BRANDS = {b"avif", b"avis"}
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT_CHUNKS = {b"tEXt", b"iTXt", b"zTXt"}
-_PNG_TEXT_KEYS = {b"parameters", b"image_studio"}
+_PNG_XMP_KEYWORD = b"XML:com.adobe.xmp"  # XMP part 3: an uncompressed iTXt chunk
+_PNG_TEXT_KEYS = {b"parameters", b"image_studio", _PNG_XMP_KEYWORD}
 
 _JPEG_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _JPEG_EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
@@ -58,9 +61,16 @@ _WEBP_MAX_RIFF = 2**32 - 2  # the RIFF size field is 32 bits, and chunks are pad
 _JPEG_MAX_EXTENDED = 2**32 - 1  # the full length field is 32 bits
 
 _WEBP_XMP_FLAG = 0x04
+_WEBP_EXIF_FLAG = 0x08
 _WEBP_ALPHA_FLAG = 0x10
-# Chunks that must come before XMP in an extended WebP file.
-_WEBP_BEFORE_XMP = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L", b"EXIF"}
+# Chunks that must come before EXIF (and so before XMP) in an extended WebP file.
+_WEBP_BEFORE_EXIF = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"}
+
+_EXIF_HEADER = b"Exif\x00\x00"  # how a JPEG APP1 segment (and some WebP files) start EXIF
+_TIFF_HEADERS = {b"II*\x00": "<", b"MM\x00*": ">"}
+_TIFF_ASCII = 2
+_EXIF_IMAGE_DESCRIPTION = 0x010E
+_IFD_ENTRY = 12
 
 _XMP_NAMESPACE = "urn:image-studio:ns:1.0/"
 _XMP_NOTE_NAMESPACE = "http://ns.adobe.com/xmp/note/"
@@ -107,11 +117,14 @@ class ImageMetadata:
         return f"{self.prompt}\n{self._settings_line(' '.join(self.input_images))}"
 
     def _settings_line(self, input_images: str) -> str:
-        """The settings line of `parameters_text`, with `input_images` as the last value."""
-        settings: list[tuple[str, str]] = [
-            ("Model", self.model),
-            ("Size", f"{self.width}x{self.height}"),
-        ]
+        """The settings line of `parameters_text`, with `input_images` as the last value.
+
+        Only what the API tells: it has no steps, sampler, CFG scale or seed, so the line
+        has none, and a size not yet known (0) is left out rather than written as 0x0.
+        """
+        settings: list[tuple[str, str]] = [("Model", self.model)]
+        if self.width > 0 and self.height > 0:
+            settings.append(("Size", f"{self.width}x{self.height}"))
         if self.aspect_ratio:
             settings.append(("Aspect ratio", self.aspect_ratio))
         if self.output_format:
@@ -262,9 +275,10 @@ def make_thumbnail(data: bytes, max_px: int = DEFAULTS.studio_thumbnail_px) -> b
 def embed_metadata(data: bytes, metadata: ImageMetadata) -> bytes:
     """Return a copy of `data` that carries `metadata`, with the pixels untouched.
 
-    PNG gets `parameters` and `image_studio` text chunks; JPEG an XMP packet and a
-    comment; WebP an XMP chunk. An earlier XMP packet, or our own earlier text chunks,
-    are replaced rather than repeated.
+    PNG gets `parameters`, `image_studio` and XMP text chunks; JPEG an EXIF description,
+    an XMP packet and a comment; WebP an EXIF description and an XMP chunk. An earlier
+    XMP packet or EXIF description, or our own earlier text chunks, are replaced rather
+    than repeated; the rest of a file's EXIF is kept.
     """
     kind = _sniff(data)
     if kind == "png":
@@ -485,8 +499,12 @@ def _png_text_chunk(key: str, text: str) -> bytes:
     try:
         return _png_chunk(b"tEXt", keyword + b"\x00" + text.encode("latin-1"))
     except UnicodeEncodeError:
-        # iTXt: keyword, no compression, no language tag, no translated keyword, UTF-8.
-        return _png_chunk(b"iTXt", keyword + b"\x00\x00\x00\x00\x00" + text.encode("utf-8"))
+        return _png_itxt_chunk(keyword, text.encode("utf-8"))
+
+
+def _png_itxt_chunk(keyword: bytes, utf8_text: bytes) -> bytes:
+    # The keyword, then: not compressed, no language tag, no translated keyword.
+    return _png_chunk(b"iTXt", keyword + b"\x00\x00\x00\x00\x00" + utf8_text)
 
 
 def _embed_png(data: bytes, metadata: ImageMetadata) -> bytes:
@@ -496,8 +514,10 @@ def _embed_png(data: bytes, metadata: ImageMetadata) -> bytes:
         for chunk_type, raw in chunks
         if not (chunk_type in _PNG_TEXT_CHUNKS and raw[8:].split(b"\x00", 1)[0] in _PNG_TEXT_KEYS)
     ]
-    ours = _png_text_chunk("parameters", metadata.parameters_text()) + _png_text_chunk(
-        "image_studio", _metadata_json(metadata)
+    ours = (
+        _png_text_chunk("parameters", metadata.parameters_text())
+        + _png_text_chunk("image_studio", _metadata_json(metadata))
+        + _png_itxt_chunk(_PNG_XMP_KEYWORD, _xmp_packet(metadata))
     )
     # Before the first IDAT rather than at the end: readers that stop at the pixels
     # (Pillow's Image.open among them) then still see the prompt.
@@ -540,6 +560,7 @@ def _jpeg_segment(marker: int, payload: bytes) -> bytes:
 def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
     segments, scan = _jpeg_segments(data)
     kept = [(marker, raw) for marker, raw in segments if not _replaced_by_ours(marker, raw[4:])]
+    kept = _with_jpeg_exif(kept, metadata.prompt)
     ours = b"".join(_jpeg_segment(_JPEG_APP1, payload) for payload in _jpeg_xmp_segments(metadata))
     ours += _jpeg_segment(_JPEG_COM, _jpeg_comment(metadata))
     # After the leading APPn segments, so JFIF's APP0 and EXIF's APP1 stay first.
@@ -549,6 +570,31 @@ def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
     raws = [raw for _, raw in kept]
     raws.insert(insert_at, ours)
     return data[:2] + b"".join(raws) + scan
+
+
+def _with_jpeg_exif(segments: list[tuple[int, bytes]], prompt: str) -> list[tuple[int, bytes]]:
+    """`segments` with the prompt in the EXIF segment: the file's own one, or a new one.
+
+    A new segment goes first, after JFIF's APP0 when there is one, as EXIF asks.
+    """
+    position = next(
+        (
+            index
+            for index, (marker, raw) in enumerate(segments)
+            if marker == _JPEG_APP1 and raw[4:].startswith(_EXIF_HEADER)
+        ),
+        None,
+    )
+    existing = None if position is None else segments[position][1][4 + len(_EXIF_HEADER) :]
+    room = _JPEG_MAX_SEGMENT - len(_EXIF_HEADER)
+    tiff = _exif_with_description(existing, prompt, max_bytes=room)
+    if tiff is None:
+        return segments
+    segment = (_JPEG_APP1, _jpeg_segment(_JPEG_APP1, _EXIF_HEADER + tiff))
+    if position is not None:
+        return [*segments[:position], segment, *segments[position + 1 :]]
+    after_jfif = 1 if segments and segments[0][0] == 0xE0 else 0
+    return [*segments[:after_jfif], segment, *segments[after_jfif:]]
 
 
 def _jpeg_xmp_segments(metadata: ImageMetadata) -> list[bytes]:
@@ -593,10 +639,7 @@ def _jpeg_comment(metadata: ImageMetadata) -> bytes:
     count = len(metadata.input_images)
     line = "\n" + metadata._settings_line(f"{count} (addresses in the XMP)")
     room = _JPEG_MAX_SEGMENT - len(line.encode("utf-8"))
-    prompt = metadata.prompt
-    if len(prompt.encode("utf-8")) > room:
-        prompt = _truncate_utf8(prompt, room - len("…".encode())).decode("utf-8") + "…"
-    return (prompt + line).encode("utf-8")
+    return (_shortened(metadata.prompt, room) + line).encode("utf-8")
 
 
 def _replaced_by_ours(marker: int, payload: bytes) -> bool:
@@ -608,8 +651,12 @@ def _replaced_by_ours(marker: int, payload: bytes) -> bool:
     return False
 
 
-def _truncate_utf8(text: str, limit: int) -> bytes:
-    return text.encode("utf-8")[:limit].decode("utf-8", "ignore").encode("utf-8")
+def _shortened(text: str, limit: int) -> str:
+    """`text`, or its longest start plus "…", whose UTF-8 takes at most `limit` bytes."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    room = max(limit - len("…".encode()), 0)
+    return text.encode("utf-8")[:room].decode("utf-8", "ignore") + "…"
 
 
 # WebP
@@ -660,28 +707,136 @@ def _webp_is_lossless(data: bytes) -> bool:
     return b"VP8L" in fourccs and b"VP8 " not in fourccs
 
 
+def _webp_after(chunks: list[tuple[bytes, bytes]], fourccs: set[bytes]) -> int:
+    """The position just after the last chunk named in `fourccs`."""
+    return max(index for index, (fourcc, _) in enumerate(chunks) if fourcc in fourccs) + 1
+
+
+def _with_webp_exif(chunks: list[tuple[bytes, bytes]], prompt: str) -> int:
+    """Put the prompt in the EXIF chunk of `chunks` (in place); the VP8X flag it needs.
+
+    The file's own EXIF chunk is edited where it is; a new one goes after the pixels.
+    """
+    position = next((index for index, (fourcc, _) in enumerate(chunks) if fourcc == b"EXIF"), None)
+    # Some writers start the chunk with JPEG's "Exif\0\0"; the format wants bare TIFF.
+    existing = None if position is None else chunks[position][1].removeprefix(_EXIF_HEADER)
+    tiff = _exif_with_description(existing, prompt)
+    if tiff is None:
+        return _WEBP_EXIF_FLAG if position is not None else 0
+    if position is None:
+        chunks.insert(_webp_after(chunks, _WEBP_BEFORE_EXIF), (b"EXIF", tiff))
+    else:
+        chunks[position] = (b"EXIF", tiff)
+    return _WEBP_EXIF_FLAG
+
+
 def _embed_webp(data: bytes, metadata: ImageMetadata) -> bytes:
     chunks = [(fourcc, payload) for fourcc, payload in _webp_chunks(data) if fourcc != b"XMP "]
+    exif_flag = _with_webp_exif(chunks, metadata.prompt)
     first, payload = chunks[0]
     if first == b"VP8X":
-        header = bytes((payload[0] | _WEBP_XMP_FLAG,)) + payload[1:]
+        header = bytes((payload[0] | _WEBP_XMP_FLAG | exif_flag,)) + payload[1:]
         chunks[0] = (b"VP8X", header)
     else:
         # A simple file has no room for metadata: wrap it in the extended format.
         width, height, alpha = _webp_canvas(first, payload)
-        flags = _WEBP_XMP_FLAG | (_WEBP_ALPHA_FLAG if alpha else 0)
+        flags = _WEBP_XMP_FLAG | exif_flag | (_WEBP_ALPHA_FLAG if alpha else 0)
         header = (
             bytes((flags, 0, 0, 0))
             + (width - 1).to_bytes(3, "little")
             + (height - 1).to_bytes(3, "little")
         )
         chunks.insert(0, (b"VP8X", header))
-    insert_at = max(index for index, (fourcc, _) in enumerate(chunks) if fourcc in _WEBP_BEFORE_XMP)
-    chunks.insert(insert_at + 1, (b"XMP ", _xmp_packet(metadata)))
+    chunks.insert(
+        _webp_after(chunks, {*_WEBP_BEFORE_EXIF, b"EXIF"}), (b"XMP ", _xmp_packet(metadata))
+    )
     body = b"WEBP" + b"".join(_webp_chunk(fourcc, payload) for fourcc, payload in chunks)
     if len(body) > _WEBP_MAX_RIFF:
         raise _metadata_too_large()
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+# EXIF
+
+
+def _exif_with_description(
+    tiff: bytes | None, prompt: str, *, max_bytes: int | None = None
+) -> bytes | None:
+    """EXIF (a TIFF block) that is `tiff`, or nothing, with the prompt as ImageDescription.
+
+    EXIF says ImageDescription is ASCII, but photo tools (exiftool, exiv2, and so
+    digiKam) read and write UTF-8 there, as the Metadata Working Group recommends; that
+    is how a prompt like "狐狸 in snow, café" survives. Only IFD0 is rewritten, moved to
+    the end of the block with the description after it: every other IFD and value keeps
+    its offset, so GPS, maker notes and the thumbnail stay byte for byte. The earlier
+    IFD0 and description are blanked, or cut off when they end the block (as ours do), so
+    embedding again leaves no old prompt behind. With `max_bytes` (a JPEG segment's room)
+    the prompt is shortened with "…" to fit. None when `tiff` cannot be read, which is
+    left as it is (the XMP carries the prompt anyway).
+    """
+    block = bytearray(tiff or b"II*\x00" + struct.pack("<I", 0))
+    endian = _TIFF_HEADERS.get(bytes(block[:4]))
+    if endian is None or len(block) < 8:
+        return None
+    (ifd0,) = struct.unpack(endian + "I", block[4:8])
+    entries: list[bytes] = []
+    next_ifd = b"\x00\x00\x00\x00"
+    if ifd0:
+        if ifd0 < 8 or ifd0 + 2 > len(block):
+            return None
+        (count,) = struct.unpack(endian + "H", block[ifd0 : ifd0 + 2])
+        ifd0_end = ifd0 + 2 + count * _IFD_ENTRY + 4
+        if ifd0_end > len(block):
+            return None
+        entries = [
+            bytes(block[start : start + _IFD_ENTRY])
+            for start in range(ifd0 + 2, ifd0_end - 4, _IFD_ENTRY)
+        ]
+        next_ifd = bytes(block[ifd0_end - 4 : ifd0_end])
+        old_value = _out_of_line_description(entries, endian, len(block))
+        block[ifd0:ifd0_end] = bytes(ifd0_end - ifd0)
+        if old_value is not None:
+            block[old_value[0] : old_value[1]] = bytes(old_value[1] - old_value[0])
+        if ifd0_end == len(block) or old_value == (ifd0_end, len(block)):
+            del block[ifd0:]  # IFD0 ends the block, as this function writes it: no pile-up
+        entries = [entry for entry in entries if _ifd_tag(entry, endian) != _EXIF_IMAGE_DESCRIPTION]
+    if len(block) % 2:
+        block.append(0)  # an IFD starts on a word boundary
+    start = len(block)
+    ifd_size = 2 + (len(entries) + 1) * _IFD_ENTRY + 4
+    text = prompt.replace("\x00", "")
+    if max_bytes is not None:
+        text = _shortened(text, max_bytes - start - ifd_size - 1)
+    value = text.encode("utf-8") + b"\x00"
+    if len(value) <= 4:
+        field = value.ljust(4, b"\x00")
+    else:
+        field = struct.pack(endian + "I", start + ifd_size)
+    ours = struct.pack(endian + "HHI", _EXIF_IMAGE_DESCRIPTION, _TIFF_ASCII, len(value)) + field
+    entries = sorted([*entries, ours], key=lambda entry: _ifd_tag(entry, endian))
+    block[4:8] = struct.pack(endian + "I", start)
+    block += struct.pack(endian + "H", len(entries)) + b"".join(entries) + next_ifd
+    if len(value) > 4:
+        block += value
+    if max_bytes is not None and len(block) > max_bytes:
+        return None
+    return bytes(block)
+
+
+def _ifd_tag(entry: bytes, endian: str) -> int:
+    return int(struct.unpack(endian + "H", entry[:2])[0])
+
+
+def _out_of_line_description(
+    entries: list[bytes], endian: str, block_size: int
+) -> tuple[int, int] | None:
+    """Where an ImageDescription too long for its entry has its text: (start, end)."""
+    for entry in entries:
+        tag, kind, count, offset = struct.unpack(endian + "HHII", entry)
+        described = tag == _EXIF_IMAGE_DESCRIPTION and kind == _TIFF_ASCII
+        if described and count > 4 and offset + count <= block_size:
+            return offset, offset + count
+    return None
 
 
 # XMP

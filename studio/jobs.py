@@ -7,23 +7,36 @@ engine talks to FoxAPI, the archive keeps bytes; callers see none of them.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
-from studio import export, exposure, formats, imaging, web
+from studio import export, exposure, formats, imaging, sweeps, web
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
-from studio.errors import InvalidImage
+from studio.errors import FoxAPIError, InvalidImage
 from studio.export import DownloadCopy
 from studio.health import Health, check_parts
-from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobRecord
+from studio.people import (
+    LOCAL,
+    Allowance,
+    NotAllowed,
+    People,
+    Person,
+    Quota,
+    SpendLimitReached,
+    refusal,
+)
+from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobOrigin, JobRecord
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
 from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
@@ -37,6 +50,18 @@ NO_INPUTS = "Add at least one image to edit: a link, an upload or a gallery imag
 GONE_FROM_GALLERY = (
     "A gallery image you chose is no longer in the archive. Remove it and pick another."
 )
+NOT_YOURS_TO_CHANGE = "Only the person who made this image, or an admin, can delete it."
+STILL_RUNNING = "This job is still running; delete it once it has finished."
+USAGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    """Images billed to one person on one day, for the Usage page."""
+
+    day: str  # YYYY-MM-DD in the server's time zone
+    person: str  # the email, or "(nobody)" for jobs made before sign-in
+    images: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,39 @@ class Submission:
         parts.append(credentials.key_id)
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
+    @property
+    def parent_image_ids(self) -> tuple[int, ...]:
+        """The gallery images this edit is made from: its place in their lineage."""
+        return tuple(item.image_id for item in self.inputs if item.image_id is not None)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Every job of one click: the prompt's variants in each chosen ratio, checked."""
+
+    plan: sweeps.SweepPlan
+    submissions: tuple[Submission, ...]
+
+    def fingerprint(self, credentials: Credentials) -> str:
+        parts = [submission.fingerprint(credentials) for submission in self.submissions]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The jobs a sweep sent, and the refusal that stopped it, if one did."""
+
+    jobs: list[JobRecord]
+    stopped_by: FoxAPIError | None = None
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The gallery images an image was edited from, and those edited from it."""
+
+    parents: list[GalleryItem]
+    children: list[GalleryItem]
+
 
 @dataclass(frozen=True)
 class JobProgress:
@@ -108,6 +166,29 @@ class JobService:
         self._engine = engine
         self.server_credentials = server_credentials
         self.signer = signer
+        self.people = People.from_settings(settings)
+        self.person: Person = LOCAL
+        # Keys typed in the sidebar, by person (shared by every copy from for_person):
+        # memory only, each serving its own person in any of their sessions.
+        self._typed_keys: dict[str, Credentials] = {}
+        self._typed_keys_lock = threading.Lock()
+
+    def acting_as(self, email: str) -> JobService:
+        """This service acting as the person with `email`, for the command line.
+
+        Their subject is the one their jobs were recorded with when they signed in; a
+        person who never signed in is named by their email until they do.
+        """
+        if not self.people.admits(email):
+            raise NotAllowed(f"{email} is not among the people this studio is open to.")
+        sub = self._store.owner_sub_for_email(email) or f"email:{email.strip().lower()}"
+        return self.for_person(self.people.person(sub, email.strip(), None))
+
+    def for_person(self, person: Person) -> JobService:
+        """This service acting as `person`: what they may see, change and spend."""
+        bound = copy.copy(self)
+        bound.person = person
+        return bound
 
     # Health ---------------------------------------------------------------------------
 
@@ -122,10 +203,33 @@ class JobService:
         return self.settings.api_key is not None
 
     def typed_key(self, api_key: str) -> Credentials:
-        """Credentials for a key typed into the browser; kept in server memory only."""
-        credentials = Credentials(Backend.FOXAPI, self.settings.foxapi_base_url, api_key.strip())
+        """Credentials for a key typed into the browser; kept in server memory only.
+
+        A signed-in person's key is kept for them (see credentials()) and serves only them.
+        """
+        credentials = Credentials(
+            Backend.FOXAPI,
+            self.settings.foxapi_base_url,
+            api_key.strip(),
+            owner_sub=self.person.sub,
+        )
         self._engine.add_credentials(credentials)
+        if self.person.signed_in:
+            with self._typed_keys_lock:
+                self._typed_keys[self.person.viewer] = credentials
         return credentials
+
+    def forget_typed_key(self) -> None:
+        with self._typed_keys_lock:
+            self._typed_keys.pop(self.person.viewer, None)
+
+    def credentials(self) -> Credentials:
+        """What this person's jobs are sent with: the server's key, else their typed one,
+        else the demo backend."""
+        if self.server_has_key:
+            return self.server_credentials
+        with self._typed_keys_lock:
+            return self._typed_keys.get(self.person.viewer, self.server_credentials)
 
     def has_key_for(self, job: JobRecord) -> bool:
         """Whether the key `job` was sent with is at hand (a typed key is lost on restart)."""
@@ -177,6 +281,7 @@ class JobService:
         credentials: Credentials,
         *,
         sent_links: MutableMapping[str, str] | None = None,
+        batch_id: str | None = None,
     ) -> JobRecord:
         """Turn the inputs into links FoxAPI can fetch, then send the one POST.
 
@@ -184,16 +289,121 @@ class JobService:
         edit sent again does not upload the same picture again. Raises FoxAPIError when
         FoxAPI refused (nothing billed), OutcomeUnknown when the POST may have arrived.
         """
+        self._check_key_is_theirs(credentials)
         request = submission.request
+        quota = self._quota(credentials)
+        if quota is not None and submission.inputs:
+            # Refused before anything is uploaded, when it plainly cannot fit.
+            self._check_allowance(request.num_outputs)
         if submission.inputs:
             links = sent_links if sent_links is not None else {}
             urls = tuple(self._link(item, credentials, links) for item in submission.inputs)
             request = request.with_image_urls(urls)
-        return self._engine.submit(request, credentials)
+        origin = JobOrigin(batch_id, submission.parent_image_ids)
+        return self._engine.submit(
+            request, credentials, origin=origin, owner=self.person, quota=quota
+        )
+
+    def sweep(
+        self,
+        *,
+        prompt: str,
+        aspect_ratios: Sequence[str | None],
+        num_outputs: int,
+        output_format: str | None,
+    ) -> Sweep:
+        """Check every job of a sweep before any is sent; InvalidRequest names the field."""
+        plan = sweeps.plan(prompt, list(aspect_ratios), num_outputs)
+        submissions = tuple(
+            self.generation(
+                prompt=cell.prompt,
+                num_outputs=num_outputs,
+                aspect_ratio=cell.aspect_ratio,
+                output_format=output_format,
+            )
+            for cell in plan.cells
+        )
+        return Sweep(plan, submissions)
+
+    def send_sweep(self, sweep: Sweep, credentials: Credentials) -> SweepResult:
+        """Send each job of the sweep, in order, as one batch.
+
+        A refusal stops the sweep (the rest would be refused too): the jobs sent so far
+        stand, and the refusal is returned with them. An uncertain POST stops it too.
+        """
+        batch_id = uuid.uuid4().hex if sweep.plan.is_sweep else None
+        sent: list[JobRecord] = []
+        for submission in sweep.submissions:
+            try:
+                sent.append(self.send(submission, credentials, batch_id=batch_id))
+            except FoxAPIError as refusal:
+                return SweepResult(sent, refusal)
+        return SweepResult(sent)
+
+    def batch(self, batch_id: str) -> list[JobRecord]:
+        return self._store.batch_jobs(batch_id)
+
+    def lineage(self, image_id: int) -> Lineage:
+        item = self.image(image_id)
+        if item is None:
+            return Lineage([], [])
+        parents = self.images(item.job.origin.parent_image_ids)
+        children = [
+            child for job in self._store.children(image_id) for child in self._gallery_of(job)
+        ]
+        return Lineage(parents, children)
+
+    def _gallery_of(self, job: JobRecord) -> list[GalleryItem]:
+        return self.images(image.id for image in self.saved_images(job.id))
 
     def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
-        """Send a failed or uncertain job's request again, as a new (billed) job."""
-        return self._engine.retry(job_id, credentials)
+        """Send a failed or uncertain job's request again, as a new (billed) job of theirs."""
+        if self.job(job_id) is None:
+            raise NotAllowed("This job is not yours to see.")
+        self._check_key_is_theirs(credentials)
+        return self._engine.retry(
+            job_id, credentials, owner=self.person, quota=self._quota(credentials)
+        )
+
+    def _check_key_is_theirs(self, credentials: Credentials) -> None:
+        if credentials.owner_sub is not None and credentials.owner_sub != self.person.sub:
+            raise NotAllowed("That key belongs to someone else.")
+
+    def _quota(self, credentials: Credentials) -> Quota | None:
+        """The limits a job sent with `credentials` must fit in; demo jobs cost nothing."""
+        if credentials.backend is Backend.DEMO:
+            return None
+        quota = Quota.now(self.settings)
+        return quota if quota.daily_limit or quota.monthly_limit else None
+
+    def _check_allowance(self, asked: int) -> None:
+        allowance = self.allowance()
+        left = allowance.left
+        if left is not None and asked > left:
+            if allowance.left_today is not None and asked > allowance.left_today:
+                message = refusal(
+                    left=allowance.left_today,
+                    limit=allowance.daily_limit,
+                    asked=asked,
+                    period="day",
+                )
+            else:
+                message = refusal(
+                    left=left, limit=allowance.monthly_limit, asked=asked, period="month"
+                )
+            raise SpendLimitReached(message)
+
+    def allowance(self) -> Allowance:
+        """What this person may still spend today, and the studio this month."""
+        quota = Quota.now(self.settings)
+        left_today = left_month = None
+        if quota.daily_limit:
+            spent = self._store.images_spent_by(self.person.sub, quota.day_start)
+            left_today = max(0, quota.daily_limit - spent)
+        if quota.monthly_limit:
+            spent = self._store.images_spent_since(quota.month_start)
+            left_month = max(0, quota.monthly_limit - spent)
+        return Allowance(left_today, quota.daily_limit, left_month, quota.monthly_limit)
 
     def _link(
         self, item: EditInput, credentials: Credentials, sent_links: MutableMapping[str, str]
@@ -245,34 +455,61 @@ class JobService:
     # Jobs -----------------------------------------------------------------------------
 
     def job(self, job_id: str) -> JobRecord | None:
+        """The job, or None when it is gone or not this person's to see."""
         try:
-            return self._store.job(job_id)
+            job = self._store.job(job_id)
         except NoResultFound:
             return None
+        return job if self._may_see(job) else None
+
+    def _may_see(self, job: JobRecord) -> bool:
+        """Everyone's work is visible, unless galleries are private: then one's own."""
+        if self.person.admin or job.owner_sub == self.person.sub:
+            return True
+        return not self.people.private_galleries
+
+    def may_change(self, job: JobRecord) -> bool:
+        """Only the owner or an admin deletes; jobs of nobody are the admins' alone."""
+        return self.person.admin or (job.owner_sub is not None and job.owner_sub == self.person.sub)
+
+    @property
+    def _own_only(self) -> bool:
+        """Whether lists of jobs (in flight, needing attention) show this person's alone.
+
+        The local person of a studio without sign-in sees every job, as always.
+        """
+        return self.person.signed_in
 
     def jobs(self, job_ids: Iterable[str]) -> list[JobRecord]:
         """The jobs still on record among `job_ids`, in that order."""
         return [job for job in map(self.job, job_ids) if job is not None]
 
     def recent_jobs(self, limit: int) -> list[JobRecord]:
-        return self._store.jobs(limit=limit)
+        return self._jobs(limit=limit)
+
+    def _jobs(
+        self, statuses: Iterable[JobStatus] | None = None, *, limit: int | None = None
+    ) -> list[JobRecord]:
+        return self._store.jobs(
+            statuses, limit=limit, only_owner=self._own_only, owner_sub=self.person.sub
+        )
 
     def in_flight(self, only: Iterable[str] | None = None) -> list[JobRecord]:
-        """Unfinished jobs, newest first: all of them, or those among `only`."""
-        jobs = self._store.jobs(IN_FLIGHT)
+        """Unfinished jobs, newest first: all of this person's, or those among `only`."""
+        jobs = self._jobs(IN_FLIGHT)
         if only is None:
             return jobs
         wanted = set(only)
         return [job for job in jobs if job.id in wanted]
 
     def count_in_flight(self) -> int:
-        return len(self._store.jobs(IN_FLIGHT))
+        return len(self._jobs(IN_FLIGHT))
 
     def needing_attention(self, *, hidden: Iterable[str] = (), limit: int) -> list[JobRecord]:
         """Recent failed, lost or uncertain jobs that nobody has retried or hidden yet."""
         # Both reads are bounded, so this costs the same with 50 jobs or 50,000.
-        candidates = self._store.jobs(NEEDS_ATTENTION, limit=limit * 2)
-        recent = self._store.jobs(limit=RETRY_LOOKBACK)
+        candidates = self._jobs(NEEDS_ATTENTION, limit=limit * 2)
+        recent = self._jobs(limit=RETRY_LOOKBACK)
         skip = {job.retry_of for job in recent if job.retry_of} | set(hidden)
         now = time.time()
         fresh = [
@@ -290,28 +527,94 @@ class JobService:
         ]
 
     def recent_prompts(self, *, limit: int = 50, search: str = "") -> list[str]:
-        """The prompts sent before, most recent first, for the prompt box to offer."""
+        """The prompts this person sent before, most recent first, for the prompt box."""
         limit_chars = self.settings.studio_max_prompt_chars
-        return self._store.recent_prompts(limit=limit, search=search[:limit_chars])
+        return self._store.recent_prompts(
+            limit=limit,
+            search=search[:limit_chars],
+            only_owner=self._own_only,
+            owner_sub=self.person.sub,
+        )
 
     def images_billed_today(self) -> int:
-        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        return self._store.images_billed_since(midnight.timestamp())
+        """This person's images billed since midnight (everyone's without sign-in)."""
+        midnight = Quota.now(self.settings).day_start
+        if not self._own_only:
+            return self._store.images_billed_since(midnight)
+        return self._store.images_spent_by(self.person.sub, midnight)
+
+    def usage(self, *, days: int = USAGE_DAYS) -> list[UsageDay]:
+        """Images billed per person per day over the last `days` days; admins only."""
+        if not self.person.admin:
+            raise NotAllowed("Only admins can see the studio's usage.")
+        today = datetime.fromtimestamp(Quota.now(self.settings).day_start).astimezone()
+        since = (today - timedelta(days=days - 1)).timestamp()
+        totals: dict[tuple[str, str], int] = {}
+        for created_at, email, count in self._store.billed_jobs_since(since):
+            day = datetime.fromtimestamp(created_at).astimezone().date().isoformat()
+            key = (day, email or "(nobody)")
+            totals[key] = totals.get(key, 0) + count
+        return [UsageDay(day, person, images) for (day, person), images in totals.items()]
+
+    def images_billed_this_month(self) -> int:
+        """The whole studio's images billed since the first of the month."""
+        return self._store.images_billed_since(Quota.now(self.settings).month_start)
 
     # Images ---------------------------------------------------------------------------
 
+    @property
+    def sees_everyone(self) -> bool:
+        """Whether the gallery offers Everyone beside Mine to this person."""
+        return self.person.admin or not self.people.private_galleries
+
+    def _visible(self, where: GalleryFilter) -> GalleryFilter:
+        mine = where.mine or not self.sees_everyone
+        return replace(where, mine=mine, owner_sub=self.person.sub if mine else None)
+
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
-        return self._store.gallery(where, limit=limit, offset=offset)
+        """A page of the images `where` selects among those this person may see."""
+        return self._store.gallery(self._visible(where), limit=limit, offset=offset)
 
     def gallery_count(self, where: GalleryFilter) -> int:
-        return self._store.gallery_count(where)
+        return self._store.gallery_count(self._visible(where))
 
     def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
         """The image's place in the gallery `where` shows, counting from 0; None if not in it."""
-        return self._store.gallery_position(where, image_id)
+        return self._store.gallery_position(self._visible(where), image_id)
 
     def image(self, image_id: int) -> GalleryItem | None:
-        return self._store.image(image_id)
+        """The image, or None when it is gone or not this person's to see."""
+        item = self._store.image(image_id)
+        return item if item is not None and self._may_see(item.job) else None
+
+    def may_see_image(self, image_id: int) -> bool | None:
+        """True or False for an image in the gallery; None when there is no such image."""
+        item = self._store.image(image_id)
+        return None if item is None else self._may_see(item.job)
+
+    def delete_image(self, image_id: int) -> None:
+        """Delete one image and its files (unless another image has the same picture)."""
+        item = self.image(image_id)
+        if item is None:
+            return
+        if not self.may_change(item.job):
+            raise NotAllowed(NOT_YOURS_TO_CHANGE)
+        self._remove_files(self._store.delete_image(image_id))
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job with its images and their files."""
+        job = self.job(job_id)
+        if job is None:
+            return
+        if not self.may_change(job):
+            raise NotAllowed(NOT_YOURS_TO_CHANGE)
+        if job.in_flight:
+            raise NotAllowed(STILL_RUNNING)
+        self._remove_files(self._store.delete_job(job_id))
+
+    def _remove_files(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._archive.delete(key)
 
     def images(self, image_ids: Iterable[int]) -> list[GalleryItem]:
         return [item for item in map(self.image, image_ids) if item is not None]

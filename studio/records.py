@@ -9,6 +9,14 @@ from studio.states import IN_FLIGHT, ImageStatus, JobStatus
 
 
 @dataclass(frozen=True)
+class JobOrigin:
+    """Where a job comes from: the sweep it is part of, the images an edit was made from."""
+
+    batch_id: str | None = None
+    parent_image_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class JobRecord:
     id: str
     created_at: float
@@ -26,6 +34,9 @@ class JobRecord:
     submitted_at: float | None
     finished_at: float | None
     retry_of: str | None
+    origin: JobOrigin = JobOrigin()
+    owner_sub: str | None = None
+    owner_email: str | None = None
 
     @property
     def prompt(self) -> str:
@@ -72,6 +83,9 @@ class GalleryFilter:
     search: str = ""
     mode: Mode | None = None
     favourites_only: bool = False
+    # Only the images of `owner_sub` (None: those that belong to nobody).
+    mine: bool = False
+    owner_sub: str | None = None
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,21 @@ class Settings(BaseSettings):
     studio_allowed_fetch_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     studio_lease_seconds: float = Field(default=30.0, gt=0)
     studio_thumbnail_px: int = Field(default=512, ge=64)
+    # A click that would bill more images than this asks to be confirmed first.
+    studio_confirm_above_images: int = Field(default=8, ge=1)
     # Signs the links pages give to images and downloads. Every server of one deployment
     # needs the same value; unset, a random one is kept in the data folder.
     studio_url_secret: SecretStr | None = None
+    # Sign-in (`[auth]` in .streamlit/secrets.toml) decides who is who; these decide who
+    # may enter and what each may spend. Emails are compared without regard to case.
+    # Addresses and `@domain` entries, comma-separated; empty admits every signed-in person.
+    studio_allowed_emails: str = ""
+    studio_admins: str = ""  # emails of the people who see everything and the Usage page
+    studio_private_galleries: bool = False  # True: people see only their own images
+    # Images billed per person per day, and for the whole studio per calendar month;
+    # 0 means no limit.
+    studio_daily_image_limit: int = Field(default=0, ge=0)
+    studio_monthly_image_limit: int = Field(default=0, ge=0)
     # The standard names S3 clients read. Unset, boto3 looks in its usual places
     # (the environment, ~/.aws, an instance role); set here, .streamlit/secrets.toml works too.
     aws_endpoint_url: str | None = None

@@ -54,6 +54,10 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None:
+        """Remove the object; nothing happens when there is none."""
+        ...
+
     def check(self) -> None:
         """Raise StorageError, saying why, unless the storage answers and can be written."""
         ...
@@ -169,6 +173,9 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
     def check(self) -> None:
         if not self.root.is_dir():
             raise StorageError(f"The image folder {self.root} does not exist{SEE_SETTINGS}")
@@ -251,6 +258,10 @@ class S3Storage:
         except ObjectMissing:
             return False
         return True
+
+    def delete(self, key: str) -> None:
+        with self._errors(key):
+            self._client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
 
     def check(self) -> None:
         with self._errors(None):

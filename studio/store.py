@@ -15,10 +15,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from studio import database
-from studio.records import ArchivedFile, GalleryFilter, GalleryItem, ImageRecord, JobRecord
+from studio.people import Quota, SpendLimitReached, refusal
+from studio.records import (
+    ArchivedFile,
+    GalleryFilter,
+    GalleryItem,
+    ImageRecord,
+    JobOrigin,
+    JobRecord,
+)
 from studio.request import GenerationRequest
 from studio.settings import DEFAULTS
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
@@ -54,8 +63,15 @@ jobs = sa.Table(
     sa.Column("retry_of", sa.String(32)),
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_until", sa.Float),
+    sa.Column("batch_id", sa.String(32), index=True),
+    # The gallery images an edit was made from, as ",12,15," (see migration 0004).
+    sa.Column("parent_image_ids", sa.Text),
+    # Who made the job (see studio.people); NULL: nobody, as before sign-in (0004).
+    sa.Column("owner_sub", sa.String(255)),
+    sa.Column("owner_email", sa.String(320)),
     sa.Index("ix_jobs_status", "status"),
     sa.Index("ix_jobs_created_at", "created_at"),
+    sa.Index("ix_jobs_owner_created_at", "owner_sub", "created_at"),
 )
 
 # When each FoxAPI key (by fingerprint) may next send a request, for every process.
@@ -87,6 +103,8 @@ images = sa.Table(
     # The job's created_at, copied when the image is recorded: the gallery lists images
     # newest job first, and with that order on this table one index walk serves a page.
     sa.Column("job_created_at", sa.Float, nullable=False),
+    # The job's owner, copied like job_created_at: Mine is one walk of its own index.
+    sa.Column("owner_sub", sa.String(255)),
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
 )
 
@@ -94,11 +112,19 @@ images = sa.Table(
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
 TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
+UNIX_EPOCH_JULIAN_DAY = 2440587.5  # SQLite's julianday() of 1970-01-01 00:00 UTC
+SECONDS_PER_DAY = 86400.0
 COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
 sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
+sa.Index("ix_images_owner_gallery", images.c.owner_sub, images.c.status, *GALLERY_ORDER)
+
+# PostgreSQL advisory lock keys that serialise spending: one for the whole studio's
+# month, and one per person (a hash of the owner in this key space).
+MONTH_LOCK_KEY = 0x5374_7564_696F_4D6F  # "StudioMo"
+PERSON_LOCK_SPACE = "studio-spend:"
 
 
 class Store:
@@ -111,6 +137,7 @@ class Store:
         self.engine: Engine = database.create_engine(url, pool_size=pool_size)
         self._sqlite = self.engine.dialect.name == "sqlite"
         self._counts: dict[GalleryFilter, tuple[int, float]] = {}
+        self._counts_generation = 0  # changes made here so far
         self._counts_lock = threading.Lock()
         try:
             database.upgrade(self.engine)
@@ -137,10 +164,28 @@ class Store:
         lease_owner: str,
         lease_seconds: float,
         retry_of: str | None = None,
+        origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen: one shared empty origin is fine)
+        owner_sub: str | None = None,
+        owner_email: str | None = None,
+        quota: Quota | None = None,
     ) -> JobRecord:
+        """Record a job about to be sent, owned by `owner_sub`.
+
+        With a `quota`, the job's images must fit in what its owner may still spend today
+        and the studio this month, counted in the same transaction that records it, so
+        servers, tabs and double clicks sending at once cannot overrun a limit between
+        them. Raises SpendLimitReached (and records nothing) when it does not fit.
+        """
         now = time.time()
         job_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
+            if quota is not None and not self._sqlite:
+                # Senders of one person, and all senders for the month, take turns here.
+                # SQLite needs no lock: the insert below takes its one write lock first.
+                person_key = sa.func.hashtext(PERSON_LOCK_SPACE + (owner_sub or ""))
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(person_key)))
+                if quota.monthly_limit:
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MONTH_LOCK_KEY)))
             conn.execute(
                 jobs.insert().values(
                     id=job_id,
@@ -157,11 +202,36 @@ class Store:
                     status=JobStatus.SUBMITTING.value,
                     progress=0,
                     retry_of=retry_of,
+                    batch_id=origin.batch_id,
+                    parent_image_ids=_id_list(origin.parent_image_ids),
                     lease_owner=lease_owner,
                     lease_until=now + lease_seconds,
+                    owner_sub=owner_sub,
+                    owner_email=owner_email,
                 )
             )
+            if quota is not None:
+                # The new job counts itself: what is over the limit rolls the insert back.
+                self._check_quota(conn, quota, owner_sub, request.num_outputs)
         return self.job(job_id)
+
+    def _check_quota(
+        self, conn: sa.Connection, quota: Quota, owner_sub: str | None, asked: int
+    ) -> None:
+        if quota.daily_limit:
+            spent = _spent(conn, quota.day_start, _owned_by(jobs.c.owner_sub, owner_sub))
+            if spent > quota.daily_limit:
+                left = max(0, quota.daily_limit - (spent - asked))
+                raise SpendLimitReached(
+                    refusal(left=left, limit=quota.daily_limit, asked=asked, period="day")
+                )
+        if quota.monthly_limit:
+            spent = _spent(conn, quota.month_start)
+            if spent > quota.monthly_limit:
+                left = max(0, quota.monthly_limit - (spent - asked))
+                raise SpendLimitReached(
+                    refusal(left=left, limit=quota.monthly_limit, asked=asked, period="month")
+                )
 
     def delete_unsent_job(self, job_id: str) -> None:
         """Forget a job whose POST provably never created a task (nothing was billed)."""
@@ -215,9 +285,9 @@ class Store:
                     sa.select(images.c.position).where(images.c.job_id == job_id)
                 ).scalars()
             )
-            job_created_at = conn.execute(
-                sa.select(jobs.c.created_at).where(jobs.c.id == job_id)
-            ).scalar_one()
+            job_created_at, owner_sub = conn.execute(
+                sa.select(jobs.c.created_at, jobs.c.owner_sub).where(jobs.c.id == job_id)
+            ).one()
             rows = [
                 {
                     "job_id": job_id,
@@ -227,6 +297,7 @@ class Store:
                     "created_at": now,
                     "favourite": False,
                     "job_created_at": job_created_at,
+                    "owner_sub": owner_sub,
                 }
                 for position, url in enumerate(task.result_urls)
                 if position not in known
@@ -275,8 +346,13 @@ class Store:
         statuses: Iterable[JobStatus] | None = None,
         *,
         limit: int | None = None,
+        only_owner: bool = False,
+        owner_sub: str | None = None,
     ) -> list[JobRecord]:
+        """Jobs newest first: in `statuses` if given, and `owner_sub`'s alone if `only_owner`."""
         query = sa.select(jobs).order_by(jobs.c.created_at.desc())
+        if only_owner:
+            query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
         if statuses is not None:
             query = query.where(jobs.c.status.in_(values(statuses)))
         if limit is not None:
@@ -287,12 +363,41 @@ class Store:
     def images_billed_since(self, since: float) -> int:
         """Images of jobs FoxAPI accepted (or may have) since `since`; demo jobs cost nothing."""
         query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.num_outputs), 0)).where(
-            jobs.c.created_at >= since,
-            jobs.c.backend != "demo",
-            sa.or_(jobs.c.task_id.is_not(None), jobs.c.status == JobStatus.UNKNOWN.value),
+            jobs.c.created_at >= since, _billed()
         )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def owner_sub_for_email(self, email: str) -> str | None:
+        """The subject the newest job of `email` was recorded with, if any."""
+        query = (
+            sa.select(jobs.c.owner_sub)
+            .where(sa.func.lower(jobs.c.owner_email) == email.strip().lower())
+            .order_by(jobs.c.created_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def images_spent_by(self, owner_sub: str | None, since: float) -> int:
+        """Images `owner_sub` has spent since `since`, counting those being sent now."""
+        with self.engine.connect() as conn:
+            return _spent(conn, since, _owned_by(jobs.c.owner_sub, owner_sub))
+
+    def images_spent_since(self, since: float) -> int:
+        """Images the whole studio has spent since `since`, counting those being sent now."""
+        with self.engine.connect() as conn:
+            return _spent(conn, since)
+
+    def billed_jobs_since(self, since: float) -> list[tuple[float, str | None, int]]:
+        """(created_at, owner email, images) of every billed job since `since`, oldest first."""
+        query = (
+            sa.select(jobs.c.created_at, jobs.c.owner_email, jobs.c.num_outputs)
+            .where(jobs.c.created_at >= since, _billed())
+            .order_by(jobs.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
 
     def finishes(self, backend: str, *, limit: int) -> list[tuple[str, int, float, float]]:
         """How long `backend`'s newest finished tasks really took, for the poll schedule.
@@ -318,10 +423,36 @@ class Store:
                 for row in conn.execute(query)
             ]
 
-    def recent_prompts(self, *, limit: int, search: str = "") -> list[str]:
-        """Distinct prompts, most recently used first; those containing `search` if given."""
+    def batch_jobs(self, batch_id: str) -> list[JobRecord]:
+        """A sweep's jobs in the order they were made: row by row of its grid."""
+        query = sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at)
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
+    def children(self, image_id: int) -> list[JobRecord]:
+        """Edits made from `image_id`, oldest first."""
+        query = (
+            sa.select(jobs)
+            .where(jobs.c.parent_image_ids.like(f"%,{int(image_id)},%"))
+            .order_by(jobs.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
+    def recent_prompts(
+        self,
+        *,
+        limit: int,
+        search: str = "",
+        only_owner: bool = False,
+        owner_sub: str | None = None,
+    ) -> list[str]:
+        """Distinct prompts, most recently used first; those containing `search` if given,
+        and `owner_sub`'s alone if `only_owner`."""
         last_used = sa.func.max(jobs.c.created_at)
         query = sa.select(jobs.c.prompt).group_by(jobs.c.prompt).order_by(last_used.desc())
+        if only_owner:
+            query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
         if search.strip():
             pattern = "%" + _escape_like(search.strip()) + "%"
             query = query.where(jobs.c.prompt.ilike(pattern, escape="\\"))
@@ -443,6 +574,7 @@ class Store:
         now = time.monotonic()
         with self._counts_lock:
             cached = self._counts.get(where)
+            generation = self._counts_generation
         if cached is not None and now - cached[1] < COUNT_TTL:
             return cached[0]
         query = (
@@ -453,12 +585,15 @@ class Store:
         with self.engine.connect() as conn:
             count = int(conn.execute(query).scalar_one())
         with self._counts_lock:
-            self._counts[where] = (count, now)
+            # A change made while counting may not be in `count`: then it is not kept.
+            if generation == self._counts_generation:
+                self._counts[where] = (count, now)
         return count
 
     def _forget_counts(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+            self._counts_generation += 1
 
     def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:
         """Where `image_id` stands in the gallery `where` shows (0 first); None if not in it."""
@@ -496,7 +631,62 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
 
+    def delete_image(self, image_id: int) -> list[str]:
+        """Forget one image; return its files that no other image uses any more."""
+        self._forget_counts()
+        with self.engine.begin() as conn:
+            return _delete_images(conn, images.c.id == image_id)
+
+    def delete_job(self, job_id: str) -> list[str]:
+        """Forget a finished job and its images; return the files no other image uses.
+
+        A job still in flight stays, and nothing is returned: its engine is working on it.
+        """
+        self._forget_counts()
+        with self.engine.begin() as conn:
+            status = conn.execute(
+                sa.select(jobs.c.status).where(jobs.c.id == job_id).with_for_update()
+            ).scalar_one_or_none()
+            if status is None or JobStatus(status) in IN_FLIGHT:
+                return []
+            unused = _delete_images(conn, images.c.job_id == job_id)
+            conn.execute(jobs.delete().where(jobs.c.id == job_id))
+        return unused
+
     # Internals --------------------------------------------------------------------
+
+    # Request slots ----------------------------------------------------------------
+
+    def reserve_request_slot(self, key_id: str, interval: float) -> float:
+        """Take the next request slot of key `key_id`; return the seconds until it comes.
+
+        Slots are `interval` apart for every process sharing this database. One upsert
+        reads and moves the key's next free slot: PostgreSQL holds the row's lock from the
+        read to the write, and a SQLite write statement takes the database's write lock
+        before it reads, so two processes never get the same slot. Time is the database's
+        clock, the one every process sharing it agrees on.
+        """
+        if self._sqlite:
+            # Read when the statement runs, after it has the write lock: a time taken
+            # before waiting for the lock would hand out a slot already past.
+            now: sa.ColumnElement[float] = (
+                sa.func.julianday("now") - UNIX_EPOCH_JULIAN_DAY
+            ) * SECONDS_PER_DAY
+            insert: Any = sqlite.insert(request_slots)
+        else:
+            now = sa.extract("epoch", sa.func.clock_timestamp())
+            insert = postgresql.insert(request_slots)
+        slot = sa.case((request_slots.c.next_free > now, request_slots.c.next_free), else_=now)
+        statement = (
+            insert.values(key_id=key_id, next_free=now + interval)
+            .on_conflict_do_update(
+                index_elements=[request_slots.c.key_id], set_={"next_free": slot + interval}
+            )
+            .returning(request_slots.c.next_free - interval - now)
+        )
+        with self.engine.begin() as conn:
+            wait = conn.execute(statement).scalar_one()
+        return max(0.0, float(wait))
 
     def _transition(
         self, job_id: str, event: JobEvent, owner: str | None, changes: dict[str, Any]
@@ -543,6 +733,8 @@ class Store:
             conditions.append(jobs.c.mode == where.mode.value)
         if where.favourites_only:
             conditions.append(images.c.favourite.is_(True))
+        if where.mine:
+            conditions.append(_owned_by(images.c.owner_sub, where.owner_sub))
         return sa.and_(*conditions)
 
     def _prompt_contains(self, text: str) -> sa.ColumnElement[bool]:
@@ -596,6 +788,47 @@ class Store:
         ]
 
 
+def _owned_by(column: sa.Column[Any], owner_sub: str | None) -> sa.ColumnElement[bool]:
+    return column.is_(None) if owner_sub is None else column == owner_sub
+
+
+def _billed() -> sa.ColumnElement[bool]:
+    """Jobs FoxAPI accepted, or may have: a task id, or an outcome nobody knows."""
+    return sa.and_(
+        jobs.c.backend != "demo",
+        sa.or_(jobs.c.task_id.is_not(None), jobs.c.status == JobStatus.UNKNOWN.value),
+    )
+
+
+def _spent(conn: sa.Connection, since: float, *where: sa.ColumnElement[bool]) -> int:
+    """Images billed since `since`, and those being sent right now (they may be billed)."""
+    being_sent = sa.and_(
+        jobs.c.backend != "demo",
+        jobs.c.task_id.is_(None),
+        jobs.c.status == JobStatus.SUBMITTING.value,
+    )
+    query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.num_outputs), 0)).where(
+        jobs.c.created_at >= since, sa.or_(_billed(), being_sent), *where
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def _delete_images(conn: sa.Connection, which: sa.ColumnElement[bool]) -> list[str]:
+    """Delete the images `which` selects; return their files no remaining image uses."""
+    files = conn.execute(sa.select(images.c.file_path, images.c.thumb_path).where(which)).all()
+    conn.execute(images.delete().where(which))
+    keys = {key for row in files for key in row if key}
+    if not keys:
+        return []
+    # Files are content-addressed: the same picture made twice shares them.
+    still_used = conn.execute(
+        sa.select(images.c.file_path, images.c.thumb_path).where(
+            sa.or_(images.c.file_path.in_(keys), images.c.thumb_path.in_(keys))
+        )
+    ).all()
+    return sorted(keys - {key for row in still_used for key in row if key})
+
+
 def _task_values(task: Task) -> dict[str, Any]:
     changes: dict[str, Any] = {"task_id": task.id, "progress": task.progress}
     if task.estimated_time is not None:
@@ -607,6 +840,10 @@ def _task_values(task: Task) -> dict[str, Any]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _id_list(ids: Sequence[int]) -> str | None:
+    return "," + ",".join(map(str, ids)) + "," if ids else None
 
 
 def _job(row: Sequence[Any]) -> JobRecord:
@@ -628,6 +865,12 @@ def _job(row: Sequence[Any]) -> JobRecord:
         submitted_at=values["submitted_at"],
         finished_at=values["finished_at"],
         retry_of=values["retry_of"],
+        origin=JobOrigin(
+            values["batch_id"],
+            tuple(int(part) for part in (values["parent_image_ids"] or "").split(",") if part),
+        ),
+        owner_sub=values["owner_sub"],
+        owner_email=values["owner_email"],
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from studio.request import InvalidRequest
 
 MAX_VARIANTS = 64
+MAX_JOBS = 64  # one click sends at most this many jobs
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ def variants(prompt: str) -> list[str]:
             f"a sweep takes at most {MAX_VARIANTS}. Remove some options.",
         )
     cleaned = [" ".join(text.split()) for text in expanded]
-    return list(dict.fromkeys(text for text in cleaned if text))
+    # Nothing left (a blank prompt): the prompt as typed, for its check to refuse.
+    return list(dict.fromkeys(text for text in cleaned if text)) or [prompt]
 
 
 def _parse(text: str, start: int, *, top: bool) -> tuple[tuple[_Part, ...], int]:
@@ -144,7 +146,14 @@ def plan(
 ) -> SweepPlan:
     """The jobs a prompt with variants makes in each of `ratios` (kept in the order given)."""
     chosen = tuple(dict.fromkeys(ratios)) or (None,)
-    return SweepPlan(tuple(variants(prompt)), chosen, images_per_job)
+    sweep = SweepPlan(tuple(variants(prompt)), chosen, images_per_job)
+    if len(sweep.cells) > MAX_JOBS:
+        raise InvalidRequest(
+            "aspect_ratio",
+            f"This sweep makes {len(sweep.cells)} jobs; one click sends at most {MAX_JOBS}. "
+            "Choose fewer ratios or variants.",
+        )
+    return sweep
 
 
 def _count(number: int, word: str) -> str:

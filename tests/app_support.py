@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from components.frame import get_studio
 from studio.archive import Archive
 from studio.credentials import DEMO_KEY_ID
-from studio.records import GalleryFilter, GalleryItem, JobRecord
+from studio.records import GalleryFilter, GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.runtime import Studio
 from studio.states import JobEvent, JobStatus
@@ -66,6 +66,33 @@ def open_app_studio(
     st.cache_resource.clear()
     yield get_studio()
     st.cache_resource.clear()
+
+
+# Sign-in: an `[auth]` section Streamlit accepts, and people as `st.user` gives them.
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "not-a-real-secret",
+    "client_id": "studio",
+    "client_secret": "not-a-real-secret-either",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+ALICE = {"is_logged_in": True, "sub": "sub-alice", "email": "alice@example.com", "name": "Alice"}
+BOB = {"is_logged_in": True, "sub": "sub-bob", "email": "bob@example.com", "name": "Bob"}
+BOSS = {"is_logged_in": True, "sub": "sub-boss", "email": "boss@example.com", "name": "Boss"}
+EVE = {"is_logged_in": True, "sub": "sub-eve", "email": "eve@elsewhere.org", "name": "Eve"}
+
+
+def app_as(user: dict[str, Any], page_file: str | None = None, **query: str) -> AppTest:
+    """The app with sign-in configured, run for `user` (on `page_file`, with `query`)."""
+    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
+    app.secrets["auth"] = AUTH
+    app.user = user
+    if page_file is not None:
+        app.switch_page(page_file)
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception, app.exception
+    return app
 
 
 def open_app(page_file: str | None = None, **query: str) -> AppTest:
@@ -152,9 +179,14 @@ def seed_job(
     progress: int = 0,
     key_id: str = DEMO_KEY_ID,
     error_message: str | None = None,
+    owner: dict[str, Any] | None = None,
+    origin: JobOrigin = JobOrigin(),  # noqa: B008 (frozen)
     **fields: object,
 ) -> JobRecord:
-    """A job FoxAPI accepted, left in `status` and held by no running engine."""
+    """A job FoxAPI accepted, left in `status` and held by no running engine.
+
+    `owner` is a signed-in person as `st.user` gives them (see ALICE); None: nobody.
+    """
     request = GenerationRequest.build(prompt=prompt, **fields)
     job = store.create_job(
         request,
@@ -162,6 +194,9 @@ def seed_job(
         key_id=key_id,
         lease_owner=SEED_OWNER,
         lease_seconds=SEED_LEASE,
+        owner_sub=owner["sub"] if owner else None,
+        owner_email=owner["email"] if owner else None,
+        origin=origin,
     )
     if status is JobStatus.UNKNOWN:
         store.mark_outcome_unknown(job.id, error_message or "")

@@ -327,6 +327,33 @@ def test_the_upload_limit_setting_applies_to_local_files(
     assert [entry for entry in emulator.log if entry.method == "POST"] == []
 
 
+def test_as_a_named_person_jobs_are_theirs_and_count_against_their_limit(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    limits = {"STUDIO_DAILY_IMAGE_LIMIT": "2", "STUDIO_ALLOWED_EMAILS": "@example.com"}
+    done = run_studio(
+        tmp_path, emulator, "--as", "alice@example.com", "generate", "a fox", "-n", "2", **limits
+    )
+    assert done.returncode == 0, done.stderr
+    refused = run_studio(
+        tmp_path, emulator, "--as", "alice@example.com", "generate", "an owl", **limits
+    )
+    assert refused.returncode == 1
+    assert "0 of 2 images left today; this request is for 1." in refused.stderr
+    assert len(posts(emulator)) == 1
+    # The operator (no --as) has a limit of their own.
+    assert run_studio(tmp_path, emulator, "generate", "an owl", **limits).returncode == 0
+
+    outsider = run_studio(tmp_path, emulator, "--as", "eve@elsewhere.org", "jobs", **limits)
+    assert outsider.returncode == 1 and "not among the people" in outsider.stderr
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'studio.db'}")
+    try:
+        owners = {job.prompt: job.owner_email for job in store.jobs()}
+    finally:
+        store.close()
+    assert owners == {"a fox": "alice@example.com", "an owl": None}
+
+
 def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Path) -> None:
     # A folder under a regular file cannot be made, even by root (whom chmod would not stop).
     blocker = tmp_path / "a-file"

@@ -9,16 +9,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from components.frame import get_studio
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.runtime import Studio
 from studio.states import WAITING_FOR_KEY, JobStatus
 from tests.app_support import (
+    ALICE,
     APP_FILE,
+    AUTH,
+    BOSS,
+    EVE,
     GALLERY,
     RUN_TIMEOUT,
+    app_as,
     live_jobs,
     open_app,
     open_app_studio,
@@ -144,6 +151,66 @@ def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio
     assert "foxapi_key" not in [field.key for field in app.sidebar.text_input]
     assert "1 image will be billed by FoxAPI." in [caption.value for caption in app.caption]
     assert EMULATOR_KEY not in shown_text(app)
+
+
+# Sign-in ------------------------------------------------------------------------------
+
+
+def test_without_sign_in_every_page_is_the_sign_in_screen(studio: Studio) -> None:
+    seed_job(studio.store, "a secret fox", status=JobStatus.FAILED)
+    for page_file in (None, GALLERY, "pages/edit.py", "pages/usage.py"):
+        app = app_as({"is_logged_in": False}, page_file)
+        assert [button.label for button in app.button] == ["Sign in"]
+        assert "grok-imagine-image" in shown_text(app)  # it says what the studio is
+        assert "secret fox" not in shown_text(app)
+        assert not app.sidebar.text_input  # no key field, no counters
+        assert [title.value for title in app.title] == ["Image Studio"]
+
+
+def test_one_sign_in_button_per_provider(studio: Studio) -> None:
+    named = {key: value for key, value in AUTH.items() if key.startswith(("redirect", "cookie"))}
+    provider = {key: value for key, value in AUTH.items() if key not in named}
+    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
+    app.secrets["auth"] = named | {"google": provider, "microsoft": provider}
+    app.user = {"is_logged_in": False}
+    app.run()
+    assert [button.label for button in app.button] == [
+        "Sign in with Google",
+        "Sign in with Microsoft",
+    ]
+
+
+def test_a_person_outside_the_allowed_list_is_told_and_shown_nothing(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_ALLOWED_EMAILS", "@example.com")
+    st.cache_resource.clear()
+    seed_job(get_studio().store, "a secret fox", status=JobStatus.FAILED)
+    app = app_as(EVE, GALLERY)
+    [refusal] = app.error
+    assert refusal.value.startswith("This studio is not open to eve@")
+    assert "elsewhere\\.org" in refusal.value
+    assert [button.label for button in app.button] == ["Sign out"]
+    assert "secret fox" not in shown_text(app) and "Gallery" not in shown_text(app)
+
+
+def test_the_sidebar_names_who_is_signed_in(studio: Studio) -> None:
+    app = app_as(ALICE)
+    assert "Signed in as **Alice**" in app.sidebar.markdown[0].value
+    assert "Sign out" in [button.label for button in app.sidebar.button]
+    assert [title.value for title in app.title] == ["Generate"]
+
+
+def test_the_usage_page_is_only_in_an_admins_navigation(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_ADMINS", "boss@example.com")
+    st.cache_resource.clear()
+    get_studio()
+    assert "Usage" not in shown_text(app_as(ALICE))
+    assert "Usage" not in [title.value for title in app_as(ALICE, "pages/usage.py").title]
+    boss = app_as(BOSS, "pages/usage.py")
+    assert [title.value for title in boss.title] == ["Usage"]
 
 
 def test_a_server_whose_data_folder_cannot_be_written_stops_with_one_clear_line(

@@ -6,10 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from components.frame import get_studio
 from studio.runtime import Studio
-from tests.app_support import GALLERY, open_app, open_app_studio, seed_images, texts
+from tests.app_support import (
+    ALICE,
+    BOB,
+    GALLERY,
+    app_as,
+    open_app,
+    open_app_studio,
+    seed_images,
+    shown_text,
+    texts,
+)
 
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
 
@@ -90,3 +102,35 @@ def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
     assert not download.proto.disabled
     ids = f"{items[0].image.id},{items[2].image.id}"
     assert download.proto.url.startswith(f"/api/zip/{ids}?viewer=local&expires=")
+
+
+# Teams --------------------------------------------------------------------------------
+
+
+def test_a_signed_in_gallery_opens_on_mine_with_everyone_beside_it(studio: Studio) -> None:
+    seed_images(studio.store, studio.archive, "alice's lighthouse", owner=ALICE)
+
+    bob = app_as(BOB, GALLERY)
+    assert bob.button_group(key="whose").value == "Mine"
+    assert "alice's lighthouse" not in texts(bob)
+    bob.button_group(key="whose").set_value("Everyone").run()
+    assert "alice's lighthouse" in texts(bob)
+
+    alice = app_as(ALICE, GALLERY)
+    assert "alice's lighthouse" in texts(alice)
+
+
+def test_private_galleries_show_bob_nothing_of_alices(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_PRIVATE_GALLERIES", "true")
+    st.cache_resource.clear()
+    fresh = get_studio()
+    [item] = seed_images(fresh.store, fresh.archive, "alice's secret lighthouse", owner=ALICE)
+
+    bob = app_as(BOB, GALLERY)
+    assert not bob.get("button_group")  # no Everyone to choose
+    assert "secret lighthouse" not in shown_text(bob)
+    deep_link = app_as(BOB, GALLERY, image=str(item.image.id))
+    assert [warning.value for warning in deep_link.warning] == ["This image is not yours to see."]
+    assert "secret lighthouse" not in shown_text(deep_link)

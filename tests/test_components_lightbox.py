@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from studio.records import JobOrigin
 from studio.runtime import Studio
-from tests.app_support import GALLERY, open_app, open_app_studio, seed_images
+from tests.app_support import ALICE, BOB, GALLERY, app_as, open_app, open_app_studio, seed_images
 
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
 
@@ -74,3 +75,43 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
 
     assert [title.value for title in app.title] == ["Edit"]
     assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]
+
+
+def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: Studio) -> None:
+    first, second = seed_images(studio.store, studio.archive, "alice's owls", count=2, owner=ALICE)
+    original = studio.archive.path(first.image.file_path or "")
+
+    delete = f"lightbox-delete-image-{first.image.id}"
+    bob = app_as(BOB, GALLERY, image=str(first.image.id))
+    assert [code.value for code in bob.code] == ["alice's owls"]  # he sees it, open
+    assert delete not in [button.key for button in bob.button]
+
+    alice = app_as(ALICE, GALLERY, image=str(first.image.id))
+    assert delete in [button.key for button in alice.button]
+    alice.button(key=delete).click().run()
+
+    assert studio.store.image(first.image.id) is None
+    assert not original.exists()
+    assert studio.store.image(second.image.id) is not None  # nothing else is touched
+    assert "image" not in alice.query_params  # the dialog closed
+
+
+def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> None:
+    [parent] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
+    [child] = seed_images(
+        studio.store,
+        studio.archive,
+        "the lighthouse at night",
+        image_urls=["https://cdn.example.invalid/upload.png"],
+        origin=JobOrigin(parent_image_ids=(parent.image.id,)),
+    )
+    app = open_app(GALLERY)
+    app.query_params["image"] = str(child.image.id)
+    app.run()
+
+    assert "**Made from**" in [markdown.value for markdown in app.markdown]
+    assert [expander.label for expander in app.expander] == ["Before and after"]
+    app.button(key=f"lineage-open-{parent.image.id}").click().run()
+
+    assert app.query_params["image"] == str(parent.image.id)
+    assert "**Edited into**" in [markdown.value for markdown in app.markdown]

@@ -9,10 +9,12 @@ import pytest
 
 from components import submission
 from components.text import escape_markdown
+from studio.emulator import RunningEmulator
 from studio.errors import OutcomeUnknown
 from studio.request import GenerationRequest
 from studio.runtime import Studio
 from tests.app_support import open_app, open_app_studio, submit_generation
+from tests.conftest import EMULATOR_KEY, posts
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
     message = "FoxAPI did not answer in time. It may have received the request; not resent."
     sent = []
 
-    def uncertain(request: GenerationRequest, credentials: object) -> None:
+    def uncertain(request: GenerationRequest, credentials: object, **_owner: object) -> None:
         sent.append(request)
         job = studio.store.create_job(
             request, backend="demo", key_id="demo", lease_owner="test", lease_seconds=30
@@ -78,3 +80,27 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
     app.button(key="FormSubmitter:generate-Generate").click().run()
     assert len(sent) == 1
     assert app.warning[0].value == escape_markdown(message)
+
+
+@pytest.fixture
+def limited_studio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
+) -> Iterator[Studio]:
+    """A server with a key ("FoxAPI" is an emulator) and a daily limit of 2 images."""
+    monkeypatch.setenv("STUDIO_DAILY_IMAGE_LIMIT", "2")
+    yield from open_app_studio(
+        tmp_path, monkeypatch, base_url=emulator.base_url, api_key=EMULATOR_KEY
+    )
+
+
+def test_the_form_says_what_is_left_and_refuses_more_before_anything_is_sent(
+    limited_studio: Studio, emulator: RunningEmulator
+) -> None:
+    app = open_app()
+    assert any("2 of 2 images left today" in caption.value for caption in app.caption)
+    app.button_group(key="generate_count").set_value(3).run()
+    submit_generation(app, "three foxes")
+
+    [error] = app.error
+    assert error.value == "2 of 2 images left today; this request is for 3\\."
+    assert posts(emulator) == [] and limited_studio.store.jobs() == []

@@ -27,6 +27,11 @@ from tests.conftest import RELEASE_FIXTURE
 from tests.pg_support import free_port
 
 RELEASE_TABLES = ("jobs", "images")
+# Columns later revisions added: jobs made before sign-in (0004) belong to nobody.
+ADDED_COLUMNS = {
+    "jobs": ("owner_sub", "owner_email", "batch_id", "parent_image_ids"),
+    "images": ("owner_sub",),
+}
 
 
 def release_rows() -> dict[str, list[dict[str, Any]]]:
@@ -37,6 +42,14 @@ def release_rows() -> dict[str, list[dict[str, Any]]]:
             table: [dict(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1")]  # noqa: S608
             for table in RELEASE_TABLES
         }
+
+
+def upgraded(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The release's rows as the newest schema holds them: every added column empty."""
+    return {
+        table: [row | dict.fromkeys(ADDED_COLUMNS[table]) for row in table_rows]
+        for table, table_rows in rows.items()
+    }
 
 
 def rows_in(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
@@ -98,10 +111,14 @@ def test_a_database_the_release_wrote_upgrades_with_nothing_lost(
 
     store = Store(url)
     try:
-        assert rows_in(store.engine) == before  # every job, image, favourite and fingerprint
+        # Every job, image, favourite and fingerprint; no owner.
+        assert rows_in(store.engine) == upgraded(before)
         assert database.revision(store.engine).up_to_date
         archived = [row for row in before["images"] if row["status"] == "archived"]
         assert store.gallery_count(GalleryFilter()) == len(archived)
+        # Made before sign-in: they belong to nobody, and nobody signed in owns any.
+        assert store.gallery_count(GalleryFilter(mine=True, owner_sub=None)) == len(archived)
+        assert store.gallery_count(GalleryFilter(mine=True, owner_sub="alice")) == 0
         favourites = store.gallery(GalleryFilter(favourites_only=True), limit=24, offset=0)
         assert {item.job.prompt for item in favourites} == {
             "An owl reading a map",
@@ -168,7 +185,7 @@ def test_studios_starting_together_upgrade_once(database_url: str, tmp_path: Pat
 
     store = Store(url)
     try:
-        assert rows_in(store.engine) == release_rows()
+        assert rows_in(store.engine) == upgraded(release_rows())
         # The search index was filled once: each archived fox image is found once.
         assert store.gallery_count(GalleryFilter(search="fox")) == 2
     finally:

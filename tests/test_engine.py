@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -599,3 +601,41 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) ->
 def _finished_upstream(credentials: Credentials, task_ids: list[str]) -> bool:
     with FoxAPIClient(credentials.api_key, credentials.base_url) as client:
         return all(client.get_task(task_id).succeeded for task_id in task_ids)
+
+
+def test_two_processes_with_one_key_stay_under_the_cap_together(
+    database_url: str, emulator: RunningEmulator, credentials: Credentials, tmp_path: Path
+) -> None:
+    """Two engines, each with its own store on one database (two servers), one key at 5/s."""
+    cap = 5.0
+    stores = [Store(database_url) for _ in range(2)]
+    engines = [
+        Engine(opened, Archive(tmp_path / f"images-{index}"), requests_per_second=cap)
+        for index, opened in enumerate(stores)
+    ]
+    try:
+        for engine in engines:
+            engine.start()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            jobs = list(
+                pool.map(
+                    lambda n: engines[n % 2].submit(request(prompt=f"fox {n}"), credentials),
+                    range(12),
+                )
+            )
+        for job in jobs:
+            assert wait_until_finished(stores[0], job.id, timeout=60) is JobStatus.DONE
+    finally:
+        for engine in engines:
+            engine.stop()
+        for opened in stores:
+            opened.close()
+    api_times = sorted(entry.received_at for entry in emulator.log if entry.path.startswith("/v1/"))
+    assert len(api_times) >= 24  # a POST and at least one poll for each job
+    # Each engine alone would send up to 5 a second, so two unshared would reach 10.
+    assert busiest_second(api_times) <= cap
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most requests in any one second [t, t + 1) at the upstream (times sorted)."""
+    return max(bisect.bisect_left(times, start + 1.0) - index for index, start in enumerate(times))

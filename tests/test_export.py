@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import zipfile
 from io import BytesIO
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from studio.archive import Archive
@@ -13,7 +15,7 @@ from studio.credentials import Backend, Credentials
 from studio.export import MANIFEST_NAME, build_zip, download_copy
 from studio.store import Store
 from tests.app_support import seed_images
-from tests.test_imaging import jpeg_xmp, xmp_fields
+from tests.test_imaging import exiftool_fields, exiv2_fields, jpeg_xmp, pixels_of, xmp_fields
 
 TYPED_KEY = "sk-live-typed-in-the-sidebar"
 
@@ -85,6 +87,34 @@ def test_a_jpeg_edit_with_90_kb_of_input_addresses_downloads_with_its_metadata(
         description, record, _ = xmp_fields(*jpeg_xmp(data))
         assert description == "night sky"
         assert record["input_images"] == list(urls)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "output_format"), [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")]
+)
+def test_photo_tools_read_the_prompt_from_a_download(
+    store: Store, archive: Archive, tmp_path: Path, fmt: str, output_format: str
+) -> None:
+    prompt = "狐狸 in snow, café"
+    [item] = seed_images(store, archive, prompt, fmt=fmt, output_format=output_format)
+    original = archive.read(item.image.file_path or "")
+
+    copy = download_copy(item, archive)
+    path = tmp_path / copy.filename
+    path.write_bytes(copy.data)
+
+    assert exiftool_fields(path, "XMP-dc:Description") == {"XMP-dc:Description": prompt}
+    assert exiv2_fields(path, "Xmp.dc.description") == {
+        "Xmp.dc.description": f'lang="x-default" {prompt}'
+    }
+    if fmt != "PNG":  # PNG has no EXIF description: exiv2 reads its XMP
+        assert exiftool_fields(path, "IFD0:ImageDescription") == {"IFD0:ImageDescription": prompt}
+        assert exiv2_fields(path, "Exif.Image.ImageDescription") == {
+            "Exif.Image.ImageDescription": prompt
+        }
+    with Image.open(BytesIO(copy.data)) as image:
+        image.verify()
+    assert pixels_of(copy.data) == pixels_of(original)  # mode, size and every byte
 
 
 def test_zip_never_names_the_key(store: Store, archive: Archive) -> None:

@@ -98,7 +98,15 @@ def test_which_addresses_listen_beyond_loopback(address: str | None, beyond: boo
         ("[auth]\n", False),  # an empty section signs nobody in
         (AUTH, True),
         ("[auth\nbroken", False),
-        ("[auth.google]\nclient_id = 'x'\n", True),
+        # Incomplete: Streamlit would refuse to sign anyone in, so the key stays open.
+        ("[auth.google]\nclient_id = 'x'\n", False),
+        (AUTH.replace('cookie_secret = "a-long-random-string"', ""), False),
+        (
+            "[auth]\nredirect_uri = 'http://x/oauth2callback'\ncookie_secret = 's'\n"
+            "[auth.google]\nclient_id = 'x'\nclient_secret = 'y'\n"
+            "server_metadata_url = 'https://accounts.google.com/.well-known/openid-configuration'\n",
+            True,
+        ),
     ],
 )
 def test_sign_in_is_an_auth_section_in_a_secrets_file(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,8 +16,9 @@ from PIL import Image
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.errors import InvalidImage
+from studio.errors import InvalidImage, Unauthorized
 from studio.jobs import EditInput, JobService
+from studio.people import NotAllowed, Person, SpendLimitReached
 from studio.records import GalleryFilter, JobRecord
 from studio.request import InvalidRequest
 from studio.runtime import Studio, open_studio
@@ -234,3 +238,278 @@ def test_billed_today_and_in_flight_counts(service: JobService, studio: Studio) 
     assert service.in_flight() == []
     assert [record.id for record in service.jobs([job.id, "missing"])] == [job.id]
     assert studio.store._transition(job.id, JobEvent.SAVED, None, {}) is False
+
+
+def test_a_sweep_sends_every_variant_in_every_ratio_as_one_batch(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    sweep = service.sweep(
+        prompt="a {red|blue} fox",
+        aspect_ratios=["16:9", "1:1", "9:16"],
+        num_outputs=1,
+        output_format=None,
+    )
+    assert sweep.plan.price_line() == "6 images: 3 ratios x 2 variants x 1 image"
+
+    result = service.send_sweep(sweep, service.server_credentials)
+
+    assert result.stopped_by is None
+    bodies = [(body["prompt"], body["aspect_ratio"]) for body in posts(emulator)]  # type: ignore[index]
+    assert bodies == [
+        (colour, ratio)
+        for colour in ("a red fox", "a blue fox")
+        for ratio in ("16:9", "1:1", "9:16")
+    ]
+    batch_id = result.jobs[0].origin.batch_id
+    assert batch_id is not None
+    assert [job.id for job in service.batch(batch_id)] == [job.id for job in result.jobs]
+
+
+def test_a_sweep_stopped_by_a_refusal_keeps_what_was_sent(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    emulator.config.balance = 2  # two images, then 402
+    sweep = service.sweep(
+        prompt="a fox", aspect_ratios=["16:9", "1:1", "9:16"], num_outputs=1, output_format=None
+    )
+
+    result = service.send_sweep(sweep, service.server_credentials)
+
+    assert len(result.jobs) == 2
+    assert result.stopped_by is not None and "balance" in result.stopped_by.message.lower()
+
+
+def test_an_edit_of_an_edit_knows_its_ancestors(
+    service: JobService, emulator: RunningEmulator
+) -> None:
+    first = service.send(
+        service.generation(prompt="a fox", num_outputs=1, aspect_ratio=None, output_format=None),
+        service.server_credentials,
+    )
+    wait_for(service, first.id)
+    [original] = service.saved_images(first.id)
+
+    def edit_of(image_id: int) -> int:
+        source = service.gallery_input(image_id)
+        assert source is not None
+        job = service.send(
+            service.edit(prompt="at night", num_outputs=1, output_format=None, inputs=[source]),
+            service.server_credentials,
+        )
+        wait_for(service, job.id)
+        return service.saved_images(job.id)[0].id
+
+    child = edit_of(original.id)
+    grandchild = edit_of(child)
+
+    lineage = service.lineage(grandchild)
+    assert [item.image.id for item in lineage.parents] == [child]
+    assert [item.image.id for item in service.lineage(child).parents] == [original.id]
+    assert [item.image.id for item in service.lineage(original.id).children] == [child]
+    assert [item.image.id for item in service.lineage(child).children] == [grandchild]
+
+
+# Teams: owners, visibility, deletion, keys per person and spend limits ------------------
+
+ALICE = Person("sub-alice", "alice@example.com", "Alice")
+BOB = Person("sub-bob", "bob@example.com", "Bob")
+BOSS = Person("sub-boss", "boss@example.com", "Boss", admin=True)
+
+
+def team_studio(
+    data_dir: Path, emulator: RunningEmulator, *, api_key: str | None = EMULATOR_KEY, **settings
+) -> Studio:
+    return open_studio(
+        Settings(
+            foxapi_api_key=api_key,
+            foxapi_base_url=emulator.base_url,
+            studio_data_dir=data_dir,
+            **settings,
+        )
+    )
+
+
+def generate(service: JobService, prompt: str = "a fox", count: int = 1) -> JobRecord:
+    submission = service.generation(
+        prompt=prompt, num_outputs=count, aspect_ratio=None, output_format="png"
+    )
+    return service.send(submission, service.credentials())
+
+
+def test_mine_everyone_and_private_galleries(tmp_path: Path, emulator: RunningEmulator) -> None:
+    studio = team_studio(tmp_path / "data", emulator)
+    try:
+        alice, bob = studio.jobs.for_person(ALICE), studio.jobs.for_person(BOB)
+        job = wait_for(alice, generate(alice, "alice's fox").id)
+        assert job.owner_email == "alice@example.com"
+        image_id = alice.saved_images(job.id)[0].id
+
+        assert bob.gallery_count(GalleryFilter(mine=True)) == 0
+        assert [item.job.prompt for item in bob.gallery(GalleryFilter(), limit=5, offset=0)] == [
+            "alice's fox"
+        ]
+        assert bob.image(image_id) is not None
+        assert bob.in_flight() == [] and bob.recent_jobs(5) == []  # lists show one's own
+        assert bob.recent_prompts() == []  # the prompt box offers one's own history
+        assert alice.recent_prompts() == ["alice's fox"]
+    finally:
+        studio.close()
+
+    private = team_studio(tmp_path / "data", emulator, studio_private_galleries=True)
+    try:
+        bob = private.jobs.for_person(BOB)
+        assert not bob.sees_everyone
+        assert bob.gallery_count(GalleryFilter()) == 0  # Everyone is Mine for him
+        assert bob.image(image_id) is None and bob.job(job.id) is None
+        assert bob.may_see_image(image_id) is False
+        boss = private.jobs.for_person(BOSS)
+        assert boss.sees_everyone and boss.image(image_id) is not None
+    finally:
+        private.close()
+
+
+def test_only_the_owner_or_an_admin_deletes_and_the_files_go_with_it(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    studio = team_studio(tmp_path / "data", emulator)
+    try:
+        alice, bob = studio.jobs.for_person(ALICE), studio.jobs.for_person(BOB)
+        first = wait_for(alice, generate(alice, "a fox", count=2).id)
+        second = wait_for(alice, generate(alice, "an owl").id)
+        shown, kept = alice.saved_images(first.id)
+        original = studio.archive.path(shown.file_path or "")
+        thumbnail = studio.archive.path(shown.thumb_path or "")
+
+        with pytest.raises(NotAllowed):
+            bob.delete_image(shown.id)
+        with pytest.raises(NotAllowed):
+            bob.delete_job(second.id)
+        alice.delete_image(shown.id)
+        assert alice.image(shown.id) is None
+        assert not original.exists() and not thumbnail.exists()
+        assert alice.image(kept.id) is not None  # nothing else is touched
+
+        studio.jobs.for_person(BOSS).delete_job(second.id)
+        assert alice.job(second.id) is None
+        assert alice.gallery_count(GalleryFilter()) == 1
+    finally:
+        studio.close()
+
+
+def test_over_the_daily_limit_a_request_is_refused_and_nothing_is_sent(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    studio = team_studio(tmp_path / "data", emulator, studio_daily_image_limit=2)
+    try:
+        alice = studio.jobs.for_person(ALICE)
+        assert alice.allowance().words() == "2 of 2 images left today"
+        with pytest.raises(SpendLimitReached) as refused:
+            generate(alice, count=3)
+        assert refused.value.message == "2 of 2 images left today; this request is for 3."
+        assert posts(emulator) == []
+        assert alice.recent_jobs(5) == []
+
+        generate(alice, count=1)
+        assert alice.allowance().words() == "1 of 2 images left today"
+        assert studio.jobs.for_person(BOB).allowance().left_today == 2  # per person
+    finally:
+        studio.close()
+
+
+def test_the_monthly_limit_is_the_whole_studio(tmp_path: Path, emulator: RunningEmulator) -> None:
+    studio = team_studio(tmp_path / "data", emulator, studio_monthly_image_limit=3)
+    try:
+        generate(studio.jobs.for_person(ALICE), count=2)
+        with pytest.raises(SpendLimitReached, match="1 of 3 images left this month"):
+            generate(studio.jobs.for_person(BOB), count=2)
+        assert len(posts(emulator)) == 1
+    finally:
+        studio.close()
+
+
+def test_two_sends_racing_for_the_last_image_bill_at_most_one(
+    database_url: str, tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    racers = 4
+    studio = team_studio(
+        tmp_path / "data",
+        emulator,
+        studio_database_url=database_url,
+        studio_daily_image_limit=racers - 1,
+    )
+    try:
+        alice = studio.jobs.for_person(ALICE)
+        generate(alice, count=racers - 2)  # one image left
+        start = threading.Barrier(racers)
+
+        def send(_index: int) -> str:
+            service = studio.jobs.for_person(ALICE)  # each its own session
+            start.wait()
+            try:
+                generate(service)
+            except SpendLimitReached:
+                return "refused"
+            return "sent"
+
+        with ThreadPoolExecutor(max_workers=racers) as pool:
+            outcomes = list(pool.map(send, range(racers)))
+
+        assert sorted(outcomes) == ["refused"] * (racers - 1) + ["sent"]
+        assert len(posts(emulator)) == 2
+        assert alice.allowance().left_today == 0
+    finally:
+        studio.close()
+
+
+def test_a_typed_key_serves_only_the_person_who_typed_it(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    # No server key: people type their own. Only Alice's is one the emulator accepts.
+    studio = team_studio(tmp_path / "data", emulator, api_key=None)
+    try:
+        alice = studio.jobs.for_person(ALICE)
+        alice.typed_key(EMULATOR_KEY)
+        assert studio.jobs.for_person(ALICE).credentials().owner_sub == ALICE.sub  # any session
+        bob = studio.jobs.for_person(BOB)
+        assert bob.credentials().backend is Backend.DEMO  # not Alice's key
+
+        with pytest.raises(NotAllowed):
+            bob.send(
+                bob.generation(prompt="x", num_outputs=1, aspect_ratio=None, output_format=None),
+                alice.credentials(),
+            )
+        bob.typed_key("sk-bobs-own-key")
+        with pytest.raises(Unauthorized):
+            generate(bob, "bob's fox")
+        generate(alice, "alice's fox")
+        accepted = [body["prompt"] for body in posts(emulator)]  # type: ignore[index]
+        # Both POSTs arrived; FoxAPI billed only Alice's, sent with her key.
+        assert accepted == ["bob's fox", "alice's fox"]
+        assert [job.prompt for job in bob.recent_jobs(5)] == []
+        assert [job.prompt for job in alice.recent_jobs(5)] == ["alice's fox"]
+
+        # After a restart Bob's waiting jobs need his key: the same key typed by Alice
+        # has another fingerprint, so it never resumes them.
+        same_key_alice = Credentials(Backend.FOXAPI, emulator.base_url, "k", owner_sub="a")
+        same_key_bob = Credentials(Backend.FOXAPI, emulator.base_url, "k", owner_sub="b")
+        assert same_key_alice.key_id != same_key_bob.key_id
+    finally:
+        studio.close()
+
+
+def test_usage_is_for_admins_per_person_per_day(tmp_path: Path, emulator: RunningEmulator) -> None:
+    studio = team_studio(tmp_path / "data", emulator)
+    try:
+        generate(studio.jobs.for_person(ALICE), count=2)
+        generate(studio.jobs.for_person(BOB), count=1)
+        with pytest.raises(NotAllowed):
+            studio.jobs.for_person(BOB).usage()
+        usage = studio.jobs.for_person(BOSS).usage()
+        today = datetime.now().astimezone().date().isoformat()
+        assert sorted((row.day, row.person, row.images) for row in usage) == [
+            (today, "alice@example.com", 2),
+            (today, "bob@example.com", 1),
+        ]
+        assert studio.jobs.for_person(BOSS).images_billed_this_month() == 3
+    finally:
+        studio.close()

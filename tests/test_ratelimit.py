@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from studio.ratelimit import Priority, RateLimiter
+from studio.database import DatabaseUnavailable
+from studio.ratelimit import ARRIVAL_GUARD_SECONDS, Priority, RateLimiter, SharedRateLimiter
 
 
 class FakeTime:
@@ -207,6 +208,63 @@ def test_threads_each_get_their_own_slot_and_a_late_submission_still_goes_first(
 def test_a_rate_that_cannot_space_calls_is_refused(rate: float) -> None:
     with pytest.raises(ValueError, match="above 0"):
         RateLimiter(rate)
+
+
+class FakeSlots:
+    """The store's request slots for one key, on the fake clock; or a database that is away."""
+
+    def __init__(self, fake: FakeTime) -> None:
+        self.fake = fake
+        self.next_free = 0.0
+        self.away = False
+
+    def reserve(self, interval: float) -> float:
+        if self.away:
+            raise DatabaseUnavailable("The studio cannot reach its database.")
+        slot = max(self.next_free, self.fake.now)
+        self.next_free = slot + interval
+        return slot - self.fake.now
+
+
+def make_shared(rate: float, fake: FakeTime, slots: FakeSlots) -> SharedRateLimiter:
+    return SharedRateLimiter(rate, slots.reserve, clock=fake.clock, sleep=fake.sleep)
+
+
+def test_processes_sharing_a_key_take_turns_at_its_slots() -> None:
+    fake = FakeTime()
+    slots = FakeSlots(fake)
+    server, command_line = make_shared(2.0, fake, slots), make_shared(2.0, fake, slots)
+    sent_at = []
+    for limiter, priority in [
+        (server, Priority.NORMAL),
+        (command_line, Priority.HIGH),  # a click goes first within its process only
+        (server, Priority.HIGH),
+        (command_line, Priority.NORMAL),
+    ]:
+        limiter.acquire(priority)
+        sent_at.append(fake.now)
+    spacing = 0.5 + ARRIVAL_GUARD_SECONDS
+    assert sent_at == pytest.approx([100.0 + spacing * turn for turn in range(4)])
+
+
+def test_while_the_database_is_away_each_process_keeps_its_own_spacing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeTime()
+    slots = FakeSlots(fake)
+    limiter = make_shared(2.0, fake, slots)
+    slots.away = True
+    sent_at = []
+    for _ in range(3):
+        limiter.acquire()
+        sent_at.append(fake.now)
+    assert sent_at == [100.0, 100.5, 101.0]
+    assert caplog.text.count("cannot reach its database") == 1
+    slots.away = False
+    slots.next_free = 103.0  # another process holds the key's slots until then
+    limiter.acquire()
+    assert fake.now == 103.0
+    assert slots.next_free == pytest.approx(103.5 + ARRIVAL_GUARD_SECONDS)
 
 
 def test_a_caller_interrupted_while_waiting_gives_its_place_up() -> None:

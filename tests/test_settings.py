@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from studio.errors import InvalidImage
+from studio.request import GenerationRequest
+from studio.runtime import Studio, open_studio
 from studio.settings import DEFAULT_BASE_URL, Settings
 
 
@@ -90,3 +96,72 @@ def test_every_studio_setting_the_deployment_recipe_names_exists() -> None:
     named = set(re.findall(r"\b(STUDIO_[A-Z_]+)\b", recipe))
     assert named  # the recipe does set some
     assert named <= {name.upper() for name in Settings.model_fields}
+
+
+# Each setting changes what the studio does. Most are proven where they act (test_jobs,
+# test_fetch, test_people, test_storage...); these are the ones read only at start.
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[Callable[..., Studio]]:
+    studios: list[Studio] = []
+
+    def open_with(**values: object) -> Studio:
+        settings = Settings(
+            foxapi_api_key="sk-unused",
+            foxapi_base_url="http://127.0.0.1:9",
+            studio_data_dir=tmp_path / "data",
+            **values,
+        )
+        studios.append(open_studio(settings, start=False))
+        return studios[-1]
+
+    yield open_with
+    for studio in studios:
+        studio.close()
+
+
+def test_the_thumbnail_size_is_the_setting(opened: Callable[..., Studio]) -> None:
+    archive = opened(studio_thumbnail_px=128).archive
+    buffer = io.BytesIO()
+    Image.new("RGB", (1024, 512), "orange").save(buffer, "PNG")
+
+    saved = archive.save(buffer.getvalue())
+
+    with Image.open(io.BytesIO(archive.read(saved.thumb_path))) as thumbnail:
+        assert max(thumbnail.size) == 128
+
+
+def test_the_upload_pixel_limit_is_the_setting(opened: Callable[..., Studio]) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 1000), "teal").save(buffer, "PNG")
+    service = opened(studio_max_upload_pixels=1_000_000).jobs
+
+    with pytest.raises(InvalidImage) as refused:
+        service.upload_input(buffer.getvalue(), "wide.png")
+
+    assert "pixels" in refused.value.message or "megapixels" in refused.value.message
+
+
+def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., Studio]) -> None:
+    studio = opened(studio_lease_seconds=7, studio_max_requests_per_second=2)
+    request = GenerationRequest.build(prompt="a fox")
+
+    job = studio.store.create_job(
+        request,
+        backend="foxapi",
+        key_id="key-x",
+        lease_owner=studio.engine.owner,
+        lease_seconds=studio.engine.lease_seconds,
+    )
+
+    with studio.store.engine.connect() as conn:
+        lease_until = conn.exec_driver_sql(
+            "SELECT lease_until - created_at FROM jobs WHERE id = ?", (job.id,)
+        ).scalar_one()
+    assert lease_until == pytest.approx(7, abs=0.5)
+    assert "rate_per_second=2" in repr(studio.engine._limiter)
+
+
+def test_the_database_pool_size_is_the_setting(opened: Callable[..., Studio]) -> None:
+    assert opened(studio_database_pool_size=3).store.engine.pool.size() == 3  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from studio.archive import Archive
 from studio.records import GalleryFilter
 from studio.request import GenerationRequest, Mode
 from studio.states import ImageStatus, JobEvent, JobStatus
-from studio.store import Store
+from studio.store import Store, request_slots
 from studio.task import Task, TaskStatus
 
 
@@ -259,6 +259,42 @@ def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
     assert shared == {}
 
 
+def test_processes_reserving_request_slots_at_once_each_get_their_own(database_url: str) -> None:
+    """Four stores (a process each) take 40 slots of one key at once: none is handed twice."""
+    processes, each, interval = 4, 10, 1.0
+    stores = [Store(database_url) for _ in range(processes)]
+    start = threading.Barrier(processes)
+
+    def reserve(index: int) -> None:
+        start.wait()
+        for _ in range(each):
+            stores[index].reserve_request_slot("key-shared", interval)
+
+    try:
+        first = stores[0].reserve_request_slot("key-shared", interval)
+        after_first = next_free(stores[0], "key-shared")
+        with ThreadPoolExecutor(max_workers=processes) as pool:
+            list(pool.map(reserve, range(processes)))
+        # Each of the 40 moved the key's next slot one whole interval on: none was lost.
+        assert next_free(stores[0], "key-shared") == pytest.approx(
+            after_first + processes * each * interval
+        )
+        assert first == pytest.approx(0.0, abs=0.01)  # the first request of a key goes at once
+        assert stores[0].reserve_request_slot("key-other", interval) == pytest.approx(0.0, abs=0.01)
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def next_free(store: Store, key_id: str) -> float:
+    with store.engine.connect() as conn:
+        return float(
+            conn.execute(
+                sa.select(request_slots.c.next_free).where(request_slots.c.key_id == key_id)
+            ).scalar_one()
+        )
+
+
 def test_search_finds_any_part_of_a_prompt_in_any_case(store: Store, archive: Archive) -> None:
     fox = archived_job(store, archive, "A red fox in the snow")
     cafe = archived_job(store, archive, 'Café "Le Renard" at 100% night_mode')
@@ -321,6 +357,35 @@ def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: A
                 {"pattern": "%red fox%"},
             )
             assert "ix_jobs_prompt_trgm" in " ".join(str(row[0]) for row in plan)
+
+
+def test_deleting_an_image_keeps_files_another_image_shows(store: Store, archive: Archive) -> None:
+    saved = archive.save(png_bytes("green"))
+    jobs = [new_job(store, "twice"), new_job(store, "twice")]
+    image_ids = []
+    for index, job in enumerate(jobs):
+        store.mark_submitted(
+            job.id,
+            JobEvent.TASK_PROCESSING,
+            completed(f"t{index}", 1),
+            owner="engine-a",
+            lease_seconds=30,
+        )
+        store.record_results(job.id, completed(f"t{index}", 1))
+        image = store.pending_images(job.id)[0]
+        store.archive_image(image.id, saved)
+        image_ids.append(image.id)
+
+    assert store.delete_image(image_ids[0]) == []  # the other image still shows them
+    store.finish_job(jobs[1].id, JobEvent.SAVED)
+    assert store.delete_job(jobs[1].id) == sorted([saved.file_path, saved.thumb_path])
+    assert store.jobs() == [store.job(jobs[0].id)]
+
+
+def test_a_job_in_flight_is_not_deleted(store: Store) -> None:
+    job = new_job(store)
+    assert store.delete_job(job.id) == []
+    assert store.job(job.id).status is JobStatus.SUBMITTING
 
 
 def test_an_images_place_in_the_gallery_follows_its_order_and_filter(

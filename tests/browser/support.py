@@ -162,6 +162,7 @@ class StudioServer:
     environment: dict[str, str]
     log_path: Path
     port: int = 0
+    project: Path = PROJECT_ROOT  # the folder it runs in: its .streamlit/ is the server's
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -173,8 +174,9 @@ class StudioServer:
 
     def start(self) -> None:
         """Start on a free port and return once Streamlit answers its health check."""
+        chosen = self.port  # a port given beforehand (a sign-in callback names it) is kept
         for _attempt in range(3):  # a free port can be taken between probe and bind
-            self.port = free_port()
+            self.port = chosen or free_port()
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [
@@ -194,7 +196,7 @@ class StudioServer:
                         "--browser.gatherUsageStats",
                         "false",
                     ],
-                    cwd=PROJECT_ROOT,  # .streamlit/config.toml: theme and limits as shipped
+                    cwd=self.project,  # .streamlit/config.toml: theme and limits as shipped
                     env=self.environment,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -247,8 +249,20 @@ class StudioServers:
         self.api_key = api_key
         self.started: list[StudioServer] = []
 
-    def start(self, data_dir: Path | None = None) -> StudioServer:
-        """A fresh server; on `data_dir` when given (a restart), else on an empty folder."""
+    def start(
+        self,
+        data_dir: Path | None = None,
+        *,
+        project: Path = PROJECT_ROOT,
+        port: int = 0,
+        **settings: str,
+    ) -> StudioServer:
+        """A fresh server; on `data_dir` when given (a restart), else on an empty folder.
+
+        `project` is the folder it runs in (a copy, to give it a secrets file of its own);
+        `port` fixes its port (0: any free one); `settings` are more environment
+        variables (STUDIO_ALLOWED_EMAILS=...).
+        """
         data_dir = data_dir or self.workspace / "data"
         environment = {
             name: value for name, value in os.environ.items() if not _STUDIO_VARIABLES.match(name)
@@ -257,9 +271,16 @@ class StudioServers:
             FOXAPI_API_KEY=self.api_key,
             FOXAPI_BASE_URL=self.base_url,
             STUDIO_DATA_DIR=str(data_dir),
+            **settings,
         )
         number = len(self.started) + 1
-        server = StudioServer(data_dir, environment, self.workspace / f"server-{number}.log")
+        server = StudioServer(
+            data_dir,
+            environment,
+            self.workspace / f"server-{number}.log",
+            port=port,
+            project=project,
+        )
         self.started.append(server)
         server.start()
         return server
