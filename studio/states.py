@@ -77,21 +77,6 @@ NEEDS_ATTENTION = (JobStatus.FAILED, JobStatus.UNKNOWN, JobStatus.LOST)
 FINAL = (JobStatus.DONE, *NEEDS_ATTENTION)
 
 
-class IllegalTransition(ValueError):
-    def __init__(self, status: JobStatus, event: JobEvent) -> None:
-        super().__init__(f"A job that is {status.value} cannot take the event {event.value}.")
-        self.status = status
-        self.event = event
-
-
-def next_status(status: JobStatus, event: JobEvent) -> JobStatus:
-    """The state `event` moves a job in `status` to; IllegalTransition if it may not."""
-    try:
-        return TRANSITIONS[(status, event)]
-    except KeyError:
-        raise IllegalTransition(status, event) from None
-
-
 def sources(event: JobEvent) -> tuple[JobStatus, ...]:
     """Every state `event` may move a job from."""
     return tuple(status for status, listed in TRANSITIONS if listed is event)
