@@ -120,6 +120,9 @@ def test_images_survive_a_reload_and_a_server_restart(
         send_generation(page, prompt, ratio=ratio, count=2)
     go_to(page, "Gallery")
     expect(page.get_by_test_id("stMain")).to_contain_text("8 images", timeout=JOB_TIMEOUT)
+    # The last job's rerun may still be on its way: wait until nothing is in flight.
+    expect(page.get_by_role("progressbar")).to_have_count(0, timeout=JOB_TIMEOUT)
+    wait_until_idle(page)
     made = _gallery_tiles(page)
     assert sorted(made) == sorted(prompt for prompt, _ in GALLERY_JOBS for _ in range(2))
 
