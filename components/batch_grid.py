@@ -26,6 +26,18 @@ def latest() -> None:
         f"{plural(len(prompts), 'variant')} x {plural(len(ratios), 'ratio')}: "
         f"{plural(images, 'image')}"
     )
+    service = frame.jobs()
+    for kind in ("png", "pdf"):
+        st.download_button(
+            f"Contact sheet ({kind.upper()})",
+            data=lambda kind=kind: service.contact_sheet(batch_id, kind),
+            file_name=f"image-studio-sweep-{batch_id[:8]}.{kind}",
+            mime="application/pdf" if kind == "pdf" else "image/png",
+            key=f"sweep-sheet-{kind}",
+            icon=":material/grid_view:",
+            on_click="ignore",
+            help="Every image of the sweep, numbered, with its prompt and ratio",
+        )
     header = st.columns([2, *[3] * len(ratios)])
     header[0].markdown("**Prompt**")
     for column, ratio in zip(header[1:], ratios, strict=True):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import NoResultFound
 
-from studio import export, exposure, formats, imaging, sweeps, web
+from studio import contact_sheet, export, exposure, formats, imaging, sweeps, web
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
@@ -342,6 +342,24 @@ class JobService:
 
     def batch(self, batch_id: str) -> list[JobRecord]:
         return self._store.batch_jobs(batch_id)
+
+    def contact_sheet(self, batch_id: str, kind: str = "png") -> bytes:
+        """A sweep's images on one captioned sheet, row by row, PNG or PDF."""
+        jobs = [job for job in self.batch(batch_id) if self.job(job.id) is not None]
+        ratios = len({job.request.aspect_ratio for job in jobs}) or 1
+        items = []
+        for job in jobs:
+            saved = self.saved_images(job.id)
+            ratio = job.request.aspect_ratio or "1:1"
+            items.append(
+                contact_sheet.SheetItem(
+                    self.thumbnail(saved[0]) if saved else None,
+                    job.prompt,
+                    f"{ratio} · {formats.label(job.request.output_format)}",
+                )
+            )
+        title = f"Sweep of {len(jobs)} jobs" if jobs else "An empty sweep"
+        return contact_sheet.build(title, items, columns=min(ratios, 4), kind=kind)
 
     def lineage(self, image_id: int) -> Lineage:
         item = self.image(image_id)

@@ -76,3 +76,13 @@ def test_a_sweep_can_be_cancelled(studio: Studio) -> None:
 
     assert sent(studio) == []
     assert not app.warning
+
+
+def test_the_sweep_downloads_as_a_contact_sheet(studio: Studio) -> None:
+    app = submit_generation(in_three_ratios(open_app()), SWEEP)
+
+    labels = [button.label for button in app.get("download_button")]
+
+    assert {"Contact sheet (PNG)", "Contact sheet (PDF)"} <= set(labels)
+    batch_id = app.session_state["latest_batch"]
+    assert studio.jobs.contact_sheet(batch_id, "pdf").startswith(b"%PDF-")
