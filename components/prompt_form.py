@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
-from components import frame, image_pickers, request_fields, submission
+from components import frame, image_pickers, request_fields, styles, submission
 from components.state import SessionValue
 from components.text import excerpt, plural
 from studio import formats
@@ -40,6 +40,8 @@ def generate_form(credentials: Credentials) -> None:
         ratios = [aspect_ratio, *request_fields.more_ratios_picker(GENERATE_MORE, aspect_ratio)]
         output_format = request_fields.format_picker(GENERATE_FORMAT)
         count = request_fields.count_picker(GENERATE_COUNT)
+        chosen_styles = styles.picker()
+        styles.manager()
     with text_column:
         _recent_prompts("generate", GENERATE_PROMPT)
         with st.form("generate", border=False):
@@ -60,7 +62,8 @@ def generate_form(credentials: Credentials) -> None:
                 "Generate", type="primary", icon=":material/auto_awesome:"
             )
         if submitted:
-            _send_generation(credentials, prompt, ratios, count, output_format)
+            styled = frame.jobs().with_styles(prompt, chosen_styles)
+            _send_generation(credentials, styled, ratios, count, output_format)
         else:
             submission.show_send_outcome("generate")
             _confirm_sweep(credentials)

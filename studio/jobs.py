@@ -36,7 +36,14 @@ from studio.people import (
     SpendLimitReached,
     refusal,
 )
-from studio.records import GalleryFilter, GalleryItem, ImageRecord, JobOrigin, JobRecord
+from studio.records import (
+    GalleryFilter,
+    GalleryItem,
+    ImageRecord,
+    JobOrigin,
+    JobRecord,
+    Style,
+)
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
 from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
@@ -44,6 +51,7 @@ from studio.store import Store
 from studio.web import UrlSigner
 
 PREVIEW_PX = 256  # an upload's preview on the Edit page
+STYLE_NAME_CHARS, STYLE_TEXT_CHARS = 80, 500
 ATTENTION_WINDOW = 24 * 3600  # failed jobs older than this no longer ask for attention
 RETRY_LOOKBACK = 60  # recent jobs searched for retries of a failed one
 NO_INPUTS = "Add at least one image to edit: a link, an upload or a gallery image."
@@ -339,6 +347,35 @@ class JobService:
             except FoxAPIError as refusal:
                 return SweepResult(sent, refusal)
         return SweepResult(sent)
+
+    # Styles ---------------------------------------------------------------------------
+
+    def styles(self) -> list[Style]:
+        """This person's styles and everyone's shared ones."""
+        return self._store.styles_for(self.person.sub)
+
+    def add_style(self, *, name: str, text: str, shared: bool) -> int:
+        """Save a named snippet; InvalidRequest says what is wrong with it."""
+        name, text = " ".join(name.split()), " ".join(text.split())
+        if not name or len(name) > STYLE_NAME_CHARS:
+            raise InvalidRequest(
+                "style_name", f"Give the style a name of 1 to {STYLE_NAME_CHARS} characters."
+            )
+        if not text or len(text) > STYLE_TEXT_CHARS:
+            raise InvalidRequest(
+                "style_text", f"Write the style's words: 1 to {STYLE_TEXT_CHARS} characters."
+            )
+        return self._store.add_style(self.person.sub, name, text, shared=shared)
+
+    def remove_style(self, style_id: int) -> bool:
+        """Delete one of this person's styles (never someone else's shared one)."""
+        return self._store.delete_style(style_id, self.person.sub)
+
+    def with_styles(self, prompt: str, style_ids: Iterable[int]) -> str:
+        """`prompt` with the chosen styles' words after it, in the order they are listed."""
+        chosen = set(style_ids)
+        extra = [style.text for style in self.styles() if style.id in chosen]
+        return ", ".join([prompt.strip(), *extra]) if extra and prompt.strip() else prompt
 
     def batch(self, batch_id: str) -> list[JobRecord]:
         return self._store.batch_jobs(batch_id)

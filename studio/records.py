@@ -97,3 +97,14 @@ class ArchivedFile:
     height: int
     format: str
     size_bytes: int
+
+
+@dataclass(frozen=True)
+class Style:
+    """A named prompt snippet; `mine` when the person asking made it (and may delete it)."""
+
+    id: int
+    name: str
+    text: str
+    shared: bool
+    mine: bool

@@ -27,6 +27,7 @@ from studio.records import (
     ImageRecord,
     JobOrigin,
     JobRecord,
+    Style,
 )
 from studio.request import GenerationRequest
 from studio.settings import DEFAULTS
@@ -72,6 +73,18 @@ jobs = sa.Table(
     sa.Index("ix_jobs_status", "status"),
     sa.Index("ix_jobs_created_at", "created_at"),
     sa.Index("ix_jobs_owner_created_at", "owner_sub", "created_at"),
+)
+
+# Named prompt snippets (see migration 0006): a person's own, or shared with everyone.
+styles = sa.Table(
+    "styles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("owner_sub", sa.String(255)),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 # When each FoxAPI key (by fingerprint) may next send a request, for every process.
@@ -422,6 +435,38 @@ class Store:
                 (row.mode, row.num_outputs, row.estimated_time, row.seen_after)
                 for row in conn.execute(query)
             ]
+
+    def add_style(self, owner_sub: str | None, name: str, text: str, *, shared: bool) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                styles.insert().values(
+                    owner_sub=owner_sub, name=name, text=text, shared=shared, created_at=time.time()
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def styles_for(self, owner_sub: str | None) -> list[Style]:
+        """`owner_sub`'s own styles and everyone's shared ones, by name."""
+        query = (
+            sa.select(styles)
+            .where(sa.or_(_owned_by(styles.c.owner_sub, owner_sub), styles.c.shared.is_(True)))
+            .order_by(styles.c.name, styles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Style(row.id, row.name, row.text, bool(row.shared), row.owner_sub == owner_sub)
+                for row in conn.execute(query)
+            ]
+
+    def delete_style(self, style_id: int, owner_sub: str | None) -> bool:
+        """Delete a style of `owner_sub`'s; False when there is none of theirs by that id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                styles.delete().where(
+                    styles.c.id == style_id, _owned_by(styles.c.owner_sub, owner_sub)
+                )
+            )
+        return result.rowcount == 1
 
     def batch_jobs(self, batch_id: str) -> list[JobRecord]:
         """A sweep's jobs in the order they were made: row by row of its grid."""
