@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import frame
+from components import focus, frame
 from components.text import plural
 from studio.records import GalleryFilter
 from studio.request import Mode
@@ -148,4 +148,8 @@ def open_image(image_id: int) -> None:
 
 
 def close_image() -> None:
+    closed = open_image_id()
     st.query_params.pop(IMAGE, None)
+    if closed is not None:
+        # Keyboard users land back on the tile they opened it from, not at the page's top.
+        focus.return_to(f"open-image-{closed}")

@@ -72,3 +72,26 @@ def test_a_search_is_written_to_the_url(
     again = page.context.new_page()
     open_page(again, page.url, "Gallery")
     expect(again.get_by_role("textbox", name="Search prompts")).to_have_value("boats")
+
+
+def test_closing_the_dialog_puts_the_focus_back_on_the_tile_that_opened_it(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, BOATS, count=2)
+    wait_for_ready(page, BOATS)
+    go_to(page, "Gallery")
+    wait_until_idle(page)
+    _, second = stored_gallery(server.data_dir)
+    opener = page.locator(f"div.st-key-open-image-{second.image.id}").get_by_role(
+        "button", name="Open"
+    )
+
+    opener.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+
+    expect(dialog).to_have_count(0)
+    expect(opener).to_be_focused()
