@@ -43,7 +43,6 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -68,7 +67,7 @@ from studio.request import GenerationRequest
 from studio.states import JobEvent
 from studio.store import Store
 from studio.task import Task, TaskStatus
-from tests.browser.support import CHROMIUM_ARGS
+from tests.browser.support import CHROMIUM_ARGS, streamlit_command
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILE = ROOT / "app.py"
@@ -285,21 +284,7 @@ def app_server(data_dir: Path, log_path: Path) -> Iterator[tuple[str, psutil.Pro
         "STUDIO_DATABASE_URL": "",
         "FOXAPI_API_KEY": "",  # ignore any secrets.toml: the demo backend
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP_FILE),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    command = streamlit_command(port, APP_FILE)
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"

@@ -24,6 +24,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.browser.support import streamlit_command
+
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "c4ad47b"
 DEFAULT_RELEASE_FOLDER = Path("/tmp/release")  # noqa: S108 (where the brief checks it out)
@@ -125,23 +127,7 @@ def studio_server(
     """`streamlit run app.py` of `version` on a free loopback port; the emulator as FoxAPI."""
     settings = {"FOXAPI_API_KEY": EMULATOR_KEY, "FOXAPI_BASE_URL": upstream} if upstream else {}
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = streamlit_command(port)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,

@@ -144,6 +144,28 @@ def save_screenshot(page: Page, folder: Path) -> None:
 # The server ----------------------------------------------------------------------
 
 
+def streamlit_command(port: int, app: str | Path = "app.py") -> list[str]:
+    """`streamlit run` on loopback and `port`, headless, with no file watcher and no usage
+    statistics: how the browser tests and the benchmarks start a studio."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
 class ServerDidNotStart(RuntimeError):
     pass
 
@@ -179,23 +201,7 @@ class StudioServer:
             self.port = chosen or free_port()
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "streamlit",
-                        "run",
-                        "app.py",
-                        "--server.port",
-                        str(self.port),
-                        "--server.address",
-                        "127.0.0.1",
-                        "--server.headless",
-                        "true",
-                        "--server.fileWatcherType",
-                        "none",
-                        "--browser.gatherUsageStats",
-                        "false",
-                    ],
+                    streamlit_command(self.port),
                     cwd=self.project,  # .streamlit/config.toml: theme and limits as shipped
                     env=self.environment,
                     stdout=log,
