@@ -119,8 +119,8 @@ def send(page: Page, prompt: str, upstream: RunningEmulator) -> None:
             return
         except AssertionError:
             if prompt in posted_prompts(upstream):
-                break
-    expect(toast(page, "Sent").filter(has_text=prompt)).to_have_count(1)
+                return  # sent: its toast came and went while the page was busy
+    raise AssertionError(f"three presses of Generate never sent {prompt!r}")
 
 
 def posted_prompts(upstream: RunningEmulator) -> Counter[str]:

@@ -142,6 +142,7 @@ def _gallery_tiles(page: Page) -> list[str]:
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("button", name="Open").first).to_be_visible()
     pictures = main.locator("img[alt]")
+    expect(pictures.first).to_be_visible()  # a tile's picture may follow its button
     for index in range(pictures.count()):
         natural_size(pictures.nth(index))
     return [str(alt) for alt in pictures.evaluate_all("(all) => all.map((img) => img.alt)")]
