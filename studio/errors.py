@@ -6,6 +6,11 @@ text, never from request headers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from studio.records import ReviewClosed
+
 
 class FoxAPIError(Exception):
     """Any failure talking to FoxAPI.
@@ -171,3 +176,23 @@ class StorageError(OSError):
 
 class ObjectMissing(StorageError, FileNotFoundError):
     """No file under the key asked for."""
+
+
+class BoardInputError(ValueError):
+    """Something asked of a board or a review is not possible; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ReviewRateLimited(BoardInputError):
+    """A review link made more changes in the last minute than it may."""
+
+
+class ReviewGone(Exception):
+    """The review link was revoked or expired (or never was) while it was open."""
+
+    def __init__(self, closed: ReviewClosed) -> None:
+        super().__init__(closed.message)
+        self.closed = closed

@@ -16,14 +16,18 @@ from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy.exc import NoResultFound
 
-from studio import contact_sheet, export, exposure, formats, imaging, sweeps, web
+from studio import boards, contact_sheet, export, exposure, formats, imaging, sweeps, web
 from studio.archive import Archive
+from studio.boards import Review
+from studio.boards import review_url_path as review_url_path  # the pages build links with it
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
-from studio.errors import FoxAPIError, InvalidImage
+from studio.errors import BoardInputError, FoxAPIError, InvalidImage
+from studio.errors import ReviewGone as ReviewGone  # re-exported for the review page
 from studio.export import DownloadCopy
 from studio.health import Health, check_parts
 from studio.people import (
@@ -37,15 +41,20 @@ from studio.people import (
     refusal,
 )
 from studio.records import (
+    Board,
     GalleryFilter,
     GalleryItem,
     ImageRecord,
     JobOrigin,
     JobRecord,
+    ReviewClosed,
+    ReviewLink,
+    ReviewNote,
     Style,
+    Verdicts,
 )
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
-from studio.settings import Settings
+from studio.settings import DEFAULTS, Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
 from studio.web import UrlSigner
@@ -61,6 +70,11 @@ GONE_FROM_GALLERY = (
 NOT_YOURS_TO_CHANGE = "Only the person who made this image, or an admin, can delete it."
 STILL_RUNNING = "This job is still running; delete it once it has finished."
 USAGE_DAYS = 30
+BOARD_NAME_CHARS, LINK_LABEL_CHARS = 120, 120
+MAX_LINK_DAYS = 365
+SECONDS_PER_DAY = 86400
+SHEET_COLUMNS = 3  # a board's contact sheet: at most this many images a row
+NO_SUCH_BOARD = "This board is gone, or it is not yours."
 
 
 @dataclass(frozen=True)
@@ -397,6 +411,201 @@ class JobService:
             )
         title = f"Sweep of {len(jobs)} jobs" if jobs else "An empty sweep"
         return contact_sheet.build(title, items, columns=min(ratios, 4), kind=kind)
+
+    # Boards ---------------------------------------------------------------------------
+
+    def boards(self, *, archived: bool = False) -> list[Board]:
+        """This person's boards, the most recently changed first."""
+        return self._store.boards(self.person.sub, archived=archived)
+
+    def board(self, board_id: int) -> Board | None:
+        """The board, or None when it is gone or not this person's (an admin sees all)."""
+        found = self._store.board(board_id)
+        if found is None:
+            return None
+        return found if self.person.admin or found.owner_sub == self.person.sub else None
+
+    def _own_board(self, board_id: int) -> Board:
+        found = self.board(board_id)
+        if found is None:
+            raise BoardInputError(NO_SUCH_BOARD)
+        return found
+
+    def create_board(self, name: str, image_ids: Sequence[int] = ()) -> Board:
+        """A new board of this person's, holding `image_ids` (those they may see) in order."""
+        board_id = self._store.create_board(self.person.sub, self.person.email, _board_name(name))
+        if image_ids:
+            self.add_to_board(board_id, image_ids)
+        return self._own_board(board_id)
+
+    def rename_board(self, board_id: int, name: str) -> Board:
+        self._own_board(board_id)
+        self._store.update_board(board_id, name=_board_name(name))
+        return self._own_board(board_id)
+
+    def archive_board(self, board_id: int, archived: bool = True) -> None:
+        self._own_board(board_id)
+        self._store.update_board(board_id, archived=archived)
+
+    def add_to_board(self, board_id: int, image_ids: Sequence[int]) -> int:
+        """Append the images not yet on the board, in order; return how many were new."""
+        self._own_board(board_id)
+        visible = [item.image.id for item in self.images(image_ids)]
+        return self._store.add_board_images(board_id, visible)
+
+    def remove_from_board(self, board_id: int, image_id: int) -> None:
+        self._own_board(board_id)
+        self._store.remove_board_image(board_id, image_id)
+
+    def move_in_board(self, board_id: int, image_id: int, offset: int) -> None:
+        """Move an image `offset` places (-1 up, +1 down), stopping at either end."""
+        self._own_board(board_id)
+        order = self._store.board_image_ids(board_id)
+        if image_id not in order:
+            return
+        old = order.index(image_id)
+        order.insert(max(0, min(len(order) - 1, old + offset)), order.pop(old))
+        self._store.reorder_board(board_id, order)
+
+    def reorder_board(self, board_id: int, image_ids: Sequence[int]) -> None:
+        """Put the board in the order `image_ids` gives (as a drag leaves it)."""
+        self._own_board(board_id)
+        self._store.reorder_board(board_id, image_ids)
+
+    def board_images(
+        self, board_id: int, *, sort: Literal["order", "approvals"] = "order"
+    ) -> list[GalleryItem]:
+        """The board's images this person may see: in its order, or most approved first."""
+        if self.board(board_id) is None:
+            return []
+        items = [item for item in self._store.board_items(board_id) if self._may_see(item.job)]
+        if sort == "approvals":
+            verdicts = self.verdicts([item.image.id for item in items])
+            place = {item.image.id: index for index, item in enumerate(items)}
+            items.sort(
+                key=lambda item: (
+                    -verdicts[item.image.id].approvals,
+                    verdicts[item.image.id].changes,
+                    place[item.image.id],
+                )
+            )
+        return items
+
+    def boards_of_image(self, image_id: int) -> list[Board]:
+        """This person's boards that hold the image."""
+        return self._store.boards_of_image(image_id, self.person.sub)
+
+    def board_contact_sheet(self, board_id: int, kind: Literal["png", "pdf"] = "png") -> bytes:
+        """The board on one captioned sheet: its name, then its images numbered in order,
+        each with its prompt, ratio and, once reviewed, its votes."""
+        board = self._own_board(board_id)
+        items = self.board_images(board_id)
+        verdicts = self.verdicts([item.image.id for item in items])
+        return contact_sheet.build(
+            board.name,
+            [
+                contact_sheet.SheetItem(
+                    self.thumbnail(item.image),
+                    item.job.prompt,
+                    _sheet_detail(item, verdicts[item.image.id]),
+                )
+                for item in items
+            ],
+            columns=min(max(len(items), 1), SHEET_COLUMNS),
+            kind=kind,
+        )
+
+    def board_zip_link(self, board_id: int, viewer: str) -> str:
+        """A signed link to the board's images as a zip, with manifest.json."""
+        self._own_board(board_id)
+        ids = [item.image.id for item in self.board_images(board_id)]
+        return self.zip_link(ids, viewer)
+
+    # Review links (the owner's side) --------------------------------------------------
+
+    def share_board(
+        self,
+        board_id: int,
+        *,
+        label: str = "",
+        expires_in_days: int | None = DEFAULTS.studio_review_link_days,
+        allow_downloads: bool = False,
+    ) -> tuple[ReviewLink, str]:
+        """A new review link to the board: the link, and its token (shown once, never kept)."""
+        self._own_board(board_id)
+        label = " ".join(label.split())
+        if len(label) > LINK_LABEL_CHARS:
+            raise BoardInputError(
+                f"Keep the link's name to {LINK_LABEL_CHARS} characters; it has {len(label)}."
+            )
+        if expires_in_days is not None and not 1 <= expires_in_days <= MAX_LINK_DAYS:
+            raise BoardInputError(f"A link can last 1 to {MAX_LINK_DAYS} days, or never expire.")
+        expires_at = (
+            None if expires_in_days is None else time.time() + expires_in_days * SECONDS_PER_DAY
+        )
+        token, digest = boards.new_token()
+        link_id = self._store.create_review_link(
+            board_id, digest, label=label, expires_at=expires_at, allow_downloads=allow_downloads
+        )
+        link = self._store.review_link(link_id)
+        assert link is not None  # just made
+        return link, token
+
+    def review_links(self, board_id: int) -> list[ReviewLink]:
+        if self.board(board_id) is None:
+            return []
+        return self._store.review_links(board_id)
+
+    def revoke_link(self, link_id: int) -> None:
+        """End a review link now: its next page load and its image links say so."""
+        link = self._store.review_link(link_id)
+        if link is None or self.board(link.board_id) is None:
+            raise BoardInputError(NO_SUCH_BOARD)
+        self._store.revoke_review_link(link_id)
+
+    def verdicts(self, image_ids: Sequence[int]) -> dict[int, Verdicts]:
+        """Each image's votes and comments across this person's review links."""
+        notes: dict[int, list[ReviewNote]] = {image_id: [] for image_id in image_ids}
+        for note in self._store.notes_on(list(notes), self.person.sub):
+            notes[note.image_id].append(note)
+        return {
+            image_id: Verdicts(
+                approvals=sum(note.vote == "approve" for note in found),
+                changes=sum(note.vote == "changes" for note in found),
+                notes=tuple(found),
+            )
+            for image_id, found in notes.items()
+        }
+
+    def review_activity_marker(self, board_id: int) -> str:
+        """Changes whenever a vote or comment on the board does: cheap, for live refresh."""
+        if self.board(board_id) is None:
+            return ""
+        count, last = self._store.review_activity(board_id)
+        return f"{count}:{last!r}"
+
+    # The review side ------------------------------------------------------------------
+
+    def open_review(self, token: str) -> Review | ReviewClosed:
+        """The board behind a review token, for anyone holding it, signed in or not."""
+        return Review.open(
+            token,
+            store=self._store,
+            archive=self._archive,
+            signer=self.signer,
+            changes_per_minute=self.settings.studio_review_changes_per_minute,
+        )
+
+    def review_item(self, viewer: str, image_id: int, kind: str) -> GalleryItem | None:
+        """The image a link signed for review viewer `viewer` asks for, if that link is
+        live, its board holds the image, and (for a download) the owner allowed downloads."""
+        link_id = boards.viewer_link_id(viewer)
+        if link_id is None:
+            return None
+        shown, downloads = self._store.review_link_shows(link_id, image_id, time.time())
+        if not shown or (kind == "download" and not downloads):
+            return None
+        return self._store.image(image_id)
 
     def lineage(self, image_id: int) -> Lineage:
         item = self.image(image_id)
@@ -754,3 +963,22 @@ class JobService:
 
     def zip_filename(self, count: int) -> str:
         return export.zip_filename(count)
+
+
+def _board_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > BOARD_NAME_CHARS:
+        raise BoardInputError(f"Give the board a name of 1 to {BOARD_NAME_CHARS} characters.")
+    return cleaned
+
+
+def _sheet_detail(item: GalleryItem, verdict: Verdicts) -> str:
+    """The line under a caption: ratio and format, then the votes once there are any."""
+    ratio = item.job.request.aspect_ratio or "1:1"
+    parts = [f"{ratio} · {formats.label(item.image.format)}"]
+    votes = []
+    if verdict.approvals:
+        votes.append(f"{verdict.approvals} approve")
+    if verdict.changes:
+        votes.append(f"{verdict.changes} needs changes")
+    return " · ".join(parts + votes)

@@ -1,8 +1,10 @@
-"""What the store hands out: plain, frozen records of jobs and images, and gallery filters."""
+"""What the store hands out: plain, frozen records of jobs, images, boards and reviews,
+and gallery filters."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from studio.request import GenerationRequest, Mode
 from studio.states import IN_FLIGHT, ImageStatus, JobStatus
@@ -86,6 +88,8 @@ class GalleryFilter:
     # Only the images of `owner_sub` (None: those that belong to nobody).
     mine: bool = False
     owner_sub: str | None = None
+    # Only the images of this board (in the URL as `board=ID`).
+    board_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,3 +112,85 @@ class Style:
     text: str
     shared: bool
     mine: bool
+
+
+VoteKind = Literal["approve", "changes"]  # "Approve" / "Needs changes"
+VOTE_KINDS: tuple[VoteKind, ...] = ("approve", "changes")
+
+
+@dataclass(frozen=True)
+class Board:
+    """A named, ordered collection of images, owned by a person."""
+
+    id: int
+    name: str
+    owner_sub: str | None
+    owner_email: str | None
+    created_at: float
+    updated_at: float
+    archived: bool
+    image_count: int
+    cover_image_id: int | None  # its first image, None when empty
+
+
+@dataclass(frozen=True)
+class ReviewLink:
+    """A link that shows one board to whoever holds its token (the token is never kept)."""
+
+    id: int
+    board_id: int
+    label: str  # who it is for, e.g. "Acme (Jane)"; may be ""
+    created_at: float
+    expires_at: float | None  # None: never
+    revoked: bool
+    allow_downloads: bool
+    reviewer_count: int
+
+
+@dataclass(frozen=True)
+class ReviewNote:
+    """One reviewer's verdict on one image."""
+
+    link_id: int
+    link_label: str
+    reviewer: str  # the name they gave; plain text, never markup
+    image_id: int
+    vote: VoteKind | None
+    comment: str  # "" when none
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """What the owner sees for one image."""
+
+    approvals: int
+    changes: int
+    notes: tuple[ReviewNote, ...]  # newest first; only those with a vote or comment
+
+
+NO_VERDICTS = Verdicts(0, 0, ())
+
+
+@dataclass(frozen=True)
+class ReviewImage:
+    """An image as a reviewer sees it: no owner, no key id, no job id."""
+
+    image_id: int
+    position: int
+    prompt: str
+    aspect_ratio: str | None
+    width: int
+    height: int
+    format: str
+
+
+ClosedReason = Literal["unknown", "revoked", "expired"]
+
+
+@dataclass(frozen=True)
+class ReviewClosed:
+    """Why a review link shows nothing; `message` is the one sentence to show."""
+
+    reason: ClosedReason
+    message: str

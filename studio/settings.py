@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # 0 means no limit.
     studio_daily_image_limit: int = Field(default=0, ge=0)
     studio_monthly_image_limit: int = Field(default=0, ge=0)
+    # Votes and comments one review link may change per minute, all its reviewers together.
+    studio_review_changes_per_minute: int = Field(default=60, ge=1)
+    # How long a new review link lives unless its owner says otherwise.
+    studio_review_link_days: int = Field(default=7, ge=1)
     # The standard names S3 clients read. Unset, boto3 looks in its usual places
     # (the environment, ~/.aws, an instance role); set here, .streamlit/secrets.toml works too.
     aws_endpoint_url: str | None = None

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,12 +22,17 @@ from studio import database
 from studio.people import Quota, SpendLimitReached, refusal
 from studio.records import (
     ArchivedFile,
+    Board,
     GalleryFilter,
     GalleryItem,
     ImageRecord,
     JobOrigin,
     JobRecord,
+    ReviewImage,
+    ReviewLink,
+    ReviewNote,
     Style,
+    VoteKind,
 )
 from studio.request import GenerationRequest
 from studio.settings import DEFAULTS
@@ -121,6 +126,64 @@ images = sa.Table(
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
 )
 
+# Boards (see migration 0007): a person's named, ordered collections of images. An image
+# may be in several boards; deleting it takes it out of all of them.
+boards = sa.Table(
+    "boards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("owner_sub", sa.String(255)),
+    sa.Column("owner_email", sa.String(320)),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("archived", sa.Boolean, nullable=False),
+    sa.Index("ix_boards_owner_updated", "owner_sub", "updated_at"),
+)
+
+board_images = sa.Table(
+    "board_images",
+    metadata,
+    sa.Column("board_id", sa.Integer, sa.ForeignKey("boards.id"), primary_key=True),
+    sa.Column("image_id", sa.Integer, sa.ForeignKey("images.id"), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Index("ix_board_images_image", "image_id"),
+)
+
+# A board shared for review. Only the token's SHA-256 is kept; the token itself is shown
+# once. window_start/window_changes count the link's votes and comments of the current
+# minute, moved in the same statement that checks them (see Store.review_change).
+review_links = sa.Table(
+    "review_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("board_id", sa.Integer, sa.ForeignKey("boards.id"), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("label", sa.String(120), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float),
+    sa.Column("revoked_at", sa.Float),
+    sa.Column("allow_downloads", sa.Boolean, nullable=False),
+    sa.Column("window_start", sa.Float, nullable=False),
+    sa.Column("window_changes", sa.Integer, nullable=False),
+    sa.Index("ix_review_links_board", "board_id"),
+)
+
+# One reviewer's vote and comment on one image, per link.
+review_notes = sa.Table(
+    "review_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("review_links.id"), nullable=False),
+    sa.Column("reviewer", sa.String(60), nullable=False),
+    sa.Column("image_id", sa.Integer, sa.ForeignKey("images.id"), nullable=False),
+    sa.Column("vote", sa.String(16)),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("link_id", "reviewer", "image_id", name="uq_review_notes_reviewer"),
+    sa.Index("ix_review_notes_image", "image_id"),
+)
+
 # The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
@@ -128,6 +191,7 @@ TRIGRAM = 3  # characters; shorter searches cannot use a trigram index
 UNIX_EPOCH_JULIAN_DAY = 2440587.5  # SQLite's julianday() of 1970-01-01 00:00 UTC
 SECONDS_PER_DAY = 86400.0
 COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
+RATE_WINDOW = 60.0  # seconds: review changes are counted per link per minute
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
@@ -698,6 +762,487 @@ class Store:
             conn.execute(jobs.delete().where(jobs.c.id == job_id))
         return unused
 
+    # Boards -----------------------------------------------------------------------
+
+    def create_board(self, owner_sub: str | None, owner_email: str | None, name: str) -> int:
+        now = time.time()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                boards.insert().values(
+                    owner_sub=owner_sub,
+                    owner_email=owner_email,
+                    name=name,
+                    created_at=now,
+                    updated_at=now,
+                    archived=False,
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def board(self, board_id: int) -> Board | None:
+        found = self._boards(boards.c.id == board_id)
+        return found[0] if found else None
+
+    def boards(self, owner_sub: str | None, *, archived: bool) -> list[Board]:
+        """`owner_sub`'s boards, archived or not, the most recently changed first."""
+        return self._boards(
+            sa.and_(_owned_by(boards.c.owner_sub, owner_sub), boards.c.archived.is_(archived))
+        )
+
+    def boards_of_image(self, image_id: int, owner_sub: str | None) -> list[Board]:
+        """`owner_sub`'s boards that hold `image_id`, archived or not."""
+        holding = sa.select(board_images.c.board_id).where(board_images.c.image_id == image_id)
+        return self._boards(
+            sa.and_(_owned_by(boards.c.owner_sub, owner_sub), boards.c.id.in_(holding))
+        )
+
+    def update_board(self, board_id: int, **changes: Any) -> None:
+        """Change a board's name or archived flag; it counts as changed now."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                boards.update()
+                .where(boards.c.id == board_id)
+                .values(updated_at=time.time(), **changes)
+            )
+
+    def add_board_images(self, board_id: int, image_ids: Sequence[int]) -> int:
+        """Append the archived images among `image_ids` not yet on the board, in that order;
+        return how many were new."""
+        self._forget_counts()
+        with self.engine.begin() as conn:
+            self._touch_board(conn, board_id)  # first: the write lock before the reads
+            present = set(
+                conn.execute(
+                    sa.select(board_images.c.image_id).where(board_images.c.board_id == board_id)
+                ).scalars()
+            )
+            archived = set(
+                conn.execute(
+                    sa.select(images.c.id).where(
+                        images.c.id.in_(list(image_ids)),
+                        images.c.status == ImageStatus.ARCHIVED.value,
+                    )
+                ).scalars()
+            )
+            new = list(dict.fromkeys(i for i in image_ids if i in archived and i not in present))
+            if not new:
+                return 0
+            last = conn.execute(
+                sa.select(sa.func.max(board_images.c.position)).where(
+                    board_images.c.board_id == board_id
+                )
+            ).scalar_one()
+            start = -1 if last is None else int(last)
+            rows = [
+                {"board_id": board_id, "image_id": image_id, "position": start + 1 + offset}
+                for offset, image_id in enumerate(new)
+            ]
+            conn.execute(board_images.insert(), rows)
+        return len(new)
+
+    def remove_board_image(self, board_id: int, image_id: int) -> None:
+        self._forget_counts()
+        with self.engine.begin() as conn:
+            self._touch_board(conn, board_id)
+            conn.execute(
+                board_images.delete().where(
+                    board_images.c.board_id == board_id, board_images.c.image_id == image_id
+                )
+            )
+
+    def board_image_ids(self, board_id: int) -> list[int]:
+        """The board's images in its order."""
+        query = (
+            sa.select(board_images.c.image_id)
+            .where(board_images.c.board_id == board_id)
+            .order_by(board_images.c.position, board_images.c.image_id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def reorder_board(self, board_id: int, image_ids: Sequence[int]) -> None:
+        """Put the board's images in the order `image_ids` gives; those it leaves out
+        follow in their old order, and ids not on the board are ignored."""
+        with self.engine.begin() as conn:
+            self._touch_board(conn, board_id)
+            current = list(
+                conn.execute(
+                    sa.select(board_images.c.image_id)
+                    .where(board_images.c.board_id == board_id)
+                    .order_by(board_images.c.position, board_images.c.image_id)
+                ).scalars()
+            )
+            on_board = set(current)
+            wanted = [i for i in dict.fromkeys(image_ids) if i in on_board]
+            order = wanted + [i for i in current if i not in set(wanted)]
+            for position, image_id in enumerate(order):
+                conn.execute(
+                    board_images.update()
+                    .where(board_images.c.board_id == board_id, board_images.c.image_id == image_id)
+                    .values(position=position)
+                )
+
+    def board_items(self, board_id: int) -> list[GalleryItem]:
+        """The board's archived images with their jobs, in the board's order."""
+        query = (
+            sa.select(images, jobs)
+            .select_from(
+                board_images.join(images, images.c.id == board_images.c.image_id).join(
+                    jobs, jobs.c.id == images.c.job_id
+                )
+            )
+            .where(
+                board_images.c.board_id == board_id,
+                images.c.status == ImageStatus.ARCHIVED.value,
+            )
+            .order_by(board_images.c.position, board_images.c.image_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        image_columns = len(images.columns)
+        return [
+            GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
+            for row in rows
+        ]
+
+    def _touch_board(self, conn: sa.Connection, board_id: int) -> None:
+        conn.execute(boards.update().where(boards.c.id == board_id).values(updated_at=time.time()))
+
+    def _boards(self, condition: sa.ColumnElement[bool]) -> list[Board]:
+        count = (
+            sa.select(sa.func.count())
+            .where(board_images.c.board_id == boards.c.id)
+            .scalar_subquery()
+        )
+        cover = (
+            sa.select(board_images.c.image_id)
+            .where(board_images.c.board_id == boards.c.id)
+            .order_by(board_images.c.position, board_images.c.image_id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(boards, count.label("image_count"), cover.label("cover_image_id"))
+            .where(condition)
+            .order_by(boards.c.updated_at.desc(), boards.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [
+                Board(
+                    id=row.id,
+                    name=row.name,
+                    owner_sub=row.owner_sub,
+                    owner_email=row.owner_email,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    archived=bool(row.archived),
+                    image_count=int(row.image_count),
+                    cover_image_id=row.cover_image_id,
+                )
+                for row in conn.execute(query)
+            ]
+
+    # Review links -----------------------------------------------------------------
+
+    def create_review_link(
+        self,
+        board_id: int,
+        token_sha256: str,
+        *,
+        label: str,
+        expires_at: float | None,
+        allow_downloads: bool,
+    ) -> int:
+        now = time.time()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                review_links.insert().values(
+                    board_id=board_id,
+                    token_sha256=token_sha256,
+                    label=label,
+                    created_at=now,
+                    expires_at=expires_at,
+                    revoked_at=None,
+                    allow_downloads=allow_downloads,
+                    window_start=now,
+                    window_changes=0,
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def review_links(self, board_id: int) -> list[ReviewLink]:
+        """The board's links, newest first."""
+        return self._review_links(review_links.c.board_id == board_id)
+
+    def review_link(self, link_id: int) -> ReviewLink | None:
+        found = self._review_links(review_links.c.id == link_id)
+        return found[0] if found else None
+
+    def review_link_by_token(self, token_sha256: str) -> tuple[ReviewLink, str] | None:
+        """The link with this token hash, live or not, and its board's name."""
+        found = self._review_links(review_links.c.token_sha256 == token_sha256)
+        if not found:
+            return None
+        with self.engine.connect() as conn:
+            name = conn.execute(
+                sa.select(boards.c.name).where(boards.c.id == found[0].board_id)
+            ).scalar_one()
+        return found[0], name
+
+    def revoke_review_link(self, link_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                review_links.update()
+                .where(review_links.c.id == link_id, review_links.c.revoked_at.is_(None))
+                .values(revoked_at=time.time())
+            )
+
+    def _review_links(self, condition: sa.ColumnElement[bool]) -> list[ReviewLink]:
+        reviewers = (
+            sa.select(sa.func.count(sa.distinct(review_notes.c.reviewer)))
+            .where(review_notes.c.link_id == review_links.c.id)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(review_links, reviewers.label("reviewer_count"))
+            .where(condition)
+            .order_by(review_links.c.created_at.desc(), review_links.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [
+                ReviewLink(
+                    id=row.id,
+                    board_id=row.board_id,
+                    label=row.label,
+                    created_at=row.created_at,
+                    expires_at=row.expires_at,
+                    revoked=row.revoked_at is not None,
+                    allow_downloads=bool(row.allow_downloads),
+                    reviewer_count=int(row.reviewer_count),
+                )
+                for row in conn.execute(query)
+            ]
+
+    # The review side: every read goes through the token's hash and the link being live,
+    # in the same query, so nothing a reviewer sends reaches beyond that link's board.
+
+    def review_images(self, token_sha256: str, now: float) -> list[ReviewImage] | None:
+        """The images of the live link's board in order; None when no live link has it."""
+        shown = board_images.join(
+            images,
+            sa.and_(
+                images.c.id == board_images.c.image_id,
+                images.c.status == ImageStatus.ARCHIVED.value,
+            ),
+        ).join(jobs, jobs.c.id == images.c.job_id)
+        query = (
+            sa.select(
+                review_links.c.id.label("link_id"),
+                images.c.id,
+                board_images.c.position,
+                jobs.c.prompt,
+                jobs.c.aspect_ratio,
+                images.c.width,
+                images.c.height,
+                images.c.format,
+            )
+            .select_from(
+                review_links.outerjoin(shown, board_images.c.board_id == review_links.c.board_id)
+            )
+            .where(_live_link(token_sha256, now))
+            .order_by(board_images.c.position, board_images.c.image_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return None
+        return [
+            ReviewImage(
+                image_id=row.id,
+                position=index,
+                prompt=row.prompt,
+                aspect_ratio=row.aspect_ratio,
+                width=row.width or 0,
+                height=row.height or 0,
+                format=row.format or "png",
+            )
+            for index, row in enumerate(row for row in rows if row.id is not None)
+        ]
+
+    def review_image(
+        self, token_sha256: str, now: float, image_id: int
+    ) -> tuple[int, bool, ImageRecord | None] | None:
+        """(link id, downloads allowed, the image if it is on the link's board), or None
+        when no live link has this token."""
+        on_board = sa.and_(
+            board_images.c.board_id == review_links.c.board_id,
+            board_images.c.image_id == image_id,
+        )
+        archived = sa.and_(
+            images.c.id == board_images.c.image_id,
+            images.c.status == ImageStatus.ARCHIVED.value,
+        )
+        query = (
+            sa.select(review_links.c.id, review_links.c.allow_downloads, images)
+            .select_from(review_links.outerjoin(board_images, on_board).outerjoin(images, archived))
+            .where(_live_link(token_sha256, now))
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        image = None if row[2] is None else _image(row[2:])
+        return row[0], bool(row[1]), image
+
+    def review_link_shows(self, link_id: int, image_id: int, now: float) -> tuple[bool, bool]:
+        """(whether live link `link_id` shows archived image `image_id`, downloads allowed)."""
+        query = (
+            sa.select(review_links.c.allow_downloads)
+            .select_from(
+                review_links.join(
+                    board_images, board_images.c.board_id == review_links.c.board_id
+                ).join(images, images.c.id == board_images.c.image_id)
+            )
+            .where(
+                review_links.c.id == link_id,
+                review_links.c.revoked_at.is_(None),
+                sa.or_(review_links.c.expires_at.is_(None), review_links.c.expires_at > now),
+                board_images.c.image_id == image_id,
+                images.c.status == ImageStatus.ARCHIVED.value,
+            )
+        )
+        with self.engine.connect() as conn:
+            allowed = conn.execute(query).scalar_one_or_none()
+        return allowed is not None, bool(allowed)
+
+    def reviewer_notes(
+        self, token_sha256: str, now: float, reviewer: str
+    ) -> list[ReviewNote] | None:
+        """What `reviewer` said through the live link; None when no live link has it."""
+        query = (
+            sa.select(review_links.c.id, review_links.c.label, review_notes)
+            .select_from(
+                review_links.outerjoin(
+                    review_notes,
+                    sa.and_(
+                        review_notes.c.link_id == review_links.c.id,
+                        review_notes.c.reviewer == reviewer,
+                    ),
+                )
+            )
+            .where(_live_link(token_sha256, now))
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return None
+        return [_note(row, row[1]) for row in rows if row.image_id is not None]
+
+    def review_change(
+        self,
+        token_sha256: str,
+        now: float,
+        *,
+        reviewer: str,
+        image_id: int,
+        changes: dict[str, Any],
+        per_minute: int,
+    ) -> Literal["saved", "closed", "limited", "not_on_board"]:
+        """Save a reviewer's vote or comment (`changes`) through the live link.
+
+        The link's count of changes this minute is checked and moved in one statement
+        (the row's lock on PostgreSQL, the write lock on SQLite), so reviewers changing
+        at once can never pass the limit between them.
+        """
+        window_over = review_links.c.window_start <= now - RATE_WINDOW
+        counted = (
+            review_links.update()
+            .where(
+                _live_link(token_sha256, now),
+                sa.or_(window_over, review_links.c.window_changes < per_minute),
+            )
+            .values(
+                window_start=sa.case((window_over, now), else_=review_links.c.window_start),
+                window_changes=sa.case((window_over, 1), else_=review_links.c.window_changes + 1),
+            )
+            .returning(review_links.c.id, review_links.c.board_id)
+        )
+        try:
+            with self.engine.begin() as conn:
+                counted_row = conn.execute(counted).first()
+                if counted_row is None:
+                    live = conn.execute(
+                        sa.select(review_links.c.id).where(_live_link(token_sha256, now))
+                    ).first()
+                    return "limited" if live is not None else "closed"
+                link_id, board_id = counted_row
+                on_board = conn.execute(
+                    sa.select(board_images.c.image_id)
+                    .select_from(board_images.join(images, images.c.id == board_images.c.image_id))
+                    .where(
+                        board_images.c.board_id == board_id,
+                        board_images.c.image_id == image_id,
+                        images.c.status == ImageStatus.ARCHIVED.value,
+                    )
+                ).first()
+                if on_board is None:
+                    raise _NotOnBoard  # rolls the count back too: nothing was changed
+                insert: Any = (sqlite.insert if self._sqlite else postgresql.insert)(review_notes)
+                note = insert.values(
+                    link_id=link_id,
+                    reviewer=reviewer,
+                    image_id=image_id,
+                    vote=None,
+                    comment="",
+                    updated_at=now,
+                ).values(**changes)
+                conn.execute(
+                    note.on_conflict_do_update(
+                        index_elements=[
+                            review_notes.c.link_id,
+                            review_notes.c.reviewer,
+                            review_notes.c.image_id,
+                        ],
+                        set_={**changes, "updated_at": now},
+                    )
+                )
+        except _NotOnBoard:
+            return "not_on_board"
+        return "saved"
+
+    def notes_on(self, image_ids: Sequence[int], owner_sub: str | None) -> list[ReviewNote]:
+        """Votes and comments on `image_ids` through the links of `owner_sub`'s boards,
+        newest first; notes with neither a vote nor a comment are left out."""
+        query = (
+            sa.select(review_links.c.id, review_links.c.label, review_notes)
+            .select_from(
+                review_notes.join(review_links, review_links.c.id == review_notes.c.link_id).join(
+                    boards, boards.c.id == review_links.c.board_id
+                )
+            )
+            .where(
+                review_notes.c.image_id.in_(list(image_ids)),
+                _owned_by(boards.c.owner_sub, owner_sub),
+                sa.or_(review_notes.c.vote.is_not(None), review_notes.c.comment != ""),
+            )
+            .order_by(review_notes.c.updated_at.desc(), review_notes.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [_note(row, row[1]) for row in conn.execute(query)]
+
+    def review_activity(self, board_id: int) -> tuple[int, float]:
+        """(how many notes, when the last changed) over the board's links: cheap to ask."""
+        query = (
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(review_notes.c.updated_at), 0))
+            .select_from(
+                review_notes.join(review_links, review_links.c.id == review_notes.c.link_id)
+            )
+            .where(review_links.c.board_id == board_id)
+        )
+        with self.engine.connect() as conn:
+            count, last = conn.execute(query).one()
+        return int(count), float(last)
+
     # Internals --------------------------------------------------------------------
 
     # Request slots ----------------------------------------------------------------
@@ -780,6 +1325,11 @@ class Store:
             conditions.append(images.c.favourite.is_(True))
         if where.mine:
             conditions.append(_owned_by(images.c.owner_sub, where.owner_sub))
+        if where.board_id is not None:
+            on_board = sa.select(board_images.c.image_id).where(
+                board_images.c.board_id == where.board_id
+            )
+            conditions.append(images.c.id.in_(on_board))
         return sa.and_(*conditions)
 
     def _prompt_contains(self, text: str) -> sa.ColumnElement[bool]:
@@ -837,6 +1387,19 @@ def _owned_by(column: sa.Column[Any], owner_sub: str | None) -> sa.ColumnElement
     return column.is_(None) if owner_sub is None else column == owner_sub
 
 
+class _NotOnBoard(Exception):
+    """Raised inside a review change to roll it back: the image is not on the board."""
+
+
+def _live_link(token_sha256: str, now: float) -> sa.ColumnElement[bool]:
+    """The review link with this token hash, unless it was revoked or has expired."""
+    return sa.and_(
+        review_links.c.token_sha256 == token_sha256,
+        review_links.c.revoked_at.is_(None),
+        sa.or_(review_links.c.expires_at.is_(None), review_links.c.expires_at > now),
+    )
+
+
 def _billed() -> sa.ColumnElement[bool]:
     """Jobs FoxAPI accepted, or may have: a task id, or an outcome nobody knows."""
     return sa.and_(
@@ -861,6 +1424,9 @@ def _spent(conn: sa.Connection, since: float, *where: sa.ColumnElement[bool]) ->
 def _delete_images(conn: sa.Connection, which: sa.ColumnElement[bool]) -> list[str]:
     """Delete the images `which` selects; return their files no remaining image uses."""
     files = conn.execute(sa.select(images.c.file_path, images.c.thumb_path).where(which)).all()
+    going = sa.select(images.c.id).where(which)
+    conn.execute(board_images.delete().where(board_images.c.image_id.in_(going)))
+    conn.execute(review_notes.delete().where(review_notes.c.image_id.in_(going)))
     conn.execute(images.delete().where(which))
     keys = {key for row in files for key in row if key}
     if not keys:
@@ -937,4 +1503,17 @@ def _image(row: Sequence[Any]) -> ImageRecord:
         format=values["format"],
         size_bytes=values["size_bytes"],
         favourite=bool(values["favourite"]),
+    )
+
+
+def _note(row: Any, link_label: str) -> ReviewNote:
+    values = row._mapping
+    return ReviewNote(
+        link_id=values[review_notes.c.link_id],
+        link_label=link_label,
+        reviewer=values[review_notes.c.reviewer],
+        image_id=values[review_notes.c.image_id],
+        vote=cast(VoteKind | None, values[review_notes.c.vote]),
+        comment=values[review_notes.c.comment],
+        updated_at=values[review_notes.c.updated_at],
     )

@@ -34,6 +34,7 @@ _IMAGE_KINDS = ("thumb", "original", "download")
 _IDS = re.compile(r"[0-9]{1,12}(,[0-9]{1,12}){0,499}")
 _JOB_IDS = re.compile(r"[0-9a-f]{32}(,[0-9a-f]{32}){0,99}")
 _IMMUTABLE = "private, max-age=31536000, immutable"
+REVIEW_VIEWER_PREFIX = "review:"  # links signed for a review link's reviewers
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ def progress_path(job_ids: list[str] | None) -> str:
     return f"{API_PREFIX}/progress/{','.join(job_ids) if job_ids else 'all'}"
 
 
+def _studio_viewer(viewer: str | None) -> bool:
+    """Whether a link was signed for someone in the studio (a reviewer's never is here)."""
+    return viewer is not None and not viewer.startswith(REVIEW_VIEWER_PREFIX)
+
+
 def routes(service: Callable[[], JobService]) -> list[Route]:
     """The routes, each reaching the studio through `service` when a request arrives."""
 
@@ -87,11 +93,27 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
 
     def image(request: Request) -> Response:
         jobs = service()
-        if jobs.signer.viewer(request) is None:
+        viewer = jobs.signer.viewer(request)
+        if viewer is None:
             return refused()
         kind = request.path_params["kind"]
-        item = jobs.image(request.path_params["image_id"])
-        if kind not in _IMAGE_KINDS or item is None:
+        if kind not in _IMAGE_KINDS:
+            return PlainTextResponse("This image is no longer in the gallery.", status_code=404)
+        image_id = request.path_params["image_id"]
+        cache = _IMMUTABLE
+        if viewer.startswith(REVIEW_VIEWER_PREFIX):
+            # A reviewer's link: checked on every request against the review link, so a
+            # revoke ends it at once, and only its board's images (downloads if allowed).
+            item = jobs.review_item(viewer, image_id, kind)
+            if item is None:
+                return PlainTextResponse(
+                    "This review link was revoked, has expired, or does not show this image.",
+                    status_code=404,
+                )
+            cache = "private, no-cache"  # the browser asks again, and a revoke is heard
+        else:
+            item = jobs.image(image_id)
+        if item is None:
             return PlainTextResponse("This image is no longer in the gallery.", status_code=404)
         if kind == "download":
             copy = jobs.download(item)
@@ -105,12 +127,12 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         if data is None:
             return PlainTextResponse("The thumbnail is missing.", status_code=404)
         media_type = "image/webp" if kind == "thumb" else jobs.mime_type(item.image)
-        return Response(data, media_type=media_type, headers={"Cache-Control": _IMMUTABLE})
+        return Response(data, media_type=media_type, headers={"Cache-Control": cache})
 
     def zip_download(request: Request) -> Response:
         jobs = service()
         ids_text = request.path_params["ids"]
-        if jobs.signer.viewer(request) is None or not _IDS.fullmatch(ids_text):
+        if not _studio_viewer(jobs.signer.viewer(request)) or not _IDS.fullmatch(ids_text):
             return refused()
         ids = [int(part) for part in ids_text.split(",")]
         disposition = f"attachment; filename={jobs.zip_filename(len(ids))}"
@@ -123,7 +145,7 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
     def progress(request: Request) -> Response:
         jobs = service()
         ids_text = request.path_params["ids"]
-        if jobs.signer.viewer(request) is None:
+        if not _studio_viewer(jobs.signer.viewer(request)):
             return refused()
         if ids_text != "all" and not _JOB_IDS.fullmatch(ids_text):
             return refused()
