@@ -75,6 +75,7 @@ MAX_LINK_DAYS = 365
 SECONDS_PER_DAY = 86400
 SHEET_COLUMNS = 3  # a board's contact sheet: at most this many images a row
 NO_SUCH_BOARD = "This board is gone, or it is not yours."
+NO_BOARD = -1  # no board has this id
 
 
 @dataclass(frozen=True)
@@ -499,10 +500,19 @@ class JobService:
         """The board on one captioned sheet: its name, then its images numbered in order,
         each with its prompt, ratio and, once reviewed, its votes."""
         board = self._own_board(board_id)
-        items = self.board_images(board_id)
+        return self._sheet(board.name, self.board_images(board_id), kind)
+
+    def selection_contact_sheet(
+        self, image_ids: Sequence[int], kind: Literal["png", "pdf"] = "png"
+    ) -> bytes:
+        """The gallery images chosen, on one captioned sheet like a board's."""
+        items = self.images(image_ids)
+        return self._sheet(f"{len(items)} images from the gallery", items, kind)
+
+    def _sheet(self, title: str, items: list[GalleryItem], kind: Literal["png", "pdf"]) -> bytes:
         verdicts = self.verdicts([item.image.id for item in items])
         return contact_sheet.build(
-            board.name,
+            title,
             [
                 contact_sheet.SheetItem(
                     self.thumbnail(item.image),
@@ -833,6 +843,8 @@ class JobService:
 
     def _visible(self, where: GalleryFilter) -> GalleryFilter:
         mine = where.mine or not self.sees_everyone
+        if where.board_id is not None and self.board(where.board_id) is None:
+            where = replace(where, board_id=NO_BOARD)  # not theirs: it shows nothing
         return replace(where, mine=mine, owner_sub=self.person.sub if mine else None)
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
