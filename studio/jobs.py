@@ -507,7 +507,8 @@ class JobService:
     ) -> bytes:
         """The gallery images chosen, on one captioned sheet like a board's."""
         items = self.images(image_ids)
-        return self._sheet(f"{len(items)} images from the gallery", items, kind)
+        title = "1 image" if len(items) == 1 else f"{len(items)} images"
+        return self._sheet(f"{title} from the gallery", items, kind)
 
     def _sheet(self, title: str, items: list[GalleryItem], kind: Literal["png", "pdf"]) -> bytes:
         verdicts = self.verdicts([item.image.id for item in items])
@@ -916,9 +917,10 @@ class JobService:
             return None
         return self._archive.location(image.file_path)
 
-    def download(self, item: GalleryItem) -> DownloadCopy:
-        """The original with its prompt and settings written in."""
-        return export.download_copy(item, self._archive)
+    def download(self, item: GalleryItem, *, reviewer: bool = False) -> DownloadCopy:
+        """The original with its prompt and settings written in (for a reviewer, without
+        the task id or the links an edit started from)."""
+        return export.download_copy(item, self._archive, outside=reviewer)
 
     def download_filename(self, item: GalleryItem) -> str:
         return export.copy_filename(item)

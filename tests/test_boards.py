@@ -449,3 +449,21 @@ def test_a_boards_contact_sheet_pdf_is_one_page_of_that_picture(
     # JPEG inside the PDF: close to the PNG everywhere, not equal.
     difference = ImageChops.difference(picture, png).convert("L")
     assert ImageStat.Stat(difference).mean[0] < 3
+
+
+def test_a_gallery_selection_and_an_empty_board_make_sheets_too(
+    studio: Studio, alice: JobService
+) -> None:
+    first, second = images_of(studio, ALICE, 2, prompt="a kite")
+    sheet = Image.open(BytesIO(alice.selection_contact_sheet([second, first])))
+    expected = contact_sheet.build(
+        "2 images from the gallery",
+        [
+            contact_sheet.SheetItem(alice.thumbnail(item.image), "a kite", "1:1 · PNG")
+            for item in alice.images([second, first])
+        ],
+        columns=2,
+    )
+    assert ImageChops.difference(sheet, Image.open(BytesIO(expected))).getbbox() is None
+    empty = alice.create_board("Nothing yet")
+    assert alice.board_contact_sheet(empty.id, "pdf").startswith(b"%PDF-")

@@ -208,6 +208,14 @@ def test_a_reviewer_downloads_only_when_the_owner_allowed_it(
     answer = client.get(allowed)
     assert answer.status_code == 200
     assert answer.headers["content-disposition"].startswith("attachment;")
+    # The prompt and settings go with it; the task id stays in the studio.
+    designers = client.get(studio.jobs.image_link(item.image, "download", "local"))
+    assert item.job.task_id
+    with Image.open(io.BytesIO(designers.content)) as picture:
+        assert item.job.task_id in picture.info["parameters"]
+    with Image.open(io.BytesIO(answer.content)) as picture:
+        assert picture.info["parameters"].startswith("a fox to download")
+        assert item.job.task_id not in picture.info["parameters"]
 
 
 def test_a_reviewers_link_reaches_nothing_beyond_its_board(
