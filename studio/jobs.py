@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import EllipsisType
 from typing import Literal
 
 from sqlalchemy.exc import NoResultFound
@@ -54,7 +55,7 @@ from studio.records import (
     Verdicts,
 )
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
-from studio.settings import DEFAULTS, Settings
+from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
 from studio.web import UrlSigner
@@ -539,11 +540,16 @@ class JobService:
         board_id: int,
         *,
         label: str = "",
-        expires_in_days: int | None = DEFAULTS.studio_review_link_days,
+        expires_in_days: int | EllipsisType | None = ...,
         allow_downloads: bool = False,
     ) -> tuple[ReviewLink, str]:
-        """A new review link to the board: the link, and its token (shown once, never kept)."""
+        """A new review link to the board: the link, and its token (shown once, never kept).
+
+        It lives `expires_in_days` days (None: until revoked; left out: review_link_days).
+        """
         self._own_board(board_id)
+        if isinstance(expires_in_days, EllipsisType):
+            expires_in_days = self.review_link_days
         label = " ".join(label.split())
         if len(label) > LINK_LABEL_CHARS:
             raise BoardInputError(
@@ -561,6 +567,11 @@ class JobService:
         link = self._store.review_link(link_id)
         assert link is not None  # just made
         return link, token
+
+    @property
+    def review_link_days(self) -> int:
+        """How long a new review link lives unless its owner says otherwise."""
+        return self.settings.studio_review_link_days
 
     def review_links(self, board_id: int) -> list[ReviewLink]:
         if self.board(board_id) is None:

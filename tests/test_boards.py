@@ -158,6 +158,21 @@ def test_sharing_gives_a_long_token_kept_only_as_its_hash(
         alice.share_board(board.id, expires_in_days=0)
 
 
+def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path) -> None:
+    settings = Settings(studio_data_dir=tmp_path / "data", studio_review_link_days=14)
+    opened = open_studio(settings, start=False)
+    try:
+        service = opened.jobs
+        assert service.review_link_days == 14
+        board = service.create_board("Picks")
+        link, _token = service.share_board(board.id)
+        assert link.expires_at == pytest.approx(time.time() + 14 * 86400, abs=60)
+        chosen, _token = service.share_board(board.id, expires_in_days=2)
+        assert chosen.expires_at == pytest.approx(time.time() + 2 * 86400, abs=60)
+    finally:
+        opened.close()
+
+
 # The review side -------------------------------------------------------------------
 
 
