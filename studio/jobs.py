@@ -73,7 +73,6 @@ STILL_RUNNING = "This job is still running; delete it once it has finished."
 USAGE_DAYS = 30
 BOARD_NAME_CHARS, LINK_LABEL_CHARS = 120, 120
 MAX_LINK_DAYS = 365
-SECONDS_PER_DAY = 86400
 SHEET_COLUMNS = 3  # a board's contact sheet: at most this many images a row
 NO_SUCH_BOARD = "This board is gone, or it is not yours."
 NO_BOARD = -1  # no board has this id
@@ -557,9 +556,8 @@ class JobService:
             )
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_LINK_DAYS:
             raise BoardInputError(f"A link can last 1 to {MAX_LINK_DAYS} days, or never expire.")
-        expires_at = (
-            None if expires_in_days is None else time.time() + expires_in_days * SECONDS_PER_DAY
-        )
+        lifetime = None if expires_in_days is None else timedelta(days=expires_in_days)
+        expires_at = None if lifetime is None else time.time() + lifetime.total_seconds()
         token, digest = boards.new_token()
         link_id = self._store.create_review_link(
             board_id, digest, label=label, expires_at=expires_at, allow_downloads=allow_downloads
@@ -999,11 +997,9 @@ def _board_name(name: str) -> str:
 
 def _sheet_detail(item: GalleryItem, verdict: Verdicts) -> str:
     """The line under a caption: ratio and format, then the votes once there are any."""
-    ratio = item.job.request.aspect_ratio or "1:1"
-    parts = [f"{ratio} · {formats.label(item.image.format)}"]
-    votes = []
+    parts = [item.job.request.aspect_ratio or "1:1", formats.label(item.image.format)]
     if verdict.approvals:
-        votes.append(f"{verdict.approvals} approve")
+        parts.append(f"{verdict.approvals} approve")
     if verdict.changes:
-        votes.append(f"{verdict.changes} needs changes")
-    return " · ".join(parts + votes)
+        parts.append(f"{verdict.changes} needs changes")
+    return " · ".join(parts)

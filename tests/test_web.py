@@ -234,7 +234,9 @@ def test_a_reviewers_link_reaches_nothing_beyond_its_board(
     zipped = signer.sign(web.zip_path([on_board.image.id]), viewer)
     assert client.get(zipped).status_code == 403
     assert client.get(signer.sign(web.progress_path(None), viewer)).status_code == 403
-    assert client.get(signer.sign("/api/images/1/thumb/x.webp", "review:x")).status_code == 404
+    for odd in ("review:x", "review:²", "review:", f"review:{link_id} "):
+        forged = signer.sign(f"/api/images/{on_board.image.id}/thumb/x.webp", odd)
+        assert client.get(forged).status_code == 404
 
 
 def test_a_boards_zip_has_its_images_in_order_and_a_manifest(
