@@ -92,10 +92,16 @@ def _day(moment: float) -> str:
 
 def reviewer_name(name: str) -> str:
     """A reviewer's name as kept: spaces collapsed, no control characters; or BoardInputError."""
-    cleaned = " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())
+    cleaned = " ".join(_printable(name).split())
     if not cleaned or len(cleaned) > REVIEWER_CHARS:
         raise BoardInputError(NAME_NEEDED)
     return cleaned
+
+
+def _printable(text: str) -> str:
+    """`text` with every kind of space a plain space, and no control or format
+    characters (a right-to-left override, say)."""
+    return "".join(" " if c.isspace() else c for c in text if c.isprintable() or c.isspace())
 
 
 class Review:
@@ -205,8 +211,12 @@ class Review:
         self._change(reviewer, image_id, {"vote": vote})
 
     def comment(self, reviewer: str, image_id: int, text: str) -> None:
-        """Say something about an image ("" takes the comment back)."""
-        text = text.strip()
+        """Say something about an image ("" takes the comment back).
+
+        Kept as plain text: line breaks stay, other control and direction characters go.
+        """
+        lines = text.replace("\r\n", "\n").split("\n")
+        text = "\n".join(_printable(line) for line in lines).strip()
         if len(text) > COMMENT_CHARS:
             raise BoardInputError(
                 f"A comment can be at most {COMMENT_CHARS} characters; this one has {len(text)}."

@@ -319,6 +319,9 @@ def test_a_comment_has_a_length_limit_and_a_vote_its_two_kinds(
         review.comment("Jane", ids[0], "x" * (COMMENT_CHARS + 1))
     with pytest.raises(BoardInputError, match="Approve or Needs changes"):
         review.vote("Jane", ids[0], "maybe")  # type: ignore[arg-type]
+    review.comment("Ja\u202ene\x00", ids[0], " First line\r\nsecond\x07 line\u202e ")
+    note = review.my_notes("Jane")[ids[0]]
+    assert (note.reviewer, note.comment) == ("Jane", "First line\nsecond line")
     review.comment("Jane", ids[0], "x" * COMMENT_CHARS)
     review.vote("Jane", ids[0], "approve")
     review.vote("Jane", ids[0], None)  # taken back: the comment stays
