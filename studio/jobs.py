@@ -601,8 +601,7 @@ class JobService:
         """Changes whenever a vote or comment on the board does: cheap, for live refresh."""
         if self.board(board_id) is None:
             return ""
-        count, last = self._store.review_activity(board_id)
-        return f"{count}:{last!r}"
+        return self._store.review_activity(board_id)
 
     # The review side ------------------------------------------------------------------
 

@@ -586,13 +586,14 @@ def test_notes_are_counted_per_reviewer_and_marked_when_they_change(
         board_id, "n" * 64, label="Acme", expires_at=None, allow_downloads=False
     )
     now = time.time()
-    assert store.review_activity(board_id) == (0, 0.0)
+    marks = [store.review_activity(board_id)]
 
     def change(reviewer: str, image_id: int, at: float, **changes: object) -> None:
         outcome = store.review_change(
             "n" * 64, at, reviewer=reviewer, image_id=image_id, changes=changes, per_minute=60
         )
         assert outcome == "saved"
+        marks.append(store.review_activity(board_id))
 
     change("Jo", first, now, vote="approve")
     change("Jo", first, now + 1, comment="Love it")  # the vote stays
@@ -605,8 +606,12 @@ def test_notes_are_counted_per_reviewer_and_marked_when_they_change(
     ]
     assert notes[0].link_label == "Acme"
     assert store.notes_on([first], "bob") == []  # only the board owner's links count
-    assert store.review_activity(board_id) == (3, now + 3)
+    assert len(set(marks)) == len(marks)  # every change moved the mark
+    assert store.review_activity(board_id) == marks[-1]  # and reading it moves nothing
     mine = store.reviewer_notes("n" * 64, now, "Jo")
     assert [(n.image_id, n.vote) for n in mine or []] == [(first, "approve")]
     assert store.review_links(board_id)[0].reviewer_count == 2
     assert store.review_link(link) == store.review_links(board_id)[0]
+    store.revoke_review_link(link)
+    assert store.review_activity(board_id) != marks[-1]
+    assert store.review_link(link).revoked  # type: ignore[union-attr]
