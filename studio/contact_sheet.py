@@ -1,19 +1,20 @@
 """A contact sheet: a titled grid of images, each numbered and captioned, as PNG or PDF.
 
-Set in WenQuanYi Micro Hei (the pinned font package the demo backend draws with), so
-Latin and CJK prompts both print as letters, not boxes.
+Set as the demo backend sets its captions (`studio.emulator.lettering`): letters in
+WenQuanYi Micro Hei, emoji in Noto Emoji, so Latin, CJK and emoji prompts all print as
+themselves, not boxes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from io import BytesIO
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONT = files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"
+from studio.emulator.lettering import Lettering, clusters, lettering
+
 CELL = 360  # pixels: each picture fits a square this size
 MARGIN = 32
 CAPTION_LINES = 3
@@ -32,20 +33,20 @@ class SheetItem:
 
 def build(title: str, items: Sequence[SheetItem], *, columns: int, kind: str = "png") -> bytes:
     """The sheet as PNG (`kind="png"`) or a one-page PDF (`kind="pdf"`)."""
-    heading, text, small = _font(TITLE_SIZE), _font(TEXT_SIZE), _font(DETAIL_SIZE)
+    heading, text, small = lettering(TITLE_SIZE), lettering(TEXT_SIZE), lettering(DETAIL_SIZE)
     rows = max(1, -(-len(items) // columns))
     width = MARGIN * 2 + columns * CELL + (columns - 1) * MARGIN
     height = MARGIN * 3 + TITLE_SIZE + rows * CELL_HEIGHT + (rows - 1) * MARGIN
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    draw.text((MARGIN, MARGIN), title, font=heading, fill=INK)
+    heading.draw(draw, (MARGIN, MARGIN), title, INK)
     for index, item in enumerate(items):
         x, y = cell_origin(index, columns)
         _place(sheet, item.picture, x, y)
         caption = _wrap(f"{index + 1}. {item.caption}", text, CELL)
         for number, words in enumerate(caption):
-            draw.text((x, y + CELL + 8 + number * LINE), words, font=text, fill=INK)
-        draw.text((x, y + CELL + 8 + CAPTION_LINES * LINE), item.detail, font=small, fill=QUIET)
+            text.draw(draw, (x, y + CELL + 8 + number * LINE), words, INK)
+        small.draw(draw, (x, y + CELL + 8 + CAPTION_LINES * LINE), item.detail, QUIET)
     output = BytesIO()
     if kind == "pdf":
         sheet.save(output, "PDF", resolution=150.0, title=title)
@@ -61,10 +62,6 @@ def cell_origin(index: int, columns: int) -> tuple[int, int]:
     return MARGIN + column * (CELL + MARGIN), top + row * (CELL_HEIGHT + MARGIN)
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), size)
-
-
 def _place(sheet: Image.Image, picture: bytes | None, x: int, y: int) -> None:
     if picture is None:
         ImageDraw.Draw(sheet).rectangle((x, y, x + CELL, y + CELL), fill=(215, 208, 202))
@@ -75,15 +72,16 @@ def _place(sheet: Image.Image, picture: bytes | None, x: int, y: int) -> None:
     sheet.paste(shown, (x + (CELL - shown.width) // 2, y + (CELL - shown.height) // 2))
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+def _wrap(text: str, font: Lettering, width: int) -> list[str]:
     """At most CAPTION_LINES lines no wider than `width`, by measured width (CJK has no
-    spaces to break at), the last ending in "…" when the text is longer."""
+    spaces to break at), the last ending in "…" when the text is longer. A line breaks
+    between clusters, never inside an emoji sequence."""
     lines = [""]
-    for character in " ".join(text.split()):
+    for character in clusters(" ".join(text.split())):
         if font.getlength(lines[-1] + character) > width:
             if len(lines) == CAPTION_LINES:
                 while lines[-1] and font.getlength(lines[-1] + "…") > width:
-                    lines[-1] = lines[-1][:-1]
+                    lines[-1] = "".join(clusters(lines[-1])[:-1])
                 lines[-1] += "…"
                 return lines
             lines.append(character.lstrip())

@@ -17,6 +17,7 @@ from studio import contact_sheet
 from studio.archive import Archive
 from studio.boards import COMMENT_CHARS
 from studio.credentials import Credentials
+from studio.emulator.lettering import lettering
 from studio.engine import Engine
 from studio.errors import BoardInputError, ReviewGone, ReviewRateLimited
 from studio.jobs import JobService, Review, review_url_path
@@ -404,7 +405,7 @@ def written(
 ) -> Image.Image:
     """`text` drawn alone as the sheet draws it, to compare with the sheet's pixels."""
     canvas = Image.new("RGB", (width, height), contact_sheet.BACKGROUND)
-    ImageDraw.Draw(canvas).text((0, 0), text, font=contact_sheet._font(size), fill=fill)
+    lettering(size).draw(ImageDraw.Draw(canvas), (0, 0), text, fill)
     return canvas
 
 

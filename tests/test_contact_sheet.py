@@ -1,21 +1,28 @@
-"""Contact sheets: every image numbered and captioned, CJK prompts in letters, PNG or PDF."""
+"""Contact sheets: every image numbered and captioned, CJK and emoji prompts as themselves
+(never boxes), PNG or PDF."""
 
 from __future__ import annotations
 
 from io import BytesIO
 
-from PIL import Image, ImageChops
+import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from studio.contact_sheet import (
     BACKGROUND,
+    CAPTION_LINES,
     CELL,
     CELL_HEIGHT,
+    INK,
+    LINE,
     MARGIN,
+    TEXT_SIZE,
     SheetItem,
-    _font,
+    _wrap,
     build,
     cell_origin,
 )
+from studio.emulator.lettering import TEXT_FONT, lettering
 
 
 def picture(colour: str, size: tuple[int, int]) -> bytes:
@@ -46,11 +53,66 @@ def test_a_sheet_of_six_has_every_picture_and_caption_in_its_cell() -> None:
     assert cell_origin(5, 3)[1] + CELL_HEIGHT + MARGIN == sheet.height
 
 
-def test_cjk_prompts_print_as_letters_not_boxes() -> None:
-    font = _font(17)
-    fox = font.getmask("狐").getbbox()
-    missing = font.getmask("\ue000").getbbox()  # a private-use character: the font's box
-    assert fox is not None and fox != missing
+def sheet_of(*captions: str, columns: int = 1) -> Image.Image:
+    items = [SheetItem(None, caption, "1:1 · Auto") for caption in captions]
+    return Image.open(BytesIO(build("Sheet", items, columns=columns))).convert("RGB")
+
+
+def caption_of(sheet: Image.Image, index: int = 0, columns: int = 1) -> Image.Image:
+    x, y = cell_origin(index, columns)
+    return sheet.crop((x, y + CELL + 8, x + CELL, y + CELL + 8 + CAPTION_LINES * LINE))
+
+
+def blank(size: tuple[int, int]) -> Image.Image:
+    return Image.new("RGB", size, BACKGROUND)
+
+
+def differ(first: Image.Image, second: Image.Image) -> bool:
+    return ImageChops.difference(first, second).getbbox() is not None
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("狐", "犬"), ("고양이", "강아지"), ("🦊", "🐺"), ("❄️", "☀️"), ("👩‍💻", "👨‍🍳"), ("🇯🇵", "🇫🇷")],
+)
+def test_different_prompts_print_differently_not_as_the_same_boxes(first: str, second: str) -> None:
+    assert differ(caption_of(sheet_of(first)), caption_of(sheet_of(second)))
+
+
+def test_emoji_in_a_prompt_print_as_pictures_where_the_cjk_font_has_boxes() -> None:
+    caption = "1. fox 🦊 in the snow ❄️ 雪の狐"
+    shown = caption_of(sheet_of("fox 🦊 in the snow ❄️ 雪の狐"))
+    # The same caption in the CJK font alone, as sheets were set before: boxes (tofu).
+    boxes = blank(shown.size)
+    font = ImageFont.truetype(TEXT_FONT, TEXT_SIZE)
+    ImageDraw.Draw(boxes).text((0, 0), caption, font=font, fill=INK)
+    text = lettering(TEXT_SIZE)
+    for emoji in ("🦊", "❄️"):
+        left = round(text.getlength(caption[: caption.index(emoji)]))
+        place = (left, 0, left + round(text.getlength(emoji)), LINE)
+
+        drawn = shown.crop(place)
+
+        assert differ(drawn, blank(drawn.size)), emoji
+        assert differ(drawn, boxes.crop(place)), emoji
+    assert not differ(shown.crop((0, 0, 40, LINE)), boxes.crop((0, 0, 40, LINE)))  # "1. fo"
+
+
+def test_a_long_mixed_caption_wraps_inside_its_cell_on_three_lines() -> None:
+    prompt = "fox 🦊 in the snow ❄️ 雪の中の赤い狐 👩‍💻🇯🇵 " * 8
+    sheet = sheet_of(prompt, "a", columns=2)
+    x, y = cell_origin(0, 2)
+    top = y + CELL + 8
+    gap = sheet.crop((x + CELL + 1, top, x + CELL + MARGIN, top + CAPTION_LINES * LINE))
+
+    assert not differ(gap, blank(gap.size))  # nothing spills towards the next cell
+    for line in range(CAPTION_LINES):
+        band = sheet.crop((x, top + line * LINE, x + CELL, top + (line + 1) * LINE))
+        assert differ(band, blank(band.size)), line
+    lines = _wrap(f"1. {prompt}", lettering(TEXT_SIZE), CELL)
+    assert len(lines) == CAPTION_LINES and lines[-1].endswith("…")
+    assert all(lettering(TEXT_SIZE).getlength(line) <= CELL for line in lines)
+    assert not any(line.startswith(("\u200d", "\ufe0f", "\U0001f1f5")) for line in lines)
 
 
 def test_a_pdf_is_one_page_of_the_same_sheet() -> None:

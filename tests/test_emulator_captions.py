@@ -1,4 +1,5 @@
-"""Text on the emulator's pictures: captions in any script the studio's users type."""
+"""Text on the emulator's pictures: captions in any script the studio's users type, emoji
+included."""
 
 from __future__ import annotations
 
@@ -20,7 +21,16 @@ def differ(first: Image.Image, second: Image.Image) -> bool:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("猫", "犬"), ("夜", "朝"), ("ねこ", "いぬ"), ("고양이", "강아지"), ("cat", "dog")],
+    [
+        ("猫", "犬"),
+        ("夜", "朝"),
+        ("ねこ", "いぬ"),
+        ("고양이", "강아지"),
+        ("cat", "dog"),
+        ("fox 🦊", "fox 🐺"),
+        ("snow ❄️", "snow ☀️"),
+        ("👩‍💻", "👨‍🍳"),
+    ],
 )
 def test_different_letters_are_drawn_differently_not_as_the_same_box(
     first: str, second: str
@@ -28,9 +38,15 @@ def test_different_letters_are_drawn_differently_not_as_the_same_box(
     assert differ(captioned(first), captioned(second))
 
 
-def test_a_long_prompt_without_spaces_stays_on_two_lines_inside_the_picture() -> None:
-    short = captioned("夜の港")
-    long = captioned("夜の港と灯台" * 40)
+@pytest.mark.parametrize(
+    ("short_prompt", "long_prompt"),
+    [("夜の港", "夜の港と灯台" * 40), ("fox 🦊 雪", "fox 🦊 in the snow ❄️ 雪の狐 👩‍💻" * 12)],
+)
+def test_a_long_prompt_stays_on_two_lines_inside_the_picture(
+    short_prompt: str, long_prompt: str
+) -> None:
+    short = captioned(short_prompt)
+    long = captioned(long_prompt)
 
     changed = ImageChops.difference(long, captioned("")).getbbox()
 

@@ -1,19 +1,18 @@
 """Text on the emulator's pictures: the prompt's caption, and the placeholder for an input.
 
-Set in WenQuanYi Micro Hei (a pinned package): Latin and CJK in one small font, so a
-prompt in Chinese, Japanese or Korean is captioned in its own letters, not boxes. It has
-no emoji; those still show as boxes.
+Set in WenQuanYi Micro Hei (a pinned package) for Latin and CJK, and Noto Emoji
+(assets/fonts/) for what it lacks (`lettering`), so a prompt in Chinese, Japanese or
+Korean, or with emoji, is captioned in its own letters and pictures, not boxes.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib.resources import files
+from PIL import Image, ImageDraw
 
-from PIL import Image, ImageDraw, ImageFont
+from studio.emulator.lettering import Lettering, clusters, lettering
 
-CAPTION_FONT = files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"
 CAPTION_LINES = 2
+LINE_SPACING = 4  # pixels between a caption's lines
 PLACEHOLDER_LABEL = "input image"
 
 
@@ -21,14 +20,18 @@ def draw_caption(image: Image.Image, prompt: str) -> None:
     """The prompt, small, on a translucent band in the bottom-left corner."""
     width, height = image.size
     font_size = max(12, round(min(width, height) / 40))
-    font = caption_font(font_size)
+    font = lettering(font_size)
     lines = _wrap(" ".join(prompt.split()), font, width * 0.45)
     if not lines:
         return
-    text = "\n".join(lines)
     draw = ImageDraw.Draw(image, "RGBA")
     margin = round(font_size * 1.2)
-    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, spacing=4)
+    step = font.text_font.getbbox("A")[3] + LINE_SPACING  # as Pillow spaces multiline text
+    boxes = [font.getbbox(line) for line in lines]
+    left = min(box[0] for box in boxes)
+    top = min(box[1] + number * step for number, box in enumerate(boxes))
+    right = max(box[2] for box in boxes)
+    bottom = max(box[3] + number * step for number, box in enumerate(boxes))
     origin = (margin, height - margin - (bottom - top))
     padding = round(font_size * 0.5)
     draw.rounded_rectangle(
@@ -41,25 +44,22 @@ def draw_caption(image: Image.Image, prompt: str) -> None:
         radius=padding,
         fill=(0, 0, 0, 110),
     )
-    draw.multiline_text(
-        (origin[0] - left, origin[1] - top), text, font=font, fill=(255, 255, 255, 235), spacing=4
-    )
+    for number, line in enumerate(lines):
+        position = (origin[0] - left, origin[1] - top + number * step)
+        font.draw(draw, position, line, (255, 255, 255, 235))
 
 
-@lru_cache(maxsize=16)
-def caption_font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(CAPTION_FONT), size)
-
-
-def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
+def _wrap(text: str, font: Lettering, max_width: float) -> list[str]:
     """`text` in at most CAPTION_LINES lines of at most `max_width` pixels, cut with "…".
 
     Measured in pixels, not characters: a CJK character is about twice as wide as a Latin
-    one, and CJK text has no spaces, so a line may also break between any two characters.
+    one, and CJK text has no spaces, so a line may also break between any two characters
+    (clusters: an emoji sequence is one).
     """
     lines: list[str] = []
     line = ""
-    for index, character in enumerate(text):
+    pieces = clusters(text)
+    for index, character in enumerate(pieces):
         if font.getlength(line + character) <= max_width or not line:
             line += character
             continue
@@ -74,7 +74,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str
             lines.append(line)
             line = character
         if len(lines) == CAPTION_LINES:
-            rest = (line + text[index + 1 :]).strip()
+            rest = (line + "".join(pieces[index + 1 :])).strip()
             if rest:
                 lines[-1] = _ellipsised(lines[-1], font, max_width)
             return lines
@@ -83,9 +83,9 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str
     return lines
 
 
-def _ellipsised(line: str, font: ImageFont.FreeTypeFont, max_width: float) -> str:
+def _ellipsised(line: str, font: Lettering, max_width: float) -> str:
     while line and font.getlength(line.rstrip() + " …") > max_width:
-        line = line[:-1]
+        line = "".join(clusters(line)[:-1])
     return line.rstrip() + " …"
 
 
@@ -105,7 +105,7 @@ def draw_placeholder(size: tuple[int, int]) -> Image.Image:
         outline=(200, 200, 200),
         width=max(2, inset // 8),
     )
-    font = caption_font(max(12, round(min(width, height) / 12)))
+    font = lettering(max(12, round(min(width, height) / 12))).text_font
     draw.text(
         (width / 2, height / 2), PLACEHOLDER_LABEL, font=font, fill=(235, 235, 235), anchor="mm"
     )

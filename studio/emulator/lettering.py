@@ -1,0 +1,152 @@
+"""Text drawn in two fonts: letters in WenQuanYi Micro Hei, emoji in Noto Emoji.
+
+WenQuanYi Micro Hei (the pinned package `paperang-p2-fonts-cjk`) has Latin and CJK but
+no emoji; Noto Emoji (monochrome, OFL, in assets/fonts/) has the emoji. Pillow draws
+with one font at a time, so a line is cut into runs, each drawn in the font that has its
+characters, all on one baseline and in one colour.
+
+The emulator's captions and the studio's contact sheet both set text with it. It lives
+in the emulator's package because the emulator imports nothing outside it
+(tests/test_emulator_contract.py), while the studio may import the emulator.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+TEXT_FONT = str(files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc")
+EMOJI_FONT = str(Path(__file__).resolve().parents[2] / "assets" / "fonts" / "NotoEmoji-Regular.ttf")
+ZERO_WIDTH_JOINER = "\u200d"
+EMOJI_STYLE = "\ufe0f"  # variation selector 16: "show the character before me as an emoji"
+# Characters that belong to the one before them: the text and emoji variation
+# selectors, the keycap, skin tones, and the tags of a subdivision flag.
+_MODIFIERS = (range(0xFE0E, 0xFE10), range(0x20E3, 0x20E4), range(0x1F3FB, 0x1F400))
+_TAGS = range(0xE0020, 0xE0080)
+_REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)  # two of them make a flag
+_PROBE_SIZE = 24
+_MISSING = "\U0010ffff"  # a noncharacter: no font has it, each draws its .notdef box
+
+
+class Lettering:
+    """Text at one size, each character in the font that has it, on one baseline."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.text_font = ImageFont.truetype(TEXT_FONT, size)
+        self.emoji_font = ImageFont.truetype(EMOJI_FONT, size)
+        self.ascent, self.descent = self.text_font.getmetrics()
+
+    def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+        """`text` as consecutive pieces, each with the font to draw it in."""
+        pieces: list[tuple[str, ImageFont.FreeTypeFont]] = []
+        for cluster in clusters(text):
+            font = self.emoji_font if _wants_emoji_font(cluster) else self.text_font
+            if pieces and pieces[-1][1] is font:
+                pieces[-1] = (pieces[-1][0] + cluster, font)
+            else:
+                pieces.append((cluster, font))
+        return pieces
+
+    def getlength(self, text: str) -> float:
+        """The advance of `text` in pixels, as `FreeTypeFont.getlength`."""
+        return sum(font.getlength(run) for run, font in self.runs(text))
+
+    def getbbox(self, text: str) -> tuple[float, float, float, float]:
+        """The box `draw` inks for `text` at (0, 0), as `FreeTypeFont.getbbox`."""
+        boxes: list[tuple[float, float, float, float]] = []
+        x = 0.0
+        for run, font in self.runs(text):
+            left, top, right, bottom = font.getbbox(run, anchor="ls")
+            boxes.append((x + left, self.ascent + top, x + right, self.ascent + bottom))
+            x += font.getlength(run)
+        if not boxes:
+            return 0, 0, 0, 0
+        return (
+            min(box[0] for box in boxes),
+            min(box[1] for box in boxes),
+            max(box[2] for box in boxes),
+            max(box[3] for box in boxes),
+        )
+
+    def draw(
+        self,
+        draw: ImageDraw.ImageDraw,
+        origin: tuple[float, float],
+        text: str,
+        fill: tuple[int, ...],
+    ) -> None:
+        """`text` with its top left (the letters' ascender) at `origin`, as `draw.text`."""
+        x, y = origin
+        for run, font in self.runs(text):
+            draw.text((x, y + self.ascent), run, font=font, fill=fill, anchor="ls")
+            x += font.getlength(run)
+
+
+@lru_cache(maxsize=32)
+def lettering(size: int) -> Lettering:
+    return Lettering(size)
+
+
+def clusters(text: str) -> list[str]:
+    """`text` cut where a line may break: an emoji sequence (ZWJ, skin tone, keycap, flag,
+    variation selector) stays whole, so it is measured, wrapped and drawn as one."""
+    found: list[str] = []
+    for character in text:
+        if found and _joins(found[-1], character):
+            found[-1] += character
+        else:
+            found.append(character)
+    return found
+
+
+def _joins(previous: str, character: str) -> bool:
+    code = ord(character)
+    return (
+        character == ZERO_WIDTH_JOINER
+        or previous.endswith(ZERO_WIDTH_JOINER)
+        or any(code in modifiers for modifiers in _MODIFIERS)
+        or code in _TAGS
+        or (
+            code in _REGIONAL_INDICATORS
+            and len(previous) == 1
+            and ord(previous) in _REGIONAL_INDICATORS
+        )
+    )
+
+
+def _wants_emoji_font(cluster: str) -> bool:
+    """Noto Emoji when it has the character and the letters' font lacks part of the
+    cluster, or the cluster asks to be shown as an emoji (U+FE0F)."""
+    if not has_character(EMOJI_FONT, cluster[0]):
+        return False
+    return EMOJI_STYLE in cluster or not all(
+        has_character(TEXT_FONT, character) for character in cluster
+    )
+
+
+@lru_cache(maxsize=4096)
+def has_character(font_path: str, character: str) -> bool:
+    """Whether the font has a glyph for `character`.
+
+    Pillow shows no character map, and FreeType draws a character a font lacks as its
+    .notdef glyph (the box, "tofu"), so one drawn exactly as that glyph is missing.
+    """
+    return _glyph(font_path, character) != _glyph(font_path, _MISSING)
+
+
+@lru_cache(maxsize=4)
+def _probe_font(font_path: str) -> ImageFont.FreeTypeFont:
+    # Basic layout: one character, one glyph, no shaping that could hide the box.
+    return ImageFont.truetype(font_path, _PROBE_SIZE, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _glyph(font_path: str, character: str) -> tuple[float, bytes]:
+    """The advance and the pixels of `character` alone, drawn at the probe size."""
+    font = _probe_font(font_path)
+    canvas = Image.new("L", (_PROBE_SIZE * 3, _PROBE_SIZE * 3))
+    ImageDraw.Draw(canvas).text((_PROBE_SIZE, _PROBE_SIZE), character, font=font, fill=255)
+    return font.getlength(character), canvas.tobytes()
