@@ -13,7 +13,7 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw
 
-from studio.emulator.lettering import Lettering, clusters, lettering
+from studio.emulator.lettering import Lettering, clusters
 
 CELL = 360  # pixels: each picture fits a square this size
 MARGIN = 32
@@ -33,7 +33,8 @@ class SheetItem:
 
 def build(title: str, items: Sequence[SheetItem], *, columns: int, kind: str = "png") -> bytes:
     """The sheet as PNG (`kind="png"`) or a one-page PDF (`kind="pdf"`)."""
-    heading, text, small = lettering(TITLE_SIZE), lettering(TEXT_SIZE), lettering(DETAIL_SIZE)
+    # Fonts of its own: a FreeType face is not to be shared with the emulator's threads.
+    heading, text, small = Lettering(TITLE_SIZE), Lettering(TEXT_SIZE), Lettering(DETAIL_SIZE)
     rows = max(1, -(-len(items) // columns))
     width = MARGIN * 2 + columns * CELL + (columns - 1) * MARGIN
     height = MARGIN * 3 + TITLE_SIZE + rows * CELL_HEIGHT + (rows - 1) * MARGIN

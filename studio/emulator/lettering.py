@@ -12,6 +12,7 @@ in the emulator's package because the emulator imports nothing outside it
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -29,6 +30,9 @@ _TAGS = range(0xE0020, 0xE0080)
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)  # two of them make a flag
 _PROBE_SIZE = 24
 _MISSING = "\U0010ffff"  # a noncharacter: no font has it, each draws its .notdef box
+# The probe fonts serve every thread (the emulator's and the studio's pages), and a
+# FreeType face is not to be used by two at once.
+_PROBING = threading.Lock()
 
 
 class Lettering:
@@ -39,6 +43,9 @@ class Lettering:
         self.text_font = ImageFont.truetype(TEXT_FONT, size)
         self.emoji_font = ImageFont.truetype(EMOJI_FONT, size)
         self.ascent, self.descent = self.text_font.getmetrics()
+        # Wrapping measures a growing line again and again: all its runs but the last
+        # are measured once.
+        self._advances: dict[tuple[str, bool], float] = {}
 
     def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
         """`text` as consecutive pieces, each with the font to draw it in."""
@@ -53,7 +60,7 @@ class Lettering:
 
     def getlength(self, text: str) -> float:
         """The advance of `text` in pixels, as `FreeTypeFont.getlength`."""
-        return sum(font.getlength(run) for run, font in self.runs(text))
+        return sum(self._advance(run, font) for run, font in self.runs(text))
 
     def getbbox(self, text: str) -> tuple[float, float, float, float]:
         """The box `draw` inks for `text` at (0, 0), as `FreeTypeFont.getbbox`."""
@@ -62,7 +69,7 @@ class Lettering:
         for run, font in self.runs(text):
             left, top, right, bottom = font.getbbox(run, anchor="ls")
             boxes.append((x + left, self.ascent + top, x + right, self.ascent + bottom))
-            x += font.getlength(run)
+            x += self._advance(run, font)
         if not boxes:
             return 0, 0, 0, 0
         return (
@@ -83,7 +90,13 @@ class Lettering:
         x, y = origin
         for run, font in self.runs(text):
             draw.text((x, y + self.ascent), run, font=font, fill=fill, anchor="ls")
-            x += font.getlength(run)
+            x += self._advance(run, font)
+
+    def _advance(self, run: str, font: ImageFont.FreeTypeFont) -> float:
+        key = (run, font is self.emoji_font)
+        if key not in self._advances:
+            self._advances[key] = font.getlength(run)
+        return self._advances[key]
 
 
 @lru_cache(maxsize=32)
@@ -146,7 +159,9 @@ def _probe_font(font_path: str) -> ImageFont.FreeTypeFont:
 
 def _glyph(font_path: str, character: str) -> tuple[float, bytes]:
     """The advance and the pixels of `character` alone, drawn at the probe size."""
-    font = _probe_font(font_path)
     canvas = Image.new("L", (_PROBE_SIZE * 3, _PROBE_SIZE * 3))
-    ImageDraw.Draw(canvas).text((_PROBE_SIZE, _PROBE_SIZE), character, font=font, fill=255)
-    return font.getlength(character), canvas.tobytes()
+    with _PROBING:
+        font = _probe_font(font_path)
+        ImageDraw.Draw(canvas).text((_PROBE_SIZE, _PROBE_SIZE), character, font=font, fill=255)
+        advance = font.getlength(character)
+    return advance, canvas.tobytes()
