@@ -29,6 +29,7 @@ _MODIFIERS = (range(0xFE0E, 0xFE10), range(0x20E3, 0x20E4), range(0x1F3FB, 0x1F4
 _TAGS = range(0xE0020, 0xE0080)
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)  # two of them make a flag
 _PROBE_SIZE = 24
+_ADVANCES_KEPT = 2048
 _MISSING = "\U0010ffff"  # a noncharacter: no font has it, each draws its .notdef box
 # The probe fonts serve every thread (the emulator's and the studio's pages), and a
 # FreeType face is not to be used by two at once.
@@ -44,7 +45,7 @@ class Lettering:
         self.emoji_font = ImageFont.truetype(EMOJI_FONT, size)
         self.ascent, self.descent = self.text_font.getmetrics()
         # Wrapping measures a growing line again and again: all its runs but the last
-        # are measured once.
+        # are measured once. Bounded: the emulator keeps a Lettering for its whole life.
         self._advances: dict[tuple[str, bool], float] = {}
 
     def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
@@ -95,6 +96,8 @@ class Lettering:
     def _advance(self, run: str, font: ImageFont.FreeTypeFont) -> float:
         key = (run, font is self.emoji_font)
         if key not in self._advances:
+            if len(self._advances) >= _ADVANCES_KEPT:
+                self._advances.clear()
             self._advances[key] = font.getlength(run)
         return self._advances[key]
 
