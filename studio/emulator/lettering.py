@@ -40,10 +40,9 @@ class Lettering:
     """Text at one size, each character in the font that has it, on one baseline."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
         self.text_font = ImageFont.truetype(TEXT_FONT, size)
         self.emoji_font = ImageFont.truetype(EMOJI_FONT, size)
-        self.ascent, self.descent = self.text_font.getmetrics()
+        self.ascent = self.text_font.getmetrics()[0]
         # Wrapping measures a growing line again and again: all its runs but the last
         # are measured once. Bounded: the emulator keeps a Lettering for its whole life.
         self._advances: dict[tuple[str, bool], float] = {}
@@ -104,6 +103,7 @@ class Lettering:
 
 @lru_cache(maxsize=32)
 def lettering(size: int) -> Lettering:
+    """One Lettering per size for the emulator, which captions every picture it draws."""
     return Lettering(size)
 
 
