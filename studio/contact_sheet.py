@@ -13,7 +13,7 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw
 
-from studio.emulator.lettering import Lettering, clusters
+from studio.emulator.lettering import Lettering, wrap
 
 CELL = 360  # pixels: each picture fits a square this size
 MARGIN = 32
@@ -44,7 +44,7 @@ def build(title: str, items: Sequence[SheetItem], *, columns: int, kind: str = "
     for index, item in enumerate(items):
         x, y = cell_origin(index, columns)
         _place(sheet, item.picture, x, y)
-        caption = _wrap(f"{index + 1}. {item.caption}", text, CELL)
+        caption = wrap(f"{index + 1}. {item.caption}", text, CELL, CAPTION_LINES)
         for number, words in enumerate(caption):
             text.draw(draw, (x, y + CELL + 8 + number * LINE), words, INK)
         small.draw(draw, (x, y + CELL + 8 + CAPTION_LINES * LINE), item.detail, QUIET)
@@ -71,21 +71,3 @@ def _place(sheet: Image.Image, picture: bytes | None, x: int, y: int) -> None:
         shown = image.convert("RGB")
     shown.thumbnail((CELL, CELL))
     sheet.paste(shown, (x + (CELL - shown.width) // 2, y + (CELL - shown.height) // 2))
-
-
-def _wrap(text: str, font: Lettering, width: int) -> list[str]:
-    """At most CAPTION_LINES lines no wider than `width`, by measured width (CJK has no
-    spaces to break at), the last ending in "…" when the text is longer. A line breaks
-    between clusters, never inside an emoji sequence."""
-    lines = [""]
-    for character in clusters(" ".join(text.split())):
-        if font.getlength(lines[-1] + character) > width:
-            if len(lines) == CAPTION_LINES:
-                while lines[-1] and font.getlength(lines[-1] + "…") > width:
-                    lines[-1] = "".join(clusters(lines[-1])[:-1])
-                lines[-1] += "…"
-                return lines
-            lines.append(character.lstrip())
-        else:
-            lines[-1] += character
-    return lines

@@ -18,11 +18,10 @@ from studio.contact_sheet import (
     MARGIN,
     TEXT_SIZE,
     SheetItem,
-    _wrap,
     build,
     cell_origin,
 )
-from studio.emulator.lettering import TEXT_FONT, lettering
+from studio.emulator.lettering import TEXT_FONT, lettering, wrap
 
 
 def picture(colour: str, size: tuple[int, int]) -> bytes:
@@ -109,7 +108,7 @@ def test_a_long_mixed_caption_wraps_inside_its_cell_on_three_lines() -> None:
     for line in range(CAPTION_LINES):
         band = sheet.crop((x, top + line * LINE, x + CELL, top + (line + 1) * LINE))
         assert differ(band, blank(band.size)), line
-    lines = _wrap(f"1. {prompt}", lettering(TEXT_SIZE), CELL)
+    lines = wrap(f"1. {prompt}", lettering(TEXT_SIZE), CELL, CAPTION_LINES)
     assert len(lines) == CAPTION_LINES and lines[-1].endswith("…")
     assert all(lettering(TEXT_SIZE).getlength(line) <= CELL for line in lines)
     assert not any(line.startswith(("\u200d", "\ufe0f", "\U0001f1f5")) for line in lines)

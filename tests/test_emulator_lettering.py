@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont, features
 
-from studio.emulator.lettering import TEXT_FONT, Lettering, clusters
+from studio.emulator.lettering import TEXT_FONT, Lettering, clusters, lettering, wrap
 
 SIZE = 32
 PAPER, INK = (255, 255, 255), (0, 0, 0)
@@ -81,3 +81,19 @@ def test_a_zwj_sequence_is_one_picture_wide() -> None:
     lettering = Lettering(SIZE)
 
     assert lettering.getlength("👩‍💻") == pytest.approx(lettering.getlength("👩"))
+
+
+def test_lines_break_between_words_where_they_can() -> None:
+    font = lettering(16)
+    words = ["a", "red", "fox", "jumps", "over", "the", "lazy", "dog", "in", "the", "snow"]
+    lines = wrap(" ".join(words), font, 120, 5)
+    assert len(lines) > 1
+    assert [word for line in lines for word in line.split(" ")] == words
+    assert all(font.getlength(line) <= 120 for line in lines)
+
+
+def test_text_without_spaces_breaks_between_characters_and_is_cut_with_an_ellipsis() -> None:
+    font = lettering(16)
+    lines = wrap("雪の中の赤い狐" * 20, font, 120, 2)
+    assert len(lines) == 2 and lines[-1].endswith("…")
+    assert all(font.getlength(line) <= 120 for line in lines)

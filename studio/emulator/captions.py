@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from studio.emulator.lettering import Lettering, clusters, lettering
+from studio.emulator.lettering import lettering, wrap
 
 CAPTION_LINES = 2
 LINE_SPACING = 4  # pixels between a caption's lines
@@ -21,7 +21,7 @@ def draw_caption(image: Image.Image, prompt: str) -> None:
     width, height = image.size
     font_size = max(12, round(min(width, height) / 40))
     font = lettering(font_size)
-    lines = _wrap(" ".join(prompt.split()), font, width * 0.45)
+    lines = wrap(prompt, font, width * 0.45, CAPTION_LINES)
     if not lines:
         return
     draw = ImageDraw.Draw(image, "RGBA")
@@ -47,46 +47,6 @@ def draw_caption(image: Image.Image, prompt: str) -> None:
     for number, line in enumerate(lines):
         position = (origin[0] - left, origin[1] - top + number * step)
         font.draw(draw, position, line, (255, 255, 255, 235))
-
-
-def _wrap(text: str, font: Lettering, max_width: float) -> list[str]:
-    """`text` in at most CAPTION_LINES lines of at most `max_width` pixels, cut with "…".
-
-    Measured in pixels, not characters: a CJK character is about twice as wide as a Latin
-    one, and CJK text has no spaces, so a line may also break between any two characters
-    (clusters: an emoji sequence is one).
-    """
-    lines: list[str] = []
-    line = ""
-    pieces = clusters(text)
-    for index, character in enumerate(pieces):
-        if font.getlength(line + character) <= max_width or not line:
-            line += character
-            continue
-        space = line.rfind(" ")
-        if character == " ":
-            lines.append(line)
-            line = ""
-        elif space > 0:
-            lines.append(line[:space])
-            line = line[space + 1 :] + character
-        else:
-            lines.append(line)
-            line = character
-        if len(lines) == CAPTION_LINES:
-            rest = (line + "".join(pieces[index + 1 :])).strip()
-            if rest:
-                lines[-1] = _ellipsised(lines[-1], font, max_width)
-            return lines
-    if line.strip():
-        lines.append(line.strip())
-    return lines
-
-
-def _ellipsised(line: str, font: Lettering, max_width: float) -> str:
-    while line and font.getlength(line.rstrip() + " …") > max_width:
-        line = "".join(clusters(line)[:-1])
-    return line.rstrip() + " …"
 
 
 def draw_placeholder(size: tuple[int, int]) -> Image.Image:

@@ -168,3 +168,43 @@ def _glyph(font_path: str, character: str) -> tuple[float, bytes]:
         ImageDraw.Draw(canvas).text((_PROBE_SIZE, _PROBE_SIZE), character, font=font, fill=255)
         advance = font.getlength(character)
     return advance, canvas.tobytes()
+
+
+def wrap(text: str, font: Lettering, max_width: float, max_lines: int) -> list[str]:
+    """`text` in at most `max_lines` lines of at most `max_width` pixels, cut with "…".
+
+    Lines break at spaces where they can. Widths are measured, not counted: a CJK
+    character is about twice as wide as a Latin one, and CJK text has no spaces, so a line
+    may also break between any two clusters (never inside an emoji sequence).
+    """
+    lines: list[str] = []
+    line = ""
+    pieces = clusters(" ".join(text.split()))
+    for index, character in enumerate(pieces):
+        if font.getlength(line + character) <= max_width or not line:
+            line += character
+            continue
+        space = line.rfind(" ")
+        if character == " ":
+            lines.append(line)
+            line = ""
+        elif space > 0:
+            lines.append(line[:space])
+            line = line[space + 1 :] + character
+        else:
+            lines.append(line)
+            line = character
+        if len(lines) == max_lines:
+            rest = (line + "".join(pieces[index + 1 :])).strip()
+            if rest:
+                lines[-1] = _ellipsised(lines[-1], font, max_width)
+            return lines
+    if line.strip():
+        lines.append(line.strip())
+    return lines
+
+
+def _ellipsised(line: str, font: Lettering, max_width: float) -> str:
+    while line and font.getlength(line.rstrip() + " …") > max_width:
+        line = "".join(clusters(line)[:-1])
+    return line.rstrip() + " …"
