@@ -78,7 +78,8 @@ def _lineage(item: GalleryItem) -> None:
         for url in lineage.links:
             st.text(url, wrap=False)
     if lineage.missing:
-        st.caption(f"{plural(lineage.missing, 'input image')} deleted since.")
+        missing = plural(lineage.missing, "input image")
+        st.caption(f"Not shown: {missing}, deleted since or not yours to see.")
     before = lineage.before
     if before is not None:
         with st.expander("Before and after", icon=":material/compare:"):

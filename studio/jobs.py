@@ -149,7 +149,8 @@ class Lineage:
     gallery images edited from it.
 
     `made_from` holds gallery images and kept uploads; `links` the inputs FoxAPI fetched
-    from a link, which the studio never kept; `missing` the inputs deleted since.
+    from a link, which the studio never kept; `missing` the inputs deleted since, or not
+    this person's to see.
     """
 
     made_from: list[GalleryItem | InputAsset]

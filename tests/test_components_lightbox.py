@@ -181,5 +181,6 @@ def test_an_edit_whose_upload_is_gone_still_opens(studio: Studio) -> None:
     app.run()
 
     assert not app.exception
-    assert "1 input image deleted since." in [caption.value for caption in app.caption]
+    captions = [caption.value for caption in app.caption]
+    assert "Not shown: 1 input image, deleted since or not yours to see." in captions
     assert not app.expander  # nothing to compare with
