@@ -17,8 +17,10 @@ from components.gallery_view import View, close_image, open_image_id, page_of
 from components.text import MODE_LABELS, escape_markdown, excerpt, plural, when
 from studio import formats
 from studio.people import NotAllowed
-from studio.records import GalleryItem
+from studio.records import GalleryItem, InputAsset
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
+
+UPLOAD_ALT = "An uploaded input image"
 
 
 def show_if_open(view: View) -> None:
@@ -59,36 +61,54 @@ def _lightbox(view: View) -> None:
 
 
 def _lineage(item: GalleryItem) -> None:
-    """The images this one was edited from and into, and it beside its first parent."""
+    """What this image was edited from and into, and it beside its first input."""
     lineage = frame.jobs().lineage(item.image.id)
-    for title, relatives in (("Made from", lineage.parents), ("Edited into", lineage.children)):
-        if not relatives:
-            continue
-        st.markdown(f"**{title}**")
-        for column, relative in zip(st.columns(4), relatives[:4], strict=False):
+    if lineage.made_from:
+        st.markdown("**Made from**")
+        for column, parent in zip(st.columns(4), lineage.made_from[:4], strict=False):
             with column:
-                media.thumbnail(relative.image, relative.job.prompt)
-                column.button(
-                    "Open",
-                    key=f"lineage-open-{relative.image.id}",
-                    on_click=gallery_view.open_image,
-                    args=(relative.image.id,),
-                    help=f"Open “{excerpt(relative.job.prompt, 60)}”",
-                )
-    if not lineage.parents and item.job.request.image_urls:
+                _relative(parent)
+    if lineage.children:
+        st.markdown("**Edited into**")
+        for column, child in zip(st.columns(4), lineage.children[:4], strict=False):
+            with column:
+                _relative(child)
+    if lineage.links:
         st.caption("Made from images outside the gallery:")
-        for url in item.job.request.image_urls:
+        for url in lineage.links:
             st.text(url, wrap=False)
-    if lineage.parents:
-        before = lineage.parents[0]
+    if lineage.missing:
+        missing = plural(lineage.missing, "input image")
+        st.caption(f"Not shown: {missing}, deleted since or not yours to see.")
+    before = lineage.before
+    if before is not None:
         with st.expander("Before and after", icon=":material/compare:"):
             left, right = st.columns(2)
             with left:
                 st.caption("Before")
-                media.original(before.image, before.job.prompt)
+                if isinstance(before, InputAsset):
+                    media.input_original(before, UPLOAD_ALT)
+                else:
+                    media.original(before.image, before.job.prompt)
             with right:
                 st.caption("After")
                 media.original(item.image, item.job.prompt)
+
+
+def _relative(relative: GalleryItem | InputAsset) -> None:
+    """A parent or child as a thumbnail: a gallery image opens; an upload is shown."""
+    if isinstance(relative, InputAsset):
+        media.input_thumbnail(relative, UPLOAD_ALT)
+        st.caption(f"Upload, {relative.width} x {relative.height} px")
+        return
+    media.thumbnail(relative.image, relative.job.prompt)
+    st.button(
+        "Open",
+        key=f"lineage-open-{relative.image.id}",
+        on_click=gallery_view.open_image,
+        args=(relative.image.id,),
+        help=f"Open “{excerpt(relative.job.prompt, 60)}”",
+    )
 
 
 def _settings(item: GalleryItem) -> str:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from components import frame
 from studio import formats
-from studio.records import ImageRecord
+from studio.records import ImageRecord, InputAsset
 
 
 def data_url(data: bytes, mime_type: str) -> str:
@@ -60,3 +60,24 @@ def original(image: ImageRecord, alt: str) -> None:
         # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
         output_format="PNG" if image.format == "png" else "auto",
     )
+
+
+def input_thumbnail(asset: InputAsset, alt: str) -> None:
+    """An upload an edit was made from, as its thumbnail."""
+    url = absolute(frame.jobs().input_link(asset, "thumb", frame.viewer()))
+    if url is None:
+        data = frame.jobs().input_thumbnail(asset)
+        if data is None:
+            st.caption("The thumbnail is missing from the archive.")
+            return
+        url = data_url(data, "image/webp")
+    st.image(url, alt=alt, width="stretch")
+
+
+def input_original(asset: InputAsset, alt: str) -> None:
+    """An upload an edit was made from, whole, at the width of its column."""
+    service = frame.jobs()
+    url = absolute(service.input_link(asset, "original", frame.viewer()))
+    if url is None:
+        url = data_url(service.input_original(asset), service.mime_type(asset))
+    st.image(url, alt=alt, width="stretch")

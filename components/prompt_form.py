@@ -23,6 +23,7 @@ GENERATE_RATIO = "generate_ratio"
 GENERATE_FORMAT = "generate_format"
 GENERATE_COUNT = "generate_count"
 GENERATE_MORE = "generate_more_ratios"
+GENERATE_SEND = "generate-send"
 EDIT_PROMPT = "edit_prompt"
 EDIT_FORMAT = "edit_format"
 EDIT_COUNT = "edit_count"
@@ -30,6 +31,8 @@ EDIT_COUNT = "edit_count"
 
 # A sweep over the confirmation threshold, checked and priced, waiting for a yes.
 _awaiting_confirmation: SessionValue[Sweep | None] = SessionValue("sweep_to_confirm", lambda: None)
+# The images the Generate form's billing line said on its last run: what the person saw.
+_images_shown: SessionValue[int | None] = SessionValue("generate_images_shown", lambda: None)
 
 
 def generate_form(credentials: Credentials) -> None:
@@ -44,26 +47,38 @@ def generate_form(credentials: Credentials) -> None:
         styles.manager()
     with text_column:
         _recent_prompts("generate", GENERATE_PROMPT)
-        with st.form("generate", border=False):
-            st.session_state.setdefault(GENERATE_PROMPT, "")
-            prompt = st.text_area(
-                "Prompt",
-                key=GENERATE_PROMPT,
-                height=180,
-                placeholder="A red fox curled up in fresh snow, soft morning light",
-                help=(
-                    "Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it. "
-                    "Write {red|blue} to try variants: each is a job of its own."
-                ),
-                persist_state="session",
-            )
-            request_fields.billed_line(count, credentials, ratios=len(ratios))
-            submitted = st.form_submit_button(
-                "Generate", type="primary", icon=":material/auto_awesome:"
-            )
+        # No form: the prompt reaches the server when it is left or Ctrl+Enter is pressed,
+        # so the line below prices its variants before the click. Ctrl+Enter is also the
+        # button's shortcut, and the prompt's value comes in first.
+        st.session_state.setdefault(GENERATE_PROMPT, "")
+        prompt = st.text_area(
+            "Prompt",
+            key=GENERATE_PROMPT,
+            height=180,
+            placeholder="A red fox curled up in fresh snow, soft morning light",
+            help=(
+                "Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it. "
+                "Write {red|blue} to try variants: each is a job of its own."
+            ),
+            persist_state="session",
+        )
+        styled = frame.jobs().with_styles(prompt, chosen_styles)
+        images_shown = _images_shown.get()
+        _images_shown.set(
+            request_fields.billed_line(count, credentials, ratios=ratios, prompt=styled)
+        )
+        # Streamlit fades a button's shortcut hint to 3.3:1 on the theme's orange; AA
+        # needs 4.5:1, which the hint has at full strength (white on it: 6.5:1).
+        st.html(f"<style>.st-key-{GENERATE_SEND} kbd {{ opacity: 1; }}</style>")
+        submitted = st.button(
+            "Generate",
+            key=GENERATE_SEND,
+            type="primary",
+            icon=":material/auto_awesome:",
+            shortcut="Ctrl+Enter",
+        )
         if submitted:
-            styled = frame.jobs().with_styles(prompt, chosen_styles)
-            _send_generation(credentials, styled, ratios, count, output_format)
+            _send_generation(credentials, styled, ratios, count, output_format, images_shown)
         else:
             submission.show_send_outcome("generate")
             _confirm_sweep(credentials)
@@ -76,9 +91,15 @@ def _send_generation(
     ratios: list[str],
     count: int,
     output_format: str | None,
+    images_shown: int | None,
 ) -> None:
-    """One job, a sweep within the confirmation threshold, or a sweep to confirm first."""
+    """One job, or a sweep within the confirmation threshold, sent; else confirmed first.
+
+    A click that would bill more images than the form last said (a prompt typed and sent
+    at once, before its variants were priced) is confirmed first too.
+    """
     service = frame.jobs()
+    waiting = _awaiting_confirmation.get()
     _awaiting_confirmation.clear()
     try:
         sweep = service.sweep(
@@ -87,16 +108,21 @@ def _send_generation(
     except InvalidRequest as exc:
         submission.invalid("generate", exc)
         return
-    if not sweep.plan.is_sweep:
+    # Pressed again (a double click) while it waits: still no yes.
+    again = waiting is not None and waiting.fingerprint(credentials) == sweep.fingerprint(
+        credentials
+    )
+    unseen = images_shown is None or sweep.plan.images > images_shown
+    if again or unseen or sweep.plan.images > service.settings.studio_confirm_above_images:
+        _awaiting_confirmation.set(sweep)
+        _confirm_sweep(credentials)
+    elif not sweep.plan.is_sweep:
         single = sweep.submissions[0]
         submission.send_once(
             "generate",
             single.fingerprint(credentials),
             lambda: service.send(single, credentials),
         )
-    elif sweep.plan.images > service.settings.studio_confirm_above_images:
-        _awaiting_confirmation.set(sweep)
-        _confirm_sweep(credentials)
     else:
         _send_sweep(sweep, credentials)
 
@@ -111,15 +137,16 @@ def _send_sweep(sweep: Sweep, credentials: Credentials) -> None:
 
 
 def _confirm_sweep(credentials: Credentials) -> None:
-    """A sweep over the threshold waits here for a yes, with its price in full."""
+    """A sweep over the threshold (or priced only now) waits here for a yes, priced in full."""
     sweep = _awaiting_confirmation.get()
     if sweep is None:
         return
     demo = credentials.backend is Backend.DEMO
     price = sweep.plan.price_line()
     with st.container(border=True):
+        what = "This sweep sends" if sweep.plan.is_sweep else "This sends"
         st.warning(
-            f"This sweep sends {len(sweep.submissions)} jobs: {price}"
+            f"{what} {plural(len(sweep.submissions), 'job')}: {price}"
             + (" (drawn by the demo backend, nothing billed)." if demo else ", billed by FoxAPI."),
             icon=":material/payments:",
         )

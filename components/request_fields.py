@@ -1,18 +1,27 @@
 """The settings shared by Generate and Edit: aspect ratio, format, number of images.
 
-They sit outside the pages' forms so the billing line follows the chosen number at
-once; only the text and the submit button live in the form (Ctrl/Cmd+Enter submits).
+They sit outside any form so the billing line follows the chosen number at once (on
+Generate the prompt too, so its `{a|b}` variants are priced before the click).
 Values persist for the session, so leaving a page and coming back keeps them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from components import frame
+from components.text import escape_markdown
 from studio import formats, sweeps
 from studio.credentials import Backend, Credentials
-from studio.request import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, MAX_OUTPUTS, RATIO_PIXELS
+from studio.request import (
+    ASPECT_RATIOS,
+    DEFAULT_ASPECT_RATIO,
+    MAX_OUTPUTS,
+    RATIO_PIXELS,
+    InvalidRequest,
+)
 
 
 def _ratio_label(ratio: str) -> str:
@@ -95,11 +104,25 @@ def more_ratios_picker(key: str, chosen: str) -> list[str]:
     return [ratio for ratio in more if ratio in others]
 
 
-def billed_line(count: int, credentials: Credentials, *, ratios: int = 1) -> None:
-    """What a click bills, before the click: images, and the ratios they multiply by."""
-    price = sweeps.SweepPlan(("",), tuple(range(ratios)), count).price_line()
+def billed_line(
+    count: int,
+    credentials: Credentials,
+    *,
+    ratios: Sequence[str | None] = (None,),
+    prompt: str = "",
+) -> int | None:
+    """What a click bills, before the click: images, times the ratios and the prompt's
+    `{a|b}` variants. Returns the images it said, or None when the sweep cannot be sent
+    (then it says why, as the click would)."""
+    try:
+        plan = sweeps.plan(prompt, list(ratios), count)
+    except InvalidRequest as exc:
+        st.caption(escape_markdown(exc.message))
+        return None
+    price = plan.price_line()
     if credentials.backend is Backend.DEMO:
         st.caption(f"{price} will be drawn. The demo backend bills nothing.")
     else:
         left = frame.jobs().allowance().words()
         st.caption(f"{price} will be billed by FoxAPI." + (f" {left}." if left else ""))
+    return plan.images

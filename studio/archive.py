@@ -2,8 +2,8 @@
 
 They live in a storage (studio/storage.py): the data folder, or a bucket that every
 server shares. Keys are `originals/ab/<sha256>.<ext>` and
-`thumbnails/ab/<sha256>-<px>.webp`; the same bytes always get the same keys, and each
-key is written once.
+`thumbnails/ab/<sha256>-<px>.webp` (the uploads edits were made from: `inputs/ab/...`);
+the same bytes always get the same keys, and each key is written once.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from studio.records import ArchivedFile
 from studio.settings import DEFAULTS
 from studio.storage import LocalStorage, Storage
 
+ORIGINALS = "originals/"
 THUMBNAILS = "thumbnails/"
+INPUTS = "inputs/"  # uploads edits were made from, with their thumbnails
 # Thumbnails are read on every gallery rerun, 24 a page: from a bucket, each is a
 # request. Their keys are content-addressed, so a copy kept in memory never goes stale.
 # At 20 to 60 kB each, this many stay within a few tens of MB per process.
@@ -41,11 +43,22 @@ class Archive:
         retried download is harmless. An error (a full disk, an unreachable bucket) is
         raised as it came, with nothing half-written left behind.
         """
+        return self._save(content, ORIGINALS, THUMBNAILS)
+
+    def save_input(self, content: bytes) -> ArchivedFile:
+        """Keep an upload an edit was made from (already cleaned), as `save` keeps images.
+
+        Its keys are under `inputs/`, apart from the gallery's: deleting an input asset
+        never takes an image's file with it, nor the other way round.
+        """
+        return self._save(content, INPUTS, INPUTS)
+
+    def _save(self, content: bytes, originals: str, thumbnails: str) -> ArchivedFile:
         kind, width, height = imaging.image_size(content)
         digest = hashlib.sha256(content).hexdigest()
         extension = formats.extension(kind)
-        file_path = f"originals/{digest[:2]}/{digest}.{extension}"
-        thumb_path = f"{THUMBNAILS}{digest[:2]}/{digest}-{self.thumbnail_px}.webp"
+        file_path = f"{originals}{digest[:2]}/{digest}.{extension}"
+        thumb_path = f"{thumbnails}{digest[:2]}/{digest}-{self.thumbnail_px}.webp"
         # Looking first spares an upload (and making the thumbnail) on a retry.
         if not self.storage.exists(file_path):
             self.storage.put_if_absent(file_path, content)
@@ -70,7 +83,7 @@ class Archive:
         return self.storage.get(key)
 
     def delete(self, key: str) -> None:
-        """Remove a file no image uses any more (see Store.delete_image)."""
+        """Remove a file nothing uses any more (see Store.delete_image and delete_job)."""
         self.storage.delete(key)
         self._read_thumbnail.cache_clear()
 

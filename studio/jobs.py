@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import threading
 import time
 import uuid
@@ -27,7 +28,7 @@ from studio.boards import Review
 from studio.boards import review_url_path as review_url_path  # the pages build links with it
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine
-from studio.errors import BoardInputError, FoxAPIError, InvalidImage
+from studio.errors import BoardInputError, FoxAPIError, InvalidImage, StorageError
 from studio.errors import ReviewGone as ReviewGone  # re-exported for the review page
 from studio.export import DownloadCopy
 from studio.health import Health, check_parts
@@ -46,6 +47,9 @@ from studio.records import (
     GalleryFilter,
     GalleryItem,
     ImageRecord,
+    InputAsset,
+    InputKind,
+    InputSource,
     JobOrigin,
     JobRecord,
     ReviewClosed,
@@ -59,6 +63,8 @@ from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
 from studio.web import UrlSigner
+
+log = logging.getLogger(__name__)
 
 PREVIEW_PX = 256  # an upload's preview on the Edit page
 STYLE_NAME_CHARS, STYLE_TEXT_CHARS = 80, 500
@@ -154,10 +160,23 @@ class SweepResult:
 
 @dataclass(frozen=True)
 class Lineage:
-    """The gallery images an image was edited from, and those edited from it."""
+    """What an image was edited from, in the order its edit was given them, and the
+    gallery images edited from it.
 
-    parents: list[GalleryItem]
+    `made_from` holds gallery images and kept uploads; `links` the inputs FoxAPI fetched
+    from a link, which the studio never kept; `missing` the inputs deleted since, or not
+    this person's to see.
+    """
+
+    made_from: list[GalleryItem | InputAsset]
     children: list[GalleryItem]
+    links: list[str] = field(default_factory=list)
+    missing: int = 0
+
+    @property
+    def before(self) -> GalleryItem | InputAsset | None:
+        """What the image is compared with: the first input still at hand."""
+        return self.made_from[0] if self.made_from else None
 
 
 @dataclass(frozen=True)
@@ -318,14 +337,36 @@ class JobService:
         if quota is not None and submission.inputs:
             # Refused before anything is uploaded, when it plainly cannot fit.
             self._check_allowance(request.num_outputs)
+        sources: tuple[InputSource, ...] = ()
         if submission.inputs:
             links = sent_links if sent_links is not None else {}
             urls = tuple(self._link(item, credentials, links) for item in submission.inputs)
             request = request.with_image_urls(urls)
-        origin = JobOrigin(batch_id, submission.parent_image_ids)
-        return self._engine.submit(
-            request, credentials, origin=origin, owner=self.person, quota=quota
-        )
+            sources = tuple(map(self._source, submission.inputs))
+        origin = JobOrigin(batch_id, submission.parent_image_ids, sources)
+        try:
+            return self._engine.submit(
+                request, credentials, origin=origin, owner=self.person, quota=quota
+            )
+        except BaseException:
+            # Refused before anything was billed, the job is gone: so are uploads it alone
+            # used. (A job whose outcome is unknown stays, and keeps its uploads.)
+            self._remove_files(self._store.forget_unused_input_assets(origin.input_asset_ids))
+            raise
+
+    def _source(self, item: EditInput) -> InputSource:
+        """Where an input came from for the lineage; an upload is kept as an input asset."""
+        if item.kind == "gallery":
+            return InputSource(InputKind.GALLERY, item.image_id)
+        if item.image is None:
+            return InputSource(InputKind.LINK)
+        try:
+            asset = self._store.add_input_asset(self._archive.save_input(item.image.data))
+        except StorageError as exc:
+            # The edit goes out all the same: only its lineage lacks this picture.
+            log.warning("An upload was not kept for the lineage: %s", exc)
+            return InputSource(InputKind.LINK)
+        return InputSource(InputKind.UPLOAD, asset.id)
 
     def sweep(
         self,
@@ -627,14 +668,42 @@ class JobService:
         return self._store.image(image_id)
 
     def lineage(self, image_id: int) -> Lineage:
+        """What the image was made from and edited into, as far as this person may see.
+
+        Its inputs are seen by whoever sees the image; gallery images edited from it, and
+        its gallery parents, only when they may see those too.
+        """
         item = self.image(image_id)
         if item is None:
             return Lineage([], [])
-        parents = self.images(item.job.origin.parent_image_ids)
         children = [
             child for job in self._store.children(image_id) for child in self._gallery_of(job)
         ]
-        return Lineage(parents, children)
+        origin, urls = item.job.origin, item.job.request.image_urls
+        if not origin.inputs:  # made before inputs were recorded: its gallery parents alone
+            parents = self.images(origin.parent_image_ids)
+            return Lineage(
+                list(parents),
+                children,
+                links=[] if parents else list(urls),
+                missing=len(origin.parent_image_ids) - len(parents),
+            )
+        assets = self._store.input_assets(origin.input_asset_ids)
+        made_from: list[GalleryItem | InputAsset] = []
+        links: list[str] = []
+        for position, source in enumerate(origin.inputs):
+            if source.kind is InputKind.LINK:
+                links += urls[position : position + 1]
+                continue
+            found: GalleryItem | InputAsset | None
+            if source.kind is InputKind.GALLERY:
+                found = self.image(source.id) if source.id is not None else None
+            else:
+                found = assets.get(source.id) if source.id is not None else None
+            if found is not None:
+                made_from.append(found)
+        missing = len(origin.inputs) - len(made_from) - len(links)
+        return Lineage(made_from, children, links=links, missing=missing)
 
     def _gallery_of(self, job: JobRecord) -> list[GalleryItem]:
         return self.images(image.id for image in self.saved_images(job.id))
@@ -940,8 +1009,24 @@ class JobService:
         """The zip piece by piece, reading one image at a time."""
         return export.stream_zip(map(self.image, image_ids), self._archive)
 
-    def mime_type(self, image: ImageRecord) -> str:
+    def mime_type(self, image: ImageRecord | InputAsset) -> str:
         return formats.mime_type(image.format)
+
+    def input_asset(self, asset_id: int) -> InputAsset | None:
+        """An input asset by id, for the route serving it: its signed link is the proof
+        that the viewer was shown it (lineage() hands it only to those who see its job)."""
+        return self._store.input_assets([asset_id]).get(asset_id)
+
+    def input_thumbnail(self, asset: InputAsset) -> bytes | None:
+        """An input asset's thumbnail, or None when it is missing from the archive."""
+        try:
+            return self._archive.read(asset.thumb_path)
+        except OSError:
+            return None
+
+    def input_original(self, asset: InputAsset) -> bytes:
+        """An input asset's bytes as edited: cleaned, without metadata."""
+        return self._archive.read(asset.file_path)
 
     # Links ----------------------------------------------------------------------------
 
@@ -950,6 +1035,11 @@ class JobService:
         extension = "webp" if kind == "thumb" else formats.extension(image.format or "png")
         path = web.image_path(kind, image.id, image.sha256 or "none", extension)
         return self.signer.sign(path, viewer)
+
+    def input_link(self, asset: InputAsset, kind: str, viewer: str) -> str:
+        """A signed link to an input asset's thumbnail or original (see lineage())."""
+        extension = "webp" if kind == "thumb" else formats.extension(asset.format)
+        return self.signer.sign(web.input_path(kind, asset.id, asset.sha256, extension), viewer)
 
     def zip_link(self, image_ids: Sequence[int], viewer: str) -> str:
         return self.signer.sign(web.zip_path(list(image_ids)), viewer)

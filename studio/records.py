@@ -4,18 +4,48 @@ and gallery filters."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from studio.request import GenerationRequest, Mode
 from studio.states import IN_FLIGHT, ImageStatus, JobStatus
 
 
+class InputKind(StrEnum):
+    GALLERY = "gallery"  # an image of the gallery
+    UPLOAD = "upload"  # a file a person uploaded, kept as an input asset
+    LINK = "link"  # a link FoxAPI fetched itself; the studio never saw its bytes
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """One input image of an edit, where it came from: `id` is the gallery image's id or
+    the input asset's (none for a link)."""
+
+    kind: InputKind
+    id: int | None = None
+
+
 @dataclass(frozen=True)
 class JobOrigin:
-    """Where a job comes from: the sweep it is part of, the images an edit was made from."""
+    """Where a job comes from: the sweep it is part of, the images an edit was made from.
+
+    `inputs` are the edit's input images in the order they were sent (jobs made before
+    migration 0008 have none); `parent_image_ids` are its gallery images alone, the
+    index an image's children are found by.
+    """
 
     batch_id: str | None = None
     parent_image_ids: tuple[int, ...] = ()
+    inputs: tuple[InputSource, ...] = ()
+
+    @property
+    def input_asset_ids(self) -> tuple[int, ...]:
+        return tuple(
+            source.id
+            for source in self.inputs
+            if source.kind is InputKind.UPLOAD and source.id is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +131,25 @@ class ArchivedFile:
     height: int
     format: str
     size_bytes: int
+
+
+@dataclass(frozen=True)
+class InputAsset:
+    """An uploaded input image an edit was made from, kept (cleaned) for its lineage.
+
+    Not a gallery image: it is in no gallery, count or zip, and only those who may see a
+    job that used it see it.
+    """
+
+    id: int
+    sha256: str
+    file_path: str
+    thumb_path: str
+    width: int
+    height: int
+    format: str
+    size_bytes: int
+    created_at: float
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ from studio.records import (
     GalleryFilter,
     GalleryItem,
     ImageRecord,
+    InputAsset,
+    InputKind,
+    InputSource,
     JobOrigin,
     JobRecord,
     ReviewImage,
@@ -71,6 +74,8 @@ jobs = sa.Table(
     sa.Column("batch_id", sa.String(32), index=True),
     # The gallery images an edit was made from, as ",12,15," (see migration 0004).
     sa.Column("parent_image_ids", sa.Text),
+    # An edit's input images in the order sent, as ",g12,a3,l," (see migration 0008).
+    sa.Column("input_sources", sa.Text),
     # Who made the job (see studio.people); NULL: nobody, as before sign-in (0004).
     sa.Column("owner_sub", sa.String(255)),
     sa.Column("owner_email", sa.String(320)),
@@ -90,6 +95,25 @@ styles = sa.Table(
     sa.Column("shared", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# Uploads edits were made from, kept for their lineage (see migration 0008): not gallery
+# images. Their files are content-addressed under `inputs/` (see Archive.save_input).
+input_assets = sa.Table(
+    "input_assets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("file_path", sa.Text, nullable=False),
+    sa.Column("thumb_path", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("sha256", name="uq_input_assets_sha256"),
+)
+_SOURCE_LETTERS = {InputKind.GALLERY: "g", InputKind.UPLOAD: "a", InputKind.LINK: "l"}
+_SOURCE_KINDS = {letter: kind for kind, letter in _SOURCE_LETTERS.items()}
 
 # When each FoxAPI key (by fingerprint) may next send a request, for every process.
 request_slots = sa.Table(
@@ -280,6 +304,7 @@ class Store:
                     retry_of=retry_of,
                     batch_id=origin.batch_id,
                     parent_image_ids=_id_list(origin.parent_image_ids),
+                    input_sources=_sources_text(origin.inputs),
                     lease_owner=lease_owner,
                     lease_until=now + lease_seconds,
                     owner_sub=owner_sub,
@@ -308,6 +333,40 @@ class Store:
                 raise SpendLimitReached(
                     refusal(left=left, limit=quota.monthly_limit, asked=asked, period="month")
                 )
+
+    def add_input_asset(self, archived: ArchivedFile) -> InputAsset:
+        """Record an archived upload once: the same bytes again get the same asset."""
+        values = {
+            "sha256": archived.sha256,
+            "file_path": archived.file_path,
+            "thumb_path": archived.thumb_path,
+            "width": archived.width,
+            "height": archived.height,
+            "format": archived.format,
+            "size_bytes": archived.size_bytes,
+            "created_at": time.time(),
+        }
+        insert: Any = (sqlite.insert if self._sqlite else postgresql.insert)(input_assets)
+        with self.engine.begin() as conn:
+            conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
+            row = conn.execute(
+                sa.select(input_assets).where(input_assets.c.sha256 == archived.sha256)
+            ).one()
+        return _input_asset(row)
+
+    def input_assets(self, asset_ids: Iterable[int]) -> dict[int, InputAsset]:
+        """The input assets still on record among `asset_ids`, by id."""
+        wanted = sorted(set(asset_ids))
+        if not wanted:
+            return {}
+        query = sa.select(input_assets).where(input_assets.c.id.in_(wanted))
+        with self.engine.connect() as conn:
+            return {row.id: _input_asset(row) for row in conn.execute(query)}
+
+    def forget_unused_input_assets(self, asset_ids: Iterable[int]) -> list[str]:
+        """Forget those of `asset_ids` no job uses any more; return their files."""
+        with self.engine.begin() as conn:
+            return _forget_unused_input_assets(conn, asset_ids)
 
     def delete_unsent_job(self, job_id: str) -> None:
         """Forget a job whose POST provably never created a task (nothing was billed)."""
@@ -757,8 +816,14 @@ class Store:
             ).scalar_one_or_none()
             if status is None or JobStatus(status) in IN_FLIGHT:
                 return []
+            sources = conn.execute(
+                sa.select(jobs.c.input_sources).where(jobs.c.id == job_id)
+            ).scalar_one()
             unused = _delete_images(conn, images.c.job_id == job_id)
             conn.execute(jobs.delete().where(jobs.c.id == job_id))
+            # Its uploads go too, unless another job was made from them as well.
+            asset_ids = JobOrigin(inputs=_sources(sources)).input_asset_ids
+            unused += _forget_unused_input_assets(conn, asset_ids)
         return unused
 
     # Boards -----------------------------------------------------------------------
@@ -1461,6 +1526,25 @@ def _delete_images(conn: sa.Connection, which: sa.ColumnElement[bool]) -> list[s
     return sorted(keys - {key for row in still_used for key in row if key})
 
 
+def _forget_unused_input_assets(conn: sa.Connection, asset_ids: Iterable[int]) -> list[str]:
+    """Delete the assets among `asset_ids` that no job's inputs name; return their files."""
+    unused = [
+        asset_id
+        for asset_id in set(asset_ids)
+        if conn.execute(
+            sa.select(jobs.c.id).where(jobs.c.input_sources.like(f"%,a{int(asset_id)},%")).limit(1)
+        ).first()
+        is None
+    ]
+    if not unused:
+        return []
+    which = input_assets.c.id.in_(unused)
+    files = sa.select(input_assets.c.file_path, input_assets.c.thumb_path).where(which)
+    keys = sorted(key for row in conn.execute(files) for key in row)
+    conn.execute(input_assets.delete().where(which))
+    return keys
+
+
 def _task_values(task: Task) -> dict[str, Any]:
     changes: dict[str, Any] = {"task_id": task.id, "progress": task.progress}
     if task.estimated_time is not None:
@@ -1476,6 +1560,23 @@ def _escape_like(text: str) -> str:
 
 def _id_list(ids: Sequence[int]) -> str | None:
     return "," + ",".join(map(str, ids)) + "," if ids else None
+
+
+def _sources_text(sources: Sequence[InputSource]) -> str | None:
+    tokens = [_SOURCE_LETTERS[source.kind] + str(source.id or "") for source in sources]
+    return "," + ",".join(tokens) + "," if tokens else None
+
+
+def _sources(text: str | None) -> tuple[InputSource, ...]:
+    return tuple(
+        InputSource(_SOURCE_KINDS[token[0]], int(token[1:]) if token[1:] else None)
+        for token in (text or "").split(",")
+        if token
+    )
+
+
+def _input_asset(row: Any) -> InputAsset:
+    return InputAsset(**dict(row._mapping))
 
 
 def _job(row: Sequence[Any]) -> JobRecord:
@@ -1500,6 +1601,7 @@ def _job(row: Sequence[Any]) -> JobRecord:
         origin=JobOrigin(
             values["batch_id"],
             tuple(int(part) for part in (values["parent_image_ids"] or "").split(",") if part),
+            _sources(values["input_sources"]),
         ),
         owner_sub=values["owner_sub"],
         owner_email=values["owner_email"],

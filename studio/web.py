@@ -1,4 +1,5 @@
-"""What the server answers over plain HTTP beside Streamlit: images, downloads, progress.
+"""What the server answers over plain HTTP beside Streamlit: images, downloads, progress,
+and the uploads edits were made from (input assets).
 
 Pages put signed links to these routes in the page instead of the bytes themselves, so
 an image travels once per browser (its link is content-addressed and cached for a year)
@@ -31,6 +32,7 @@ API_PREFIX = "/api"
 LINK_WINDOW = 3600  # seconds; a link is valid until the end of the next window
 _SIGNATURE_CHARS = 32
 _IMAGE_KINDS = ("thumb", "original", "download")
+_INPUT_KINDS = ("thumb", "original")
 _IDS = re.compile(r"[0-9]{1,12}(,[0-9]{1,12}){0,499}")
 _JOB_IDS = re.compile(r"[0-9a-f]{32}(,[0-9a-f]{32}){0,99}")
 _IMMUTABLE = "private, max-age=31536000, immutable"
@@ -67,6 +69,11 @@ class UrlSigner:
 
 def image_path(kind: str, image_id: int, sha256: str, extension: str) -> str:
     return f"{API_PREFIX}/images/{image_id}/{kind}/{sha256}.{extension}"
+
+
+def input_path(kind: str, asset_id: int, sha256: str, extension: str) -> str:
+    """An input asset (an upload an edit was made from): not a gallery image."""
+    return f"{API_PREFIX}/inputs/{asset_id}/{kind}/{sha256}.{extension}"
 
 
 def zip_path(image_ids: list[int]) -> str:
@@ -130,6 +137,20 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         cache = "private, no-cache" if reviewing else _IMMUTABLE
         return Response(data, media_type=media_type, headers={"Cache-Control": cache})
 
+    def input_asset(request: Request) -> Response:
+        jobs = service()
+        if jobs.signer.viewer(request) is None:
+            return refused()
+        kind = request.path_params["kind"]
+        asset = jobs.input_asset(request.path_params["asset_id"])
+        if kind not in _INPUT_KINDS or asset is None:
+            return PlainTextResponse("This input image is no longer kept.", status_code=404)
+        data = jobs.input_thumbnail(asset) if kind == "thumb" else jobs.input_original(asset)
+        if data is None:
+            return PlainTextResponse("The thumbnail is missing.", status_code=404)
+        media_type = "image/webp" if kind == "thumb" else jobs.mime_type(asset)
+        return Response(data, media_type=media_type, headers={"Cache-Control": _IMMUTABLE})
+
     def zip_download(request: Request) -> Response:
         jobs = service()
         ids_text = request.path_params["ids"]
@@ -156,6 +177,7 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
 
     return [
         Route(f"{API_PREFIX}/images/{{image_id:int}}/{{kind}}/{{name}}", image),
+        Route(f"{API_PREFIX}/inputs/{{asset_id:int}}/{{kind}}/{{name}}", input_asset),
         Route(f"{API_PREFIX}/zip/{{ids}}", zip_download),
         Route(f"{API_PREFIX}/progress/{{ids}}", progress),
     ]

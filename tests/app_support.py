@@ -117,7 +117,8 @@ def texts(app: AppTest) -> list[str]:
 def submit_generation(app: AppTest, prompt: str) -> AppTest:
     """Type `prompt` on the Generate page and press Generate."""
     app.text_area(key="generate_prompt").set_value(prompt)
-    return app.button(key="FormSubmitter:generate-Generate").click().run()
+    app.run()  # the prompt is left (committed), so its price shows first
+    return app.button(key="generate-send").click().run()
 
 
 def inputs_heading(app: AppTest) -> str:

@@ -83,6 +83,23 @@ def test_saving_the_same_image_again_stores_nothing_new(
         assert [put.status for put in puts] == [200, 200]
 
 
+def test_an_upload_kept_as_an_input_lives_apart_from_the_gallerys_files(
+    archive: Archive,
+) -> None:
+    picture = image_bytes(size=(40, 30))
+    image = archive.save(picture)
+    kept = archive.save_input(picture)  # the same picture, uploaded for an edit
+    assert archive.read(kept.file_path) == picture
+    assert kept.file_path == f"inputs/{kept.sha256[:2]}/{kept.sha256}.png"
+    assert kept.thumb_path.startswith("inputs/") and kept.thumb_path.endswith(".webp")
+    archive.delete(kept.file_path)
+    archive.delete(kept.thumb_path)
+    assert not archive.storage.exists(kept.file_path)
+    assert not archive.storage.exists(kept.thumb_path)
+    assert archive.storage.exists(image.thumb_path)  # deleting an input takes no image file
+    assert archive.read(image.file_path) == picture
+
+
 def test_a_server_that_lost_the_race_leaves_the_winners_files_alone(
     bucket: str,
     s3_server: S3Server,

@@ -53,6 +53,30 @@ def test_a_sweep_is_priced_before_the_click_and_shown_as_a_grid(studio: Studio) 
     assert not app.warning  # 6 images is not above the threshold of 6
 
 
+def test_the_prompts_variants_are_priced_before_the_click(studio: Studio) -> None:
+    app = in_three_ratios(open_app())
+    app.text_area(key="generate_prompt").set_value(SWEEP).run()  # typed, then left
+
+    assert "6 images: 3 ratios x 2 variants x 1 image will be drawn. " in " ".join(
+        caption.value for caption in app.caption
+    )
+    assert sent(studio) == []
+
+
+def test_variants_typed_and_sent_at_once_are_confirmed_first(studio: Studio) -> None:
+    app = in_three_ratios(open_app())  # priced at 3 images: the prompt is not in yet
+    app.text_area(key="generate_prompt").set_value(SWEEP)
+
+    app.button(key="generate-send").click().run()  # Ctrl+Enter: the prompt and the press
+    app.button(key="generate-send").click().run()  # pressed again: still no yes
+
+    assert sent(studio) == []
+    [warning] = app.warning
+    assert "This sweep sends 6 jobs: 6 images: 3 ratios x 2 variants x 1 image" in warning.value
+    app.button(key="generate-sweep-confirm").click().run()
+    assert len(sent(studio)) == 6
+
+
 def test_a_sweep_above_the_threshold_waits_for_a_yes(studio: Studio) -> None:
     app = in_three_ratios(open_app())
     app.button_group(key="generate_count").set_value(2).run()

@@ -7,9 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from studio.records import JobOrigin
+from components.lightbox import UPLOAD_ALT
+from studio.records import InputKind, InputSource, JobOrigin
 from studio.runtime import Studio
-from tests.app_support import ALICE, BOB, GALLERY, app_as, open_app, open_app_studio, seed_images
+from studio.store import input_assets
+from tests.app_support import (
+    ALICE,
+    BOB,
+    GALLERY,
+    app_as,
+    image_bytes,
+    open_app,
+    open_app_studio,
+    seed_images,
+)
 
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
 
@@ -115,3 +126,61 @@ def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> Non
 
     assert app.query_params["image"] == str(parent.image.id)
     assert "**Edited into**" in [markdown.value for markdown in app.markdown]
+
+
+def test_an_edit_of_an_upload_shows_the_upload_as_an_image_and_compares_with_it(
+    studio: Studio,
+) -> None:
+    [parent] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
+    upload = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(90, 60))))
+    inputs = (
+        InputSource(InputKind.UPLOAD, upload.id),
+        InputSource(InputKind.GALLERY, parent.image.id),
+    )
+    [child] = seed_images(
+        studio.store,
+        studio.archive,
+        "the lighthouse at night",
+        image_urls=["http://127.0.0.1:1/upload.png", "http://127.0.0.1:1/parent.png"],
+        origin=JobOrigin(parent_image_ids=(parent.image.id,), inputs=inputs),
+    )
+    app = open_app(GALLERY)
+    app.query_params["image"] = str(child.image.id)
+    app.run()
+
+    assert not app.exception
+    alts = [image.proto.imgs[0].alt for image in app.image]
+    # Made from: the upload, then the gallery image; then the upload again, as "Before".
+    assert alts[-5:] == [
+        "the lighthouse at night",  # the dialog's own image
+        UPLOAD_ALT,
+        "a lighthouse at dusk",
+        UPLOAD_ALT,
+        "the lighthouse at night",
+    ]
+    assert "Upload, 90 x 60 px" in [caption.value for caption in app.caption]
+    # The upload's link was FoxAPI's: it is not shown as an address.
+    assert "http://127.0.0.1:1/upload.png" not in [text.value for text in app.text]
+    assert [expander.label for expander in app.expander] == ["Before and after"]
+    assert f"lineage-open-{parent.image.id}" in [button.key for button in app.button]
+
+
+def test_an_edit_whose_upload_is_gone_still_opens(studio: Studio) -> None:
+    upload = studio.store.add_input_asset(studio.archive.save_input(image_bytes()))
+    [child] = seed_images(
+        studio.store,
+        studio.archive,
+        "the lighthouse at night",
+        image_urls=["http://127.0.0.1:1/upload.png"],
+        origin=JobOrigin(inputs=(InputSource(InputKind.UPLOAD, upload.id),)),
+    )
+    with studio.store.engine.begin() as conn:
+        conn.execute(input_assets.delete())
+    app = open_app(GALLERY)
+    app.query_params["image"] = str(child.image.id)
+    app.run()
+
+    assert not app.exception
+    captions = [caption.value for caption in app.caption]
+    assert "Not shown: 1 input image, deleted since or not yours to see." in captions
+    assert not app.expander  # nothing to compare with

@@ -70,11 +70,15 @@ def _pickers() -> None:
     st.text(f"sends {ratio} {output_format} {count}")
 
 
-def _billed(count: int, backend: str) -> None:
+def _billed(count: int, backend: str, ratios: tuple[str, ...] = ("1:1",), prompt: str = "") -> None:
+    import streamlit as st
+
     from components import request_fields
     from studio.credentials import Backend, Credentials
 
-    request_fields.billed_line(count, Credentials(Backend(backend), "http://127.0.0.1:9", "sk-x"))
+    credentials = Credentials(Backend(backend), "http://127.0.0.1:9", "sk-x")
+    said = request_fields.billed_line(count, credentials, ratios=ratios, prompt=prompt)
+    st.text(f"said {said}")
 
 
 def _run(script: Callable[..., None], *args: object) -> AppTest:
@@ -137,3 +141,22 @@ def test_the_billed_line_says_how_many_images_and_who_bills_them(
     app = _run(_billed, count, backend.value)
 
     assert [caption.value for caption in app.caption] == [line]
+
+
+def test_the_billed_line_multiplies_by_the_ratios_and_the_prompts_variants() -> None:
+    app = _run(_billed, 1, Backend.DEMO.value, ("16:9", "1:1", "9:16"), "a {red|blue} fox")
+
+    assert [caption.value for caption in app.caption] == [
+        "6 images: 3 ratios x 2 variants x 1 image will be drawn. The demo backend bills nothing."
+    ]
+    assert texts(app) == ["said 6"]
+
+
+def test_a_sweep_too_large_to_send_says_so_instead_of_a_price() -> None:
+    too_many = "{a|b|c|d|e|f|g|h} {a|b|c|d|e|f|g|h} {1|2}"  # 128 prompts
+
+    app = _run(_billed, 1, Backend.DEMO.value, ("1:1",), too_many)
+
+    [caption] = app.caption
+    assert "make 128 prompts; a sweep takes at most 64" in caption.value
+    assert texts(app) == ["said None"]

@@ -28,7 +28,7 @@ def test_a_double_click_sends_once(studio: Studio, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(submission, "DUPLICATE_WINDOW", 600.0)
     app = submit_generation(open_app(), "a fox at the window")
 
-    app.button(key="FormSubmitter:generate-Generate").click().run()
+    app.button(key="generate-send").click().run()
 
     assert len(studio.store.jobs()) == 1
     submit_generation(app, "a fox at the door")  # a changed prompt is a new request
@@ -77,7 +77,7 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
         "Outcome unknown",
     ]
     assert not app.error
-    app.button(key="FormSubmitter:generate-Generate").click().run()
+    app.button(key="generate-send").click().run()
     assert len(sent) == 1
     assert app.warning[0].value == escape_markdown(message)
 

@@ -12,18 +12,20 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.errors import InvalidImage, Unauthorized
-from studio.jobs import EditInput, JobService
+from studio.errors import FoxAPIError, InvalidImage, Unauthorized
+from studio.jobs import EditInput, JobService, Lineage
 from studio.people import NotAllowed, Person, SpendLimitReached
-from studio.records import GalleryFilter, JobRecord
+from studio.records import GalleryFilter, GalleryItem, InputAsset, JobRecord
 from studio.request import InvalidRequest
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
 from studio.states import JobEvent, JobStatus
+from studio.store import input_assets
 from tests.conftest import EMULATOR_KEY, posts
 
 UPLOADS = "/v1/files/upload/stream"
@@ -302,11 +304,117 @@ def test_an_edit_of_an_edit_knows_its_ancestors(
     child = edit_of(original.id)
     grandchild = edit_of(child)
 
-    lineage = service.lineage(grandchild)
-    assert [item.image.id for item in lineage.parents] == [child]
-    assert [item.image.id for item in service.lineage(child).parents] == [original.id]
+    assert _parent_ids(service.lineage(grandchild)) == [child]
+    assert _parent_ids(service.lineage(child)) == [original.id]
     assert [item.image.id for item in service.lineage(original.id).children] == [child]
     assert [item.image.id for item in service.lineage(child).children] == [grandchild]
+
+
+def _parent_ids(lineage: Lineage) -> list[int]:
+    return [item.image.id for item in lineage.made_from if isinstance(item, GalleryItem)]
+
+
+def edit_from(service: JobService, *inputs: EditInput, prompt: str = "at night") -> int:
+    """Send an edit of `inputs`, wait for it, and return its image's id."""
+    job = service.send(
+        service.edit(prompt=prompt, num_outputs=1, output_format=None, inputs=inputs),
+        service.server_credentials,
+    )
+    wait_for(service, job.id)
+    return service.saved_images(job.id)[0].id
+
+
+def test_an_edit_of_an_upload_keeps_it_as_an_input_beside_its_gallery_parents(
+    service: JobService, studio: Studio
+) -> None:
+    generated = wait_for(service, generate(service, "a fox").id)
+    [gallery_image] = service.saved_images(generated.id)
+    upload = service.upload_input(png("teal", (90, 60)), "holiday.png")
+    gallery = service.gallery_input(gallery_image.id)
+    assert gallery is not None
+
+    edited = edit_from(service, upload, gallery)
+
+    lineage = service.lineage(edited)
+    kept, parent = lineage.made_from
+    assert isinstance(kept, InputAsset) and isinstance(parent, GalleryItem)
+    assert parent.image.id == gallery_image.id
+    assert (kept.width, kept.height) == (90, 60)
+    # What was edited is what is kept: the cleaned upload, byte for byte.
+    assert upload.image is not None
+    assert service.input_original(kept) == upload.image.data
+    assert Image.open(io.BytesIO(service.input_thumbnail(kept) or b"")).format == "WEBP"
+    assert lineage.before == kept  # the upload came first: the comparison is against it
+    assert lineage.links == [] and lineage.missing == 0
+    assert studio.archive.path(kept.file_path).is_file()
+    # An input is no gallery image: the gallery holds the fox and its edit alone.
+    assert service.gallery_count(GalleryFilter()) == 2
+    assert {item.image.id for item in service.gallery(GalleryFilter(), limit=9, offset=0)} == {
+        gallery_image.id,
+        edited,
+    }
+    # The gallery parent knows its child; the same upload again is the same asset.
+    assert [item.image.id for item in service.lineage(gallery_image.id).children] == [edited]
+    again = edit_from(service, service.upload_input(png("teal", (90, 60)), "copy.png"))
+    assert service.lineage(again).made_from == [kept]
+
+
+def test_an_upload_goes_when_no_job_uses_it_and_others_lineage_holds(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    studio = team_studio(tmp_path / "data", emulator)
+    try:
+        alice = studio.jobs.for_person(ALICE)
+        upload = alice.upload_input(png("navy"), "sketch.png")
+        first = edit_from(alice, upload, prompt="in ink")
+        second = edit_from(alice, upload, prompt="in chalk")
+        [kept] = alice.lineage(first).made_from
+        assert isinstance(kept, InputAsset)
+        stored = studio.archive.path(kept.file_path)
+
+        first_item = alice.image(first)
+        assert first_item is not None
+        alice.delete_job(first_item.job.id)
+        assert alice.lineage(second).made_from == [kept]  # still used: still kept
+        assert stored.is_file()
+
+        second_item = alice.image(second)
+        assert second_item is not None
+        alice.delete_job(second_item.job.id)
+        assert not stored.exists()
+        assert studio.store.input_assets([kept.id]) == {}
+    finally:
+        studio.close()
+
+
+def test_an_upload_is_seen_by_whoever_sees_its_edit(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    studio = team_studio(tmp_path / "data", emulator, studio_private_galleries=True)
+    try:
+        alice, bob = studio.jobs.for_person(ALICE), studio.jobs.for_person(BOB)
+        edited = edit_from(alice, alice.upload_input(png("plum"), "private.png"))
+        assert len(alice.lineage(edited).made_from) == 1
+        assert bob.lineage(edited) == Lineage([], [])
+        boss = studio.jobs.for_person(BOSS)
+        assert len(boss.lineage(edited).made_from) == 1
+    finally:
+        studio.close()
+
+
+def test_an_edit_refused_before_billing_keeps_no_upload(
+    service: JobService, studio: Studio, emulator: RunningEmulator
+) -> None:
+    emulator.config.balance = 0
+    upload = service.upload_input(png("olive"), "refused.png")
+    with pytest.raises(FoxAPIError):
+        service.send(
+            service.edit(prompt="at night", num_outputs=1, output_format=None, inputs=[upload]),
+            service.server_credentials,
+        )
+    with studio.store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(input_assets)).scalar() == 0
+    assert not any(path.is_file() for path in studio.archive.path("inputs").rglob("*"))
 
 
 # Teams: owners, visibility, deletion, keys per person and spend limits ------------------

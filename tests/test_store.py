@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio.archive import Archive
-from studio.records import GalleryFilter
+from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest, Mode
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store, request_slots
@@ -380,6 +380,45 @@ def test_deleting_an_image_keeps_files_another_image_shows(store: Store, archive
     store.finish_job(jobs[1].id, JobEvent.SAVED)
     assert store.delete_job(jobs[1].id) == sorted([saved.file_path, saved.thumb_path])
     assert store.jobs() == [store.job(jobs[0].id)]
+
+
+def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
+    store: Store, archive: Archive
+) -> None:
+    saved = archive.save_input(png_bytes("teal"))
+    kept = store.add_input_asset(saved)
+    assert store.add_input_asset(saved) == kept  # the same bytes again: the same asset
+    other = store.add_input_asset(archive.save_input(png_bytes("plum")))
+    inputs = (
+        InputSource(InputKind.LINK),
+        InputSource(InputKind.UPLOAD, kept.id),
+        InputSource(InputKind.GALLERY, 7),
+        InputSource(InputKind.UPLOAD, other.id),
+    )
+    jobs = []
+    for task_id in ("t1", "t2"):
+        job = store.create_job(
+            request(),
+            backend="foxapi",
+            key_id="key-test",
+            lease_owner="engine-a",
+            lease_seconds=30,
+            origin=JobOrigin(parent_image_ids=(7,), inputs=inputs),
+        )
+        assert store.job(job.id).origin.inputs == inputs  # in the order sent
+        store.mark_submitted(
+            job.id, JobEvent.TASK_PROCESSING, completed(task_id, 0), owner="a", lease_seconds=30
+        )
+        store.finish_job(job.id, JobEvent.TASK_FAILED)
+        assert not store.job(job.id).in_flight
+        jobs.append(job)
+
+    assert store.delete_job(jobs[0].id) == []  # the other job still uses both
+    assert store.delete_job(jobs[1].id) == sorted(
+        [kept.file_path, kept.thumb_path, other.file_path, other.thumb_path]
+    )
+    assert store.input_assets([kept.id, other.id]) == {}
+    assert store.forget_unused_input_assets([kept.id]) == []  # gone already: nothing twice
 
 
 def test_a_job_in_flight_is_not_deleted(store: Store) -> None:

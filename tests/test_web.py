@@ -20,7 +20,7 @@ from studio.jobs import Review
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
 from studio.web import LINK_WINDOW, UrlSigner
-from tests.app_support import seed_images, seed_job
+from tests.app_support import image_bytes, seed_images, seed_job
 
 SECRET = "a-test-secret-that-signs-links"
 
@@ -70,6 +70,23 @@ def test_the_original_and_the_download_copy(studio: Studio, client: TestClient) 
     assert "a-copper-kettle-1.png" in download.headers["content-disposition"]
     with Image.open(io.BytesIO(download.content)) as picture:
         assert picture.info["parameters"].startswith("a copper kettle")
+
+
+def test_an_input_asset_is_served_by_its_signed_link_alone(
+    studio: Studio, client: TestClient
+) -> None:
+    asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(40, 30))))
+    thumb = studio.jobs.input_link(asset, "thumb", "alice")
+    original = studio.jobs.input_link(asset, "original", "alice")
+
+    answer = client.get(original)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/png"
+    assert answer.content == studio.jobs.input_original(asset)
+    assert client.get(thumb).content == studio.jobs.input_thumbnail(asset)
+    assert client.get(original.split("?")[0]).status_code == 403  # unsigned
+    studio.store.forget_unused_input_assets([asset.id])  # no job uses it
+    assert client.get(original).status_code == 404
 
 
 @pytest.mark.parametrize("tamper", ["signature", "viewer", "path", "expiry"])

@@ -363,6 +363,11 @@ def toast(page: Page, text: str) -> Locator:
     return page.get_by_test_id("stToast").filter(has_text=text)
 
 
+def generate_button(page: Page) -> Locator:
+    """The Generate button; its name ends with the shortcut it announces ("Ctrl + Enter")."""
+    return page.get_by_role("button", name="Generate Shortcut Ctrl + Enter", exact=True)
+
+
 def send_generation(
     page: Page,
     prompt: str,
@@ -379,7 +384,7 @@ def send_generation(
     if count is not None:
         choose(page, "Images", str(count))
     page.get_by_role("textbox", name="Prompt", exact=True).fill(prompt)
-    page.get_by_role("button", name="Generate", exact=True).click()
+    generate_button(page).click()
     # Toasts name the prompt (cut at about 60 characters): earlier ones may still show.
     expect(toast(page, "Sent").filter(has_text=prompt[:40])).to_have_count(1)
 

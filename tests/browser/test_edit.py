@@ -1,4 +1,5 @@
-"""Edit in a real browser: an uploaded PNG goes through FoxAPI's upload, then the edit."""
+"""Edit in a real browser: an uploaded PNG goes through FoxAPI's upload, then the edit,
+and the result's dialog shows the upload it was made from."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from components.lightbox import UPLOAD_ALT
 from studio.emulator import RunningEmulator
 from studio.request import MODEL
 from tests.browser.support import (
@@ -63,3 +65,36 @@ def test_an_uploaded_png_is_sent_once_and_the_edit_comes_back(
     assert len(served) == upload["file"]["size"]
     with Image.open(BytesIO(served)) as uploaded:
         assert uploaded.size == INPUT_SIZE
+
+
+def test_the_result_of_an_upload_shows_it_under_made_from_and_before_and_after(
+    page: Page, studio_servers: StudioServers, tmp_path: Path
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url("/edit"), "Edit")
+    page.get_by_role("tab", name="Upload images").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        _landscape_png(tmp_path / "harbour.png")
+    )
+    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
+    page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
+    page.get_by_role("button", name="Apply edit", exact=True).click()
+    wait_for_ready(page, CHANGE)
+
+    result = images_named(page, CHANGE).first
+    card = result.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
+    card.get_by_role("button", name="Open", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Made from", exact=True)).to_be_visible()
+    uploads = dialog.get_by_role("img", name=UPLOAD_ALT, exact=True)
+    expect(uploads).to_have_count(1)
+    width, height = natural_size(uploads.first)  # its thumbnail, shaped like the upload
+    assert abs(width / height - 4 / 3) < 0.02
+    expect(dialog.get_by_text(f"Upload, {INPUT_SIZE[0]} x {INPUT_SIZE[1]} px")).to_be_visible()
+
+    dialog.get_by_text("Before and after", exact=True).click()
+    expect(uploads).to_have_count(2)
+    assert natural_size(uploads.nth(1)) == INPUT_SIZE  # the upload itself, as it was edited
+    before_after = uploads.nth(1).locator("xpath=ancestor::*[@data-testid='stExpander'][1]")
+    after = before_after.get_by_role("img", name=CHANGE, exact=True)
+    assert natural_size(after) == (1280, 896)

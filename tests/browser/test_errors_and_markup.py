@@ -16,6 +16,7 @@ from tests.app_support import seed_images, seed_job
 from tests.browser.support import (
     JOB_TIMEOUT,
     StudioServers,
+    generate_button,
     go_to,
     images_named,
     job_card,
@@ -43,11 +44,11 @@ def test_a_refused_key_is_explained_next_to_the_form(
     prompt = page.get_by_role("textbox", name="Prompt", exact=True)
     prompt.fill("A quiet harbour at dawn")
 
-    page.get_by_role("button", name="Generate", exact=True).click()
+    generate_button(page).click()
 
     message = page.get_by_role("alert").filter(has_text="FoxAPI did not accept the API key")
     expect(message).to_contain_text("Check it and enter it again.")
-    button = page.get_by_role("button", name="Generate", exact=True).bounding_box()
+    button = generate_button(page).bounding_box()
     box, field = message.bounding_box(), prompt.bounding_box()
     assert box is not None and button is not None and field is not None
     assert box["y"] >= button["y"] + button["height"]  # under the form's button...

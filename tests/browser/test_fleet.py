@@ -34,6 +34,7 @@ from tests.browser.support import (
     _STUDIO_VARIABLES,
     PROJECT_ROOT,
     StudioServer,
+    generate_button,
     new_tab,
     open_page,
     toast,
@@ -112,7 +113,7 @@ def send(page: Page, prompt: str, upstream: RunningEmulator) -> None:
     for _attempt in range(3):
         wait_until_idle(page)
         page.get_by_role("textbox", name="Prompt", exact=True).fill(prompt)
-        page.get_by_role("button", name="Generate", exact=True).click()
+        generate_button(page).click()
         try:
             sent = toast(page, "Sent").filter(has_text=prompt)
             expect(sent).to_have_count(1, timeout=LOST_CLICK_MS)

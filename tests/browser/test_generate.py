@@ -24,6 +24,8 @@ from tests.browser.support import (
     JOB_TIMEOUT,
     PROJECT_ROOT,
     StudioServers,
+    choose,
+    generate_button,
     go_to,
     images_named,
     natural_size,
@@ -31,6 +33,7 @@ from tests.browser.support import (
     open_page,
     send_generation,
     stored_gallery,
+    stored_jobs,
     toast,
     wait_for_ready,
     wait_until_idle,
@@ -198,8 +201,45 @@ def test_a_double_click_on_generate_bills_once(
     open_page(page, server.url(), "Generate")
     page.get_by_role("textbox", name="Prompt", exact=True).fill(KETTLE)
 
-    page.get_by_role("button", name="Generate", exact=True).dblclick()
+    generate_button(page).dblclick()
 
     wait_for_ready(page, KETTLE)
     assert len(posts(upstream)) == 1
     assert len(stored_gallery(server.data_dir)) == 1
+
+
+SWEEP = "A {red|blue} kite over the dunes"
+
+
+def test_a_sweep_shows_its_price_before_the_click_and_ctrl_enter_sends_each_job_once(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    prompt = page.get_by_role("textbox", name="Prompt", exact=True)
+    prompt.fill(SWEEP)
+    choose(page, "Aspect ratio", "16:9")  # leaving the prompt hands it to the studio
+    more = page.get_by_role("combobox", name="Also in these ratios")
+    for ratio in ("1:1", "9:16"):
+        more.click()
+        page.get_by_role("option", name=ratio, exact=True).click()
+        wait_until_idle(page)
+    page.keyboard.press("Escape")  # the list of ratios closes
+
+    price = page.get_by_text("6 images: 3 ratios x 2 variants x 1 image will be billed")
+    expect(price).to_be_visible()
+    assert posts(upstream) == []  # priced, and nothing sent before the click
+
+    prompt.press("Control+Enter")
+
+    # The toast comes once every POST of the sweep is answered.
+    expect(toast(page, "Sent: a sweep of 6 jobs")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Latest sweep")).to_be_visible()
+    wait_until_idle(page)
+    assert len(stored_jobs(server.data_dir)) == 6
+    sent = [(body["prompt"], body["aspect_ratio"]) for body in posts(upstream)]  # type: ignore[index]
+    assert sent == [
+        (f"A {colour} kite over the dunes", ratio)
+        for colour in ("red", "blue")
+        for ratio in ("16:9", "1:1", "9:16")
+    ]

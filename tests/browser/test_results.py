@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from studio.emulator import RunningEmulator
 from tests.browser.support import (
     StudioServers,
+    generate_button,
     images_named,
     open_page,
     send_generation,
@@ -33,7 +34,7 @@ def test_two_results_show_large_under_the_form_with_their_five_actions(
 
     pictures = images_named(page, FOXES)
     expect(pictures).to_have_count(2)
-    button = page.get_by_role("button", name="Generate", exact=True).bounding_box()
+    button = generate_button(page).bounding_box()
     for index in range(2):
         box = pictures.nth(index).bounding_box()
         assert box is not None and button is not None
