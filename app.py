@@ -26,7 +26,13 @@ def run() -> None:
         # A review link works signed out, and shows that board alone: no gate, no
         # navigation, no sidebar. Every other page still meets the gate below.
         page = st.navigation(
-            [st.Page("pages/review.py", title="Review", url_path="review")], position="hidden"
+            [
+                # Not the default page: a default page's address is "/", and /review would
+                # then be "not found" (the page runs, under a warning).
+                st.Page(review.review, title="Review", url_path="review-link", default=True),
+                st.Page("pages/review.py", title="Review", url_path="review"),
+            ],
+            position="hidden",
         )
         frame.mark_frame_ran()
         page.run()

@@ -59,9 +59,9 @@ def notes(verdicts: Verdicts, image_id: int, *, scope: str, name: str) -> None:
 
 
 def _who(note: ReviewNote) -> str:
-    link = f" ({note.link_label})" if note.link_label else ""
+    link = f", via {note.link_label}" if note.link_label else ""
     moment = when(note.updated_at, st.context.timezone)
-    return f"{note.reviewer}{link}, {moment}: {VOTE_WORDS[note.vote]}"
+    return f"{note.reviewer}{link} · {moment} · {VOTE_WORDS[note.vote]}"
 
 
 def edit_with_comment(image_id: int, comment: str) -> None:

@@ -76,8 +76,8 @@ def test_verdicts_show_as_plain_text_and_sort_by_approvals(studio: Studio) -> No
 
     shown = texts(app)
     assert "Make it *bluer* <b>now</b>" in shown
-    assert any(t.startswith(f"{MARKUP} (Acme), ") and t.endswith(": Approved") for t in shown)
-    assert any(t.startswith("Sam (Acme), ") and t.endswith(": Needs changes") for t in shown)
+    assert any(t.startswith(f"{MARKUP}, via Acme · ") and t.endswith(" · Approved") for t in shown)
+    assert any(t.startswith("Sam, via Acme · ") and t.endswith(" · Needs changes") for t in shown)
     captions = [caption.value for caption in app.caption]
     assert ":material/thumb_up: 1 approval" in captions
     assert ":material/edit_note: 1 needs changes · :material/chat: 1 comment" in captions

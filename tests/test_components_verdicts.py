@@ -56,6 +56,6 @@ def test_the_image_dialog_lists_each_reviewer_as_plain_text(studio: Studio) -> N
 
     shown = texts(app)
     assert MARKUP in shown  # the comment, exactly as typed
-    assert any(text.startswith(f"{MARKUP} (Acme), ") for text in shown)
+    assert any(text.startswith(f"{MARKUP}, via Acme · ") for text in shown)
     assert "**Reviews**" in [markdown.value for markdown in app.markdown]
     assert not any("<script>" in markdown.value for markdown in app.markdown)

@@ -1,0 +1,164 @@
+"""Boards and review links in a real browser: a designer shares a board, a reviewer with
+no account votes and comments, the designer sees it live, and a revoked link says so."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from oidc_provider_mock import User, run_server_in_thread
+from playwright.sync_api import Browser, Page, expect
+
+from components.board_view import REFRESH_SECONDS
+from studio.emulator import RunningEmulator
+from tests.browser.support import (
+    UI_TIMEOUT,
+    StudioServers,
+    add_to_new_board,
+    choose,
+    free_port,
+    go_to,
+    new_tab,
+    open_board,
+    open_page,
+    select_tiles,
+    send_generation,
+    share_for_review,
+    stored_gallery,
+    tile,
+    wait_for_ready,
+    wait_until_idle,
+)
+from tests.browser.test_sign_in import project_with_secrets, sign_in
+
+pytestmark = pytest.mark.browser
+
+PROMPT = "Three lanterns on a quiet harbour wall"
+# One tick of the board's watch, the rerun it starts, and room for a busy machine.
+ONE_TICK_MS = int((REFRESH_SECONDS * 2 + 6) * 1000)
+
+
+def shown_image_ids(page: Page) -> set[int]:
+    """The ids of the images the page shows, read from their signed links."""
+    sources = (
+        page.get_by_test_id("stMain")
+        .get_by_role("img")
+        .evaluate_all("(images) => images.map((image) => image.getAttribute('src'))")
+    )
+    return {int(match.group(1)) for s in sources if (match := re.search(r"/images/(\d+)/", s))}
+
+
+def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
+    page: Page, chromium: Browser, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, PROMPT, count=4)
+    wait_for_ready(page, PROMPT)
+    chosen = sorted(item.image.id for item in stored_gallery(server.data_dir))[:3]
+
+    go_to(page, "Gallery")
+    select_tiles(page, chosen)
+    add_to_new_board(
+        page,
+        "Harbour picks",
+        opener=page.locator(".st-key-gallery-add-selected-to-board").get_by_role(
+            "button", name="Add to board"
+        ),
+    )
+    open_board(page, "Harbour picks")
+    address = share_for_review(page, "Acme (Jane)")
+    assert address.startswith(server.url("/review?token="))
+
+    context, reviewer, _console = new_tab(chromium)  # no cookies, no sign-in: a stranger
+    try:
+        open_page(reviewer, address, "Harbour picks")
+        expect(reviewer.get_by_test_id("stSidebar")).to_have_count(0)
+        choose(reviewer, "View", "Grid")
+        expect(reviewer.get_by_test_id("stMain").get_by_role("img")).to_have_count(3)
+        assert shown_image_ids(reviewer) == set(chosen)
+
+        reviewer.get_by_role("textbox", name="Your name").fill("Jane")
+        reviewer.get_by_role("button", name="Start reviewing").click()
+        expect(reviewer.get_by_text("Reviewing as Jane")).to_be_visible()
+        wait_until_idle(reviewer)
+        choose(reviewer, "Your verdict on image 1", "Approve")
+        choose(reviewer, "Your verdict on image 2", "Needs changes")
+        reviewer.get_by_role("textbox", name="Comment on image 2 (optional)").fill(
+            "Warmer light, please"
+        )
+        # The grid's second image: its form's button.
+        reviewer.get_by_role("button", name="Save comment").nth(1).click()
+        expect(reviewer.get_by_text("Comment saved.")).to_be_visible()
+
+        # The designer's board, untouched since sharing, shows both within one tick.
+        main = page.get_by_test_id("stMain")
+        for verdict in ("Approved", "Needs changes"):
+            said = re.compile(rf"^Jane, via Acme \(Jane\) · .* · {verdict}$")
+            expect(main.get_by_text(said)).to_have_count(1, timeout=ONE_TICK_MS)
+        expect(main.get_by_text("Warmer light, please", exact=True)).to_be_visible()
+
+        page.get_by_role("button", name="Revoke link").click()
+        expect(page.get_by_text(re.compile(" · revoked · "))).to_be_visible()
+        reviewer.reload()
+        expect(reviewer.get_by_text("This review link was revoked by its owner.")).to_be_visible(
+            timeout=UI_TIMEOUT
+        )
+        wait_until_idle(reviewer)
+        expect(reviewer.get_by_test_id("stMain").get_by_role("img")).to_have_count(0)
+        expect(reviewer.get_by_role("heading", name="Harbour picks")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_with_sign_in_configured_the_link_works_signed_out_and_nothing_else_does(
+    page: Page,
+    chromium: Browser,
+    studio_servers: StudioServers,
+    upstream: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with run_server_in_thread(
+        user_claims=[User(sub="alice", claims={"email": "alice@example.com", "name": "Alice"})]
+    ) as provider:
+        issuer = f"http://localhost:{provider.server_port}"
+        project = project_with_secrets(
+            tmp_path / "project",
+            f"""
+[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "not-a-real-secret"
+client_id = "studio"
+client_secret = "not-a-real-secret-either"
+server_metadata_url = "{issuer}/.well-known/openid-configuration"
+""",
+        )
+        server = studio_servers.start(project=project, port=port)
+        sign_in(page, server, "alice")
+        send_generation(page, PROMPT)
+        wait_for_ready(page, PROMPT)
+        [item] = stored_gallery(server.data_dir)
+        go_to(page, "Gallery")
+        add_to_new_board(
+            page,
+            "Alice's lanterns",
+            opener=tile(page, item.image.id).get_by_role("button", name="Add to board"),
+        )
+        open_board(page, "Alice's lanterns")
+        address = share_for_review(page, "Client")
+
+        context, stranger, _console = new_tab(chromium)
+        try:
+            open_page(stranger, address, "Alice's lanterns")
+            expect(stranger.get_by_test_id("stMain").get_by_role("img")).to_have_count(1)
+            expect(stranger.get_by_role("button", name="Sign in")).to_have_count(0)
+            for path in ("/", "/gallery", "/boards", f"/gallery?image={item.image.id}"):
+                stranger.goto(server.url(path))
+                expect(stranger.get_by_role("button", name="Sign in")).to_be_visible()
+                wait_until_idle(stranger)
+                assert PROMPT not in stranger.content()
+                assert "Alice's lanterns" not in stranger.content()
+        finally:
+            context.close()
