@@ -73,49 +73,47 @@ def _watch(board_id: int) -> None:
 def _toolbar(board: Board) -> None:
     service = frame.jobs()
     empty = board.image_count == 0
-    rename, archive, png, pdf, zipped, gallery = st.columns(6, vertical_alignment="center")
-    with rename, st.popover("Rename", icon=":material/edit:", width="stretch"):
-        _rename_form(board)
-    archive.button(
-        "Unarchive" if board.archived else "Archive",
-        key=f"board-archive-{board.id}",
-        icon=":material/unarchive:" if board.archived else ":material/archive:",
-        on_click=_archive,
-        args=(board.id, not board.archived),
-        help="Archived boards leave the list of boards; their review links keep working.",
-        width="stretch",
-    )
-    for column, kind in ((png, "png"), (pdf, "pdf")):
-        column.download_button(
-            f"Contact sheet ({kind.upper()})",
-            data=lambda kind=kind: service.board_contact_sheet(board.id, kind),
-            file_name=f"board-{board.id}-contact-sheet.{kind}",
-            mime="application/pdf" if kind == "pdf" else "image/png",
-            key=f"board-sheet-{kind}-{board.id}",
-            icon=":material/grid_view:",
-            on_click="ignore",
-            disabled=empty,
-            help="The board on one sheet: its images numbered, with prompts, ratios and votes",
-            width="stretch",
+    # One row that wraps on a narrow screen, each button as wide as its words.
+    with st.container(horizontal=True, vertical_alignment="center"):
+        with st.popover("Rename", icon=":material/edit:"):
+            _rename_form(board)
+        st.button(
+            "Unarchive" if board.archived else "Archive",
+            key=f"board-archive-{board.id}",
+            icon=":material/unarchive:" if board.archived else ":material/archive:",
+            on_click=_archive,
+            args=(board.id, not board.archived),
+            help="Archived boards leave the list of boards; their review links keep working.",
         )
-    if empty:
-        zipped.button("Download zip", key="board-zip-none", disabled=True, width="stretch")
-    else:
-        zipped.link_button(
-            "Download zip",
-            service.board_zip_link(board.id, frame.viewer()),
-            icon=":material/download:",
-            help="The board's images, each with its prompt and settings inside, and a "
-            "manifest.json listing them",
-            width="stretch",
+        for kind in ("png", "pdf"):
+            st.download_button(
+                f"Contact sheet ({kind.upper()})",
+                data=lambda kind=kind: service.board_contact_sheet(board.id, kind),
+                file_name=f"board-{board.id}-contact-sheet.{kind}",
+                mime="application/pdf" if kind == "pdf" else "image/png",
+                key=f"board-sheet-{kind}-{board.id}",
+                icon=":material/grid_view:",
+                on_click="ignore",
+                disabled=empty,
+                help="The board on one sheet: its images numbered, with prompts, ratios and votes",
+            )
+        if empty:
+            st.button("Download zip", key="board-zip-none", disabled=True)
+        else:
+            st.link_button(
+                "Download zip",
+                service.board_zip_link(board.id, frame.viewer()),
+                icon=":material/download:",
+                help="The board's images, each with its prompt and settings inside, and a "
+                "manifest.json listing them",
+            )
+        st.page_link(
+            "pages/gallery.py",
+            label="In the gallery",
+            icon=":material/photo_library:",
+            query_params={gallery_view.BOARD: str(board.id)},
+            help="The gallery, showing only this board's images",
         )
-    gallery.page_link(
-        "pages/gallery.py",
-        label="In the gallery",
-        icon=":material/photo_library:",
-        query_params={gallery_view.BOARD: str(board.id)},
-        help="The gallery, showing only this board's images",
-    )
 
 
 def _rename_form(board: Board) -> None:
