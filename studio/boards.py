@@ -1,8 +1,8 @@
 """Review links: tokens, the plain sentences a closed link shows, and the one narrow
 object a reviewer's session gets.
 
-A `Review` is made from a token alone and holds the store, the archive's reading and the
-link signer, nothing else: no credentials, no engine, no FoxAPI client, so nothing a
+A `Review` is made from a token alone and holds the store, the archive (to read images)
+and the link signer, nothing else: no credentials, no engine, no FoxAPI client, so nothing a
 reviewer does can send a request or spend. Every one of its reads and writes goes
 through the token's hash and the link being live in the same query (see studio.store),
 so a revoke or an expiry takes effect on the very next call, and no id a reviewer sends
@@ -37,6 +37,7 @@ from studio.web import UrlSigner
 
 TOKEN_BYTES = 24  # 192 bits; secrets.token_urlsafe gives 32 characters for them
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+_LINK_ID = re.compile(r"[0-9]{1,12}")
 REVIEWER_CHARS, COMMENT_CHARS = 60, 2000
 
 UNKNOWN = ReviewClosed("unknown", "This review link is not valid. Check that you copied all of it.")
@@ -70,7 +71,7 @@ def review_viewer(link_id: int) -> str:
 def viewer_link_id(viewer: str) -> int | None:
     """The review link a signed image link was made for; None for any other viewer."""
     rest = viewer.removeprefix(web.REVIEW_VIEWER_PREFIX)
-    return int(rest) if rest != viewer and rest.isdigit() else None
+    return int(rest) if rest != viewer and _LINK_ID.fullmatch(rest) else None
 
 
 def closed(link: ReviewLink | None, now: float) -> ReviewClosed | None:
@@ -91,10 +92,16 @@ def _day(moment: float) -> str:
 
 def reviewer_name(name: str) -> str:
     """A reviewer's name as kept: spaces collapsed, no control characters; or BoardInputError."""
-    cleaned = " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())
+    cleaned = " ".join(_printable(name).split())
     if not cleaned or len(cleaned) > REVIEWER_CHARS:
         raise BoardInputError(NAME_NEEDED)
     return cleaned
+
+
+def _printable(text: str) -> str:
+    """`text` with every kind of space a plain space, and no control or format
+    characters (a right-to-left override, say)."""
+    return "".join(" " if c.isspace() else c for c in text if c.isprintable() or c.isspace())
 
 
 class Review:
@@ -204,8 +211,12 @@ class Review:
         self._change(reviewer, image_id, {"vote": vote})
 
     def comment(self, reviewer: str, image_id: int, text: str) -> None:
-        """Say something about an image ("" takes the comment back)."""
-        text = text.strip()
+        """Say something about an image ("" takes the comment back).
+
+        Kept as plain text: line breaks stay, other control and direction characters go.
+        """
+        lines = text.replace("\r\n", "\n").split("\n")
+        text = "\n".join(_printable(line) for line in lines).strip()
         if len(text) > COMMENT_CHARS:
             raise BoardInputError(
                 f"A comment can be at most {COMMENT_CHARS} characters; this one has {len(text)}."

@@ -30,8 +30,12 @@ class DownloadCopy:
     metadata_embedded: bool
 
 
-def metadata_for(item: GalleryItem) -> imaging.ImageMetadata:
-    """What made this image, in the form written into downloaded files."""
+def metadata_for(item: GalleryItem, *, outside: bool = False) -> imaging.ImageMetadata:
+    """What made this image, in the form written into downloaded files.
+
+    A copy going `outside` the studio (to a reviewer) leaves out the task id and the
+    links of the images an edit started from: they are the studio's business.
+    """
     job, image = item.job, item.image
     return imaging.ImageMetadata(
         prompt=job.prompt,
@@ -41,23 +45,24 @@ def metadata_for(item: GalleryItem) -> imaging.ImageMetadata:
         output_format=job.request.output_format,
         num_outputs=job.request.num_outputs,
         image_index=image.position + 1,
-        task_id=job.task_id,
+        task_id=None if outside else job.task_id,
         created_at=iso_time(job.created_at),
         width=image.width or 0,
         height=image.height or 0,
-        input_images=job.request.image_urls,
+        input_images=() if outside else job.request.image_urls,
     )
 
 
-def download_copy(item: GalleryItem, archive: Archive) -> DownloadCopy:
-    """The original file with its metadata written in, named after the prompt.
+def download_copy(item: GalleryItem, archive: Archive, *, outside: bool = False) -> DownloadCopy:
+    """The original file with its metadata written in, named after the prompt
+    (see metadata_for for a copy going `outside`).
 
     A file the metadata cannot be written into (it should not happen with files
     FoxAPI made) is handed over untouched rather than not at all.
     """
     original = archive.read(item.image.file_path or "")
     try:
-        data = imaging.embed_metadata(original, metadata_for(item))
+        data = imaging.embed_metadata(original, metadata_for(item, outside=outside))
         embedded = True
     except imaging.InvalidImage:
         data, embedded = original, False

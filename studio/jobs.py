@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import EllipsisType
 from typing import Literal
 
 from sqlalchemy.exc import NoResultFound
@@ -54,7 +55,7 @@ from studio.records import (
     Verdicts,
 )
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
-from studio.settings import DEFAULTS, Settings
+from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
 from studio.web import UrlSigner
@@ -72,9 +73,9 @@ STILL_RUNNING = "This job is still running; delete it once it has finished."
 USAGE_DAYS = 30
 BOARD_NAME_CHARS, LINK_LABEL_CHARS = 120, 120
 MAX_LINK_DAYS = 365
-SECONDS_PER_DAY = 86400
 SHEET_COLUMNS = 3  # a board's contact sheet: at most this many images a row
 NO_SUCH_BOARD = "This board is gone, or it is not yours."
+NO_BOARD = -1  # no board has this id
 
 
 @dataclass(frozen=True)
@@ -499,10 +500,20 @@ class JobService:
         """The board on one captioned sheet: its name, then its images numbered in order,
         each with its prompt, ratio and, once reviewed, its votes."""
         board = self._own_board(board_id)
-        items = self.board_images(board_id)
+        return self._sheet(board.name, self.board_images(board_id), kind)
+
+    def selection_contact_sheet(
+        self, image_ids: Sequence[int], kind: Literal["png", "pdf"] = "png"
+    ) -> bytes:
+        """The gallery images chosen, on one captioned sheet like a board's."""
+        items = self.images(image_ids)
+        title = "1 image" if len(items) == 1 else f"{len(items)} images"
+        return self._sheet(f"{title} from the gallery", items, kind)
+
+    def _sheet(self, title: str, items: list[GalleryItem], kind: Literal["png", "pdf"]) -> bytes:
         verdicts = self.verdicts([item.image.id for item in items])
         return contact_sheet.build(
-            board.name,
+            title,
             [
                 contact_sheet.SheetItem(
                     self.thumbnail(item.image),
@@ -528,11 +539,16 @@ class JobService:
         board_id: int,
         *,
         label: str = "",
-        expires_in_days: int | None = DEFAULTS.studio_review_link_days,
+        expires_in_days: int | EllipsisType | None = ...,
         allow_downloads: bool = False,
     ) -> tuple[ReviewLink, str]:
-        """A new review link to the board: the link, and its token (shown once, never kept)."""
+        """A new review link to the board: the link, and its token (shown once, never kept).
+
+        It lives `expires_in_days` days (None: until revoked; left out: review_link_days).
+        """
         self._own_board(board_id)
+        if isinstance(expires_in_days, EllipsisType):
+            expires_in_days = self.review_link_days
         label = " ".join(label.split())
         if len(label) > LINK_LABEL_CHARS:
             raise BoardInputError(
@@ -540,9 +556,8 @@ class JobService:
             )
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_LINK_DAYS:
             raise BoardInputError(f"A link can last 1 to {MAX_LINK_DAYS} days, or never expire.")
-        expires_at = (
-            None if expires_in_days is None else time.time() + expires_in_days * SECONDS_PER_DAY
-        )
+        lifetime = None if expires_in_days is None else timedelta(days=expires_in_days)
+        expires_at = None if lifetime is None else time.time() + lifetime.total_seconds()
         token, digest = boards.new_token()
         link_id = self._store.create_review_link(
             board_id, digest, label=label, expires_at=expires_at, allow_downloads=allow_downloads
@@ -550,6 +565,11 @@ class JobService:
         link = self._store.review_link(link_id)
         assert link is not None  # just made
         return link, token
+
+    @property
+    def review_link_days(self) -> int:
+        """How long a new review link lives unless its owner says otherwise."""
+        return self.settings.studio_review_link_days
 
     def review_links(self, board_id: int) -> list[ReviewLink]:
         if self.board(board_id) is None:
@@ -581,8 +601,7 @@ class JobService:
         """Changes whenever a vote or comment on the board does: cheap, for live refresh."""
         if self.board(board_id) is None:
             return ""
-        count, last = self._store.review_activity(board_id)
-        return f"{count}:{last!r}"
+        return self._store.review_activity(board_id)
 
     # The review side ------------------------------------------------------------------
 
@@ -833,6 +852,8 @@ class JobService:
 
     def _visible(self, where: GalleryFilter) -> GalleryFilter:
         mine = where.mine or not self.sees_everyone
+        if where.board_id is not None and self.board(where.board_id) is None:
+            where = replace(where, board_id=NO_BOARD)  # not theirs: it shows nothing
         return replace(where, mine=mine, owner_sub=self.person.sub if mine else None)
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
@@ -904,9 +925,10 @@ class JobService:
             return None
         return self._archive.location(image.file_path)
 
-    def download(self, item: GalleryItem) -> DownloadCopy:
-        """The original with its prompt and settings written in."""
-        return export.download_copy(item, self._archive)
+    def download(self, item: GalleryItem, *, reviewer: bool = False) -> DownloadCopy:
+        """The original with its prompt and settings written in (for a reviewer, without
+        the task id or the links an edit started from)."""
+        return export.download_copy(item, self._archive, outside=reviewer)
 
     def download_filename(self, item: GalleryItem) -> str:
         return export.copy_filename(item)
@@ -974,11 +996,9 @@ def _board_name(name: str) -> str:
 
 def _sheet_detail(item: GalleryItem, verdict: Verdicts) -> str:
     """The line under a caption: ratio and format, then the votes once there are any."""
-    ratio = item.job.request.aspect_ratio or "1:1"
-    parts = [f"{ratio} · {formats.label(item.image.format)}"]
-    votes = []
+    parts = [item.job.request.aspect_ratio or "1:1", formats.label(item.image.format)]
     if verdict.approvals:
-        votes.append(f"{verdict.approvals} approve")
+        parts.append(f"{verdict.approvals} approve")
     if verdict.changes:
-        votes.append(f"{verdict.changes} needs changes")
-    return " · ".join(parts + votes)
+        parts.append(f"{verdict.changes} needs changes")
+    return " · ".join(parts)

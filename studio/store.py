@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +32,6 @@ from studio.records import (
     ReviewLink,
     ReviewNote,
     Style,
-    VoteKind,
 )
 from studio.request import GenerationRequest
 from studio.settings import DEFAULTS
@@ -181,7 +180,7 @@ review_notes = sa.Table(
     sa.Column("comment", sa.Text, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("link_id", "reviewer", "image_id", name="uq_review_notes_reviewer"),
-    sa.Index("ix_review_notes_image", "image_id"),
+    sa.Index("ix_review_notes_image", "image_id", "link_id"),
 )
 
 # The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
@@ -1028,18 +1027,15 @@ class Store:
 
     def review_images(self, token_sha256: str, now: float) -> list[ReviewImage] | None:
         """The images of the live link's board in order; None when no live link has it."""
-        shown = board_images.join(
-            images,
-            sa.and_(
-                images.c.id == board_images.c.image_id,
-                images.c.status == ImageStatus.ARCHIVED.value,
-            ),
-        ).join(jobs, jobs.c.id == images.c.job_id)
+        # Left joins one after another, from the link down: one row (with no image) for
+        # an empty board, none for a link that is not live; each step is a key lookup.
+        archived = sa.and_(
+            images.c.id == board_images.c.image_id,
+            images.c.status == ImageStatus.ARCHIVED.value,
+        )
         query = (
             sa.select(
-                review_links.c.id.label("link_id"),
                 images.c.id,
-                board_images.c.position,
                 jobs.c.prompt,
                 jobs.c.aspect_ratio,
                 images.c.width,
@@ -1047,7 +1043,11 @@ class Store:
                 images.c.format,
             )
             .select_from(
-                review_links.outerjoin(shown, board_images.c.board_id == review_links.c.board_id)
+                review_links.outerjoin(
+                    board_images, board_images.c.board_id == review_links.c.board_id
+                )
+                .outerjoin(images, archived)
+                .outerjoin(jobs, jobs.c.id == images.c.job_id)
             )
             .where(_live_link(token_sha256, now))
             .order_by(board_images.c.position, board_images.c.image_id)
@@ -1120,7 +1120,7 @@ class Store:
     ) -> list[ReviewNote] | None:
         """What `reviewer` said through the live link; None when no live link has it."""
         query = (
-            sa.select(review_links.c.id, review_links.c.label, review_notes)
+            sa.select(*NOTE_COLUMNS)
             .select_from(
                 review_links.outerjoin(
                     review_notes,
@@ -1136,7 +1136,7 @@ class Store:
             rows = conn.execute(query).all()
         if not rows:
             return None
-        return [_note(row, row[1]) for row in rows if row.image_id is not None]
+        return [_note(row) for row in rows if row.image_id is not None]
 
     def review_change(
         self,
@@ -1213,35 +1213,44 @@ class Store:
     def notes_on(self, image_ids: Sequence[int], owner_sub: str | None) -> list[ReviewNote]:
         """Votes and comments on `image_ids` through the links of `owner_sub`'s boards,
         newest first; notes with neither a vote nor a comment are left out."""
+        # The images' notes are found through their index, then kept if their link is
+        # one of the owner's (a planner starting from the owner's links reads them all).
+        owners_links = (
+            sa.select(review_links.c.id)
+            .join(boards, boards.c.id == review_links.c.board_id)
+            .where(_owned_by(boards.c.owner_sub, owner_sub))
+        )
         query = (
-            sa.select(review_links.c.id, review_links.c.label, review_notes)
+            sa.select(*NOTE_COLUMNS)
             .select_from(
-                review_notes.join(review_links, review_links.c.id == review_notes.c.link_id).join(
-                    boards, boards.c.id == review_links.c.board_id
-                )
+                review_notes.join(review_links, review_links.c.id == review_notes.c.link_id)
             )
             .where(
                 review_notes.c.image_id.in_(list(image_ids)),
-                _owned_by(boards.c.owner_sub, owner_sub),
+                review_notes.c.link_id.in_(owners_links),
                 sa.or_(review_notes.c.vote.is_not(None), review_notes.c.comment != ""),
             )
             .order_by(review_notes.c.updated_at.desc(), review_notes.c.id.desc())
         )
         with self.engine.connect() as conn:
-            return [_note(row, row[1]) for row in conn.execute(query)]
+            return [_note(row) for row in conn.execute(query)]
 
-    def review_activity(self, board_id: int) -> tuple[int, float]:
-        """(how many notes, when the last changed) over the board's links: cheap to ask."""
+    def review_activity(self, board_id: int) -> str:
+        """A mark that moves whenever a vote or comment arrives on the board, or a link is
+        revoked: each change moves its link's (window_start, window_changes), so reading
+        the board's few links answers it, however many notes they hold."""
         query = (
-            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(review_notes.c.updated_at), 0))
-            .select_from(
-                review_notes.join(review_links, review_links.c.id == review_notes.c.link_id)
+            sa.select(
+                review_links.c.id,
+                review_links.c.window_start,
+                review_links.c.window_changes,
+                review_links.c.revoked_at,
             )
             .where(review_links.c.board_id == board_id)
+            .order_by(review_links.c.id)
         )
         with self.engine.connect() as conn:
-            count, last = conn.execute(query).one()
-        return int(count), float(last)
+            return ";".join(",".join(map(repr, row)) for row in conn.execute(query))
 
     # Internals --------------------------------------------------------------------
 
@@ -1387,6 +1396,18 @@ def _owned_by(column: sa.Column[Any], owner_sub: str | None) -> sa.ColumnElement
     return column.is_(None) if owner_sub is None else column == owner_sub
 
 
+# A ReviewNote's fields, in its order: what reads of notes select.
+NOTE_COLUMNS = (
+    review_notes.c.link_id,
+    review_links.c.label,
+    review_notes.c.reviewer,
+    review_notes.c.image_id,
+    review_notes.c.vote,
+    review_notes.c.comment,
+    review_notes.c.updated_at,
+)
+
+
 class _NotOnBoard(Exception):
     """Raised inside a review change to roll it back: the image is not on the board."""
 
@@ -1506,14 +1527,6 @@ def _image(row: Sequence[Any]) -> ImageRecord:
     )
 
 
-def _note(row: Any, link_label: str) -> ReviewNote:
-    values = row._mapping
-    return ReviewNote(
-        link_id=values[review_notes.c.link_id],
-        link_label=link_label,
-        reviewer=values[review_notes.c.reviewer],
-        image_id=values[review_notes.c.image_id],
-        vote=cast(VoteKind | None, values[review_notes.c.vote]),
-        comment=values[review_notes.c.comment],
-        updated_at=values[review_notes.c.updated_at],
-    )
+def _note(row: Sequence[Any]) -> ReviewNote:
+    """A note from a row of NOTE_COLUMNS (a vote is one of VOTE_KINDS, as written)."""
+    return ReviewNote(*row)

@@ -100,8 +100,8 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         if kind not in _IMAGE_KINDS:
             return PlainTextResponse("This image is no longer in the gallery.", status_code=404)
         image_id = request.path_params["image_id"]
-        cache = _IMMUTABLE
-        if viewer.startswith(REVIEW_VIEWER_PREFIX):
+        reviewing = viewer.startswith(REVIEW_VIEWER_PREFIX)
+        if reviewing:
             # A reviewer's link: checked on every request against the review link, so a
             # revoke ends it at once, and only its board's images (downloads if allowed).
             item = jobs.review_item(viewer, image_id, kind)
@@ -110,13 +110,12 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
                     "This review link was revoked, has expired, or does not show this image.",
                     status_code=404,
                 )
-            cache = "private, no-cache"  # the browser asks again, and a revoke is heard
         else:
             item = jobs.image(image_id)
         if item is None:
             return PlainTextResponse("This image is no longer in the gallery.", status_code=404)
         if kind == "download":
-            copy = jobs.download(item)
+            copy = jobs.download(item, reviewer=reviewing)
             disposition = f"attachment; filename*=UTF-8''{quote(copy.filename)}"
             return Response(
                 copy.data,
@@ -127,6 +126,8 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         if data is None:
             return PlainTextResponse("The thumbnail is missing.", status_code=404)
         media_type = "image/webp" if kind == "thumb" else jobs.mime_type(item.image)
+        # A reviewer's browser asks again each time, so a revoke is heard.
+        cache = "private, no-cache" if reviewing else _IMMUTABLE
         return Response(data, media_type=media_type, headers={"Cache-Control": cache})
 
     def zip_download(request: Request) -> Response:

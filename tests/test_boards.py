@@ -1,93 +1,487 @@
-"""Boards and review links through the jobs service, against a real emulator and database:
-a board keeps its order, a review link shows that board and nothing else, and a review
-can never spend."""
+"""Boards and review links through the jobs service: a board keeps its order and its
+owner, a review link shows that board and nothing else, a closed link says why, votes
+are limited per link, and a review never reaches a key, the engine or FoxAPI."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from PIL import Image, ImageChops, ImageDraw, ImageStat, PdfParser
 
-from studio.emulator import RunningEmulator
-from studio.errors import BoardInputError, ReviewGone
-from studio.jobs import JobService, Review
+from studio import contact_sheet
+from studio.archive import Archive
+from studio.boards import COMMENT_CHARS
+from studio.credentials import Credentials
+from studio.engine import Engine
+from studio.errors import BoardInputError, ReviewGone, ReviewRateLimited
+from studio.jobs import JobService, Review, review_url_path
+from studio.people import Person
 from studio.records import GalleryFilter, ReviewClosed
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
-from tests.conftest import EMULATOR_KEY
+from studio.states import JobEvent
+from studio.store import Store, review_links
+from studio.task import Task, TaskStatus
+from studio.web import UrlSigner
+from tests.app_support import ALICE, BOB, SEED_OWNER, image_bytes, seed_images, seed_job
+
+CHANGES_PER_MINUTE = 8
 
 
 @pytest.fixture
-def studio(tmp_path: Path, emulator: RunningEmulator) -> Iterator[Studio]:
+def studio(tmp_path: Path) -> Iterator[Studio]:
     settings = Settings(
-        foxapi_api_key=EMULATOR_KEY,
-        foxapi_base_url=emulator.base_url,
+        foxapi_api_key="sk-unused",
+        foxapi_base_url="http://127.0.0.1:9",
         studio_data_dir=tmp_path / "data",
-        studio_review_changes_per_minute=5,
+        studio_review_changes_per_minute=CHANGES_PER_MINUTE,
+        studio_url_secret="a-test-secret-that-signs-links",
     )
-    opened = open_studio(settings)
+    opened = open_studio(settings, start=False)
     yield opened
     opened.close()
 
 
+def person(who: dict[str, object]) -> Person:
+    return Person(sub=str(who["sub"]), email=str(who["email"]), name=str(who["name"]))
+
+
 @pytest.fixture
-def service(studio: Studio) -> JobService:
-    return studio.jobs
+def alice(studio: Studio) -> JobService:
+    return studio.jobs.for_person(person(ALICE))
 
 
-def make_images(service: JobService, count: int, prompt: str = "a red fox") -> list[int]:
-    submission = service.generation(
-        prompt=prompt, num_outputs=count, aspect_ratio="1:1", output_format="png"
-    )
-    job = service.send(submission, service.server_credentials)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        current = service.job(job.id)
-        if current is not None and not current.in_flight:
-            return [image.id for image in service.saved_images(job.id)]
-        time.sleep(0.05)
-    raise AssertionError("the job did not finish")
+@pytest.fixture
+def bob(studio: Studio) -> JobService:
+    return studio.jobs.for_person(person(BOB))
 
 
-def test_a_board_keeps_its_images_in_the_order_given(service: JobService) -> None:
-    ids = make_images(service, 3)
-    board = service.create_board("  Spring   campaign ", ids[:2])
-    assert board.name == "Spring campaign"
-    assert board.image_count == 2
-    assert board.cover_image_id == ids[0]
-    assert service.add_to_board(board.id, [ids[1], ids[2]]) == 1
-    assert [item.image.id for item in service.board_images(board.id)] == ids
-
-    service.move_in_board(board.id, ids[2], -1)
-    assert [item.image.id for item in service.board_images(board.id)] == [ids[0], ids[2], ids[1]]
-    service.reorder_board(board.id, [ids[1], ids[0], ids[2]])
-    assert [item.image.id for item in service.board_images(board.id)] == [ids[1], ids[0], ids[2]]
-    service.remove_from_board(board.id, ids[0])
-    assert service.board(board.id).cover_image_id == ids[1]  # type: ignore[union-attr]
-    assert service.gallery_count(GalleryFilter(board_id=board.id)) == 2
+def images_of(
+    studio: Studio, who: dict[str, object], count: int, prompt: str = "a fox"
+) -> list[int]:
+    items = seed_images(studio.store, studio.archive, prompt, count=count, owner=who)
+    return [item.image.id for item in items]
 
 
-def test_a_review_link_shows_its_board_and_takes_votes(service: JobService) -> None:
-    ids = make_images(service, 3)
-    board = service.create_board("Client picks", ids[:2])
-    link, token = service.share_board(board.id, label="Acme (Jane)")
+def shared(service: JobService, image_ids: list[int], **options: object) -> tuple[int, Review]:
+    board = service.create_board("Client picks", image_ids)
+    link, token = service.share_board(board.id, **options)  # type: ignore[arg-type]
     review = service.open_review(token)
     assert isinstance(review, Review)
-    assert [image.image_id for image in review.images()] == ids[:2]
-    review.vote("Jane", ids[0], "approve")
-    review.vote("Jane", ids[1], "changes")
-    review.comment("Jane", ids[1], "  Warmer light, please  ")
-    verdicts = service.verdicts(ids)
-    assert verdicts[ids[0]].approvals == 1
-    assert verdicts[ids[1]].changes == 1
-    assert verdicts[ids[1]].notes[0].comment == "Warmer light, please"
+    return link.id, review
+
+
+# The owner's side ------------------------------------------------------------------
+
+
+def test_a_board_keeps_its_images_in_the_order_given(studio: Studio, alice: JobService) -> None:
+    ids = images_of(studio, ALICE, 4)
+    board = alice.create_board("  Spring   campaign ", ids[:2])
+    assert (board.name, board.image_count, board.cover_image_id) == ("Spring campaign", 2, ids[0])
+    assert alice.add_to_board(board.id, [ids[1], ids[2], ids[3]]) == 2
+
+    def order() -> list[int]:
+        return [item.image.id for item in alice.board_images(board.id)]
+
+    assert order() == ids
+    alice.move_in_board(board.id, ids[2], -1)
+    assert order() == [ids[0], ids[2], ids[1], ids[3]]
+    alice.move_in_board(board.id, ids[0], -1)  # already first: stays
+    alice.move_in_board(board.id, ids[1], +5)  # clamps at the end
+    assert order() == [ids[0], ids[2], ids[3], ids[1]]
+    alice.reorder_board(board.id, [ids[3], ids[2], ids[1], ids[0]])
+    assert order() == ids[::-1]
+    alice.remove_from_board(board.id, ids[3])
+    assert alice.board(board.id).cover_image_id == ids[2]  # type: ignore[union-attr]
+    assert alice.gallery_count(GalleryFilter(board_id=board.id)) == 3
+    assert [b.id for b in alice.boards_of_image(ids[0])] == [board.id]
+
+    renamed = alice.rename_board(board.id, "Summer")
+    assert renamed.name == "Summer"
+    alice.archive_board(board.id)
+    assert alice.boards() == []
+    assert [b.name for b in alice.boards(archived=True)] == ["Summer"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 121])
+def test_a_board_needs_a_name(alice: JobService, name: str) -> None:
+    with pytest.raises(BoardInputError, match="name of 1 to 120 characters"):
+        alice.create_board(name)
+
+
+def test_someone_elses_board_is_not_there_for_them(
+    studio: Studio, alice: JobService, bob: JobService
+) -> None:
+    ids = images_of(studio, ALICE, 2)
+    board = alice.create_board("Alice's", ids)
+    assert bob.board(board.id) is None
+    assert bob.boards() == []
+    assert bob.board_images(board.id) == []
+    assert bob.review_links(board.id) == []
+    assert bob.gallery_count(GalleryFilter(board_id=board.id)) == 0
+    assert bob.gallery(GalleryFilter(board_id=board.id), limit=10, offset=0) == []
+    for attempt in (
+        lambda: bob.add_to_board(board.id, ids),
+        lambda: bob.rename_board(board.id, "Mine now"),
+        lambda: bob.share_board(board.id),
+        lambda: bob.archive_board(board.id),
+        lambda: bob.board_contact_sheet(board.id),
+    ):
+        with pytest.raises(BoardInputError, match="not yours"):
+            attempt()
+    link, _token = alice.share_board(board.id)
     with pytest.raises(BoardInputError):
-        review.vote("Jane", ids[2], "approve")  # not on this board
-    service.revoke_link(link.id)
-    with pytest.raises(ReviewGone):
-        review.images()
-    closed = service.open_review(token)
-    assert isinstance(closed, ReviewClosed)
-    assert closed.reason == "revoked"
+        bob.revoke_link(link.id)
+    assert alice.review_links(board.id)[0].revoked is False
+
+
+def test_sharing_gives_a_long_token_kept_only_as_its_hash(
+    studio: Studio, alice: JobService
+) -> None:
+    board = alice.create_board("Picks", images_of(studio, ALICE, 1))
+    link, token = alice.share_board(board.id, label=" Acme  (Jane) ", allow_downloads=True)
+    assert len(token) >= 32  # 192 random bits
+    assert review_url_path(token) == f"/review?token={token}"
+    assert (link.label, link.allow_downloads, link.revoked) == ("Acme (Jane)", True, False)
+    assert link.expires_at == pytest.approx(time.time() + 7 * 86400, abs=60)
+    forever, _ = alice.share_board(board.id, expires_in_days=None)
+    assert forever.expires_at is None
+    with studio.store.engine.connect() as conn:
+        stored = conn.execute(sa.select(review_links)).all()
+    assert all(token not in str(tuple(row)) for row in stored)
+    with pytest.raises(BoardInputError):
+        alice.share_board(board.id, expires_in_days=0)
+
+
+def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path) -> None:
+    settings = Settings(studio_data_dir=tmp_path / "data", studio_review_link_days=14)
+    opened = open_studio(settings, start=False)
+    try:
+        service = opened.jobs
+        assert service.review_link_days == 14
+        board = service.create_board("Picks")
+        link, _token = service.share_board(board.id)
+        assert link.expires_at == pytest.approx(time.time() + 14 * 86400, abs=60)
+        chosen, _token = service.share_board(board.id, expires_in_days=2)
+        assert chosen.expires_at == pytest.approx(time.time() + 2 * 86400, abs=60)
+    finally:
+        opened.close()
+
+
+# The review side -------------------------------------------------------------------
+
+
+def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
+    studio: Studio, alice: JobService
+) -> None:
+    ids = images_of(studio, ALICE, 3, prompt="a lighthouse at dusk")
+    _link_id, review = shared(alice, ids, label="Acme")
+    assert review.board_name == "Client picks"
+    assert [(image.image_id, image.position) for image in review.images()] == [
+        (ids[0], 0),
+        (ids[1], 1),
+        (ids[2], 2),
+    ]
+    assert review.images()[0].prompt == "a lighthouse at dusk"
+    marker = alice.review_activity_marker(alice.boards()[0].id)
+
+    review.vote("Jane", ids[0], "approve")
+    review.vote("  Jane ", ids[1], "approve")
+    review.vote("Jane", ids[1], "changes")  # changed her mind
+    review.comment("Jane", ids[1], "  Warmer light, please  ")
+    review.vote("<b>Sam</b>", ids[0], "approve")  # kept as the text it is
+
+    board_id = alice.boards()[0].id
+    assert alice.review_activity_marker(board_id) != marker
+    verdicts = alice.verdicts(ids)
+    assert (verdicts[ids[0]].approvals, verdicts[ids[0]].changes) == (2, 0)
+    assert (verdicts[ids[1]].approvals, verdicts[ids[1]].changes) == (0, 1)
+    assert [(n.reviewer, n.comment, n.link_label) for n in verdicts[ids[1]].notes] == [
+        ("Jane", "Warmer light, please", "Acme")
+    ]
+    assert {n.reviewer for n in verdicts[ids[0]].notes} == {"Jane", "<b>Sam</b>"}
+    assert verdicts[ids[2]].notes == ()
+    assert set(review.my_notes("Jane")) == {ids[0], ids[1]}
+    sorted_ids = [item.image.id for item in alice.board_images(board_id, sort="approvals")]
+    assert sorted_ids == [ids[0], ids[2], ids[1]]
+    assert alice.review_links(board_id)[0].reviewer_count == 2
+
+
+def test_a_review_reaches_no_other_boards_images(
+    studio: Studio, alice: JobService, bob: JobService
+) -> None:
+    ids = images_of(studio, ALICE, 2)
+    others = images_of(studio, BOB, 1) + images_of(studio, ALICE, 1)  # on no board of this link
+    bob.create_board("Bob's", others[:1])
+    _link_id, review = shared(alice, ids)
+    for image_id in [*others, 999_999]:
+        assert review.image_bytes(image_id, "original") is None
+        assert review.image_bytes(image_id, "thumb") is None
+        assert review.image_link(image_id, "thumb") is None
+        with pytest.raises(BoardInputError, match="not part of this review"):
+            review.vote("Jane", image_id, "approve")
+        with pytest.raises(BoardInputError, match="not part of this review"):
+            review.comment("Jane", image_id, "sneaky")
+    assert bob.verdicts(others[:1])[others[0]].notes == ()
+    assert review.image_bytes(ids[0], "original") == alice.original(
+        alice.image(ids[0]).image  # type: ignore[union-attr]
+    )
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda token: token[:-1], "unknown"),
+        (lambda token: token[:16], "unknown"),
+        (lambda token: token + "A", "unknown"),
+        (lambda token: "", "unknown"),
+        (lambda token: token.swapcase(), "unknown"),
+        (lambda token: "../" + token, "unknown"),
+    ],
+)
+def test_a_changed_token_opens_nothing(
+    studio: Studio, alice: JobService, mangle: object, reason: str
+) -> None:
+    board = alice.create_board("Picks", images_of(studio, ALICE, 1))
+    _link, token = alice.share_board(board.id)
+    closed = alice.open_review(mangle(token))  # type: ignore[operator]
+    assert closed == ReviewClosed(
+        "unknown", "This review link is not valid. Check that you copied all of it."
+    )
+
+
+def test_a_revoked_link_closes_at_once_even_for_an_open_review(
+    studio: Studio, alice: JobService
+) -> None:
+    ids = images_of(studio, ALICE, 1)
+    link_id, review = shared(alice, ids)
+    alice.revoke_link(link_id)
+    for call in (
+        review.images,
+        lambda: review.image_bytes(ids[0], "thumb"),
+        lambda: review.image_link(ids[0], "thumb"),
+        lambda: review.my_notes("Jane"),
+        lambda: review.vote("Jane", ids[0], "approve"),
+        lambda: review.comment("Jane", ids[0], "hello"),
+    ):
+        with pytest.raises(ReviewGone) as gone:
+            call()
+        assert gone.value.closed.reason == "revoked"
+        assert gone.value.closed.message == "This review link was revoked by its owner."
+    assert alice.verdicts(ids)[ids[0]].notes == ()
+
+
+def test_an_expired_link_says_on_which_day(studio: Studio, alice: JobService) -> None:
+    board = alice.create_board("Picks", images_of(studio, ALICE, 1))
+    link, token = alice.share_board(board.id, expires_in_days=3)
+    expired_at = time.mktime((2025, 12, 9, 12, 0, 0, 0, 0, -1))
+    with studio.store.engine.begin() as conn:
+        conn.execute(
+            review_links.update().where(review_links.c.id == link.id).values(expires_at=expired_at)
+        )
+    closed = alice.open_review(token)
+    assert closed == ReviewClosed("expired", "This review link expired on 9 December 2025.")
+
+
+def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: JobService) -> None:
+    ids = images_of(studio, ALICE, 1)
+    _link_id, review = shared(alice, ids)
+    _other_id, other = shared(alice, ids)
+    for turn in range(CHANGES_PER_MINUTE):
+        review.vote(f"reviewer {turn}", ids[0], "approve")
+    with pytest.raises(ReviewRateLimited, match="Wait a minute"):
+        review.vote("one more", ids[0], "approve")
+    with pytest.raises(ReviewRateLimited):
+        review.comment("reviewer 0", ids[0], "and another thing")
+    other.vote("elsewhere", ids[0], "changes")  # another link keeps its own count
+    assert alice.verdicts(ids)[ids[0]].approvals == CHANGES_PER_MINUTE
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\n\t", "x" * 61])
+def test_a_reviewer_gives_a_name(studio: Studio, alice: JobService, name: str) -> None:
+    ids = images_of(studio, ALICE, 1)
+    _link_id, review = shared(alice, ids)
+    with pytest.raises(BoardInputError, match="Give your name"):
+        review.vote(name, ids[0], "approve")
+
+
+def test_a_comment_has_a_length_limit_and_a_vote_its_two_kinds(
+    studio: Studio, alice: JobService
+) -> None:
+    ids = images_of(studio, ALICE, 1)
+    _link_id, review = shared(alice, ids)
+    with pytest.raises(BoardInputError, match=f"at most {COMMENT_CHARS} characters"):
+        review.comment("Jane", ids[0], "x" * (COMMENT_CHARS + 1))
+    with pytest.raises(BoardInputError, match="Approve or Needs changes"):
+        review.vote("Jane", ids[0], "maybe")  # type: ignore[arg-type]
+    review.comment("Ja\u202ene\x00", ids[0], " First line\r\nsecond\x07 line\u202e ")
+    note = review.my_notes("Jane")[ids[0]]
+    assert (note.reviewer, note.comment) == ("Jane", "First line\nsecond line")
+    review.comment("Jane", ids[0], "x" * COMMENT_CHARS)
+    review.vote("Jane", ids[0], "approve")
+    review.vote("Jane", ids[0], None)  # taken back: the comment stays
+    note = review.my_notes("Jane")[ids[0]]
+    assert (note.vote, len(note.comment)) == (None, COMMENT_CHARS)
+
+
+class Untouchable:
+    """Stands in for the engine and the keys: any use of it fails the test."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"a review touched {name}")
+
+
+def test_a_review_can_never_spend(
+    studio: Studio, alice: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = images_of(studio, ALICE, 2)
+    board = alice.create_board("Picks", ids)
+    _link, token = alice.share_board(board.id, allow_downloads=True)
+    signed_out = studio.jobs.for_person(Person(sub=None, email=None, name=None))
+    monkeypatch.setattr(signed_out, "_engine", Untouchable())
+    monkeypatch.setattr(signed_out, "server_credentials", Untouchable())
+    monkeypatch.setattr(signed_out, "_typed_keys", Untouchable())
+
+    review = signed_out.open_review(token)
+    assert isinstance(review, Review)
+    # It holds the store, the archive and the signer: nothing that could send or spend.
+    kinds = {type(value) for value in vars(review).values()}
+    assert kinds <= {Store, Archive, UrlSigner, str, int, bool, float, type(None), type(time.time)}
+    assert not kinds & {Engine, Credentials, JobService}
+    review.images()
+    review.image_bytes(ids[0], "original")
+    assert review.image_link(ids[0], "download") is not None
+    review.vote("Jane", ids[0], "approve")
+    review.comment("Jane", ids[1], "lovely")
+    review.my_notes("Jane")
+
+
+# Contact sheets -----------------------------------------------------------
+
+SHEET_PROMPTS = [
+    ("a red fox at dawn", "16:9"),
+    ("a lighthouse in fog", "1:1"),
+    ("雪の中の赤い狐", "9:16"),
+    ("a copper kettle", "4:3"),
+    ("an owl reading a map", "3:4"),
+    ("a paper boat", "2:1"),
+]
+
+
+def seed_at_ratio(studio: Studio, prompt: str, ratio: str) -> int:
+    """An archived image of Alice's whose picture has the shape `ratio` says."""
+    job = seed_job(studio.store, prompt, owner=ALICE, aspect_ratio=ratio)
+    task = Task(job.task_id or "", TaskStatus.COMPLETED, 100, result_urls=("https://x.invalid/1",))
+    studio.store.record_results(job.id, task, owner=SEED_OWNER)
+    [image] = studio.store.pending_images(job.id)
+    wide, high = (float(part) for part in ratio.split(":"))
+    size = (round(480 * min(1, wide / high)), round(480 * min(1, high / wide)))
+    studio.store.archive_image(image.id, studio.archive.save(image_bytes((40, 90, 160), size)))
+    studio.store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
+    return image.id
+
+
+def sheet_board(studio: Studio, alice: JobService) -> tuple[int, list[int]]:
+    """A reviewed board of six images at six ratios, one prompt in Japanese."""
+    ids = [seed_at_ratio(studio, prompt, ratio) for prompt, ratio in SHEET_PROMPTS]
+    board = alice.create_board("Spring campaign", ids)
+    _link, token = alice.share_board(board.id)
+    review = alice.open_review(token)
+    assert isinstance(review, Review)
+    review.vote("Jane", ids[1], "approve")
+    review.vote("Sam", ids[1], "approve")
+    review.vote("Lee", ids[1], "changes")
+    return board.id, ids
+
+
+def written(
+    text: str, size: int, fill: tuple[int, int, int], width: int, height: int
+) -> Image.Image:
+    """`text` drawn alone as the sheet draws it, to compare with the sheet's pixels."""
+    canvas = Image.new("RGB", (width, height), contact_sheet.BACKGROUND)
+    ImageDraw.Draw(canvas).text((0, 0), text, font=contact_sheet._font(size), fill=fill)
+    return canvas
+
+
+def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
+    studio: Studio, alice: JobService
+) -> None:
+    board_id, _ids = sheet_board(studio, alice)
+    sheet = Image.open(BytesIO(alice.board_contact_sheet(board_id, "png"))).convert("RGB")
+    columns = 3
+    for index, (prompt, ratio) in enumerate(SHEET_PROMPTS):
+        x, y = contact_sheet.cell_origin(index, columns)
+        top = y + contact_sheet.CELL + 8
+        caption = sheet.crop((x, top, x + contact_sheet.CELL, top + contact_sheet.LINE))
+        expected = written(
+            f"{index + 1}. {prompt}",
+            contact_sheet.TEXT_SIZE,
+            contact_sheet.INK,
+            contact_sheet.CELL,
+            contact_sheet.LINE,
+        )
+        assert ImageChops.difference(caption, expected).getbbox() is None, prompt
+        cell = sheet.crop((x, y, x + contact_sheet.CELL, y + contact_sheet.CELL))
+        box = ImageChops.difference(cell, Image.new("RGB", cell.size, contact_sheet.BACKGROUND))
+        left, upper, right, lower = box.getbbox() or (0, 0, 0, 0)
+        wide, high = (float(part) for part in ratio.split(":"))
+        assert (right - left) / (lower - upper) == pytest.approx(wide / high, rel=0.03), ratio
+        detail = f"{ratio} · PNG" + (" · 2 approve · 1 needs changes" if index == 1 else "")
+        detail_top = top + contact_sheet.CAPTION_LINES * contact_sheet.LINE
+        shown = sheet.crop(
+            (x, detail_top, x + contact_sheet.CELL, detail_top + contact_sheet.DETAIL_SIZE + 6)
+        )
+        expected_detail = written(
+            detail,
+            contact_sheet.DETAIL_SIZE,
+            contact_sheet.QUIET,
+            contact_sheet.CELL,
+            contact_sheet.DETAIL_SIZE + 6,
+        )
+        assert ImageChops.difference(shown, expected_detail).getbbox() is None, detail
+    title = sheet.crop((0, 0, sheet.width, contact_sheet.MARGIN * 2 + contact_sheet.TITLE_SIZE))
+    assert ImageChops.difference(
+        title, Image.new("RGB", title.size, contact_sheet.BACKGROUND)
+    ).getbbox()
+
+
+def test_a_boards_contact_sheet_pdf_is_one_page_of_that_picture(
+    studio: Studio, alice: JobService
+) -> None:
+    """Pillow writes the sheet into the PDF as one picture (no text layer to extract),
+    so the page's picture is compared with the PNG whose captions are checked above."""
+    board_id, _ids = sheet_board(studio, alice)
+    pdf = alice.board_contact_sheet(board_id, "pdf")
+    png = Image.open(BytesIO(alice.board_contact_sheet(board_id, "png"))).convert("RGB")
+    parser = PdfParser.PdfParser(buf=pdf)
+    assert len(parser.pages) == 1
+    page = parser.read_indirect(parser.pages[0])
+    [picture_ref] = page[b"Resources"][b"XObject"].values()
+    picture = Image.open(BytesIO(parser.read_indirect(picture_ref).buf)).convert("RGB")
+    assert picture.size == png.size
+    # JPEG inside the PDF: close to the PNG everywhere, not equal.
+    difference = ImageChops.difference(picture, png).convert("L")
+    assert ImageStat.Stat(difference).mean[0] < 3
+
+
+def test_a_gallery_selection_and_an_empty_board_make_sheets_too(
+    studio: Studio, alice: JobService
+) -> None:
+    first, second = images_of(studio, ALICE, 2, prompt="a kite")
+    sheet = Image.open(BytesIO(alice.selection_contact_sheet([second, first])))
+    expected = contact_sheet.build(
+        "2 images from the gallery",
+        [
+            contact_sheet.SheetItem(alice.thumbnail(item.image), "a kite", "1:1 · PNG")
+            for item in alice.images([second, first])
+        ],
+        columns=2,
+    )
+    assert ImageChops.difference(sheet, Image.open(BytesIO(expected))).getbbox() is None
+    empty = alice.create_board("Nothing yet")
+    assert alice.board_contact_sheet(empty.id, "pdf").startswith(b"%PDF-")

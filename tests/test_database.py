@@ -52,10 +52,10 @@ def upgraded(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, 
     }
 
 
-def rows_in(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
-    tables = {
-        table: sa.Table(table, sa.MetaData(), autoload_with=engine) for table in RELEASE_TABLES
-    }
+def rows_in(
+    engine: sa.Engine, names: tuple[str, ...] = RELEASE_TABLES
+) -> dict[str, list[dict[str, Any]]]:
+    tables = {name: sa.Table(name, sa.MetaData(), autoload_with=engine) for name in names}
     with engine.connect() as conn:
         return {
             name: [
@@ -253,3 +253,41 @@ def test_an_unreachable_database_is_said_plainly_without_its_password() -> None:
     assert message.startswith("The studio cannot reach its database at postgresql+psycopg://")
     assert "127.0.0.1" in message and "STUDIO_DATABASE_URL" in message
     assert "hunter2" not in message
+
+
+def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = release_database(database_url, tmp_path)
+    engine = database.create_engine(url)
+    database.upgrade(engine, to="0006")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO styles (owner_sub, name, text, shared, created_at) VALUES "
+                "('alice', 'Film', 'on 35 mm film', :yes, 1.0), (NULL, 'Ink', 'in ink', :no, 2.0)"
+            ),
+            {"yes": True, "no": False},
+        )
+        conn.execute(sa.text("UPDATE jobs SET owner_sub = 'alice', owner_email = 'a@x.org'"))
+        conn.execute(sa.text("UPDATE images SET owner_sub = 'alice'"))
+    tables = ("jobs", "images", "styles")
+    before = rows_in(engine, tables)
+    engine.dispose()
+    assert before["styles"] and before["images"]
+
+    store = Store(url)
+    try:
+        assert rows_in(store.engine, tables) == before
+        assert database.revision(store.engine).up_to_date
+        # The new tables work on the old rows: a board of archived images, and the
+        # gallery filtered by it; deleting one of them takes it off the board.
+        archived = [row["id"] for row in before["images"] if row["status"] == "archived"]
+        board_id = store.create_board("alice", "a@x.org", "Old favourites")
+        assert store.add_board_images(board_id, archived) == len(archived)
+        assert store.gallery_count(GalleryFilter(board_id=board_id)) == len(archived)
+        store.delete_image(archived[0])
+        assert store.board_image_ids(board_id) == archived[1:]
+        assert [board.name for board in store.boards("alice", archived=False)] == ["Old favourites"]
+    finally:
+        store.close()

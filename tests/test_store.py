@@ -414,3 +414,204 @@ def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) 
     store.set_favourite(fox, True)  # a change made here is seen at once, with the other
 
     assert store.gallery_count(favourites) == 2
+
+
+# Boards and review links ------------------------------------------------------------
+
+
+def board_of(store: Store, archive: Archive, count: int, owner: str = "alice") -> list[int]:
+    """A board of `owner`'s holding `count` new archived images: [board id, *image ids]."""
+    ids = [archived_job(store, archive, f"fox number {n}") for n in range(count)]
+    board_id = store.create_board(owner, f"{owner}@example.org", "Foxes")
+    store.add_board_images(board_id, ids)
+    return [board_id, *ids]
+
+
+def test_a_board_keeps_its_order_and_filters_the_gallery(store: Store, archive: Archive) -> None:
+    board_id, *ids = board_of(store, archive, 3)
+    elsewhere = archived_job(store, archive, "an owl")
+    assert store.add_board_images(board_id, [ids[0], elsewhere, elsewhere]) == 1
+    assert store.board_image_ids(board_id) == [*ids, elsewhere]
+    store.reorder_board(board_id, [elsewhere, ids[2], 999_999])  # the rest keep their order
+    assert store.board_image_ids(board_id) == [elsewhere, ids[2], ids[0], ids[1]]
+    board = store.board(board_id)
+    assert board is not None
+    assert (board.image_count, board.cover_image_id) == (4, elsewhere)
+
+    on_board = GalleryFilter(board_id=board_id)
+    assert store.gallery_count(on_board) == 4
+    assert store.gallery_count(GalleryFilter(board_id=board_id, search="owl")) == 1
+    assert {item.image.id for item in store.gallery(on_board, limit=10, offset=0)} == {
+        *ids,
+        elsewhere,
+    }
+    store.remove_board_image(board_id, elsewhere)
+    assert store.gallery_count(on_board) == 3
+    assert store.gallery_position(on_board, elsewhere) is None
+    assert [b.id for b in store.boards_of_image(ids[0], "alice")] == [board_id]
+    assert store.boards_of_image(ids[0], "bob") == []
+
+
+def test_deleting_an_image_takes_it_off_every_board_with_its_votes(
+    store: Store, archive: Archive
+) -> None:
+    first, *ids = board_of(store, archive, 2)
+    second = store.create_board("alice", None, "Shortlist")
+    store.add_board_images(second, [ids[1]])
+    store.create_review_link(second, "h" * 64, label="", expires_at=None, allow_downloads=False)
+    changes = {"vote": "approve"}
+    assert (
+        store.review_change(
+            "h" * 64, time.time(), reviewer="Jo", image_id=ids[1], changes=changes, per_minute=60
+        )
+        == "saved"
+    )
+    store.delete_image(ids[1])
+    assert store.board_image_ids(first) == [ids[0]]
+    assert store.board_image_ids(second) == []
+    assert store.notes_on([ids[1]], "alice") == []
+
+
+def test_a_review_reads_only_its_live_links_board(store: Store, archive: Archive) -> None:
+    mine, *ids = board_of(store, archive, 2)
+    other, *other_ids = board_of(store, archive, 1, owner="bob")
+    now = time.time()
+    link = store.create_review_link(
+        mine, "a" * 64, label="Acme", expires_at=None, allow_downloads=False
+    )
+    others = store.create_review_link(
+        other, "b" * 64, label="", expires_at=None, allow_downloads=True
+    )
+    shown = store.review_images("a" * 64, now)
+    assert [image.image_id for image in shown or []] == ids
+
+    # Another board's image through this link: no image, no vote, nothing counted.
+    assert store.review_image("a" * 64, now, other_ids[0]) == (link, False, None)
+    assert (
+        store.review_change(
+            "a" * 64,
+            now,
+            reviewer="Jo",
+            image_id=other_ids[0],
+            changes={"vote": "approve"},
+            per_minute=1,
+        )
+        == "not_on_board"
+    )
+    assert store.notes_on(other_ids, "bob") == []
+    assert store.review_link_shows(link, other_ids[0], now) == (False, False)
+    assert store.review_link_shows(others, other_ids[0], now) == (True, True)
+
+    # Unknown, truncated, expired and revoked links read nothing.
+    assert store.review_images("c" * 64, now) is None
+    assert store.review_images("a" * 63, now) is None
+    expiring = store.create_review_link(
+        mine, "e" * 64, label="", expires_at=now + 60, allow_downloads=False
+    )
+    assert store.review_images("e" * 64, now) is not None
+    assert store.review_images("e" * 64, now + 61) is None
+    assert store.review_link_shows(expiring, ids[0], now + 61) == (False, False)
+    store.revoke_review_link(link)
+    assert store.review_images("a" * 64, now) is None
+    assert store.review_image("a" * 64, now, ids[0]) is None
+    assert store.reviewer_notes("a" * 64, now, "Jo") is None
+    assert (
+        store.review_change(
+            "a" * 64,
+            now,
+            reviewer="Jo",
+            image_id=ids[0],
+            changes={"vote": "approve"},
+            per_minute=60,
+        )
+        == "closed"
+    )
+    assert store.review_link_shows(link, ids[0], now) == (False, False)
+
+
+def test_reviewers_changing_at_once_never_pass_the_links_limit(
+    database_url: str, archive: Archive
+) -> None:
+    """Four stores (a server each) send 40 votes through one link at once; 15 may pass."""
+    servers, each, limit = 4, 10, 15
+    stores = [Store(database_url) for _ in range(servers)]
+    start = threading.Barrier(servers)
+    try:
+        board_id, image_id = board_of(stores[0], archive, 1)
+        stores[0].create_review_link(
+            board_id, "r" * 64, label="", expires_at=None, allow_downloads=False
+        )
+        now = time.time()
+
+        def vote(index: int) -> list[str]:
+            start.wait()
+            return [
+                stores[index].review_change(
+                    "r" * 64,
+                    now,
+                    reviewer=f"reviewer {index}",
+                    image_id=image_id,
+                    changes={"vote": "approve" if n % 2 else "changes"},
+                    per_minute=limit,
+                )
+                for n in range(each)
+            ]
+
+        with ThreadPoolExecutor(max_workers=servers) as pool:
+            outcomes = [outcome for result in pool.map(vote, range(servers)) for outcome in result]
+        assert outcomes.count("saved") == limit
+        assert outcomes.count("limited") == servers * each - limit
+        # A minute on, the link may change again.
+        assert (
+            stores[0].review_change(
+                "r" * 64,
+                now + 61,
+                reviewer="late",
+                image_id=image_id,
+                changes={"comment": "fine"},
+                per_minute=limit,
+            )
+            == "saved"
+        )
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_notes_are_counted_per_reviewer_and_marked_when_they_change(
+    store: Store, archive: Archive
+) -> None:
+    board_id, first, second = board_of(store, archive, 2)
+    link = store.create_review_link(
+        board_id, "n" * 64, label="Acme", expires_at=None, allow_downloads=False
+    )
+    now = time.time()
+    marks = [store.review_activity(board_id)]
+
+    def change(reviewer: str, image_id: int, at: float, **changes: object) -> None:
+        outcome = store.review_change(
+            "n" * 64, at, reviewer=reviewer, image_id=image_id, changes=changes, per_minute=60
+        )
+        assert outcome == "saved"
+        marks.append(store.review_activity(board_id))
+
+    change("Jo", first, now, vote="approve")
+    change("Jo", first, now + 1, comment="Love it")  # the vote stays
+    change("Sam", first, now + 2, vote="changes")
+    change("Sam", second, now + 3, vote=None)  # an empty note: not shown
+    notes = store.notes_on([first, second], "alice")
+    assert [(n.reviewer, n.vote, n.comment) for n in notes] == [
+        ("Sam", "changes", ""),
+        ("Jo", "approve", "Love it"),
+    ]
+    assert notes[0].link_label == "Acme"
+    assert store.notes_on([first], "bob") == []  # only the board owner's links count
+    assert len(set(marks)) == len(marks)  # every change moved the mark
+    assert store.review_activity(board_id) == marks[-1]  # and reading it moves nothing
+    mine = store.reviewer_notes("n" * 64, now, "Jo")
+    assert [(n.image_id, n.vote) for n in mine or []] == [(first, "approve")]
+    assert store.review_links(board_id)[0].reviewer_count == 2
+    assert store.review_link(link) == store.review_links(board_id)[0]
+    store.revoke_review_link(link)
+    assert store.review_activity(board_id) != marks[-1]
+    assert store.review_link(link).revoked  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from studio import web
+from studio.jobs import Review
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
 from studio.web import LINK_WINDOW, UrlSigner
@@ -157,3 +158,93 @@ def test_an_unknown_image_and_a_malformed_list_are_refused(
     assert client.get(signer.sign("/api/images/999/thumb/x.webp", "local")).status_code == 404
     assert client.get(signer.sign("/api/zip/1;2", "local")).status_code == 403
     assert client.get(signer.sign("/api/progress/not-a-job", "local")).status_code == 403
+
+
+# Review links --------------------------------------------------------------------------
+
+
+def review_of(studio: Studio, image_ids: list[int], *, allow_downloads: bool) -> tuple[int, Review]:
+    board = studio.jobs.create_board("Picks", image_ids)
+    link, token = studio.jobs.share_board(board.id, allow_downloads=allow_downloads)
+    review = studio.jobs.open_review(token)
+    assert isinstance(review, Review)
+    return link.id, review
+
+
+def test_a_reviewers_image_links_serve_while_the_link_lives(
+    studio: Studio, client: TestClient
+) -> None:
+    [item] = seed_images(studio.store, studio.archive, "a fox for review")
+    link_id, review = review_of(studio, [item.image.id], allow_downloads=False)
+    thumb = review.image_link(item.image.id, "thumb")
+    original = review.image_link(item.image.id, "original")
+    assert thumb is not None and original is not None
+    assert f"viewer=review%3A{link_id}" in thumb
+
+    answer = client.get(thumb)
+    assert answer.status_code == 200
+    assert answer.content == studio.jobs.thumbnail(item.image)
+    assert "immutable" not in answer.headers["cache-control"]  # asked again: a revoke is heard
+    assert client.get(original).content == studio.jobs.original(item.image)
+
+    studio.jobs.revoke_link(link_id)
+    assert client.get(thumb).status_code == 404
+    assert client.get(original).status_code == 404
+
+
+def test_a_reviewer_downloads_only_when_the_owner_allowed_it(
+    studio: Studio, client: TestClient
+) -> None:
+    [item] = seed_images(studio.store, studio.archive, "a fox to download")
+    closed_id, closed = review_of(studio, [item.image.id], allow_downloads=False)
+    open_id, opened = review_of(studio, [item.image.id], allow_downloads=True)
+    assert closed.image_link(item.image.id, "download") is None
+    # Even a download link signed for that reviewer is refused by the route.
+    forged = studio.jobs.image_link(item.image, "download", f"review:{closed_id}")
+    assert client.get(forged).status_code == 404
+
+    allowed = opened.image_link(item.image.id, "download")
+    assert allowed is not None and f"review%3A{open_id}" in allowed
+    answer = client.get(allowed)
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    # The prompt and settings go with it; the task id stays in the studio.
+    designers = client.get(studio.jobs.image_link(item.image, "download", "local"))
+    assert item.job.task_id
+    with Image.open(io.BytesIO(designers.content)) as picture:
+        assert item.job.task_id in picture.info["parameters"]
+    with Image.open(io.BytesIO(answer.content)) as picture:
+        assert picture.info["parameters"].startswith("a fox to download")
+        assert item.job.task_id not in picture.info["parameters"]
+
+
+def test_a_reviewers_link_reaches_nothing_beyond_its_board(
+    studio: Studio, client: TestClient
+) -> None:
+    on_board, elsewhere = seed_images(studio.store, studio.archive, "two foxes", count=2)
+    link_id, review = review_of(studio, [on_board.image.id], allow_downloads=True)
+    viewer = f"review:{link_id}"
+    # Signed for the reviewer, but for an image of no board of theirs: refused.
+    for kind in ("thumb", "original", "download"):
+        other = studio.jobs.image_link(elsewhere.image, kind, viewer)
+        assert client.get(other).status_code == 404
+    assert review.image_link(elsewhere.image.id, "thumb") is None
+    # The studio's other routes refuse a reviewer outright.
+    signer = studio.jobs.signer
+    zipped = signer.sign(web.zip_path([on_board.image.id]), viewer)
+    assert client.get(zipped).status_code == 403
+    assert client.get(signer.sign(web.progress_path(None), viewer)).status_code == 403
+    for odd in ("review:x", "review:²", "review:", f"review:{link_id} "):
+        forged = signer.sign(f"/api/images/{on_board.image.id}/thumb/x.webp", odd)
+        assert client.get(forged).status_code == 404
+
+
+def test_a_boards_zip_has_its_images_in_order_and_a_manifest(
+    studio: Studio, client: TestClient
+) -> None:
+    items = seed_images(studio.store, studio.archive, "three owls", count=3)
+    board = studio.jobs.create_board("Owls", [items[2].image.id, items[0].image.id])
+    with client.stream("GET", studio.jobs.board_zip_link(board.id, "local")) as answer:
+        body = b"".join(answer.iter_bytes())
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        assert bundle.namelist() == ["three-owls-3.png", "three-owls-1.png", "manifest.json"]

@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Float, nullable=False),
         sa.UniqueConstraint("link_id", "reviewer", "image_id", name="uq_review_notes_reviewer"),
     )
-    op.create_index("ix_review_notes_image", "review_notes", ["image_id"])
+    op.create_index("ix_review_notes_image", "review_notes", ["image_id", "link_id"])
 
 
 def downgrade() -> None:
