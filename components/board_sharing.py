@@ -14,10 +14,9 @@ from components import frame, media
 from components.state import Scoped
 from components.text import escape_markdown, plural, when
 from studio.errors import BoardInputError
-from studio.jobs import review_url_path
+from studio.jobs import MAX_LINK_DAYS, review_url_path
 from studio.records import Board, ReviewLink
 
-MAX_DAYS = 365
 # The link just made, per board: (link id, full address), until its owner dismisses it.
 _created: Scoped[tuple[int, str] | None] = Scoped("board_new_link", lambda: None)
 _error: Scoped[str | None] = Scoped("board_share_error", lambda: None)
@@ -43,7 +42,7 @@ def sharing(board: Board, links: list[ReviewLink]) -> None:
 
 
 def _share_form(board: Board) -> None:
-    settings = frame.jobs().settings
+    default_days = frame.jobs().review_link_days
     error = _error(str(board.id))
     with st.form(f"share-{board.id}", border=True):
         label = st.text_input(
@@ -56,8 +55,8 @@ def _share_form(board: Board) -> None:
         expires = days.number_input(
             "Expires after (days)",
             min_value=1,
-            max_value=MAX_DAYS,
-            value=settings.studio_review_link_days,
+            max_value=MAX_LINK_DAYS,
+            value=min(default_days, MAX_LINK_DAYS),
             step=1,
             key=f"share-days-{board.id}",
         )

@@ -103,7 +103,7 @@ def selected_ids() -> list[int]:
 
 def selection_bar() -> None:
     ids = selected_ids()
-    download, comparing, boarding, clear = st.columns([2, 1, 1, 1])
+    download, sheet, comparing, boarding, clear = st.columns([2, 1, 1, 1, 1])
     label = f"Download selected ({len(ids)})"
     explanation = (
         "A zip of the selected images, each with its prompt and settings inside, "
@@ -123,6 +123,18 @@ def selection_bar() -> None:
         download.button(
             label, key="gallery-download-none", icon=":material/download:", disabled=True
         )
+    with sheet, st.popover("Contact sheet", icon=":material/grid_view:", disabled=not ids):
+        for kind in ("png", "pdf"):
+            st.download_button(
+                kind.upper(),
+                data=lambda kind=kind: frame.jobs().selection_contact_sheet(ids, kind),
+                file_name=f"image-studio-selection.{kind}",
+                mime="application/pdf" if kind == "pdf" else "image/png",
+                key=f"gallery-sheet-{kind}",
+                icon=":material/download:",
+                on_click="ignore",
+                help="The selected images on one sheet, numbered, with prompts and ratios",
+            )
     comparing.button(
         "Compare",
         key="gallery-compare",

@@ -24,6 +24,7 @@ PAGE_SIZE = 24
 SEARCH, MODE, FAVOURITES, PAGE, IMAGE, WHOSE = "q", "mode", "fav", "page", "image", "whose"
 BOARD = "board"  # `board=ID`: a bound widget would write the board's name instead
 BOARD_CHOICE = "gallery-board"
+ALL_IMAGES = 0  # the board picker's "All images"; boards' ids start at 1
 MINE, EVERYONE = "Mine", "Everyone"
 # A bound choice is written to the URL as its label, so the labels are the options.
 EVERYTHING = "Everything"
@@ -54,7 +55,7 @@ class View:
 def filters() -> View:
     """Whose images, the search, mode and favourites widgets; the view they ask for."""
     mine = whose_images()
-    search, mode, board, favourites = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
+    search, mode, favourites = st.columns([3, 2, 1], vertical_alignment="bottom")
     typed = search.text_input(
         "Search prompts",
         key=SEARCH,
@@ -74,8 +75,7 @@ def filters() -> View:
     favourites_only = favourites.toggle(
         "Favourites only", key=FAVOURITES, bind="query-params", on_change=first_page
     )
-    with board:
-        board_id = board_filter()
+    board_id = board_filter()
     # No prompt is longer than a prompt may be, so neither is a useful search.
     limit = frame.jobs().settings.studio_max_prompt_chars
     if len(typed) > limit:
@@ -103,12 +103,13 @@ def board_filter() -> int | None:
     if not boards:
         return None
     # The URL says which board, so a link (and Back) sets the picker, not the other way.
-    st.session_state[BOARD_CHOICE] = board_id
-    st.selectbox(
+    st.session_state[BOARD_CHOICE] = board_id or ALL_IMAGES
+    picker, _rest = st.columns([1, 2])
+    picker.selectbox(
         "Board",
-        [None, *boards],
+        [ALL_IMAGES, *boards],
         key=BOARD_CHOICE,
-        format_func=lambda choice: "All images" if choice is None else boards[choice],
+        format_func=lambda choice: boards.get(choice, "All images"),
         on_change=_board_chosen,
     )
     return board_id
@@ -116,7 +117,7 @@ def board_filter() -> int | None:
 
 def _board_chosen() -> None:
     chosen = st.session_state.get(BOARD_CHOICE)
-    if chosen is None:
+    if not chosen:
         st.query_params.pop(BOARD, None)
     else:
         st.query_params[BOARD] = str(chosen)
