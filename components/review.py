@@ -25,6 +25,7 @@ ONE_AT_A_TIME, GRID = "One at a time", "Grid"
 GRID_COLUMNS = 3
 VOTES: dict[str, VoteKind] = {"Approve": "approve", "Needs changes": "changes"}
 VOTE_LABELS = {kind: label for label, kind in VOTES.items()}
+_PER_IMAGE_KEYS = ("review-vote-", "review-comment-text-")
 
 _reviewer = SessionValue("reviewer_name", lambda: "")
 _name_error: SessionValue[str | None] = SessionValue("reviewer_name_error", lambda: None)
@@ -122,6 +123,10 @@ def _take_name(review: Review) -> None:
         return  # the run that follows says so
     _name_error.clear()
     _reviewer.set(" ".join(typed.split()))
+    # The controls start again from what this reviewer said before (a reload, a new name).
+    _outcome.clear()
+    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
+        del st.session_state[key]
 
 
 def _previous_next(index: int, total: int) -> None:

@@ -99,6 +99,22 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
     assert said[heron.image.id].notes == ()
 
 
+def test_a_returning_reviewer_finds_what_they_said(studio: Studio) -> None:
+    board, (fox,) = board_of(studio, "a fox")
+    token = shared_board(studio, board)
+    first = give_name(open_review(token), "Jane")
+    first.button_group(key=f"review-vote-{fox.image.id}").set_value("Approve").run()
+    first.text_area(key=f"review-comment-text-{fox.image.id}").set_value("Keep the fur")
+    first.button(key=f"FormSubmitter:review-comment-{fox.image.id}-Save comment").click().run()
+
+    again = open_review(token)  # a reload: a new session, the name asked again
+    assert again.button_group(key=f"review-vote-{fox.image.id}").value is None
+    give_name(again, "Jane")
+
+    assert again.button_group(key=f"review-vote-{fox.image.id}").value == "Approve"
+    assert again.text_area(key=f"review-comment-text-{fox.image.id}").value == "Keep the fur"
+
+
 def test_too_many_changes_say_so_next_to_the_vote_and_record_nothing(studio: Studio) -> None:
     board, (fox,) = board_of(studio, "a fox")
     app = give_name(open_review(shared_board(studio, board)), "Jane")
