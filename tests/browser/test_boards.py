@@ -46,7 +46,8 @@ def shown_image_ids(page: Page) -> set[int]:
         .get_by_role("img")
         .evaluate_all("(images) => images.map((image) => image.getAttribute('src'))")
     )
-    return {int(match.group(1)) for s in sources if (match := re.search(r"/images/(\d+)/", s))}
+    found = (re.search(r"/images/(\d+)/", source or "") for source in sources)
+    return {int(match.group(1)) for match in found if match}
 
 
 def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
@@ -110,6 +111,15 @@ def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
         expect(reviewer.get_by_role("heading", name="Harbour picks")).to_have_count(0)
     finally:
         context.close()
+
+    # The gallery, narrowed to the board by its link: those 3 of the 4 images.
+    page.get_by_role("link", name="In the gallery").click()
+    expect(page.get_by_role("heading", name="Gallery", level=1)).to_be_visible()
+    wait_until_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]board=\d+"))
+    expect(page.get_by_test_id("stMain").get_by_text("3 images", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stMain").get_by_role("img", name=PROMPT)).to_have_count(3)
+    assert shown_image_ids(page) == set(chosen)
 
 
 def test_with_sign_in_configured_the_link_works_signed_out_and_nothing_else_does(
