@@ -1,6 +1,7 @@
 """One board, open: its images in order with what reviewers said, and what can be done.
 
-Rename, archive, reorder (Up and Down on each image, named in their help), remove,
+Rename, archive, reorder (Up and Down on each image, named in their help, or drag in
+components/board_order), remove,
 sort by approvals, the contact sheet and the zip; sharing is in components/board_sharing.
 While the board has a live review link, a small fragment asks the store every few
 seconds whether any vote or comment changed (one cheap query) and reruns the page only
@@ -14,7 +15,15 @@ from typing import Literal
 
 import streamlit as st
 
-from components import board_list, board_sharing, frame, gallery_view, media, verdicts
+from components import (
+    board_list,
+    board_order,
+    board_sharing,
+    frame,
+    gallery_view,
+    media,
+    verdicts,
+)
 from components.state import Scoped
 from components.text import escape_markdown, excerpt, plural
 from studio.errors import BoardInputError
@@ -154,6 +163,12 @@ def _images(board: Board) -> None:
     )
     sort = SORTS[choice or "Board order"]
     items = service.board_images(board.id, sort=sort)
+    if sort == "order" and len(items) > 1:
+        with st.expander("Drag to reorder", icon=":material/drag_indicator:"):
+            dragged = board_order.dragged_order(f"board-order-{board.id}", items)
+        if dragged is not None:
+            service.reorder_board(board.id, dragged)
+            st.rerun()
     said = service.verdicts([item.image.id for item in items])
     if sort == "approvals":
         st.caption("Most approved first. Up and Down move images in the board's own order.")

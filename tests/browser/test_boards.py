@@ -172,3 +172,46 @@ server_metadata_url = "{issuer}/.well-known/openid-configuration"
                 assert "Alice's lanterns" not in stranger.content()
         finally:
             context.close()
+
+
+def wait_for_rows(page: Page, image_ids: list[int]) -> None:
+    """Wait until the open board's rows show `image_ids`, top to bottom."""
+    page.wait_for_function(
+        """(ids) => [...document.querySelectorAll("[class*='st-key-board-image-']")]
+            .map((row) => row.className.match(/st-key-board-image-(\\d+)/)[1])
+            .join(",") === ids""",
+        arg=",".join(map(str, image_ids)),
+    )
+    wait_until_idle(page)
+
+
+def test_images_are_reordered_by_dragging_and_by_up_and_down(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, PROMPT, count=3)
+    wait_for_ready(page, PROMPT)
+    first, second, third = sorted(item.image.id for item in stored_gallery(server.data_dir))
+    go_to(page, "Gallery")
+    select_tiles(page, [first, second, third])
+    add_to_new_board(
+        page,
+        "Lantern order",
+        opener=page.locator(".st-key-gallery-add-selected-to-board").get_by_role(
+            "button", name="Add to board"
+        ),
+    )
+    open_board(page, "Lantern order")
+    wait_for_rows(page, [first, second, third])
+
+    page.get_by_text("Drag to reorder", exact=True).click()
+    strip = page.get_by_role("list", name="The board's images: drag one to a new place")
+    strip.get_by_role("listitem", name=f"Image 3: {PROMPT}").drag_to(
+        strip.get_by_role("listitem", name=f"Image 1: {PROMPT}"),
+        target_position={"x": 5, "y": 20},  # its left half: before it
+    )
+    wait_for_rows(page, [third, first, second])
+
+    page.locator(f".st-key-board-down-{third}").get_by_role("button", name="Down").click()
+    wait_for_rows(page, [first, third, second])
