@@ -14,6 +14,7 @@ from components import frame
 from components.state import SessionValue
 from components.text import escape_markdown, plural
 from studio.errors import BoardInputError
+from studio.jobs import BOARD_NAME_CHARS
 from studio.records import Board
 
 NEW = 0  # the "New board" choice of the picker; boards' ids start at 1
@@ -35,6 +36,7 @@ def form(image_ids: Sequence[int], scope: str) -> str | None:
         name = st.text_input(
             "New board name",
             key=f"{scope}-new-name",
+            max_chars=BOARD_NAME_CHARS,
             placeholder="Client picks, March",
             help="A name you will recognise; reviewers see it too.",
         )

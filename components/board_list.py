@@ -12,6 +12,7 @@ import streamlit as st
 from components import frame, media
 from components.text import escape_markdown, excerpt, plural, when
 from studio.errors import BoardInputError
+from studio.jobs import BOARD_NAME_CHARS
 from studio.records import Board
 
 BOARD = "board"  # the query parameter of the open board
@@ -61,7 +62,12 @@ _EMPTY = (
 def _new_board() -> None:
     with st.form("new-board", border=False, enter_to_submit=True):
         name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-        name = name_column.text_input("Board name", key=NEW_NAME, placeholder="Client picks, March")
+        name = name_column.text_input(
+            "Board name",
+            key=NEW_NAME,
+            max_chars=BOARD_NAME_CHARS,
+            placeholder="Client picks, March",
+        )
         submitted = button_column.form_submit_button(
             "New board", icon=":material/add:", type="primary"
         )

@@ -14,7 +14,7 @@ from components import frame, media
 from components.state import Scoped
 from components.text import escape_markdown, plural, when
 from studio.errors import BoardInputError
-from studio.jobs import MAX_LINK_DAYS, review_url_path
+from studio.jobs import LINK_LABEL_CHARS, MAX_LINK_DAYS, review_url_path
 from studio.records import Board, ReviewLink
 
 # The link just made, per board: (link id, full address), until its owner dismisses it.
@@ -49,6 +49,7 @@ def _share_form(board: Board) -> None:
             "Who it is for",
             key=f"share-label-{board.id}",
             placeholder="Acme (Jane)",
+            max_chars=LINK_LABEL_CHARS,
             help="Shown to you beside their verdicts; each link keeps its own reviewers.",
         )
         days, never = st.columns(2, vertical_alignment="bottom")

@@ -27,6 +27,7 @@ from components import (
 from components.state import Scoped
 from components.text import escape_markdown, excerpt, plural
 from studio.errors import BoardInputError
+from studio.jobs import BOARD_NAME_CHARS
 from studio.records import Board, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
@@ -128,7 +129,12 @@ def _toolbar(board: Board) -> None:
 def _rename_form(board: Board) -> None:
     error = _rename_error(str(board.id))
     with st.form(f"board-rename-{board.id}", border=False):
-        name = st.text_input("Board name", value=board.name, key=f"board-name-{board.id}")
+        name = st.text_input(
+            "Board name",
+            value=board.name,
+            key=f"board-name-{board.id}",
+            max_chars=BOARD_NAME_CHARS,
+        )
         submitted = st.form_submit_button("Rename", type="primary")
     if submitted:
         try:

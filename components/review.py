@@ -14,6 +14,7 @@ import streamlit as st
 from components import frame, media
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
+from studio.boards import COMMENT_CHARS, REVIEWER_CHARS
 from studio.errors import BoardInputError
 from studio.jobs import Review, ReviewGone
 from studio.records import ReviewClosed, ReviewImage, ReviewNote, VoteKind
@@ -97,7 +98,7 @@ def _name(review: Review) -> str:
         st.text_input(
             "Your name",
             key=NAME_FIELD,
-            max_chars=60,
+            max_chars=REVIEWER_CHARS,
             placeholder="Jane at Acme",
             help="Shown to the person who shared these images, beside your votes and comments.",
         )
@@ -215,7 +216,7 @@ def _comment_form(
             f"Comment on image {number} (optional)",
             value=note.comment if note is not None else "",
             key=f"review-comment-text-{image.image_id}",
-            max_chars=2000,
+            max_chars=COMMENT_CHARS,
             height=80,
             disabled=not name,
             placeholder="What should change, or what works",
