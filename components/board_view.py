@@ -27,7 +27,7 @@ from components import (
 from components.state import Scoped
 from components.text import escape_markdown, excerpt, plural
 from studio.errors import BoardInputError
-from studio.jobs import BOARD_NAME_CHARS
+from studio.jobs import BOARD_NAME_CHARS, NO_SUCH_BOARD
 from studio.records import Board, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
@@ -37,14 +37,13 @@ SORTS: dict[str, Literal["order", "approvals"]] = {
     "Board order": "order",
     "Most approved": "approvals",
 }
-GONE = "This board is gone, or it is not yours."
 # The review activity this session's page last showed, per board.
 _shown_marker: Scoped[str | None] = Scoped("board_review_marker", lambda: None)
 _rename_error: Scoped[str | None] = Scoped("board_rename_error", lambda: None)
 
 
-def board(board_id: int) -> Board | None:
-    """The open board, or a sentence saying it cannot be opened; returns it when shown."""
+def board(board_id: int) -> None:
+    """The open board, or the sentence saying it cannot be opened."""
     service = frame.jobs()
     st.button(
         "All boards",
@@ -54,8 +53,8 @@ def board(board_id: int) -> Board | None:
     )
     found = service.board(board_id)
     if found is None:
-        st.warning(GONE, icon=":material/lock:")
-        return None
+        st.warning(NO_SUCH_BOARD, icon=":material/lock:")
+        return
     st.header(escape_markdown(found.name), anchor=False)
     state = "archived · " if found.archived else ""
     st.caption(f"{state}{plural(found.image_count, 'image')}")
@@ -67,7 +66,6 @@ def board(board_id: int) -> Board | None:
         _shown_marker(str(board_id)).set(service.review_activity_marker(board_id))
         _watch(board_id)
     _images(found)
-    return found
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
