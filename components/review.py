@@ -2,16 +2,17 @@
 
 Everything here goes through the `Review` the link's token opens, which can read that
 board's images and record votes and comments, and nothing else: no navigation, no key,
-no generation. A reviewer gives their name once (kept for the session), then per image
-Approve or Needs changes (changeable) and an optional comment. A link revoked or expired
-while the page is open shows only its sentence on the next run.
+no generation. The images show one at a time (Previous and Next, or the Left and Right
+arrow keys) or as a grid. A reviewer gives their name once (kept for the session), then
+per image Approve or Needs changes (changeable) and an optional comment. A link revoked
+or expired while the page is open shows only its sentence on the next run.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import frame, media
+from components import arrow_keys, frame, media
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
 from studio.boards import COMMENT_CHARS, REVIEWER_CHARS
@@ -81,6 +82,10 @@ def _board(review: Review) -> None:
                     _image(review, image, len(images), name, mine.get(image.image_id), "thumb")
     else:
         index = min(_index.get(), len(images) - 1)
+        step = arrow_keys.pressed("review-arrow-keys")  # Left and Right step too
+        if step and 0 <= index + step < len(images):
+            index += step
+            _index.set(index)
         _previous_next(index, len(images))
         with st.container(border=True):
             _image(review, images[index], len(images), name, mine.get(images[index].image_id))

@@ -76,6 +76,10 @@ def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
     try:
         open_page(reviewer, address, "Harbour picks")
         expect(reviewer.get_by_test_id("stSidebar")).to_have_count(0)
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        reviewer.keyboard.press("ArrowRight")
+        expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
         choose(reviewer, "View", "Grid")
         expect(reviewer.get_by_test_id("stMain").get_by_role("img")).to_have_count(3)
         assert shown_image_ids(reviewer) == set(chosen)
