@@ -218,7 +218,8 @@ def _row(board: Board, item: GalleryItem, number: int, said: Verdicts, *, movabl
                 )
                 st.button(
                     "Open",
-                    key=f"board-open-{image.id}",
+                    # The gallery tile's key: closing the dialog brings the focus back here.
+                    key=f"open-image-{image.id}",
                     icon=":material/open_in_full:",
                     on_click=gallery_view.open_image,
                     args=(image.id,),

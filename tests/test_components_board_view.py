@@ -137,3 +137,14 @@ def test_another_persons_or_a_missing_board_says_so(studio: Studio) -> None:
     app = open_app(BOARDS, board="999")
 
     assert any("gone, or it is not yours" in warning.value for warning in app.warning)
+
+
+def test_open_shows_the_image_dialog_over_the_board(studio: Studio) -> None:
+    board, (fox, _heron) = board_of(studio, "a fox", "a heron")
+    app = open_app(BOARDS, board=str(board.id))
+
+    app.button(key=f"open-image-{fox.image.id}").click().run()
+
+    assert app.query_params["image"] == str(fox.image.id)
+    assert [code.value for code in app.code] == ["a fox"]  # the dialog's prompt
+    assert [header.value for header in app.header] == ["Client picks"]  # still on the board
