@@ -77,8 +77,11 @@ def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
         open_page(reviewer, address, "Harbour picks")
         expect(reviewer.get_by_test_id("stSidebar")).to_have_count(0)
         expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
-        reviewer.keyboard.press("ArrowRight")
+        reviewer.get_by_role("button", name="Next").click()
         expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        reviewer.keyboard.press("ArrowLeft")
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
         wait_until_idle(reviewer)
         choose(reviewer, "View", "Grid")
         expect(reviewer.get_by_test_id("stMain").get_by_role("img")).to_have_count(3)
@@ -96,6 +99,12 @@ def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
         # The grid's second image: its form's button.
         reviewer.get_by_role("button", name="Save comment").nth(1).click()
         expect(reviewer.get_by_text("Comment saved.")).to_be_visible()
+        for number, verdict in ((1, "Approve"), (2, "Needs changes")):  # still chosen
+            expect(
+                reviewer.get_by_role(
+                    "radiogroup", name=f"Your verdict on image {number}"
+                ).get_by_role("radio", name=verdict, exact=True)
+            ).to_be_checked()
 
         # The designer's board, untouched since sharing, shows both within one tick.
         main = page.get_by_test_id("stMain")
