@@ -414,7 +414,10 @@ def natural_size(image: Locator) -> tuple[int, int]:
 
 def open_image_dialog(page: Page) -> Locator:
     """Press "Open" on the gallery's first tile (the newest image); return the dialog."""
-    page.get_by_test_id("stMain").get_by_role("button", name="Open").first.click()
+    # By the tile's key: a select box's own toggle (the gallery's Board picker) is "Open" too.
+    page.get_by_test_id("stMain").locator("[class*='st-key-open-image-']").first.get_by_role(
+        "button", name="Open"
+    ).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible(timeout=UI_TIMEOUT)
     return dialog
