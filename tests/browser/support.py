@@ -445,7 +445,12 @@ def add_to_new_board(page: Page, name: str, *, opener: Locator) -> None:
     opener.click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    dialog.get_by_role("textbox", name="New board name").fill(name)
+    wait_until_idle(page)
+    name_field = dialog.get_by_role("textbox", name="New board name")
+    if not name_field.is_visible():  # the picker offers the newest board first
+        dialog.get_by_role("combobox", name="Board").click()
+        page.get_by_role("option", name="New board…").click()
+    name_field.fill(name)
     dialog.get_by_role("button", name="Add", exact=True).click()
     expect(toast(page, "Added")).to_have_count(1)
     expect(dialog).to_have_count(0)
