@@ -473,7 +473,10 @@ def open_board(page: Page, name: str) -> None:
 def share_for_review(page: Page, label: str) -> str:
     """On an open board, make a review link for `label`; return its address as shown."""
     page.get_by_text("Share for review", exact=True).first.click()  # the expander
-    page.get_by_role("textbox", name="Who it is for").fill(label)
+    label_field = page.get_by_role("textbox", name="Who it is for")
+    label_field.fill(label)
+    label_field.press("Tab")  # the form holds the label before its button is pressed
+    wait_until_idle(page)
     page.get_by_test_id("stFormSubmitButton").get_by_role("button", name="Share for review").click()
     code = page.get_by_test_id("stCode").locator("code")
     expect(code).to_contain_text("/review?token=")
