@@ -220,10 +220,15 @@ def test_images_are_reordered_by_dragging_and_by_up_and_down(
 
     page.get_by_text("Drag to reorder", exact=True).click()
     strip = page.get_by_role("list", name="The board's images: drag one to a new place")
-    strip.get_by_role("listitem", name=f"Image 3: {PROMPT}").drag_to(
-        strip.get_by_role("listitem", name=f"Image 1: {PROMPT}"),
-        target_position={"x": 5, "y": 20},  # its left half: before it
-    )
+    expect(strip).to_be_visible()
+    source = strip.get_by_role("listitem", name=f"Image 3: {PROMPT}").bounding_box()
+    target = strip.get_by_role("listitem", name=f"Image 1: {PROMPT}").bounding_box()
+    assert source is not None and target is not None
+    # A person's drag: press, move in steps, let go on the left half of the first image.
+    page.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x"] + 5, target["y"] + target["height"] / 2, steps=12)
+    page.mouse.up()
     wait_for_rows(page, [third, first, second])
 
     page.locator(f".st-key-board-down-{third}").get_by_role("button", name="Down").click()
