@@ -17,8 +17,8 @@ from studio.errors import BoardInputError
 from studio.jobs import LINK_LABEL_CHARS, MAX_LINK_DAYS, review_url_path
 from studio.records import Board, ReviewLink
 
-# The link just made, per board: (link id, full address), until its owner dismisses it.
-_created: Scoped[tuple[int, str] | None] = Scoped("board_new_link", lambda: None)
+# The address of the link just made, per board, until its owner dismisses it.
+_created: Scoped[str | None] = Scoped("board_new_link", lambda: None)
 _error: Scoped[str | None] = Scoped("board_share_error", lambda: None)
 
 
@@ -72,7 +72,7 @@ def _share_form(board: Board) -> None:
         )
     if submitted:
         try:
-            link, token = frame.jobs().share_board(
+            _link, token = frame.jobs().share_board(
                 board.id,
                 label=label,
                 expires_in_days=None if forever else int(expires),
@@ -83,15 +83,14 @@ def _share_form(board: Board) -> None:
         else:
             error.clear()
             path = review_url_path(token)
-            _created(str(board.id)).set((link.id, media.absolute(path) or path))
+            _created(str(board.id)).set(media.absolute(path) or path)
             st.rerun()
     message = error.get()
     if message:
         st.error(escape_markdown(message), icon=":material/error:")
 
 
-def _show_created(board: Board, created: tuple[int, str]) -> None:
-    _link_id, address = created
+def _show_created(board: Board, address: str) -> None:
     st.success(
         "The review link is ready. Copy it now (the button in its corner): "
         "it is shown only this once.",
