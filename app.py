@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import frame
+from components import frame, review
 from studio import health, web
 from studio.database import DatabaseError
 from studio.errors import StorageError
@@ -22,6 +22,21 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 
 def run() -> None:
     st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
+    if review.TOKEN in st.query_params:
+        # A review link works signed out, and shows that board alone: no gate, no
+        # navigation, no sidebar. Every other page still meets the gate below.
+        page = st.navigation(
+            [
+                # Not the default page: a default page's address is "/", and /review would
+                # then be "not found" (the page runs, under a warning).
+                st.Page(review.review, title="Review", url_path="review-link", default=True),
+                st.Page("pages/review.py", title="Review", url_path="review"),
+            ],
+            position="hidden",
+        )
+        frame.mark_frame_ran()
+        page.run()
+        return
     # With sign-in configured, nobody gets further without being signed in and admitted;
     # a deep link on a fresh server comes here too (see frame.ensure_frame).
     if not frame.gate():
@@ -41,6 +56,7 @@ def run() -> None:
             icon=":material/photo_library:",
             url_path="gallery",
         ),
+        st.Page("pages/boards.py", title="Boards", icon=":material/dashboard:", url_path="boards"),
     ]
     if frame.jobs().person.admin and frame.sign_in_configured():
         pages.append(

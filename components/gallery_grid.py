@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import compare, frame, gallery_view, media
+from components import add_to_board, compare, frame, gallery_view, media, verdicts
 from components.gallery_view import PAGE_SIZE, View
 from components.text import MODE_LABELS, excerpt, plural
 from studio import formats
-from studio.records import GalleryFilter, GalleryItem
+from studio.records import NO_VERDICTS, GalleryFilter, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
 COLUMNS = 4
@@ -44,17 +44,18 @@ def gallery() -> View:
     grid = st.container()  # filled once the picker under it has said which page
     view = gallery_view.page_picker(view, total)
     items = service.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
+    said = service.verdicts([item.image.id for item in items])
     with grid:
         for start in range(0, len(items), COLUMNS):
             for column, item in zip(
                 st.columns(COLUMNS), items[start : start + COLUMNS], strict=False
             ):
                 with column:
-                    _tile(item)
+                    _tile(item, said.get(item.image.id, NO_VERDICTS))
     return view
 
 
-def _tile(item: GalleryItem) -> None:
+def _tile(item: GalleryItem, said: Verdicts) -> None:
     image, job = item.image, item.job
     name = f"“{excerpt(job.prompt, 60)}”"
     with st.container(border=True, key=f"tile-{image.id}"):
@@ -69,6 +70,7 @@ def _tile(item: GalleryItem) -> None:
         if image.favourite:
             details.append(":material/star: Favourite")
         st.caption(" · ".join(part for part in details if part))
+        verdicts.summary(said)
         opener, selector = st.columns(2, vertical_alignment="center")
         opener.button(
             "Open",
@@ -84,6 +86,7 @@ def _tile(item: GalleryItem) -> None:
             persist_state="session",
             help=f"Select {name} to download or compare it",
         )
+        add_to_board.tile_button(image.id, name=name)
 
 
 # Selection -----------------------------------------------------------------------
@@ -100,7 +103,7 @@ def selected_ids() -> list[int]:
 
 def selection_bar() -> None:
     ids = selected_ids()
-    download, comparing, clear = st.columns([2, 1, 1])
+    download, sheet, comparing, boarding, clear = st.columns([2, 1, 1, 1, 1])
     label = f"Download selected ({len(ids)})"
     explanation = (
         "A zip of the selected images, each with its prompt and settings inside, "
@@ -120,6 +123,18 @@ def selection_bar() -> None:
         download.button(
             label, key="gallery-download-none", icon=":material/download:", disabled=True
         )
+    with sheet, st.popover("Contact sheet", icon=":material/grid_view:", disabled=not ids):
+        for kind in ("png", "pdf"):
+            st.download_button(
+                kind.upper(),
+                data=lambda kind=kind: frame.jobs().selection_contact_sheet(ids, kind),
+                file_name=f"image-studio-selection.{kind}",
+                mime="application/pdf" if kind == "pdf" else "image/png",
+                key=f"gallery-sheet-{kind}",
+                icon=":material/download:",
+                on_click="ignore",
+                help="The selected images on one sheet, numbered, with prompts and ratios",
+            )
     comparing.button(
         "Compare",
         key="gallery-compare",
@@ -128,6 +143,15 @@ def selection_bar() -> None:
         on_click=compare.start,
         args=(ids,),
         help=f"Side by side, {compare.MIN_IMAGES} to {compare.MAX_IMAGES} selected images",
+    )
+    boarding.button(
+        "Add to board",
+        key="gallery-add-selected-to-board",
+        icon=":material/library_add:",
+        disabled=not ids,
+        on_click=add_to_board.ask,
+        args=(ids,),
+        help="Add the selected images to one of your boards, or to a new one",
     )
     clear.button(
         "Clear selection",

@@ -1,7 +1,7 @@
 """Which part of the gallery is shown: widgets bound to the URL, so a link reproduces it.
 
-`whose` (Mine or Everyone, with sign-in), `q` (search), `mode`, `fav`, `page` and
-`image` (the open image) live in the query string. The filter widgets and the page
+`whose` (Mine or Everyone, with sign-in), `q` (search), `mode`, `fav`, `board`, `page`
+and `image` (the open image) live in the query string. The filter widgets and the page
 picker are bound to their parameters by Streamlit itself; a value a link holds that no
 widget could (a page past the end, a search longer than any prompt, `²`) is made
 sensible, never an error.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -22,6 +22,9 @@ from studio.request import Mode
 
 PAGE_SIZE = 24
 SEARCH, MODE, FAVOURITES, PAGE, IMAGE, WHOSE = "q", "mode", "fav", "page", "image", "whose"
+BOARD = "board"  # `board=ID`: a bound widget would write the board's name instead
+BOARD_CHOICE = "gallery-board"
+ALL_IMAGES = 0  # the board picker's "All images"; boards' ids start at 1
 MINE, EVERYONE = "Mine", "Everyone"
 # A bound choice is written to the URL as its label, so the labels are the options.
 EVERYTHING = "Everything"
@@ -36,10 +39,13 @@ class View:
     favourites_only: bool = False
     page: int = 1
     mine: bool = False  # with sign-in: only the viewer's own images
+    board: int | None = None  # only this board's images
 
     @property
     def filter(self) -> GalleryFilter:
-        return GalleryFilter(self.search, self.mode, self.favourites_only, mine=self.mine)
+        return GalleryFilter(
+            self.search, self.mode, self.favourites_only, mine=self.mine, board_id=self.board
+        )
 
     @property
     def offset(self) -> int:
@@ -69,13 +75,53 @@ def filters() -> View:
     favourites_only = favourites.toggle(
         "Favourites only", key=FAVOURITES, bind="query-params", on_change=first_page
     )
+    board_id = board_filter()
     # No prompt is longer than a prompt may be, so neither is a useful search.
     limit = frame.jobs().settings.studio_max_prompt_chars
     if len(typed) > limit:
         search.caption(f"The search was cut to its first {plural(limit, 'character')}.")
     return View(
-        typed[:limit], MODE_CHOICES.get(choice or EVERYTHING), bool(favourites_only), mine=mine
+        typed[:limit],
+        MODE_CHOICES.get(choice or EVERYTHING),
+        bool(favourites_only),
+        mine=mine,
+        board=board_id,
     )
+
+
+def board_filter() -> int | None:
+    """The board the gallery shows alone (`board=ID` in the URL), among the person's own."""
+    service = frame.jobs()
+    boards = {board.id: board.name for board in service.boards()}
+    asked = st.query_params.get(BOARD, "")
+    board_id = int(asked) if _NUMBER.fullmatch(asked) else None
+    if board_id is not None and board_id not in boards:
+        boards |= {board.id: board.name for board in service.boards(archived=True)}
+    if board_id not in boards:
+        board_id = None  # not a board of theirs: the whole gallery
+        st.query_params.pop(BOARD, None)
+    if not boards:
+        return None
+    # The URL says which board, so a link (and Back) sets the picker, not the other way.
+    st.session_state[BOARD_CHOICE] = board_id or ALL_IMAGES
+    picker, _rest = st.columns([1, 2])
+    picker.selectbox(
+        "Board",
+        [ALL_IMAGES, *boards],
+        key=BOARD_CHOICE,
+        format_func=lambda choice: boards.get(choice, "All images"),
+        on_change=_board_chosen,
+    )
+    return board_id
+
+
+def _board_chosen() -> None:
+    chosen = st.session_state.get(BOARD_CHOICE)
+    if not chosen:
+        st.query_params.pop(BOARD, None)
+    else:
+        st.query_params[BOARD] = str(chosen)
+    first_page()
 
 
 def whose_images() -> bool:
@@ -111,7 +157,7 @@ def page_picker(view: View, total: int) -> View:
         page = st.pagination(
             pages, default=pages if past_the_end else 1, key=PAGE, bind="query-params"
         )
-    return View(view.search, view.mode, view.favourites_only, page, view.mine)
+    return replace(view, page=page)
 
 
 def first_page() -> None:
@@ -127,6 +173,7 @@ def clear_filters() -> None:
     st.session_state[SEARCH] = ""
     st.session_state[MODE] = EVERYTHING
     st.session_state[FAVOURITES] = False
+    st.query_params.pop(BOARD, None)
     first_page()
 
 

@@ -12,7 +12,16 @@ from typing import Any
 
 import streamlit as st
 
-from components import arrow_keys, frame, gallery_view, image_pickers, media, prompt_form
+from components import (
+    add_to_board,
+    arrow_keys,
+    frame,
+    gallery_view,
+    image_pickers,
+    media,
+    prompt_form,
+    verdicts,
+)
 from components.gallery_view import View, close_image, open_image_id, page_of
 from components.text import MODE_LABELS, escape_markdown, excerpt, plural, when
 from studio import formats
@@ -57,7 +66,17 @@ def _lightbox(view: View) -> None:
         st.code(item.job.prompt, language=None, wrap_lines=True)
         st.markdown(_settings(item))
         _actions(item)
+        _reviews(item)
     _lineage(item)
+
+
+def _reviews(item: GalleryItem) -> None:
+    """What reviewers said about it, when any did."""
+    said = frame.jobs().verdicts([item.image.id]).get(item.image.id)
+    if said is not None and said.notes:
+        st.markdown("**Reviews**")
+        name = f"“{excerpt(item.job.prompt, 60)}”"
+        verdicts.notes(said, item.image.id, scope="lightbox", name=name)
 
 
 def _lineage(item: GalleryItem) -> None:
@@ -159,6 +178,9 @@ def _actions(item: GalleryItem) -> None:
         key=f"lightbox-favourite-{image.id}",
         on_change=_favourite_changed,
         args=(image.id,),
+    )
+    add_to_board.popover(
+        image.id, scope=f"lightbox-board-{image.id}", name=f"“{excerpt(job.prompt, 60)}”"
     )
     reuse, edit = st.columns(2)
     if reuse.button("Reuse settings", key=f"lightbox-reuse-{image.id}", icon=":material/tune:"):

@@ -104,6 +104,20 @@ def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
     assert download.proto.url.startswith(f"/api/zip/{ids}?viewer=local&expires=")
 
 
+def test_the_selection_has_a_contact_sheet_once_images_are_selected(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, "three foxes", count=3)
+    app = open_app(GALLERY)
+    [popover] = [element for element in app.get("popover") if "Contact sheet" in str(element.proto)]
+    assert popover.proto.popover.disabled
+
+    app.checkbox(key=f"select-image-{items[1].image.id}").check().run()
+
+    [popover] = [element for element in app.get("popover") if "Contact sheet" in str(element.proto)]
+    assert not popover.proto.popover.disabled
+    sheets = [button.proto.label for button in app.get("download_button")]
+    assert sheets == ["PNG", "PDF"]
+
+
 # Teams --------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.people import LOCAL
 from studio.runtime import Studio
 from tests.app_support import GALLERY, open_app, open_app_studio, seed_images, texts
 
@@ -82,3 +83,26 @@ def test_a_search_longer_than_a_prompt_is_cut_with_a_note(studio: Studio) -> Non
     short = open_app(GALLERY, q="fox")
     assert texts(short) == ["a red fox in the snow"]
     assert not any("was cut" in caption.value for caption in short.caption)
+
+
+def test_a_board_in_the_url_shows_only_its_images(studio: Studio) -> None:
+    [fox] = seed_images(studio.store, studio.archive, "a red fox in the snow")
+    seed_images(studio.store, studio.archive, "a lighthouse at dusk")
+    board = studio.jobs.for_person(LOCAL).create_board("Foxes", [fox.image.id])
+
+    app = open_app(GALLERY, board=str(board.id))
+    assert texts(app) == ["a red fox in the snow"]
+    assert app.selectbox(key="gallery-board").value == board.id
+
+    app.selectbox(key="gallery-board").set_value(0).run()  # All images
+    assert sorted(texts(app)) == ["a lighthouse at dusk", "a red fox in the snow"]
+    assert "board" not in app.query_params
+
+
+@pytest.mark.parametrize("board", ["999", "x", "²"])
+def test_a_board_that_is_not_theirs_shows_the_whole_gallery(studio: Studio, board: str) -> None:
+    seed_images(studio.store, studio.archive, "a red fox in the snow")
+
+    app = open_app(GALLERY, board=board)
+
+    assert texts(app) == ["a red fox in the snow"]

@@ -419,7 +419,71 @@ def natural_size(image: Locator) -> tuple[int, int]:
 
 def open_image_dialog(page: Page) -> Locator:
     """Press "Open" on the gallery's first tile (the newest image); return the dialog."""
-    page.get_by_test_id("stMain").get_by_role("button", name="Open").first.click()
+    # By the tile's key: a select box's own toggle (the gallery's Board picker) is "Open" too.
+    page.get_by_test_id("stMain").locator("[class*='st-key-open-image-']").first.get_by_role(
+        "button", name="Open"
+    ).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible(timeout=UI_TIMEOUT)
     return dialog
+
+
+# Boards ----------------------------------------------------------------------------
+
+
+def tile(page: Page, image_id: int) -> Locator:
+    """The gallery tile of one image."""
+    return page.locator(f".st-key-tile-{image_id}")
+
+
+def select_tiles(page: Page, image_ids: list[int]) -> None:
+    """Tick the gallery tiles of `image_ids`, one at a time."""
+    for image_id in image_ids:
+        checkbox = tile(page, image_id).get_by_role("checkbox", name="Select")
+        tile(page, image_id).get_by_text("Select", exact=True).click()
+        expect(checkbox).to_be_checked()
+        wait_until_idle(page)
+
+
+def add_to_new_board(page: Page, name: str, *, opener: Locator) -> None:
+    """Press `opener` (a tile's or the selection's Add to board) and make board `name`."""
+    opener.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    wait_until_idle(page)
+    name_field = dialog.get_by_role("textbox", name="New board name")
+    if not name_field.is_visible():  # the picker offers the newest board first
+        dialog.get_by_role("combobox", name="Board").click()
+        page.get_by_role("option", name="New board…").click()
+    name_field.fill(name)
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    expect(toast(page, "Added")).to_have_count(1)
+    expect(dialog).to_have_count(0)
+    wait_until_idle(page)
+
+
+def open_board(page: Page, name: str) -> None:
+    """From the Boards page, open the board called `name`."""
+    go_to(page, "Boards")
+    card = (
+        page.get_by_test_id("stVerticalBlock")
+        .filter(has=page.get_by_text(name, exact=True))
+        .filter(has=page.get_by_role("button", name="Open board"))
+    )
+    card.last.get_by_role("button", name="Open board").click()
+    expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
+    wait_until_idle(page)
+
+
+def share_for_review(page: Page, label: str) -> str:
+    """On an open board, make a review link for `label`; return its address as shown."""
+    page.get_by_text("Share for review", exact=True).first.click()  # the expander
+    label_field = page.get_by_role("textbox", name="Who it is for")
+    label_field.fill(label)
+    label_field.press("Tab")  # the form holds the label before its button is pressed
+    wait_until_idle(page)
+    page.get_by_test_id("stFormSubmitButton").get_by_role("button", name="Share for review").click()
+    code = page.get_by_test_id("stCode").locator("code")
+    expect(code).to_contain_text("/review?token=")
+    wait_until_idle(page)
+    return code.inner_text().strip()

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from studio.emulator import RunningEmulator
 from tests.browser.support import (
     StudioServers,
+    add_to_new_board,
+    choose,
     go_to,
+    new_tab,
+    open_board,
     open_image_dialog,
     open_page,
     send_generation,
+    share_for_review,
+    stored_gallery,
+    tile,
     wait_for_ready,
     wait_until_idle,
 )
@@ -64,3 +71,34 @@ def test_every_page_and_the_dialog_pass_axe_core(
     dialog = open_image_dialog(page)
     expect(dialog).to_be_visible()
     assert violations(page) == [], "the image dialog"
+
+
+def test_boards_a_board_and_the_review_page_pass_axe_core(
+    page: Page, chromium: Browser, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, "Two herons at dawn", count=2)
+    wait_for_ready(page, "Two herons at dawn")
+    first = stored_gallery(server.data_dir)[0]
+    go_to(page, "Gallery")
+    add_to_new_board(
+        page, "Herons", opener=tile(page, first.image.id).get_by_role("button", name="Add to board")
+    )
+
+    go_to(page, "Boards")
+    assert violations(page) == [], "Boards"
+    open_board(page, "Herons")
+    address = share_for_review(page, "Acme")
+    assert violations(page) == [], "a board, just shared"
+
+    context, reviewer, _console = new_tab(chromium)
+    try:
+        reviewer.set_viewport_size({"width": 390, "height": 844})  # a phone
+        open_page(reviewer, address, "Herons")
+        assert violations(reviewer) == [], "the review page"
+        choose(reviewer, "View", "Grid")
+        assert violations(reviewer) == [], "the review page as a grid"
+    finally:
+        context.close()

@@ -23,8 +23,8 @@ def test_a_deep_link_on_a_fresh_server_gets_the_frame(
     expect(sidebar).to_contain_text("Jobs in flight")
     expect(sidebar).to_contain_text("Images billed today")
     navigation = page.get_by_test_id("stSidebarNav")
-    expect(navigation.get_by_role("link")).to_have_count(3)
-    for title in ("Generate", "Edit", "Gallery"):
+    expect(navigation.get_by_role("link")).to_have_count(4)
+    for title in ("Generate", "Edit", "Gallery", "Boards"):
         expect(navigation.get_by_role("link", name=title, exact=True)).to_be_visible()
     assert page.url.endswith("/gallery?q=fox&fav=1")
     expect(page.get_by_test_id("stMain")).to_contain_text("No images yet.")

@@ -1,0 +1,275 @@
+"""The review page: one board for whoever holds its link, signed in or not.
+
+Everything here goes through the `Review` the link's token opens, which can read that
+board's images and record votes and comments, and nothing else: no navigation, no key,
+no generation. The images show one at a time (Previous and Next, or the Left and Right
+arrow keys) or as a grid. A reviewer gives their name once (kept for the session), then
+per image Approve or Needs changes (changeable) and an optional comment. A link revoked
+or expired while the page is open shows only its sentence on the next run.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import arrow_keys, frame, media
+from components.state import SessionValue
+from components.text import escape_markdown, plural, when
+from studio.boards import COMMENT_CHARS, REVIEWER_CHARS
+from studio.errors import BoardInputError
+from studio.jobs import Review, ReviewGone
+from studio.records import ReviewClosed, ReviewImage, ReviewNote, VoteKind
+
+TOKEN = "token"  # noqa: S105 (the query parameter's name)
+NAME_FIELD = "review-name"
+VIEW = "review-view"
+ONE_AT_A_TIME, GRID = "One at a time", "Grid"
+GRID_COLUMNS = 3
+VOTES: dict[str, VoteKind] = {"Approve": "approve", "Needs changes": "changes"}
+VOTE_LABELS = {kind: label for label, kind in VOTES.items()}
+_PER_IMAGE_KEYS = ("review-vote-", "review-comment-text-")
+
+_reviewer = SessionValue("reviewer_name", lambda: "")
+_name_error: SessionValue[str | None] = SessionValue("reviewer_name_error", lambda: None)
+_index = SessionValue("review_index", lambda: 0)
+# What happened to a reviewer's last change, per image: ("error" or "saved", sentence).
+_outcome: SessionValue[dict[int, tuple[str, str]]] = SessionValue("review_outcome", dict)
+
+
+def open_link() -> Review | ReviewClosed:
+    return frame.server_jobs().open_review(st.query_params.get(TOKEN, ""))
+
+
+def review() -> None:
+    """The board behind the URL's token, or the one sentence saying why there is none."""
+    opened = open_link()
+    if isinstance(opened, ReviewClosed):
+        closed(opened)
+        return
+    page = st.empty()
+    try:
+        with page.container():
+            _board(opened)
+    except ReviewGone as gone:  # revoked or expired between two reads of this run
+        page.empty()
+        closed(gone.closed)
+
+
+def closed(reason: ReviewClosed) -> None:
+    st.info(escape_markdown(reason.message), icon=":material/link_off:")
+
+
+def _board(review: Review) -> None:
+    st.title(escape_markdown(review.board_name), anchor=False)
+    images = review.images()
+    facts = [f"{plural(len(images), 'image')} shared with you for review"]
+    if review.expires_at is not None:
+        facts.append(f"open until {when(review.expires_at, st.context.timezone)}")
+    st.caption(" · ".join(facts))
+    name = _name(review)
+    if not images:
+        st.info("There are no images on this board yet.")
+        return
+    view = st.segmented_control(
+        "View", [ONE_AT_A_TIME, GRID], default=ONE_AT_A_TIME, required=True, key=VIEW
+    )
+    mine = review.my_notes(name) if name else {}
+    if view == GRID:
+        for start in range(0, len(images), GRID_COLUMNS):
+            row = images[start : start + GRID_COLUMNS]
+            for column, image in zip(st.columns(GRID_COLUMNS), row, strict=False):
+                with column, st.container(border=True):
+                    _image(review, image, len(images), name, mine.get(image.image_id), "thumb")
+    else:
+        index = min(_index.get(), len(images) - 1)
+        step = arrow_keys.pressed("review-arrow-keys")  # Left and Right step too
+        if step and 0 <= index + step < len(images):
+            index += step
+            _index.set(index)
+        _previous_next(index, len(images))
+        with st.container(border=True):
+            _image(review, images[index], len(images), name, mine.get(images[index].image_id))
+
+
+def _name(review: Review) -> str:
+    """The reviewer's name, asked once; "" until given."""
+    name = _reviewer.get()
+    if name:
+        who, change = st.columns([3, 1], vertical_alignment="center")
+        who.text(f"Reviewing as {name}")
+        change.button("Change name", key="review-change-name", on_click=_reviewer.clear)
+        return name
+    with st.form("review-name-form", border=True, enter_to_submit=True):
+        st.text_input(
+            "Your name",
+            key=NAME_FIELD,
+            max_chars=REVIEWER_CHARS,
+            placeholder="Jane at Acme",
+            help="Shown to the person who shared these images, beside your votes and comments.",
+        )
+        st.form_submit_button(
+            "Start reviewing", type="primary", on_click=_take_name, args=(review,)
+        )
+    error = _name_error.get()
+    if error:
+        st.error(escape_markdown(error), icon=":material/error:")
+    else:
+        st.caption("Give your name to approve images, ask for changes and comment.")
+    return ""
+
+
+def _take_name(review: Review) -> None:
+    typed = str(st.session_state.get(NAME_FIELD) or "")
+    try:
+        review.my_notes(typed)  # checks the name as the studio keeps it
+    except BoardInputError as exc:
+        _name_error.set(exc.message)
+        return
+    except ReviewGone:
+        return  # the run that follows says so
+    _name_error.clear()
+    _reviewer.set(" ".join(typed.split()))
+    # The controls start again from what this reviewer said before (a reload, a new name).
+    _outcome.clear()
+    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
+        del st.session_state[key]
+
+
+def _previous_next(index: int, total: int) -> None:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button(
+            "Previous",
+            key="review-previous",
+            icon=":material/chevron_left:",
+            disabled=index <= 0,
+            on_click=_index.set,
+            args=(index - 1,),
+        )
+        st.markdown(f"Image {index + 1} of {total}")
+        st.button(
+            "Next",
+            key="review-next",
+            icon=":material/chevron_right:",
+            icon_position="right",
+            disabled=index >= total - 1,
+            on_click=_index.set,
+            args=(index + 1,),
+        )
+
+
+def _image(
+    review: Review,
+    image: ReviewImage,
+    total: int,
+    name: str,
+    note: ReviewNote | None,
+    kind: str = "original",
+) -> None:
+    number = image.position + 1
+    _picture(review, image, kind)
+    st.text(image.prompt)
+    shape = image.aspect_ratio or f"{image.width} x {image.height}"
+    st.caption(f"Image {number} of {total} · {escape_markdown(shape)}")
+    key = f"review-vote-{image.image_id}"
+    if key not in st.session_state and note is not None and note.vote is not None:
+        st.session_state[key] = VOTE_LABELS[note.vote]
+    st.segmented_control(
+        f"Your verdict on image {number}",
+        list(VOTES),
+        key=key,
+        disabled=not name,
+        on_change=_voted,
+        args=(review, name, image.image_id),
+        help="Choose again to change it; choose the same again to take it back.",
+    )
+    _comment_form(review, image, number, name, note)
+    outcome = _outcome.get().get(image.image_id)
+    if outcome is not None:
+        kind_of, sentence = outcome
+        if kind_of == "error":
+            st.error(escape_markdown(sentence), icon=":material/error:")
+        else:
+            st.caption(sentence)
+    link = review.image_link(image.image_id, "download") if review.allow_downloads else None
+    if link is not None:
+        st.link_button(
+            "Download",
+            link,
+            icon=":material/download:",
+            help=f"The original file of image {number}, with its prompt inside",
+        )
+
+
+def _picture(review: Review, image: ReviewImage, kind: str) -> None:
+    path = review.image_link(image.image_id, "thumb" if kind == "thumb" else "original")
+    url = media.absolute(path) if path else None
+    if url is not None:
+        st.image(url, alt=image.prompt, width="stretch")
+        return
+    data = review.image_bytes(image.image_id, "thumb" if kind == "thumb" else "original")
+    if data is None:
+        st.caption("This image is missing from the archive.")
+        return
+    st.image(data, alt=image.prompt, width="stretch")
+
+
+def _comment_form(
+    review: Review, image: ReviewImage, number: int, name: str, note: ReviewNote | None
+) -> None:
+    with st.form(f"review-comment-{image.image_id}", border=False):
+        st.text_area(
+            f"Comment on image {number} (optional)",
+            value=note.comment if note is not None else "",
+            key=f"review-comment-text-{image.image_id}",
+            max_chars=COMMENT_CHARS,
+            height=80,
+            disabled=not name,
+            placeholder="What should change, or what works",
+        )
+        st.form_submit_button(
+            "Save comment",
+            disabled=not name,
+            on_click=_commented,
+            args=(review, name, image.image_id),
+        )
+
+
+def _voted(review: Review, name: str, image_id: int) -> None:
+    key = f"review-vote-{image_id}"
+    label = st.session_state.get(key)
+    try:
+        review.vote(name, image_id, VOTES.get(label) if label else None)
+    except BoardInputError as exc:
+        _say(image_id, "error", exc.message)
+        # Not recorded: the control shows what is.
+        st.session_state[key] = _recorded_vote(review, name, image_id)
+        return
+    except ReviewGone:
+        return  # the run that follows shows only why
+    _say(image_id, "saved", f"Saved: {label}." if label else "Vote taken back.")
+
+
+def _recorded_vote(review: Review, name: str, image_id: int) -> str | None:
+    try:
+        note = review.my_notes(name).get(image_id)
+    except (BoardInputError, ReviewGone):
+        return None
+    return VOTE_LABELS[note.vote] if note is not None and note.vote is not None else None
+
+
+def _commented(review: Review, name: str, image_id: int) -> None:
+    text = str(st.session_state.get(f"review-comment-text-{image_id}") or "")
+    try:
+        review.comment(name, image_id, text)
+    except BoardInputError as exc:
+        _say(image_id, "error", exc.message)
+        return
+    except ReviewGone:
+        return
+    _say(image_id, "saved", "Comment saved." if text.strip() else "Comment removed.")
+
+
+def _say(image_id: int, kind: str, sentence: str) -> None:
+    outcome = _outcome.get()
+    outcome[image_id] = (kind, sentence)
+    _outcome.set(outcome)

@@ -1,0 +1,239 @@
+"""Boards and review links in a real browser: a designer shares a board, a reviewer with
+no account votes and comments, the designer sees it live, and a revoked link says so."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from oidc_provider_mock import User, run_server_in_thread
+from playwright.sync_api import Browser, Page, expect
+
+from components.board_view import REFRESH_SECONDS
+from studio.emulator import RunningEmulator
+from tests.browser.support import (
+    UI_TIMEOUT,
+    StudioServers,
+    add_to_new_board,
+    choose,
+    free_port,
+    go_to,
+    new_tab,
+    open_board,
+    open_page,
+    select_tiles,
+    send_generation,
+    share_for_review,
+    stored_gallery,
+    tile,
+    wait_for_ready,
+    wait_until_idle,
+)
+from tests.browser.test_sign_in import project_with_secrets, sign_in
+
+pytestmark = pytest.mark.browser
+
+PROMPT = "Three lanterns on a quiet harbour wall"
+# One tick of the board's watch, the rerun it starts, and room for a busy machine.
+ONE_TICK_MS = int((REFRESH_SECONDS * 2 + 6) * 1000)
+
+
+def wait_for_images(page: Page, image_ids: list[int]) -> None:
+    """Wait until the page's pictures are exactly these images (read from their signed
+    links), once a rerun's leftovers are gone."""
+    page.wait_for_function(
+        """(ids) => {
+            const shown = [...document.querySelectorAll("[data-testid='stMain'] img")]
+                .map((image) => (image.getAttribute("src") || "").match(/\\/images\\/(\\d+)\\//))
+                .filter(Boolean).map((match) => Number(match[1]));
+            return [...new Set(shown)].sort((a, b) => a - b).join(",") === ids
+                && shown.length === new Set(shown).size;
+        }""",
+        arg=",".join(map(str, sorted(image_ids))),
+    )
+
+
+def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
+    page: Page, chromium: Browser, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, PROMPT, count=4)
+    wait_for_ready(page, PROMPT)
+    chosen = sorted(item.image.id for item in stored_gallery(server.data_dir))[:3]
+
+    go_to(page, "Gallery")
+    select_tiles(page, chosen)
+    add_to_new_board(
+        page,
+        "Harbour picks",
+        opener=page.locator(".st-key-gallery-add-selected-to-board").get_by_role(
+            "button", name="Add to board"
+        ),
+    )
+    open_board(page, "Harbour picks")
+    address = share_for_review(page, "Acme (Jane)")
+    assert address.startswith(server.url("/review?token="))
+
+    context, reviewer, _console = new_tab(chromium)  # no cookies, no sign-in: a stranger
+    try:
+        open_page(reviewer, address, "Harbour picks")
+        expect(reviewer.get_by_test_id("stSidebar")).to_have_count(0)
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        reviewer.get_by_role("button", name="Next").click()
+        expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        reviewer.keyboard.press("ArrowLeft")
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        choose(reviewer, "View", "Grid")
+        expect(reviewer.get_by_test_id("stMain").get_by_role("img")).to_have_count(3)
+        wait_for_images(reviewer, chosen)
+
+        reviewer.get_by_role("textbox", name="Your name").fill("Jane")
+        reviewer.get_by_role("button", name="Start reviewing").click()
+        expect(reviewer.get_by_text("Reviewing as Jane")).to_be_visible()
+        wait_until_idle(reviewer)
+        choose(reviewer, "Your verdict on image 1", "Approve")
+        choose(reviewer, "Your verdict on image 2", "Needs changes")
+        reviewer.get_by_role("textbox", name="Comment on image 2 (optional)").fill(
+            "Warmer light, please"
+        )
+        # The grid's second image: its form's button.
+        reviewer.get_by_role("button", name="Save comment").nth(1).click()
+        expect(reviewer.get_by_text("Comment saved.")).to_be_visible()
+        for number, verdict in ((1, "Approve"), (2, "Needs changes")):  # still chosen
+            expect(
+                reviewer.get_by_role(
+                    "radiogroup", name=f"Your verdict on image {number}"
+                ).get_by_role("radio", name=verdict, exact=True)
+            ).to_be_checked()
+
+        # The designer's board, untouched since sharing, shows both within one tick.
+        main = page.get_by_test_id("stMain")
+        for verdict in ("Approved", "Needs changes"):
+            said = re.compile(rf"^Jane, via Acme \(Jane\) · .* · {verdict}$")
+            expect(main.get_by_text(said)).to_have_count(1, timeout=ONE_TICK_MS)
+        expect(main.get_by_text("Warmer light, please", exact=True)).to_be_visible()
+
+        page.get_by_role("button", name="Revoke link").click()
+        expect(page.get_by_text(re.compile(" · revoked · "))).to_be_visible()
+        reviewer.reload()
+        expect(reviewer.get_by_text("This review link was revoked by its owner.")).to_be_visible(
+            timeout=UI_TIMEOUT
+        )
+        wait_until_idle(reviewer)
+        expect(reviewer.get_by_test_id("stMain").get_by_role("img")).to_have_count(0)
+        expect(reviewer.get_by_role("heading", name="Harbour picks")).to_have_count(0)
+    finally:
+        context.close()
+
+    # The gallery, narrowed to the board by its link: those 3 of the 4 images.
+    page.get_by_role("link", name="In the gallery").click()
+    expect(page.get_by_role("heading", name="Gallery", level=1)).to_be_visible()
+    wait_until_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]board=\d+"))
+    expect(page.get_by_test_id("stMain").get_by_text("3 images", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stMain").get_by_role("img", name=PROMPT)).to_have_count(3)
+    wait_for_images(page, chosen)
+
+
+def test_with_sign_in_configured_the_link_works_signed_out_and_nothing_else_does(
+    page: Page,
+    chromium: Browser,
+    studio_servers: StudioServers,
+    upstream: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with run_server_in_thread(
+        user_claims=[User(sub="alice", claims={"email": "alice@example.com", "name": "Alice"})]
+    ) as provider:
+        issuer = f"http://localhost:{provider.server_port}"
+        project = project_with_secrets(
+            tmp_path / "project",
+            f"""
+[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "not-a-real-secret"
+client_id = "studio"
+client_secret = "not-a-real-secret-either"
+server_metadata_url = "{issuer}/.well-known/openid-configuration"
+""",
+        )
+        server = studio_servers.start(project=project, port=port)
+        sign_in(page, server, "alice")
+        send_generation(page, PROMPT)
+        wait_for_ready(page, PROMPT)
+        [item] = stored_gallery(server.data_dir)
+        go_to(page, "Gallery")
+        add_to_new_board(
+            page,
+            "Alice's lanterns",
+            opener=tile(page, item.image.id).get_by_role("button", name="Add to board"),
+        )
+        open_board(page, "Alice's lanterns")
+        address = share_for_review(page, "Client")
+
+        context, stranger, _console = new_tab(chromium)
+        try:
+            open_page(stranger, address, "Alice's lanterns")
+            expect(stranger.get_by_test_id("stMain").get_by_role("img")).to_have_count(1)
+            expect(stranger.get_by_role("button", name="Sign in")).to_have_count(0)
+            for path in ("/", "/gallery", "/boards", f"/gallery?image={item.image.id}"):
+                stranger.goto(server.url(path))
+                expect(stranger.get_by_role("button", name="Sign in")).to_be_visible()
+                wait_until_idle(stranger)
+                assert PROMPT not in stranger.content()
+                assert "Alice's lanterns" not in stranger.content()
+        finally:
+            context.close()
+
+
+def wait_for_rows(page: Page, image_ids: list[int]) -> None:
+    """Wait until the open board's rows show `image_ids`, top to bottom."""
+    page.wait_for_function(
+        """(ids) => [...document.querySelectorAll("[class*='st-key-board-image-']")]
+            .map((row) => row.className.match(/st-key-board-image-(\\d+)/)[1])
+            .join(",") === ids""",
+        arg=",".join(map(str, image_ids)),
+    )
+    wait_until_idle(page)
+
+
+def test_images_are_reordered_by_dragging_and_by_up_and_down(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    send_generation(page, PROMPT, count=3)
+    wait_for_ready(page, PROMPT)
+    first, second, third = sorted(item.image.id for item in stored_gallery(server.data_dir))
+    go_to(page, "Gallery")
+    select_tiles(page, [first, second, third])
+    add_to_new_board(
+        page,
+        "Lantern order",
+        opener=page.locator(".st-key-gallery-add-selected-to-board").get_by_role(
+            "button", name="Add to board"
+        ),
+    )
+    open_board(page, "Lantern order")
+    wait_for_rows(page, [first, second, third])
+
+    page.get_by_text("Drag to reorder", exact=True).click()
+    strip = page.get_by_role("list", name="The board's images: drag one to a new place")
+    expect(strip).to_be_visible()
+    source = strip.get_by_role("listitem", name=f"Image 3: {PROMPT}").bounding_box()
+    target = strip.get_by_role("listitem", name=f"Image 1: {PROMPT}").bounding_box()
+    assert source is not None and target is not None
+    # A person's drag: press, move in steps, let go on the left half of the first image.
+    page.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x"] + 5, target["y"] + target["height"] / 2, steps=12)
+    page.mouse.up()
+    wait_for_rows(page, [third, first, second])
+
+    page.locator(f".st-key-board-down-{third}").get_by_role("button", name="Down").click()
+    wait_for_rows(page, [first, third, second])

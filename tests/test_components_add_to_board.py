@@ -1,0 +1,73 @@
+"""components.add_to_board: from a gallery tile, the gallery selection and the image dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from studio.runtime import Studio
+from tests.app_support import GALLERY, open_app, open_app_studio, seed_images
+from tests.board_support import local_service
+
+DIALOG = "add-to-board-dialog"
+
+
+@pytest.fixture
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    yield from open_app_studio(tmp_path, monkeypatch)
+
+
+def board_ids(studio: Studio, name: str) -> list[int]:
+    service = local_service(studio)
+    [board] = [board for board in service.boards() if board.name == name]
+    return [item.image.id for item in service.board_images(board.id)]
+
+
+def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
+    [fox] = seed_images(studio.store, studio.archive, "a fox")
+    app = open_app(GALLERY)
+
+    app.button(key=f"add-to-board-{fox.image.id}").click().run()
+    assert app.selectbox(key=f"{DIALOG}-board").value == 0  # no boards yet: a new one
+    app.button(key=f"{DIALOG}-add").click().run()
+    assert len(app.error) == 1  # a new board needs a name; nothing made
+    assert local_service(studio).boards() == []
+
+    app.text_input(key=f"{DIALOG}-new-name").set_value("Client picks")
+    app.button(key=f"{DIALOG}-add").click().run()
+
+    assert board_ids(studio, "Client picks") == [fox.image.id]
+    assert any("Added 1 image to" in toast.value for toast in app.toast)
+    assert not [box for box in app.selectbox if box.key == f"{DIALOG}-board"]  # closed
+
+
+def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Studio) -> None:
+    first, second = seed_images(studio.store, studio.archive, "a heron", count=2)
+    board = local_service(studio).create_board("Herons", [second.image.id])
+    app = open_app(GALLERY)
+    app.checkbox(key=f"select-image-{first.image.id}").check().run()
+    app.checkbox(key=f"select-image-{second.image.id}").check().run()
+
+    app.button(key="gallery-add-selected-to-board").click().run()
+    assert app.selectbox(key=f"{DIALOG}-board").value == board.id
+    app.button(key=f"{DIALOG}-add").click().run()
+
+    assert board_ids(studio, "Herons") == [second.image.id, first.image.id]
+    assert any("Added 1 image to" in toast.value for toast in app.toast)  # one was on it
+
+
+def test_the_image_dialog_adds_it_and_says_which_boards_hold_it(studio: Studio) -> None:
+    [fox] = seed_images(studio.store, studio.archive, "a fox")
+    local_service(studio).create_board("Foxes", [fox.image.id])
+    night = local_service(studio).create_board("Night")
+    app = open_app(GALLERY, image=str(fox.image.id))
+    scope = f"lightbox-board-{fox.image.id}"
+    assert "Foxes" in [text.value for text in app.text]
+
+    app.selectbox(key=f"{scope}-board").set_value(night.id).run()
+    app.button(key=f"{scope}-add").click().run()
+
+    assert board_ids(studio, "Night") == [fox.image.id]
+    assert any("Added 1 image to" in message.value for message in app.success)
