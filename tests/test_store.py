@@ -438,6 +438,33 @@ def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
     assert store.gallery_position(everything, 999) is None
 
 
+def test_a_page_of_the_gallery_is_kept_until_an_image_changes(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    favourites = GalleryFilter(favourites_only=True)
+
+    def shown() -> list[int]:
+        return [item.image.id for item in store.gallery(favourites, limit=24, offset=0)]
+
+    assert shown() == []
+    with store.engine.begin() as conn:  # another process's change, unseen here for a moment
+        conn.execute(sa.text("UPDATE images SET favourite = true WHERE id = :id"), {"id": owl})
+    assert shown() == []
+
+    store.set_favourite(fox, True)  # a change made here is seen at once, with the other
+
+    assert shown() == [owl, fox]
+    # What is on a page is kept; the images on it are read afresh.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE images SET favourite = false WHERE id = :id"), {"id": owl})
+    assert [item.image.favourite for item in store.gallery(favourites, limit=24, offset=0)] == [
+        False,
+        True,
+    ]
+
+
 def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) -> None:
     fox = archived_job(store, archive, "a red fox")
     owl = archived_job(store, archive, "an owl")
