@@ -12,7 +12,11 @@ the script thread's CPU time beside it. Two kinds of rerun, with a search typed:
   issue's figure;
 - "new": the rerun right after a different search is typed (a count no cache can hold).
 The sizes take turns over ROUNDS rounds, the studio reopened each time, so passing load
-on a shared machine falls on both alike.
+on a shared machine falls on both alike. The session is given the address a tab's browser
+always sends (AppTest.context's `url`): pages that link images rather than inline them
+(main since c4ad47b) then draw a tile as they do for a person, not by reading its
+thumbnail from disk into a data URL, the fallback of a run with no browser at all.
+Today's release inlines thumbnails in any case and reads no address.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ FIRST_SEARCH = "fox"
 # Words from bench/gallery.py's prompts: each matches at either size.
 NEW_SEARCHES = ("lighthouse", "owl", "tram", "lemons", "mountains", "snow", "dusk", "lake")
 START_TIMEOUT = 120.0
+BROWSER_ADDRESS = "http://127.0.0.1:8501/gallery"  # as a tab on the studio sends it
 SEARCH_LABEL = "Search prompts"
 
 
@@ -60,6 +65,7 @@ def searched_gallery(data_dir: Path) -> AppTest:
     os.environ["STUDIO_DATA_DIR"] = str(data_dir)
     st.cache_resource.clear()  # the next run opens the studio on this store
     app = AppTest.from_file(str(Path.cwd() / "app.py"), default_timeout=START_TIMEOUT)
+    app.context = {"url": BROWSER_ADDRESS}
     app.run()
     app.switch_page("pages/gallery.py")
     app.run()

@@ -170,7 +170,10 @@ def open_gallery_tabs(browser: Browser, server: Server) -> list[tuple[BrowserCon
         context = browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(UI_TIMEOUT)
         page = context.new_page()
-        page.goto(f"{server.base_url}/gallery")
+        # Not waiting for "load": on a busy machine a tab of today's release, among others
+        # rerunning every second, can take longer than the timeout to fire it. The bars are
+        # waited for below.
+        page.goto(f"{server.base_url}/gallery", wait_until="commit")
         tabs.append((context, page))
     for _, page in tabs:
         bars = page.get_by_test_id("stMain").get_by_role("progressbar")

@@ -13,6 +13,7 @@ from components import add_to_board, compare, frame, gallery_view, media, verdic
 from components.gallery_view import PAGE_SIZE, View
 from components.text import MODE_LABELS, excerpt, plural
 from studio import formats
+from studio.jobs import JobService
 from studio.records import NO_VERDICTS, GalleryFilter, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
@@ -45,21 +46,22 @@ def gallery() -> View:
     view = gallery_view.page_picker(view, total)
     items = service.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
     said = service.verdicts([item.image.id for item in items])
+    asker = (service, frame.viewer())  # asked once a page: the tiles' links need both
     with grid:
         for start in range(0, len(items), COLUMNS):
             for column, item in zip(
                 st.columns(COLUMNS), items[start : start + COLUMNS], strict=False
             ):
                 with column:
-                    _tile(item, said.get(item.image.id, NO_VERDICTS))
+                    _tile(item, said.get(item.image.id, NO_VERDICTS), asker)
     return view
 
 
-def _tile(item: GalleryItem, said: Verdicts) -> None:
+def _tile(item: GalleryItem, said: Verdicts, asker: tuple[JobService, str]) -> None:
     image, job = item.image, item.job
     name = f"“{excerpt(job.prompt, 60)}”"
     with st.container(border=True, key=f"tile-{image.id}"):
-        media.thumbnail(image, job.prompt)
+        media.thumbnail(image, job.prompt, asker=asker)
         st.text(excerpt(job.prompt, 90), wrap=False)
         shape = (
             job.request.aspect_ratio or DEFAULT_ASPECT_RATIO
@@ -71,8 +73,11 @@ def _tile(item: GalleryItem, said: Verdicts) -> None:
             details.append(":material/star: Favourite")
         st.caption(" · ".join(part for part in details if part))
         verdicts.summary(said)
-        opener, selector = st.columns(2, vertical_alignment="center")
-        opener.button(
+        # One row, not two columns: each block is a message to the browser, 24 times a page.
+        actions = st.container(
+            horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"
+        )
+        actions.button(
             "Open",
             key=f"open-image-{image.id}",
             icon=":material/open_in_full:",
@@ -80,7 +85,7 @@ def _tile(item: GalleryItem, said: Verdicts) -> None:
             args=(image.id,),
             help=f"Open {name} large, with its settings",
         )
-        selector.checkbox(
+        actions.checkbox(
             "Select",
             key=f"{SELECT_PREFIX}{image.id}",
             persist_state="session",

@@ -78,11 +78,14 @@ export default function (component) {
       const changed = flying.size !== shown.size || [...shown].some((id) => !flying.has(id));
       states = new Map(jobs.map((job) => [job.id, job]));
       started = Date.now();
+      // Drawn as each answer arrives, so the bars trail the store by one request at most.
+      draw(root, data.jobs, states, started);
       if (changed) return ask("jobs changed");
     } catch (error) {
       return;  // the server is restarting: keep showing what is known
     }
   }
+  // Between answers only the elapsed time moves.
   const ticker = setInterval(() => draw(root, data.jobs, states, started), 1000);
   const poller = setInterval(poll, data.poll);
   return () => { clearInterval(ticker); clearInterval(poller); };

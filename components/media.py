@@ -15,6 +15,7 @@ import streamlit as st
 
 from components import frame
 from studio import formats
+from studio.jobs import JobService
 from studio.records import ImageRecord, InputAsset
 
 
@@ -35,10 +36,19 @@ def absolute(path: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def thumbnail(image: ImageRecord, alt: str, *, width: int | str = "stretch") -> None:
-    url = link(image, "thumb") if image.thumb_path else None
+def thumbnail(
+    image: ImageRecord,
+    alt: str,
+    *,
+    width: int | str = "stretch",
+    asker: tuple[JobService, str] | None = None,
+) -> None:
+    """`asker`: the jobs service and viewer, when the caller already has them (a page of
+    tiles asks once, not once a tile)."""
+    service, viewer = asker or (frame.jobs(), frame.viewer())
+    url = absolute(service.image_link(image, "thumb", viewer)) if image.thumb_path else None
     if url is None:
-        data = frame.jobs().thumbnail(image)
+        data = service.thumbnail(image)
         if data is None or not image.thumb_path:
             st.caption("The thumbnail is missing from the archive.")
             return

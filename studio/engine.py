@@ -43,7 +43,7 @@ from studio.people import LOCAL, Person, Quota
 from studio.ratelimit import RateLimiter, SharedRateLimiter
 from studio.records import GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
-from studio.schedule import HISTORY_SIZE, PollSchedule
+from studio.schedule import HISTORY_SIZE, PollSchedule, likely_finish, most_likely_first
 from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
 from studio.store import Store
@@ -117,7 +117,12 @@ class Engine:
         self._retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # job id -> when to work on it next
+        # job id -> when (time.time()) its task most likely finishes, from its last answer
+        self._likely_finish: dict[str, float] = {}
         self._busy: set[str] = set()
+        self._workers = workers
+        self._working = 0  # jobs handed to the pool and not yet back
+        self._crowded = False  # whether due jobs had to wait for a worker last time round
         self._sending: set[str] = set()  # jobs whose POST this process is sending now
         self._failures: dict[str, int] = {}  # job id -> FoxAPI or fetch failures in a row
         self._disk_waits: dict[str, int] = {}  # job id -> archive writes failed in a row
@@ -235,6 +240,7 @@ class Engine:
             estimated_time=task.estimated_time,
             progress=0,
         )
+        self._expect(job.id, time.time(), 0, task.estimated_time, 0)
         self._schedule(job.id, first_poll)
         return self.store.job(job.id)
 
@@ -293,17 +299,26 @@ class Engine:
                 self._claim()
                 next_claim = now + min(self.lease_seconds / 3, CLAIM_INTERVAL)
             with self._lock:
-                ready = [
+                due = [
                     job_id
                     for job_id, due in self._due.items()
                     if due <= now and job_id not in self._busy
                 ]
+                # No more than the workers can take: when more are due (many tasks sent at
+                # once, polls queueing at the request-rate cap), those most likely finished
+                # go first and the others stay due, ranked again as each worker comes back.
+                ready = most_likely_first(due, self._likely_finish, self._workers - self._working)
                 self._busy.update(ready)
-                # A busy job's next turn is set when it is released (which wakes this loop).
+                self._working += len(ready)
+                # A busy job's next turn is set when it is released (which wakes this loop),
+                # and a job left waiting goes when a worker comes back (which wakes it too).
                 upcoming = min(
                     (due for job_id, due in self._due.items() if job_id not in self._busy),
                     default=now + 1.0,
                 )
+                self._crowded = len(ready) < len(due)
+                if self._crowded:
+                    upcoming = now + 1.0
             for job_id in ready:
                 self._pool.submit(self._work, job_id)
             self._wake.wait(timeout=min(1.0, max(0.02, upcoming - now)))
@@ -366,8 +381,12 @@ class Engine:
         except Exception as exc:
             self._unexpected_failure(job_id, exc)
         finally:
+            with self._lock:
+                self._working -= 1
             if not handed_over:
                 self._release(job_id)
+            else:
+                self._wake.set()  # a worker is free for the next due job
 
     def _save(self, job: JobRecord) -> None:
         try:
@@ -455,6 +474,8 @@ class Engine:
         self._failures.pop(job.id, None)
         if task.succeeded:
             if self.store.record_results(job.id, task, owner=self.owner):
+                with self._lock:
+                    self._likely_finish.pop(job.id, None)  # done: its download goes first
                 self._schedule(job.id, 0)  # saved by a download thread
         elif task.failed:
             self.store.finish_job(
@@ -468,14 +489,19 @@ class Engine:
         elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
                 self.store.set_job_note(job.id, None, owner=self.owner)
+            submitted_at = job.submitted_at or job.created_at
+            elapsed = time.time() - submitted_at
+            estimated_time = task.estimated_time or job.estimated_time
             next_poll = self._poll_schedule.next_delay(
                 backend=job.backend,
                 mode=job.mode,
                 num_outputs=job.request.num_outputs,
-                elapsed=time.time() - (job.submitted_at or job.created_at),
-                estimated_time=task.estimated_time or job.estimated_time,
+                elapsed=elapsed,
+                estimated_time=estimated_time,
                 progress=task.progress,
+                crowded=self._crowded,
             )
+            self._expect(job.id, submitted_at, elapsed, estimated_time, task.progress)
             self._schedule(job.id, next_poll)
         else:
             self._forget(job.id)  # another engine holds it now
@@ -591,9 +617,23 @@ class Engine:
             self._due[job_id] = time.time() + delay
         self._wake.set()
 
+    def _expect(
+        self,
+        job_id: str,
+        submitted_at: float,
+        elapsed: float,
+        estimated_time: float | None,
+        progress: int,
+    ) -> None:
+        """Note when the job's task most likely finishes, as its latest answer tells."""
+        finish = likely_finish(elapsed=elapsed, estimated_time=estimated_time, progress=progress)
+        with self._lock:
+            self._likely_finish[job_id] = submitted_at + finish
+
     def _forget(self, job_id: str) -> None:
         with self._lock:
             self._due.pop(job_id, None)
+            self._likely_finish.pop(job_id, None)
             self._failures.pop(job_id, None)
             self._disk_waits.pop(job_id, None)
             self._unexpected.pop(job_id, None)

@@ -8,6 +8,11 @@ DENSE_INTERVAL seconds across the window where completion is still likely, and b
 only once a task is past that window: truly overdue. Progress only ever stretches the
 window, never narrows it.
 
+When more tasks fall due than the request-rate cap can serve at once (many sent together),
+the polls go first to the tasks most likely finished by now (`likely_finish`, from their
+progress where they report one, else their estimate), and the rest wait their turn: the
+cap's capacity goes where completions are. Without such a queue every due task is polled.
+
 Pure: the history and the clock are handed in.
 """
 
@@ -18,7 +23,7 @@ import math
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_ESTIMATE = 30.0  # seconds, when FoxAPI gives no estimate
@@ -132,8 +137,15 @@ def next_poll_delay(
     estimated_time: float | None,
     progress: int,
     window: FinishWindow = PRIOR,
+    crowded: bool = False,
 ) -> float:
-    """Seconds to wait before the next poll of a task submitted `elapsed` seconds ago."""
+    """Seconds to wait before the next poll of a task submitted `elapsed` seconds ago.
+
+    `crowded`: more tasks are due than can be polled at once, so that polls go to the
+    likeliest finishes first (`most_likely_first`) and a poll costs another task its turn,
+    not another request. Then a task whose progress points to a finish within an interval
+    of now is looked at every beat.
+    """
     if progress >= 100:
         return RESULTS_PENDING_INTERVAL
     estimate = estimated_time if estimated_time and estimated_time > 0 else DEFAULT_ESTIMATE
@@ -143,6 +155,10 @@ def next_poll_delay(
     first_poll = max(1, math.floor((window.early * estimate + DENSE_INTERVAL) / BEAT)) * BEAT
     if elapsed < first_poll - BEAT / 2:
         return first_poll - elapsed
+    if crowded and progress >= MIN_FORECAST_PROGRESS:
+        forecast = elapsed * 100 / progress
+        if abs(elapsed - forecast) <= DENSE_INTERVAL:
+            return (round(elapsed / BEAT) + 1) * BEAT - elapsed
     overdue_from = window.late * estimate
     if MIN_FORECAST_PROGRESS <= progress <= MAX_FORECAST_PROGRESS:
         forecast = elapsed * 100 / progress
@@ -152,6 +168,28 @@ def next_poll_delay(
         # One interval after the beat this poll fell on (it may have run a little late).
         return (round(elapsed / BEAT) * BEAT + DENSE_INTERVAL) - elapsed
     return min(MAX_INTERVAL, DENSE_INTERVAL + OVERDUE_GROWTH * overdue)
+
+
+def likely_finish(*, elapsed: float, estimated_time: float | None, progress: int) -> float:
+    """Seconds after submission at which a task most likely finishes, as known `elapsed`
+    seconds after it: where its progress points (elapsed / progress), or with no progress
+    yet to go by, its estimate. A task reporting 100 % is done but for its results."""
+    if progress >= 100:
+        return elapsed
+    if progress >= MIN_FORECAST_PROGRESS:
+        return elapsed * 100 / progress
+    estimate = estimated_time if estimated_time and estimated_time > 0 else DEFAULT_ESTIMATE
+    return max(elapsed, estimate)
+
+
+def most_likely_first(
+    due: Iterable[str], finishes: Mapping[str, float], capacity: int
+) -> list[str]:
+    """Which of the `due` tasks to poll now when only `capacity` polls can go: those whose
+    likely finish (a moment, in `finishes`) comes first. A task with none known (a result
+    waiting to be downloaded, a job just taken up) goes before any."""
+    ordered = sorted(due, key=lambda task: finishes.get(task, -math.inf))
+    return ordered[: max(0, capacity)]
 
 
 # A finished task as the store lists it: mode, image count, estimated time, seen after.
@@ -190,12 +228,14 @@ class PollSchedule:
         elapsed: float,
         estimated_time: float | None,
         progress: int,
+        crowded: bool = False,
     ) -> float:
         return next_poll_delay(
             elapsed=elapsed,
             estimated_time=estimated_time,
             progress=progress,
             window=self.window(backend, mode, num_outputs),
+            crowded=crowded,
         )
 
     def window(self, backend: str, mode: str, num_outputs: int) -> FinishWindow:

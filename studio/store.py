@@ -215,6 +215,7 @@ UNIX_EPOCH_JULIAN_DAY = 2440587.5  # SQLite's julianday() of 1970-01-01 00:00 UT
 SECONDS_PER_DAY = 86400.0
 COUNT_TTL = 2.0  # seconds a gallery count is trusted when no change was seen here
 RATE_WINDOW = 60.0  # seconds: review changes are counted per link per minute
+MAX_KEPT_PAGES = 256  # gallery pages whose ids are kept at once
 
 # Newest job first, a job's images in their order; job_id settles jobs made in the same instant.
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
@@ -237,6 +238,8 @@ class Store:
         self.engine: Engine = database.create_engine(url, pool_size=pool_size)
         self._sqlite = self.engine.dialect.name == "sqlite"
         self._counts: dict[GalleryFilter, tuple[int, float]] = {}
+        # The ids on each page asked for lately, kept and dropped like the counts.
+        self._pages: dict[tuple[GalleryFilter, int, int], tuple[list[int], float]] = {}
         self._counts_generation = 0  # changes made here so far
         self._counts_lock = threading.Lock()
         try:
@@ -489,7 +492,12 @@ class Store:
         if only_owner:
             query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
         if statuses is not None:
-            query = query.where(jobs.c.status.in_(values(statuses)))
+            in_statuses = jobs.c.status.in_(values(statuses))
+            # Asked-for statuses (in flight, needing attention) hold few jobs next to the
+            # finished ones. Told so, SQLite keeps to the status index even after an ANALYZE,
+            # whose statistics (nearly every job one status) would have it read every job in
+            # date order instead; an index on (status, created_at) does not change that.
+            query = query.where(sa.func.unlikely(in_statuses) if self._sqlite else in_statuses)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -724,12 +732,31 @@ class Store:
         return items[0] if items else None
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
-        return self._gallery_query(
+        """The images on one page of `where`, newest first.
+
+        Which images are on the page is kept like the counts (gallery_count): a search
+        reads every match from its index before the page's few are taken, so each rerun
+        would. The images themselves are read afresh every time.
+        """
+        now = time.monotonic()
+        key = (where, limit, offset)
+        with self._counts_lock:
+            cached = self._pages.get(key)
+            generation = self._counts_generation
+        if cached is not None and now - cached[1] < COUNT_TTL:
+            return self._gallery_query(images, images.c.id.in_(cached[0]), limit=limit, offset=0)
+        items = self._gallery_query(
             self._gallery_source(where),
             self._gallery_condition(where),
             limit=limit,
             offset=offset,
         )
+        with self._counts_lock:
+            if generation == self._counts_generation:
+                if len(self._pages) >= MAX_KEPT_PAGES:
+                    self._pages.clear()  # many searches and pages browsed: start again
+                self._pages[key] = ([item.image.id for item in items], now)
+        return items
 
     def gallery_count(self, where: GalleryFilter) -> int:
         """How many images `where` shows; kept a moment, since every rerun asks.
@@ -760,6 +787,7 @@ class Store:
     def _forget_counts(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+            self._pages.clear()
             self._counts_generation += 1
 
     def gallery_position(self, where: GalleryFilter, image_id: int) -> int | None:

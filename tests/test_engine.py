@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import io
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -166,6 +168,44 @@ def test_a_post_that_timed_out_is_marked_unknown_and_never_resent(
     assert job.status is JobStatus.UNKNOWN
     time.sleep(0.5)
     assert len(sent) == 1
+
+
+def test_when_more_tasks_are_due_than_workers_the_likeliest_to_have_finished_go_first(
+    make_engine: Factory, store: Store
+) -> None:
+    progress = {"task-20": 20, "task-50": 50, "task-80": 80, "task-95": 95}
+    polled: list[str] = []
+    lock = threading.Lock()
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        if req.method == "POST":
+            task_id = json.loads(req.content)["prompt"]
+            task = {"id": task_id, "status": "pending", "progress": 0}
+            return httpx.Response(200, json=task | {"task_info": {"estimated_time": 2}})
+        task_id = req.url.path.rsplit("/", 1)[-1]
+        with lock:
+            polled.append(task_id)
+            holds_the_worker = len(polled) == len(progress) + 1
+        if holds_the_worker:
+            time.sleep(1.5)  # the one worker is busy while the other three fall due
+        task = {"id": task_id, "status": "processing", "progress": progress[task_id]}
+        return httpx.Response(200, json=task | {"task_info": {"estimated_time": 2}})
+
+    engine = make_engine(transport=httpx.MockTransport(answer), workers=1)
+    engine.start()
+    fake = Credentials(Backend.FOXAPI, "https://api.foxapi.test", "sk-test")
+    for task_id in progress:  # the least advanced first: first come would be polled first
+        engine.submit(request(prompt=task_id), fake)
+    deadline = time.monotonic() + 15
+    while len(set(polled[len(progress) :])) < len(progress):
+        assert time.monotonic() < deadline, polled
+        time.sleep(0.05)
+
+    # Each polled once as it fell due; then, the worker held, the others queued and went
+    # in the order their progress says they finish, not the order they fell due.
+    assert polled[: len(progress)] == list(progress)
+    second_round = list(dict.fromkeys(polled[len(progress) :]))
+    assert second_round == ["task-20", "task-95", "task-80", "task-50"]
 
 
 def test_completed_without_results_is_not_final(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from studio.schedule import (
+    BEAT,
     DEFAULT_ESTIMATE,
     DENSE_INTERVAL,
     KIND_FINISHES,
@@ -21,6 +22,8 @@ from studio.schedule import (
     PollSchedule,
     StoredFinish,
     learn_window,
+    likely_finish,
+    most_likely_first,
     next_poll_delay,
 )
 
@@ -238,3 +241,33 @@ def test_a_kind_with_few_finishes_goes_by_the_upstreams_window() -> None:
     assert schedule.window("foxapi", "edit", 1) == overall
     assert schedule.window("foxapi", "generate", 4) == overall
     assert schedule.window("foxapi", "generate", 1) == learn_window(generations)
+
+
+def test_a_tasks_likely_finish_is_where_its_progress_points_else_its_estimate() -> None:
+    assert likely_finish(elapsed=10.0, estimated_time=60.0, progress=25) == 40.0
+    assert likely_finish(elapsed=10.0, estimated_time=60.0, progress=0) == 60.0  # pending
+    assert likely_finish(elapsed=70.0, estimated_time=60.0, progress=0) == 70.0  # overdue
+    assert likely_finish(elapsed=30.0, estimated_time=60.0, progress=100) == 30.0  # done
+
+
+def test_with_more_tasks_due_than_polls_can_go_the_likeliest_finishes_go_first() -> None:
+    finishes = {"slow": 90.0, "nearly": 31.0, "halfway": 50.0, "late": 20.0}
+    due = ["slow", "halfway", "nearly", "late", "results waiting"]
+
+    assert most_likely_first(due, finishes, capacity=3) == ["results waiting", "late", "nearly"]
+    assert most_likely_first(due, finishes, capacity=0) == []
+    # With room for every one, every due task is polled.
+    assert sorted(most_likely_first(due, finishes, capacity=10)) == sorted(due)
+
+
+def test_when_crowded_a_task_about_to_finish_is_looked_at_every_beat() -> None:
+    # 45 s estimate, progress says 96 % at 38.1 s: it finishes at about 39.7 s.
+    about_to_finish = {"elapsed": 38.1, "estimated_time": 45.0, "progress": 96}
+    crowded = next_poll_delay(**about_to_finish, crowded=True)
+    alone = next_poll_delay(**about_to_finish)
+    assert crowded < alone
+    assert 38.1 + crowded == pytest.approx(41 * BEAT)  # the next beat
+    assert 38.1 + alone == pytest.approx(40 * BEAT + DENSE_INTERVAL)
+    # Far from its finish it waits its interval, crowded or not.
+    far = {"elapsed": 12.0, "estimated_time": 45.0, "progress": 20}
+    assert next_poll_delay(**far, crowded=True) == next_poll_delay(**far)

@@ -22,8 +22,9 @@ from PIL import Image
 from studio.archive import Archive
 from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest, Mode
-from studio.states import ImageStatus, JobEvent, JobStatus
+from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus
 from studio.store import Store, request_slots
+from studio.store import jobs as jobs_table
 from studio.task import Task, TaskStatus
 
 
@@ -359,6 +360,41 @@ def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: A
             assert "ix_jobs_prompt_trgm" in " ".join(str(row[0]) for row in plan)
 
 
+def test_jobs_in_flight_are_found_through_the_status_index_even_after_analyze(
+    tmp_path: Path,
+) -> None:
+    # ANALYZE's statistics say nearly every job is done: the planner must still not read
+    # every job (in date order) to find the few in flight.
+    store = Store(f"sqlite:///{tmp_path / 'studio.db'}")
+    try:
+        finished = [
+            {"id": f"done-{index:04}", "status": JobStatus.DONE.value, "created_at": float(index)}
+            for index in range(2000)
+        ]
+        new_job(store, "a fox in flight")
+        with store.engine.begin() as conn:
+            template = conn.execute(sa.select(jobs_table)).mappings().one()
+            conn.execute(jobs_table.insert(), [{**template, **row} for row in finished])
+            conn.exec_driver_sql("ANALYZE")
+        statements: list[tuple[str, Any]] = []
+
+        def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            statements.append((statement, parameters))
+
+        sa.event.listen(store.engine, "before_cursor_execute", keep)
+        in_flight = store.jobs(IN_FLIGHT)
+        sa.event.remove(store.engine, "before_cursor_execute", keep)
+        assert [job.prompt for job in in_flight] == ["a fox in flight"]
+        [(statement, parameters)] = statements
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " ".join(str(row[-1]) for row in rows)
+        assert "USING INDEX ix_jobs_status" in plan
+        assert "SCAN jobs" not in plan
+    finally:
+        store.close()
+
+
 def test_deleting_an_image_keeps_files_another_image_shows(store: Store, archive: Archive) -> None:
     saved = archive.save(png_bytes("green"))
     jobs = [new_job(store, "twice"), new_job(store, "twice")]
@@ -439,6 +475,33 @@ def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
     assert store.gallery_position(foxes, fox) == 1
     assert store.gallery_position(foxes, owl) is None
     assert store.gallery_position(everything, 999) is None
+
+
+def test_a_page_of_the_gallery_is_kept_until_an_image_changes(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    favourites = GalleryFilter(favourites_only=True)
+
+    def shown() -> list[int]:
+        return [item.image.id for item in store.gallery(favourites, limit=24, offset=0)]
+
+    assert shown() == []
+    with store.engine.begin() as conn:  # another process's change, unseen here for a moment
+        conn.execute(sa.text("UPDATE images SET favourite = true WHERE id = :id"), {"id": owl})
+    assert shown() == []
+
+    store.set_favourite(fox, True)  # a change made here is seen at once, with the other
+
+    assert shown() == [owl, fox]
+    # What is on a page is kept; the images on it are read afresh.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE images SET favourite = false WHERE id = :id"), {"id": owl})
+    assert [item.image.favourite for item in store.gallery(favourites, limit=24, offset=0)] == [
+        False,
+        True,
+    ]
 
 
 def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) -> None:
