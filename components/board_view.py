@@ -216,15 +216,7 @@ def _row(board: Board, item: GalleryItem, number: int, said: Verdicts, *, movabl
                     args=(board.id, image.id, 1),
                     help=f"Move {name} one place down",
                 )
-                st.button(
-                    "Open",
-                    # The gallery tile's key: closing the dialog brings the focus back here.
-                    key=f"open-image-{image.id}",
-                    icon=":material/open_in_full:",
-                    on_click=gallery_view.open_image,
-                    args=(image.id,),
-                    help=f"Open {name} large, with its settings",
-                )
+                gallery_view.open_button(image.id, name)
                 st.button(
                     "Remove",
                     key=f"board-remove-{image.id}",

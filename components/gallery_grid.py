@@ -77,14 +77,8 @@ def _tile(item: GalleryItem, said: Verdicts, asker: tuple[JobService, str]) -> N
         actions = st.container(
             horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"
         )
-        actions.button(
-            "Open",
-            key=f"open-image-{image.id}",
-            icon=":material/open_in_full:",
-            on_click=gallery_view.open_image,
-            args=(image.id,),
-            help=f"Open {name} large, with its settings",
-        )
+        with actions:
+            gallery_view.open_button(image.id, name)
         actions.checkbox(
             "Select",
             key=f"{SELECT_PREFIX}{image.id}",

@@ -194,9 +194,25 @@ def open_image(image_id: int) -> None:
     st.query_params[IMAGE] = str(image_id)
 
 
+def open_button(image_id: int, name: str) -> None:
+    """An image's Open: its key is where the focus goes back when the dialog closes."""
+    st.button(
+        "Open",
+        key=_open_key(image_id),
+        icon=":material/open_in_full:",
+        on_click=open_image,
+        args=(image_id,),
+        help=f"Open {name} large, with its settings",
+    )
+
+
+def _open_key(image_id: int) -> str:
+    return f"open-image-{image_id}"
+
+
 def close_image() -> None:
     closed = open_image_id()
     st.query_params.pop(IMAGE, None)
     if closed is not None:
         # Keyboard users land back on the tile they opened it from, not at the page's top.
-        focus.return_to(f"open-image-{closed}")
+        focus.return_to(_open_key(closed))
