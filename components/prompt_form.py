@@ -112,7 +112,11 @@ def _send_generation(
     again = waiting is not None and waiting.fingerprint(credentials) == sweep.fingerprint(
         credentials
     )
-    unseen = images_shown is None or sweep.plan.images > images_shown
+    # Ratios and the image count show in their own widgets; only `{a|b}` variants can
+    # multiply the bill unseen. (A rerun cut short by a quick click may have left the line
+    # a step behind the widgets: that alone is no reason to ask.)
+    variants = len(sweep.plan.prompts) > 1
+    unseen = variants and (images_shown is None or sweep.plan.images > images_shown)
     if again or unseen or sweep.plan.images > service.settings.studio_confirm_above_images:
         _awaiting_confirmation.set(sweep)
         _confirm_sweep(credentials)

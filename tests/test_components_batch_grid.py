@@ -77,6 +77,19 @@ def test_variants_typed_and_sent_at_once_are_confirmed_first(studio: Studio) -> 
     assert len(sent(studio)) == 6
 
 
+def test_more_ratios_chosen_and_sent_at_once_are_sent_without_asking(studio: Studio) -> None:
+    """The ratios show in their own widget: a line a step behind them is no reason to ask."""
+    app = open_app()  # priced at 1 image
+    app.button_group(key="generate_ratio").set_value("16:9")
+    app.multiselect(key="generate_more_ratios").set_value(["1:1"])
+    app.text_area(key="generate_prompt").set_value("a fox")
+
+    app.button(key="generate-send").click().run()  # chosen, typed and pressed in one go
+
+    assert sent(studio) == [("a fox", "16:9"), ("a fox", "1:1")]
+    assert not app.warning
+
+
 def test_a_sweep_above_the_threshold_waits_for_a_yes(studio: Studio) -> None:
     app = in_three_ratios(open_app())
     app.button_group(key="generate_count").set_value(2).run()
