@@ -39,17 +39,7 @@ def test_an_uploaded_png_is_sent_once_and_the_edit_comes_back(
     page: Page, studio_servers: StudioServers, upstream: RunningEmulator, tmp_path: Path
 ) -> None:
     server = studio_servers.start()
-    open_page(page, server.url("/edit"), "Edit")
-    page.get_by_role("tab", name="Upload images").click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        _landscape_png(tmp_path / "harbour.png")
-    )
-    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
-    page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
-
-    page.get_by_role("button", name="Apply edit", exact=True).click()
-
-    wait_for_ready(page, CHANGE)
+    _edit_an_upload(page, server.url("/edit"), tmp_path)
     result = images_named(page, CHANGE)
     expect(result).to_have_count(1)
     width, height = natural_size(result)  # a thumbnail of the result, shaped like it
@@ -71,15 +61,7 @@ def test_the_result_of_an_upload_shows_it_under_made_from_and_before_and_after(
     page: Page, studio_servers: StudioServers, tmp_path: Path
 ) -> None:
     server = studio_servers.start()
-    open_page(page, server.url("/edit"), "Edit")
-    page.get_by_role("tab", name="Upload images").click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        _landscape_png(tmp_path / "harbour.png")
-    )
-    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
-    page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
-    page.get_by_role("button", name="Apply edit", exact=True).click()
-    wait_for_ready(page, CHANGE)
+    _edit_an_upload(page, server.url("/edit"), tmp_path)
 
     result = images_named(page, CHANGE).first
     card = result.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
@@ -98,3 +80,16 @@ def test_the_result_of_an_upload_shows_it_under_made_from_and_before_and_after(
     before_after = uploads.nth(1).locator("xpath=ancestor::*[@data-testid='stExpander'][1]")
     after = before_after.get_by_role("img", name=CHANGE, exact=True)
     assert natural_size(after) == (1280, 896)
+
+
+def _edit_an_upload(page: Page, edit_address: str, tmp_path: Path) -> None:
+    """Upload a landscape PNG on Edit, describe the change, apply it and wait for it."""
+    open_page(page, edit_address, "Edit")
+    page.get_by_role("tab", name="Upload images").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        _landscape_png(tmp_path / "harbour.png")
+    )
+    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
+    page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
+    page.get_by_role("button", name="Apply edit", exact=True).click()
+    wait_for_ready(page, CHANGE)
