@@ -13,6 +13,7 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw
 
+from studio import decoding
 from studio.emulator.lettering import Lettering, wrap
 
 CELL = 360  # pixels: each picture fits a square this size
@@ -64,10 +65,14 @@ def cell_origin(index: int, columns: int) -> tuple[int, int]:
 
 
 def _place(sheet: Image.Image, picture: bytes | None, x: int, y: int) -> None:
-    if picture is None:
+    try:
+        image = decoding.decode(picture) if picture is not None else None
+    except decoding.NotDecodable:
+        image = None  # never the case for an archived picture, but never Ghostscript either
+    if image is None:
         ImageDraw.Draw(sheet).rectangle((x, y, x + CELL, y + CELL), fill=(215, 208, 202))
         return
-    with Image.open(BytesIO(picture)) as image:
+    with image:
         shown = image.convert("RGB")
     shown.thumbnail((CELL, CELL))
     sheet.paste(shown, (x + (CELL - shown.width) // 2, y + (CELL - shown.height) // 2))

@@ -27,9 +27,9 @@ from io import BytesIO
 from itertools import accumulate
 from pathlib import PurePosixPath
 
-from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
-from studio import formats
+from studio import decoding, formats
 from studio.errors import InvalidImage
 from studio.settings import DEFAULTS
 
@@ -225,8 +225,9 @@ def check_upload_size(size: int, filename: str, max_bytes: int) -> None:
 def image_size(data: bytes) -> tuple[str, int, int]:
     """Return (format, width, height) from the file's header, without decoding pixels.
 
-    The format is Pillow's name in lower case ("png", "jpeg", "webp", ...). Width and
-    height are as the image is shown, that is after any EXIF rotation.
+    The format is Pillow's name in lower case: "png", "jpeg" or "webp" (any other format
+    raises NotDecodable, see studio.decoding). Width and height are as the image is
+    shown, that is after any EXIF rotation.
     """
     try:
         with _read_header(data) as image:
@@ -236,6 +237,8 @@ def image_size(data: bytes) -> tuple[str, int, int]:
             # EXIF already read with the header is consulted.
             if "exif" in image.info and image.getexif().get(_ORIENTATION_TAG) in _QUARTER_TURNS:
                 width, height = height, width
+    except decoding.NotDecodable:
+        raise
     except Image.DecompressionBombError:
         raise InvalidImage("This image has too many pixels to open safely.") from None
     except _UNREADABLE:
@@ -331,22 +334,8 @@ def _pixel_limit(max_pixels: int) -> int:
 
 
 def _read_header(data: bytes) -> Image.Image:
-    """Open `data` reading only its header.
-
-    PNG, JPEG and WebP are opened through their plugins directly, which skips the
-    decompression-bomb check in `Image.open`: that check only warns below twice its
-    limit and reports no size, while our callers compare the size with their own limit
-    before decoding anything. Other formats go through `Image.open` and its check.
-    """
-    stream = BytesIO(data)
-    kind = _sniff(data)
-    if kind == "png":
-        return PngImagePlugin.PngImageFile(stream)
-    if kind == "jpeg":
-        return JpegImagePlugin.jpeg_factory(stream)
-    if kind == "webp":
-        return WebPImagePlugin.WebPImageFile(stream)
-    return Image.open(stream)
+    """Open `data` reading only its header, under the decoding policy (studio.decoding)."""
+    return decoding.open_image(data)
 
 
 def _upright(image: Image.Image) -> Image.Image:
