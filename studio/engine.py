@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from studio import formats
+from studio import downloads, formats, leases
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.database import DatabaseUnavailable
+from studio.decoding import NotDecodable
+from studio.downloads import Downloads, Fetched
 from studio.errors import (
     AddressNotAllowed,
     DownloadTooLarge,
@@ -41,7 +40,7 @@ from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
 from studio.people import LOCAL, Person, Quota
 from studio.ratelimit import RateLimiter, SharedRateLimiter
-from studio.records import GalleryItem, JobOrigin, JobRecord
+from studio.records import GalleryItem, ImageRecord, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule, likely_finish, most_likely_first
 from studio.settings import DEFAULTS
@@ -92,7 +91,7 @@ class Engine:
         requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
         lease_seconds: float = DEFAULTS.studio_lease_seconds,
         workers: int = 4,
-        download_workers: int = 16,
+        max_downloads: int = downloads.MAX_CONCURRENT_DOWNLOADS,
         transport: httpx.BaseTransport | None = None,
         fetch_policy: FetchPolicy | None = None,
         retry_seconds: float = 2.0,
@@ -102,7 +101,7 @@ class Engine:
         self.store = store
         self.archive = archive
         self.lease_seconds = lease_seconds
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = leases.engine_name()
         self._transport = transport
         self._requests_per_second = requests_per_second
         self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
@@ -114,6 +113,9 @@ class Engine:
         # Results are fetched without any key; each upstream's own origin is trusted as
         # its credentials arrive (the demo backend serves its results on loopback).
         self._fetcher = Fetcher(fetch_policy or FetchPolicy.defaults(), transport=transport)
+        # Apart from polls, and each on a thread of its own: a slow result host (each
+        # download may take up to the fetch deadline) holds up neither polls nor others.
+        self._downloads = Downloads(self._fetcher, max_concurrent=max_downloads)
         self._retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # job id -> when to work on it next
@@ -128,17 +130,13 @@ class Engine:
         self._disk_waits: dict[str, int] = {}  # job id -> archive writes failed in a row
         self._unexpected: dict[str, int] = {}  # job id -> unexpected errors in a row
         self._gave_up: dict[str, str] = {}  # job id -> why its last image was given up
+        self._sent_more: dict[str, str] = {}  # job id -> the note that FoxAPI sent more
         self._claim_failing = False
         self._database_down = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="studio-engine")
-        # Downloads run apart from polls: a slow result host (each download may take up to
-        # the fetch deadline) then holds download threads only, never the polling of others.
-        self._downloads = ThreadPoolExecutor(
-            max_workers=download_workers, thread_name_prefix="studio-download"
-        )
 
     # Keys -------------------------------------------------------------------------
 
@@ -168,7 +166,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._downloads.shutdown(wait=True, cancel_futures=True)
+        self._downloads.close()
         try:
             self.store.release_leases(self.owner)
         except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
@@ -327,9 +325,8 @@ class Engine:
     def _claim(self) -> None:
         """Take up every job this engine may work on; renew the leases it holds."""
         try:
-            claimed = self.store.claim_jobs(
-                self.owner, self.lease_seconds, dead_owners=self._dead_owners()
-            )
+            dead = leases.dead_owners(self.store.lease_owners())
+            claimed = self.store.claim_jobs(self.owner, self.lease_seconds, dead_owners=dead)
             self._database_answers()
             # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
             with self._lock:
@@ -351,17 +348,6 @@ class Engine:
             return
         self._claim_failing = False
 
-    def _dead_owners(self) -> set[str]:
-        """Lease holders on this machine whose process has gone: their jobs are ours now."""
-        host = socket.gethostname()
-        dead = set()
-        for owner in self.store.lease_owners():
-            owner_host, _, rest = owner.partition(":")
-            pid = rest.partition(":")[0]
-            if owner_host == host and pid.isdigit() and not _process_alive(int(pid)):
-                dead.add(owner)
-        return dead
-
     def _work(self, job_id: str) -> None:
         handed_over = False
         try:
@@ -369,8 +355,12 @@ class Engine:
             if job.status in POLLED:
                 self._poll(job)
             elif job.status is JobStatus.DOWNLOADING:
-                self._downloads.submit(self._save, job)  # the job stays busy until saved
-                handed_over = True
+                pending = self._pending_results(job)
+                handed_over = True  # the job stays busy until its results are saved
+                self._downloads.fetch_all(
+                    [image.source_url for image in pending],
+                    lambda fetched: self._save(job, pending, fetched),
+                )
                 return
             else:
                 self._forget(job_id)
@@ -388,9 +378,19 @@ class Engine:
             else:
                 self._wake.set()  # a worker is free for the next due job
 
-    def _save(self, job: JobRecord) -> None:
+    def _pending_results(self, job: JobRecord) -> list[ImageRecord]:
+        """The job's results still to fetch; those past FoxAPI's 24 hours are expired."""
+        pending = []
+        for image in self.store.pending_images(job.id):
+            if time.time() - image.created_at > RESULT_LIFETIME:
+                self.store.expire_image(image.id)
+            else:
+                pending.append(image)
+        return pending
+
+    def _save(self, job: JobRecord, pending: list[ImageRecord], fetched: list[Fetched]) -> None:
         try:
-            self._download(job)
+            self._archive_results(job, pending, fetched)
             with self._lock:
                 self._unexpected.pop(job.id, None)
         except DatabaseUnavailable as exc:
@@ -473,7 +473,14 @@ class Engine:
             return
         self._failures.pop(job.id, None)
         if task.succeeded:
+            # Only the images asked for are fetched and kept, however many FoxAPI sent.
+            sent_more = downloads.sent_more(len(task.result_urls), job.request.num_outputs)
+            task = task.first(job.request.num_outputs)
             if self.store.record_results(job.id, task, owner=self.owner):
+                if sent_more:
+                    with self._lock:
+                        self._sent_more[job.id] = sent_more
+                    self.store.set_job_note(job.id, sent_more, owner=self.owner)
                 with self._lock:
                     self._likely_finish.pop(job.id, None)  # done: its download goes first
                 self._schedule(job.id, 0)  # saved by a download thread
@@ -506,35 +513,29 @@ class Engine:
         else:
             self._forget(job.id)  # another engine holds it now
 
-    def _download(self, job: JobRecord) -> None:
-        noted = job.error_message is not None
-        for image in self.store.pending_images(job.id):
-            if time.time() - image.created_at > RESULT_LIFETIME:
+    def _archive_results(
+        self, job: JobRecord, pending: list[ImageRecord], fetched: list[Fetched]
+    ) -> None:
+        sent_more = self._sent_more.get(job.id) or downloads.sent_more_in(job.error_message)
+        noted = job.error_message not in (None, sent_more)
+        retry: FoxAPIError | None = None  # the first failure another try may cure
+        for image, result in zip(pending, fetched, strict=True):
+            if isinstance(result, ResultExpired):
                 self.store.expire_image(image.id)
                 continue
-            try:
-                downloaded = self._fetcher.fetch_image(image.source_url)
-            except ResultExpired:
-                self.store.expire_image(image.id)
+            if isinstance(result, _FINAL_FETCH_FAILURES):
+                self._give_up_image(job.id, image.id, result.message)
                 continue
-            except _FINAL_FETCH_FAILURES as exc:
-                self._give_up_image(job.id, image.id, exc.message)
+            if isinstance(result, FoxAPIError):
+                retry = retry or result
                 continue
-            except FoxAPIError as exc:
-                failures = self._count(self._failures, job.id)
-                if failures >= MAX_DOWNLOAD_ATTEMPTS:
-                    message = f"The result could not be fetched. {exc.message}"
-                    self._give_up_image(job.id, image.id, message)
-                    continue
-                self._schedule(job.id, self._retry_delay(failures, exc))
-                return
-            self._failures.pop(job.id, None)
+            if isinstance(result, Exception):
+                raise result
             try:
-                archived = self.archive.save(downloaded.content)
-            except InvalidImage as exc:
-                self._give_up_image(
-                    job.id, image.id, f"The result could not be saved. {exc.message}"
-                )
+                archived = self.archive.save(result.content)
+            except InvalidImage as exc:  # a format not decoded (NotDecodable) is never kept
+                saying = "" if isinstance(exc, NotDecodable) else "The result could not be saved. "
+                self._give_up_image(job.id, image.id, saying + exc.message)
                 continue
             except OSError as exc:
                 # Nothing is lost: the result stays pending and is fetched again.
@@ -547,18 +548,24 @@ class Engine:
                 return
             self._disk_waits.pop(job.id, None)
             if noted:
-                self.store.set_job_note(job.id, None, owner=self.owner)
+                self.store.set_job_note(job.id, sent_more, owner=self.owner)
                 noted = False
             self.store.archive_image(image.id, archived)
-        images = self.store.job_images(job.id)
-        if any(image.status is ImageStatus.ARCHIVED for image in images):
-            self.store.finish_job(job.id, JobEvent.SAVED, owner=self.owner)
-        else:
-            with self._lock:
-                reason = self._gave_up.get(job.id, RESULTS_EXPIRED)
-            self.store.finish_job(
-                job.id, JobEvent.NOTHING_SAVED, owner=self.owner, error_message=reason
-            )
+        if retry is not None:
+            failures = self._count(self._failures, job.id)
+            if failures < MAX_DOWNLOAD_ATTEMPTS:
+                self._schedule(job.id, self._retry_delay(failures, retry))
+                return
+            message = f"The result could not be fetched. {retry.message}"
+            for image in self.store.pending_images(job.id):
+                self._give_up_image(job.id, image.id, message)
+        with self._lock:
+            gave_up = self._gave_up.get(job.id)
+        saved = any(image.status is ImageStatus.ARCHIVED for image in self.store.job_images(job.id))
+        # A job with nothing saved says why; one with images, what it lacks, if anything.
+        note = downloads.final_note(gave_up if saved else gave_up or RESULTS_EXPIRED, sent_more)
+        event = JobEvent.SAVED if saved else JobEvent.NOTHING_SAVED
+        self.store.finish_job(job.id, event, owner=self.owner, error_message=note)
         self._forget(job.id)
 
     def _give_up_image(self, job_id: str, image_id: int, reason: str) -> None:
@@ -638,6 +645,7 @@ class Engine:
             self._disk_waits.pop(job_id, None)
             self._unexpected.pop(job_id, None)
             self._gave_up.pop(job_id, None)
+            self._sent_more.pop(job_id, None)
 
     def _count(self, counts: dict[str, int], job_id: str) -> int:
         """One more failure of a kind for `job_id`; how many in a row now."""
@@ -660,13 +668,3 @@ def _progress_event(task: Task) -> JobEvent:
     if task.status is TaskStatus.PENDING:
         return JobEvent.TASK_PENDING
     return JobEvent.TASK_PROCESSING
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -422,12 +422,13 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 def _web_link(url: str) -> httpx.URL:
+    """`url` as an http(s) link; AddressNotAllowed (final: no try can change it) if not."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        raise DownloadFailed(NOT_A_WEB_LINK) from None
+        raise AddressNotAllowed(NOT_A_WEB_LINK, detail="an unreadable address") from None
     if parsed.scheme not in _DEFAULT_PORTS or not parsed.host:
-        raise DownloadFailed(NOT_A_WEB_LINK)
+        raise AddressNotAllowed(NOT_A_WEB_LINK, detail=f"a {parsed.scheme or 'relative'}: link")
     return parsed
 
 

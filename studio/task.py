@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +37,10 @@ class Task:
     @property
     def failed(self) -> bool:
         return self.status in (TaskStatus.FAILED, TaskStatus.CANCELLED)
+
+    def first(self, count: int) -> Task:
+        """This task with no more than its first `count` results (FoxAPI can send more)."""
+        return replace(self, result_urls=self.result_urls[:count])
 
 
 def parse_task(data: Any) -> Task:

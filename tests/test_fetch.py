@@ -22,6 +22,7 @@ from studio.errors import (
 )
 from studio.fetch import (
     MAX_REDIRECTS,
+    NOT_A_WEB_LINK,
     NOT_ALLOWED,
     Fetcher,
     FetchPolicy,
@@ -392,4 +393,16 @@ def test_the_data_folder_is_not_a_web_link(tmp_path: Path) -> None:
     recorder = Recorder()
     with pytest.raises(DownloadFailed, match="not a web link"):
         fetcher(recorder).fetch_image((tmp_path / "a.png").as_uri())
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://files.example/a.png", "data:image/png;base64,AA==", "x"]
+)
+def test_a_link_off_the_web_is_refused_as_final(url: str) -> None:
+    # AddressNotAllowed, not a plain DownloadFailed: no later try can fetch it.
+    recorder = Recorder()
+    with pytest.raises(AddressNotAllowed) as refused:
+        fetcher(recorder).fetch_image(url)
+    assert refused.value.message == NOT_A_WEB_LINK
     assert recorder.requests == []
