@@ -51,6 +51,8 @@ def job_card(job: JobRecord, *, key: str) -> None:
         st.caption(settings_line(job))
         if job.status is JobStatus.DONE:
             st.markdown(":green[:material/check_circle: Done]")
+            if job.error_message:  # what it lacks: a refused result, results it did not keep
+                st.caption(escape_markdown(job.error_message))
             _result_thumbnails(job)
             st.caption(timing_line(job))
         else:

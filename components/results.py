@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import frame, gallery_view, image_pickers, media, submission
-from components.text import excerpt, plural
+from components.text import escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.jobs import Submission
 from studio.records import ImageRecord, JobRecord
@@ -28,6 +28,8 @@ def latest(job: JobRecord, scope: str) -> None:
         for column, image in zip(st.columns(COLUMNS), row, strict=False):
             with column:
                 _result(job, image, scope)
+    if job.error_message:  # what it lacks: a refused result, results it did not keep
+        st.caption(escape_markdown(job.error_message))
     missing = job.request.num_outputs - len(images)
     if missing:
         st.caption(f"{plural(missing, 'image')} expired before the studio could save it.")

@@ -12,6 +12,7 @@ from components import submission
 from components.text import escape_markdown
 from studio.runtime import Studio
 from studio.states import IN_FLIGHT, WAITING_FOR_KEY, JobStatus
+from studio.store import jobs
 from tests.app_support import (
     APP_FILE,
     GALLERY,
@@ -125,3 +126,21 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     assert [toast.value for toast in app.toast] == [
         "Ready: “a fox still drawing” is in the gallery."
     ]
+
+
+def test_a_finished_job_says_what_it_did_not_keep(studio: Studio) -> None:
+    note = "The result was not a JPEG, PNG or WebP image."
+    finished = []
+    for prompt in ("an older fox", "the latest fox"):  # a card, then the latest results
+        [item] = seed_images(studio.store, studio.archive, prompt)
+        with studio.store.engine.begin() as connection:  # as the engine finishes such a job
+            connection.execute(
+                jobs.update().where(jobs.c.id == item.job.id).values(error_message=note)
+            )
+        finished.insert(0, item.job.id)
+    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
+    app.session_state[submission.recent_jobs.key] = finished
+    app.run()
+
+    shown = [caption.value for caption in app.caption]
+    assert shown.count(escape_markdown(note)) == 2
