@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from studio import database
 from studio.credentials import Backend
@@ -180,8 +181,15 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
 
 
 def _edit_input(service: JobService, item: str) -> EditInput:
+    """A web address (checked as one), else a file on this computer."""
+    if urlsplit(item).scheme.lower() in ("http", "https"):
+        return EditInput.from_url(item)
     path = Path(item)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # longer than any path (ENAMETOOLONG): it cannot be a file
+        is_file = False
+    if is_file:
         return service.file_input(path)
     return EditInput.from_url(item)
 
@@ -225,6 +233,8 @@ def _report(service: JobService, job_id: str) -> int:
         if job.status is JobStatus.UNKNOWN:
             words += f": {job.error_message or 'no reason given'}"
         return _fail(words)
+    if job.error_message:  # a finished job's note: what it refused or did not keep
+        print(inert(job.error_message), file=sys.stderr)
     saved = {image.position: image for image in service.saved_images(job.id)}
     for position in range(job.request.num_outputs):
         location = service.original_location(saved[position]) if position in saved else None

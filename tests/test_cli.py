@@ -96,6 +96,8 @@ def test_a_local_file_is_cleaned_uploaded_and_edited(
         (["generate", "fox", "-n", "5"], "between 1 and 4"),
         (["generate", "fox", "--image", "notes.png"], "not a PNG, JPEG or WebP"),
         (["generate", "fox", "--image", "ftp://example.com/a.png"], "https://"),
+        # Longer than any file path can be: once "File name too long".
+        (["generate", "fox", "--image", "a" * 5000], "is not a web address FoxAPI can fetch"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_sent(
@@ -107,6 +109,19 @@ def test_bad_input_is_refused_before_anything_is_sent(
     assert message in refused.stderr
     assert "Traceback" not in refused.stderr
     assert [entry for entry in emulator.log if entry.method == "POST"] == []
+
+
+def test_a_web_address_longer_than_any_file_path_is_sent_as_a_link(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    # Signed links of tens of kB are real; looked up as a file, it said "File name too long".
+    url = f"https://cdn.example/input.png?sig={'x' * 5000}"
+    done = run_studio(tmp_path, emulator, "generate", "night", "--image", url)
+    assert done.returncode == 0, done.stderr
+    assert "too long" not in done.stderr
+    assert posts(emulator) == [
+        {"model": "grok-imagine-image", "prompt": "night", "num_outputs": 1, "image_urls": [url]}
+    ]
 
 
 def test_a_process_killed_after_the_post_is_finished_by_sync_without_a_second_post(
