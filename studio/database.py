@@ -10,6 +10,7 @@ is refused, untouched.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ RELEASE_TABLE = "jobs"  # present in every database a studio has written
 MIGRATION_LOCK_KEY = 0x5354_5544_494F
 SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another (a server upgrading, say)
 CONNECT_SECONDS = 10  # how long a PostgreSQL connection attempt may take
+SQLITE_IOERR, SQLITE_FULL = 10, 13  # sqlite3's result codes: I/O error, "disk is full"
+FULL_DISK_BYTES = 1024 * 1024  # less room than this on the database's disk: full
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
 # Objects the prompt-search revision makes by hand-written SQL, outside `metadata`.
 SEARCH_TABLE = "image_search"
 _SEARCH_INDEXES = ("ix_jobs_prompt_trgm",)
@@ -132,7 +136,7 @@ def _make_folder(url: str) -> None:
 def _listen(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _configure_sqlite)
-    sa.event.listen(engine, "handle_error", _unavailable_error(describe(engine)))
+    sa.event.listen(engine, "handle_error", _unavailable_error(engine))
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -143,14 +147,22 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _unavailable_error(address: str) -> Any:
-    """A handle_error hook: connection failures become DatabaseUnavailable, said plainly."""
+def _unavailable_error(engine: Engine) -> Any:
+    """A handle_error hook: connection failures and a full disk become DatabaseUnavailable,
+    said plainly."""
+    address = describe(engine)
+    sqlite_file = engine.url.database if engine.dialect.name == "sqlite" else None
 
     def translate(context: ExceptionContext) -> BaseException | None:
         # A failed pre-ping is SQLAlchemy's own business: it reconnects and goes on.
         if context.is_pre_ping:
             return None
         original = context.original_exception
+        if _disk_full(original, sqlite_file):
+            return DatabaseUnavailable(
+                f"The disk that holds the studio's database ({address}) is full. "
+                "Free some space on it; nothing already saved is lost."
+            )
         connecting = context.connection is None
         if not context.is_disconnect and not (
             connecting and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError)
@@ -165,6 +177,23 @@ def _unavailable_error(address: str) -> Any:
     return translate
 
 
+def _disk_full(error: BaseException | None, sqlite_file: str | None) -> bool:
+    """Whether a driver's error means a full disk rather than a database that is away.
+
+    SQLite says "database or disk is full" when it knows, and only "disk I/O error" when
+    its journal cannot grow: that one counts when the database's disk has no room left.
+    """
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == SQLITE_FULL or getattr(error, "sqlstate", None) == POSTGRES_DISK_FULL:
+        return True
+    if isinstance(code, int) and code & 0xFF == SQLITE_IOERR and sqlite_file:
+        try:
+            return shutil.disk_usage(Path(sqlite_file).parent).free < FULL_DISK_BYTES
+        except OSError:
+            return False
+    return False
+
+
 @contextmanager
 def _migration_transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction holding the lock that lets one studio at a time upgrade."""
@@ -177,7 +206,7 @@ def _migration_transaction(engine: Engine) -> Iterator[Connection]:
         sa.event.listen(sqlite_engine, "connect", _autocommit_driver)
         sa.event.listen(sqlite_engine, "connect", _configure_sqlite)
         sa.event.listen(sqlite_engine, "begin", _begin_immediate)
-        sa.event.listen(sqlite_engine, "handle_error", _unavailable_error(describe(engine)))
+        sa.event.listen(sqlite_engine, "handle_error", _unavailable_error(engine))
         try:
             with sqlite_engine.begin() as connection:
                 yield connection

@@ -432,3 +432,23 @@ def test_a_database_at_the_revision_before_input_assets_upgrades_with_nothing_lo
         assert store.job(made.id).origin.input_asset_ids == (asset.id,)
     finally:
         store.close()
+
+
+def test_a_full_disk_at_start_says_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure = database._configure_sqlite
+
+    def no_room(dbapi_connection: Any, record: Any) -> None:
+        configure(dbapi_connection, record)
+        # SQLite's own limit on the file's size: it then answers as a full disk does.
+        dbapi_connection.execute("PRAGMA max_page_count = 1")
+
+    monkeypatch.setattr(database, "_configure_sqlite", no_room)
+    url = f"sqlite:///{tmp_path / 'studio.db'}"
+    with pytest.raises(DatabaseUnavailable) as full:
+        Store(url)
+    assert full.value.message == (
+        f"The disk that holds the studio's database ({url}) is full. "
+        "Free some space on it; nothing already saved is lost."
+    )
