@@ -68,10 +68,8 @@ def sent_more(sent: int, asked: int) -> str | None:
     """The job's note when FoxAPI sent more results than were asked for; else None."""
     if sent <= asked:
         return None
-    return (
-        f"{SENT_MORE_START}{_images(sent)} where {_images(asked)} "
-        f"{'was' if asked == 1 else 'were'} asked for: the studio kept the first {asked}."
-    )
+    kept = "the first was kept" if asked == 1 else f"the first {asked} were kept"
+    return f"{SENT_MORE_START}{sent:,} images for a request of {asked}; only {kept}."
 
 
 def sent_more_in(note: str | None) -> str | None:
@@ -83,7 +81,3 @@ def final_note(*parts: str | None) -> str | None:
     """The notes a finished job keeps, in order, each once."""
     kept = list(dict.fromkeys(part for part in parts if part))
     return " ".join(kept) or None
-
-
-def _images(count: int) -> str:
-    return f"{count:,} image" if count == 1 else f"{count:,} images"

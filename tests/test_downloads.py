@@ -161,14 +161,14 @@ def test_only_the_images_asked_for_are_fetched_and_kept(
     assert [image.status for image in store.job_images(job.id)] == [ImageStatus.ARCHIVED]
     assert fetched == ["/r/0.png"]
     assert store.job(job.id).error_message == (
-        "FoxAPI sent 300 images where 1 image was asked for: the studio kept the first 1."
+        "FoxAPI sent 300 images for a request of 1; only the first was kept."
     )
 
 
 def test_the_notes_a_finished_job_keeps() -> None:
     assert sent_more(4, 4) is None
     assert sent_more(5, 4) == (
-        "FoxAPI sent 5 images where 4 images were asked for: the studio kept the first 4."
+        "FoxAPI sent 5 images for a request of 4; only the first 4 were kept."
     )
     assert final_note(None, None) is None
     assert final_note("A.", "A.", None, "B.") == "A. B."
