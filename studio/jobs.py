@@ -456,7 +456,8 @@ class JobService:
                 )
             )
         title = f"Sweep of {len(jobs)} jobs" if jobs else "An empty sweep"
-        return contact_sheet.build(title, items, columns=min(ratios, 4), kind=kind)
+        columns, paper = min(ratios, 4), self.settings.studio_paper
+        return contact_sheet.build(title, items, columns=columns, kind=kind, paper=paper)
 
     # Boards ---------------------------------------------------------------------------
 
@@ -557,19 +558,25 @@ class JobService:
 
     def _sheet(self, title: str, items: list[GalleryItem], kind: Literal["png", "pdf"]) -> bytes:
         verdicts = self.verdicts([item.image.id for item in items])
-        return contact_sheet.build(
-            title,
-            [
-                contact_sheet.SheetItem(
-                    self.thumbnail(item.image),
-                    item.job.prompt,
-                    _sheet_detail(item, verdicts[item.image.id]),
-                )
-                for item in items
-            ],
-            columns=min(max(len(items), 1), SHEET_COLUMNS),
-            kind=kind,
-        )
+        sheet_items = [
+            contact_sheet.item_of(
+                item,
+                verdicts[item.image.id],
+                self.thumbnail(item.image),
+                self._print_picture(item.image) if kind == "pdf" else None,
+            )
+            for item in items
+        ]
+        columns = min(max(len(items), 1), SHEET_COLUMNS)
+        paper = self.settings.studio_paper
+        return contact_sheet.build(title, sheet_items, columns=columns, kind=kind, paper=paper)
+
+    def _print_picture(self, image: ImageRecord) -> bytes | None:
+        """The original, for a PDF to print; None when it is missing (the thumbnail serves)."""
+        try:
+            return self.original(image)
+        except OSError:
+            return None
 
     def board_zip_link(self, board_id: int, viewer: str) -> str:
         """A signed link to the board's images as a zip, with manifest.json."""
@@ -1110,13 +1117,3 @@ def _board_name(name: str) -> str:
     if not cleaned or len(cleaned) > BOARD_NAME_CHARS:
         raise BoardInputError(f"Give the board a name of 1 to {BOARD_NAME_CHARS} characters.")
     return cleaned
-
-
-def _sheet_detail(item: GalleryItem, verdict: Verdicts) -> str:
-    """The line under a caption: ratio and format, then the votes once there are any."""
-    parts = [item.job.request.aspect_ratio or "1:1", formats.label(item.image.format)]
-    if verdict.approvals:
-        parts.append(f"{verdict.approvals} approve")
-    if verdict.changes:
-        parts.append(f"{verdict.changes} needs changes")
-    return " · ".join(parts)

@@ -53,6 +53,8 @@ PHOTO_TOOL_PACKAGES = {
     "exiv2": "exiv2",
     "pdftotext": "poppler-utils",
     "pdfinfo": "poppler-utils",
+    "pdfimages": "poppler-utils",
+    "pdffonts": "poppler-utils",
 }
 # XResolution, YResolution, ResolutionUnit, the Exif IFD; and JPEG's YCbCrPositioning.
 NEW_EXIF_TAGS, YCBCR_POSITIONING = (0x011A, 0x011B, 0x0128, 0x8769), 0x0213
