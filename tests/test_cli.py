@@ -455,3 +455,18 @@ def _studio_xmp(data: bytes) -> bytes:
 def _pixels(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as picture:
         return picture.convert("RGB").tobytes()
+
+
+def test_an_unusable_signing_certificate_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    done = run_studio(
+        tmp_path,
+        None,
+        "jobs",
+        STUDIO_C2PA_CERT=str(tmp_path / "nowhere.pem"),
+        STUDIO_C2PA_KEY="-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+    )
+
+    assert done.returncode == 1
+    assert "STUDIO_C2PA_CERT names" in done.stderr and "cannot be read" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "not a key" not in done.stderr
