@@ -4,6 +4,7 @@ self-signed chain or a configured certificate, and an upstream manifest kept as 
 from __future__ import annotations
 
 import datetime
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,10 @@ def _self_signed_without_usages(key_pem: bytes) -> bytes:
         .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def test_the_generator_version_is_the_projects() -> None:
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+
+    assert version == provenance.STUDIO_VERSION
