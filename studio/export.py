@@ -97,7 +97,7 @@ def download_copy(
             inputs=inputs,
         )
         try:
-            data, signed = signer.sign(data, mime_type, facts), True
+            data, signed = signer.sign(data, mime_type, facts, original=original), True
         except c2pa.C2paError as exc:
             log.warning("Image %s went out without content credentials: %s", item.image.id, exc)
     return DownloadCopy(

@@ -55,8 +55,13 @@ SELF_SIGNED_ISSUER = "Image Studio (self-signed)"
 SELF_SIGNED_YEARS = 10
 _PEM_START = "-----BEGIN"
 # Thumbnails would add the picture again (and an input's pixels to a copy): the file is
-# the picture.
-_CONTEXT_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
+# the picture. Reading a file (an original from outside) never fetches anything: a
+# remote manifest or an OCSP responder it names would be an outbound request past the
+# studio's fetch policy.
+_CONTEXT_SETTINGS = {
+    "builder": {"thumbnail": {"enabled": False}},
+    "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+}
 
 
 class CredentialsUnusable(StorageError):
@@ -114,17 +119,25 @@ class ContentSigner:
         signer._check()
         return signer
 
-    def sign(self, data: bytes, mime_type: str, facts: Facts) -> bytes:
-        """`data` with a manifest stating `facts`, signed (see the module's notes)."""
-        upstream = has_manifest(data, mime_type)
+    def sign(
+        self, data: bytes, mime_type: str, facts: Facts, *, original: bytes | None = None
+    ) -> bytes:
+        """`data` with a manifest stating `facts`, signed (see the module's notes).
+
+        `original` is the archived file `data` was copied from: when it carries a
+        manifest, it is the parent ingredient (as it is: its manifest's hashes cover
+        its bytes, not the copy's).
+        """
+        original = data if original is None else original
+        upstream = has_manifest(original, mime_type)
         with (
             c2pa.Context.from_dict(_CONTEXT_SETTINGS) as context,
             c2pa.Signer.from_info(self._info()) as signer,
             c2pa.Builder(_manifest(facts, upstream), context) as builder,
         ):
             if upstream:
-                original = Ingredient(data, mime_type, f"original of {facts.title}")
-                _add(builder, original, "parentOf", "original")
+                parent = Ingredient(original, mime_type, f"original of {facts.title}")
+                _add(builder, parent, "parentOf", "original")
             else:
                 for number, item in enumerate(facts.inputs, 1):
                     relationship = "parentOf" if number == 1 else "componentOf"
@@ -237,7 +250,8 @@ def make_chain(
 def has_manifest(data: bytes, mime_type: str) -> bool:
     """Whether the file carries a C2PA manifest (valid or not)."""
     try:
-        reader = c2pa.Reader.try_create(mime_type, io.BytesIO(data))
+        with c2pa.Context.from_dict(_CONTEXT_SETTINGS) as context:
+            reader = c2pa.Reader.try_create(mime_type, io.BytesIO(data), context=context)
     except c2pa.C2paError:
         return True  # a manifest it cannot read is still one not to overwrite
     if reader is None:

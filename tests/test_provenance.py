@@ -4,9 +4,13 @@ self-signed chain or a configured certificate, and an upstream manifest kept as 
 from __future__ import annotations
 
 import datetime
+import io
+import threading
 import tomllib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import c2pa
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -101,7 +105,9 @@ def test_an_upstream_manifest_stays_valid_as_the_parent_after_metadata_is_writte
     rewritten = imaging.embed_metadata(original, metadata)
     assert read_credentials(rewritten, mime_type).state == "Invalid"  # the hash broke
 
-    signed = signer.sign(rewritten, mime_type, Facts("a-fox-1", edit=False, prompt="a fox"))
+    signed = signer.sign(
+        rewritten, mime_type, Facts("a-fox-1", edit=False, prompt="a fox"), original=original
+    )
 
     read = read_credentials(signed, mime_type)
     assert read.valid_but_untrusted, (read.state, read.failures, read.ingredient_failures)
@@ -217,3 +223,49 @@ def test_the_generator_version_is_the_projects() -> None:
     version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
 
     assert version == provenance.STUDIO_VERSION
+
+
+def test_a_remote_manifest_an_original_names_is_never_fetched(signer: ContentSigner) -> None:
+    requests: list[str] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"http://127.0.0.1:{server.server_port}/manifest.c2pa"
+    try:
+        original = _signed_elsewhere(image_bytes(fmt="JPEG"), address)
+        assert address.encode() in original
+
+        signed = signer.sign(original, "image/jpeg", Facts("x.jpg", edit=False), original=original)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert requests == []  # a default c2pa reader would have asked for it
+    assert read_credentials(signed, "image/jpeg").action_names == [
+        "c2pa.opened",
+        "c2pa.edited.metadata",
+    ]
+
+
+def _signed_elsewhere(data: bytes, manifest_address: str) -> bytes:
+    """`data` signed with its manifest kept at `manifest_address`, not in the file."""
+    elsewhere = ContentSigner.from_pem(*provenance.make_chain("Elsewhere"))
+    definition = provenance._manifest(Facts("o.jpg", edit=False), upstream=False)
+    with (
+        c2pa.Signer.from_info(elsewhere._info()) as signing,
+        c2pa.Builder(definition) as builder,
+    ):
+        builder.set_no_embed()
+        builder.set_remote_url(manifest_address)
+        output = io.BytesIO()
+        builder.sign(signing, "image/jpeg", io.BytesIO(data), output)
+    return output.getvalue()
