@@ -154,6 +154,12 @@ class ContentSigner:
         try:
             self.sign(_probe_png(), "image/png", Facts(title="probe.png", edit=False))
         except c2pa.C2paError as exc:
+            if self.tsa_url:
+                raise CredentialsUnusable(
+                    f"Content credentials cannot be signed ({exc}): check that the "
+                    f"timestamp authority STUDIO_C2PA_TSA_URL={self.tsa_url} answers, and "
+                    "the certificate (see the README's Content credentials)."
+                ) from None
             raise CredentialsUnusable(
                 f"The content credentials certificate cannot sign ({exc}). It needs an "
                 "end-entity certificate with the digitalSignature key usage and the "

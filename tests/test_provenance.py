@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import socket
 import threading
 import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -269,3 +270,18 @@ def _signed_elsewhere(data: bytes, manifest_address: str) -> bytes:
         output = io.BytesIO()
         builder.sign(signing, "image/jpeg", io.BytesIO(data), output)
     return output.getvalue()
+
+
+def test_a_timestamp_authority_that_does_not_answer_is_named_at_start(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}/tsa"
+    settings = Settings(studio_data_dir=tmp_path, studio_c2pa_tsa_url=closed)
+
+    with pytest.raises(CredentialsUnusable, match="STUDIO_C2PA_TSA_URL"):
+        signer_from_settings(settings)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
