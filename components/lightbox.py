@@ -172,6 +172,14 @@ def _actions(item: GalleryItem) -> None:
         type="primary",
         help="The original file, with its prompt and settings written inside",
     )
+    issuer = service.content_credentials_issuer
+    if issuer:
+        st.caption(
+            f"Signed with content credentials by {escape_markdown(issuer)}",
+            help="A C2PA manifest inside the file says it was made by FoxAPI's "
+            "grok-imagine-image through Image Studio; tools such as contentcredentials.org "
+            "verify it.",
+        )
     st.toggle(
         "Favourite",
         value=image.favourite,

@@ -94,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _generate(service, args)
         if args.command == "jobs":
             return _jobs(service, args.limit)
+        if args.command == "export":
+            return _export(service, args)
         return _sync(service)
     except KeyboardInterrupt:
         print(
@@ -132,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="list jobs and their states")
     jobs.add_argument("--limit", type=int, default=30)
     commands.add_parser("sync", help="resume every unfinished job and wait for it")
+    export = commands.add_parser(
+        "export",
+        help="write jobs' images (metadata and content credentials inside) and a manifest.json",
+    )
+    export.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="as `jobs` shows them")
+    export.add_argument("--last", type=int, metavar="N", help="the N most recent jobs")
+    export.add_argument("--to", type=Path, required=True, metavar="FOLDER", dest="folder")
     db = commands.add_parser("db", help="the database's schema: where it stands, or upgrade it")
     db.add_argument(
         "action",
@@ -254,7 +263,32 @@ def _jobs(service: JobService, limit: int) -> int:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…"
         words = _status_words(job)  # a failed job's words quote FoxAPI
-        print(inert(f"{created}  {words:<18} {job.request.num_outputs}x  {prompt}"))
+        print(inert(f"{job.id}  {created}  {words:<18} {job.request.num_outputs}x  {prompt}"))
+    return 0
+
+
+def _export(service: JobService, args: argparse.Namespace) -> int:
+    """The jobs named, or the last N, written to a folder as the gallery's zip holds them."""
+    if not args.job_ids and not args.last:
+        return _fail(
+            "Name the jobs to export (their ids, as `python -m studio jobs` shows) or --last N."
+        )
+    if args.last is not None and args.last < 1:
+        return _fail("--last takes a number of jobs, 1 or more.")
+    job_ids = list(args.job_ids)
+    if args.last:
+        job_ids += [job.id for job in service.recent_jobs(args.last) if job.id not in job_ids]
+    unknown = [job_id for job_id in args.job_ids if service.job(job_id) is None]
+    if unknown:
+        return _fail(f"No job with the id {unknown[0]} (see `python -m studio jobs`).")
+    try:
+        written = service.export_jobs(job_ids, args.folder)
+    except OSError as exc:
+        return _fail(f"Cannot write to {args.folder}: {exc.strerror or exc}.")
+    images = len(written) - 1
+    for path in written:
+        print(inert(path))
+    print(f"Exported {images} image(s) from {len(job_ids)} job(s).", file=sys.stderr)
     return 0
 
 

@@ -1,25 +1,36 @@
 """Copies of archived images for people to take away: one file, or a zip of several.
 
 Every copy carries its prompt and settings inside the file (the archive keeps the
-original untouched), and a zip adds `manifest.json` listing each file's settings.
-Nothing here names the key a job was sent with.
+original untouched), then content credentials signed over the final bytes (see
+studio.provenance); a zip, or a folder the command line exports to, adds
+`manifest.json` listing each file's settings. Nothing here names the key a job was
+sent with.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import c2pa
 
 from studio import formats, imaging
 from studio.archive import Archive
+from studio.provenance import ContentSigner, Facts, Ingredient
 from studio.records import GalleryItem
 from studio.request import MODEL
 
+log = logging.getLogger(__name__)
+
 MANIFEST_NAME = "manifest.json"
+# The inputs of an edit the studio holds, for its content credentials.
+InputsOf = Callable[[GalleryItem], Sequence[Ingredient]]
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,7 @@ class DownloadCopy:
     data: bytes
     mime_type: str
     metadata_embedded: bool
+    content_credentials: bool = False  # a C2PA manifest signed over these bytes
 
 
 def metadata_for(item: GalleryItem, *, outside: bool = False) -> imaging.ImageMetadata:
@@ -53,12 +65,21 @@ def metadata_for(item: GalleryItem, *, outside: bool = False) -> imaging.ImageMe
     )
 
 
-def download_copy(item: GalleryItem, archive: Archive, *, outside: bool = False) -> DownloadCopy:
+def download_copy(
+    item: GalleryItem,
+    archive: Archive,
+    *,
+    outside: bool = False,
+    signer: ContentSigner | None = None,
+    inputs: Sequence[Ingredient] = (),
+) -> DownloadCopy:
     """The original file with its metadata written in, named after the prompt
-    (see metadata_for for a copy going `outside`).
+    (see metadata_for for a copy going `outside`), and signed by `signer` with the
+    edit's `inputs` as ingredients.
 
     A file the metadata cannot be written into (it should not happen with files
-    FoxAPI made) is handed over untouched rather than not at all.
+    FoxAPI made) is handed over untouched rather than not at all; so is one that
+    cannot be signed (the log says why).
     """
     original = archive.read(item.image.file_path or "")
     try:
@@ -66,11 +87,25 @@ def download_copy(item: GalleryItem, archive: Archive, *, outside: bool = False)
         embedded = True
     except imaging.InvalidImage:
         data, embedded = original, False
+    filename, mime_type = copy_filename(item), formats.mime_type(item.image.format)
+    signed = False
+    if signer is not None:
+        facts = Facts(
+            title=filename,
+            edit=item.job.mode.value == "edit",
+            prompt=item.job.prompt if embedded else None,
+            inputs=inputs,
+        )
+        try:
+            data, signed = signer.sign(data, mime_type, facts, original=original), True
+        except c2pa.C2paError as exc:
+            log.warning("Image %s went out without content credentials: %s", item.image.id, exc)
     return DownloadCopy(
-        filename=copy_filename(item),
+        filename=filename,
         data=data,
-        mime_type=formats.mime_type(item.image.format),
+        mime_type=mime_type,
         metadata_embedded=embedded,
+        content_credentials=signed,
     )
 
 
@@ -85,31 +120,64 @@ def build_zip(items: Sequence[GalleryItem], archive: Archive) -> bytes:
     return b"".join(stream_zip(items, archive))
 
 
-def stream_zip(items: Iterable[GalleryItem], archive: Archive) -> Iterator[bytes]:
+def stream_zip(
+    items: Iterable[GalleryItem],
+    archive: Archive,
+    *,
+    signer: ContentSigner | None = None,
+    inputs_of: InputsOf | None = None,
+) -> Iterator[bytes]:
     """The same zip, handed out piece by piece: one image in memory at a time."""
     pipe = _Pipe()
     used_names: set[str] = set()
     entries: list[dict[str, Any]] = []
     with zipfile.ZipFile(pipe, "w") as bundle:
         for item in items:
-            copy = download_copy(item, archive)
+            inputs = inputs_of(item) if inputs_of is not None else ()
+            copy = download_copy(item, archive, signer=signer, inputs=inputs)
             name = _unique_name(copy.filename, used_names)
             # Images are compressed already: storing them is as small and much faster.
             bundle.writestr(name, copy.data, compress_type=zipfile.ZIP_STORED)
             entries.append(_manifest_entry(name, item, copy))
             yield pipe.take()
-        manifest = {
-            "created_at": iso_time(datetime.now(UTC).timestamp()),
-            "model": MODEL,
-            "count": len(entries),
-            "files": entries,
-        }
-        bundle.writestr(
-            MANIFEST_NAME,
-            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-            compress_type=zipfile.ZIP_DEFLATED,
-        )
+        bundle.writestr(MANIFEST_NAME, _manifest_text(entries), compress_type=zipfile.ZIP_DEFLATED)
     yield pipe.take()
+
+
+def write_folder(
+    items: Iterable[GalleryItem],
+    archive: Archive,
+    folder: Path,
+    *,
+    signer: ContentSigner | None = None,
+    inputs_of: InputsOf | None = None,
+) -> list[Path]:
+    """What the zip holds, written into `folder` (made if needed): the files it wrote,
+    manifest.json last. A name the folder already holds gets a number, as in a zip."""
+    folder.mkdir(parents=True, exist_ok=True)
+    used_names = {path.name for path in folder.iterdir()}
+    entries: list[dict[str, Any]] = []
+    written: list[Path] = []
+    for item in items:
+        inputs = inputs_of(item) if inputs_of is not None else ()
+        copy = download_copy(item, archive, signer=signer, inputs=inputs)
+        name = _unique_name(copy.filename, used_names)
+        (folder / name).write_bytes(copy.data)
+        entries.append(_manifest_entry(name, item, copy))
+        written.append(folder / name)
+    manifest = folder / _unique_name(MANIFEST_NAME, used_names)
+    manifest.write_text(_manifest_text(entries), encoding="utf-8")
+    return [*written, manifest]
+
+
+def _manifest_text(entries: list[dict[str, Any]]) -> str:
+    manifest = {
+        "created_at": iso_time(datetime.now(UTC).timestamp()),
+        "model": MODEL,
+        "count": len(entries),
+        "files": entries,
+    }
+    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
 
 
 class _Pipe:
@@ -156,6 +224,7 @@ def _manifest_entry(name: str, item: GalleryItem, copy: DownloadCopy) -> dict[st
         "original_sha256": image.sha256,
         "favourite": image.favourite,
         "metadata_embedded": copy.metadata_embedded,
+        "content_credentials": copy.content_credentials,
     }
 
 

@@ -31,6 +31,7 @@ from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
 from studio import decoding, formats
 from studio.errors import InvalidImage
+from studio.exif import shortened, with_description
 from studio.settings import DEFAULTS
 
 MEGABYTE = 1024 * 1024
@@ -67,10 +68,6 @@ _WEBP_ALPHA_FLAG = 0x10
 _WEBP_BEFORE_EXIF = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"}
 
 _EXIF_HEADER = b"Exif\x00\x00"  # how a JPEG APP1 segment (and some WebP files) start EXIF
-_TIFF_HEADERS = {b"II*\x00": "<", b"MM\x00*": ">"}
-_TIFF_ASCII = 2
-_EXIF_IMAGE_DESCRIPTION = 0x010E
-_IFD_ENTRY = 12
 
 _XMP_NAMESPACE = "urn:image-studio:ns:1.0/"
 _XMP_NOTE_NAMESPACE = "http://ns.adobe.com/xmp/note/"
@@ -549,7 +546,7 @@ def _jpeg_segment(marker: int, payload: bytes) -> bytes:
 def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
     segments, scan = _jpeg_segments(data)
     kept = [(marker, raw) for marker, raw in segments if not _replaced_by_ours(marker, raw[4:])]
-    kept = _with_jpeg_exif(kept, metadata.prompt)
+    kept = _with_jpeg_exif(kept, metadata)
     ours = b"".join(_jpeg_segment(_JPEG_APP1, payload) for payload in _jpeg_xmp_segments(metadata))
     ours += _jpeg_segment(_JPEG_COM, _jpeg_comment(metadata))
     # After the leading APPn segments, so JFIF's APP0 and EXIF's APP1 stay first.
@@ -561,7 +558,9 @@ def _embed_jpeg(data: bytes, metadata: ImageMetadata) -> bytes:
     return data[:2] + b"".join(raws) + scan
 
 
-def _with_jpeg_exif(segments: list[tuple[int, bytes]], prompt: str) -> list[tuple[int, bytes]]:
+def _with_jpeg_exif(
+    segments: list[tuple[int, bytes]], metadata: ImageMetadata
+) -> list[tuple[int, bytes]]:
     """`segments` with the prompt in the EXIF segment: the file's own one, or a new one.
 
     A new segment goes first, after JFIF's APP0 when there is one, as EXIF asks.
@@ -576,7 +575,8 @@ def _with_jpeg_exif(segments: list[tuple[int, bytes]], prompt: str) -> list[tupl
     )
     existing = None if position is None else segments[position][1][4 + len(_EXIF_HEADER) :]
     room = _JPEG_MAX_SEGMENT - len(_EXIF_HEADER)
-    tiff = _exif_with_description(existing, prompt, max_bytes=room)
+    size = (metadata.width, metadata.height)
+    tiff = with_description(existing, metadata.prompt, max_bytes=room, size=size, jpeg=True)
     if tiff is None:
         return segments
     segment = (_JPEG_APP1, _jpeg_segment(_JPEG_APP1, _EXIF_HEADER + tiff))
@@ -628,7 +628,7 @@ def _jpeg_comment(metadata: ImageMetadata) -> bytes:
     count = len(metadata.input_images)
     line = "\n" + metadata._settings_line(f"{count} (addresses in the XMP)")
     room = _JPEG_MAX_SEGMENT - len(line.encode("utf-8"))
-    return (_shortened(metadata.prompt, room) + line).encode("utf-8")
+    return (shortened(metadata.prompt, room) + line).encode("utf-8")
 
 
 def _replaced_by_ours(marker: int, payload: bytes) -> bool:
@@ -638,14 +638,6 @@ def _replaced_by_ours(marker: int, payload: bytes) -> bool:
     if marker == _JPEG_COM:
         return payload.rpartition(b"\n")[2].startswith(_PARAMETERS_START)
     return False
-
-
-def _shortened(text: str, limit: int) -> str:
-    """`text`, or its longest start plus "…", whose UTF-8 takes at most `limit` bytes."""
-    if len(text.encode("utf-8")) <= limit:
-        return text
-    room = max(limit - len("…".encode()), 0)
-    return text.encode("utf-8")[:room].decode("utf-8", "ignore") + "…"
 
 
 # WebP
@@ -701,7 +693,7 @@ def _webp_after(chunks: list[tuple[bytes, bytes]], fourccs: set[bytes]) -> int:
     return max(index for index, (fourcc, _) in enumerate(chunks) if fourcc in fourccs) + 1
 
 
-def _with_webp_exif(chunks: list[tuple[bytes, bytes]], prompt: str) -> int:
+def _with_webp_exif(chunks: list[tuple[bytes, bytes]], metadata: ImageMetadata) -> int:
     """Put the prompt in the EXIF chunk of `chunks` (in place); the VP8X flag it needs.
 
     The file's own EXIF chunk is edited where it is; a new one goes after the pixels.
@@ -709,7 +701,7 @@ def _with_webp_exif(chunks: list[tuple[bytes, bytes]], prompt: str) -> int:
     position = next((index for index, (fourcc, _) in enumerate(chunks) if fourcc == b"EXIF"), None)
     # Some writers start the chunk with JPEG's "Exif\0\0"; the format wants bare TIFF.
     existing = None if position is None else chunks[position][1].removeprefix(_EXIF_HEADER)
-    tiff = _exif_with_description(existing, prompt)
+    tiff = with_description(existing, metadata.prompt, size=(metadata.width, metadata.height))
     if tiff is None:
         return _WEBP_EXIF_FLAG if position is not None else 0
     if position is None:
@@ -721,7 +713,7 @@ def _with_webp_exif(chunks: list[tuple[bytes, bytes]], prompt: str) -> int:
 
 def _embed_webp(data: bytes, metadata: ImageMetadata) -> bytes:
     chunks = [(fourcc, payload) for fourcc, payload in _webp_chunks(data) if fourcc != b"XMP "]
-    exif_flag = _with_webp_exif(chunks, metadata.prompt)
+    exif_flag = _with_webp_exif(chunks, metadata)
     first, payload = chunks[0]
     if first == b"VP8X":
         header = bytes((payload[0] | _WEBP_XMP_FLAG | exif_flag,)) + payload[1:]
@@ -743,89 +735,6 @@ def _embed_webp(data: bytes, metadata: ImageMetadata) -> bytes:
     if len(body) > _WEBP_MAX_RIFF:
         raise _metadata_too_large()
     return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-# EXIF
-
-
-def _exif_with_description(
-    tiff: bytes | None, prompt: str, *, max_bytes: int | None = None
-) -> bytes | None:
-    """EXIF (a TIFF block) that is `tiff`, or nothing, with the prompt as ImageDescription.
-
-    EXIF says ImageDescription is ASCII, but photo tools (exiftool, exiv2, and so
-    digiKam) read and write UTF-8 there, as the Metadata Working Group recommends; that
-    is how a prompt like "狐狸 in snow, café" survives. Only IFD0 is rewritten, moved to
-    the end of the block with the description after it: every other IFD and value keeps
-    its offset, so GPS, maker notes and the thumbnail stay byte for byte. The earlier
-    IFD0 and description are blanked, or cut off when they end the block (as ours do), so
-    embedding again leaves no old prompt behind. With `max_bytes` (a JPEG segment's room)
-    the prompt is shortened with "…" to fit. None when `tiff` cannot be read, which is
-    left as it is (the XMP carries the prompt anyway).
-    """
-    block = bytearray(tiff or b"II*\x00" + struct.pack("<I", 0))
-    endian = _TIFF_HEADERS.get(bytes(block[:4]))
-    if endian is None or len(block) < 8:
-        return None
-    (ifd0,) = struct.unpack(endian + "I", block[4:8])
-    entries: list[bytes] = []
-    next_ifd = b"\x00\x00\x00\x00"
-    if ifd0:
-        if ifd0 < 8 or ifd0 + 2 > len(block):
-            return None
-        (count,) = struct.unpack(endian + "H", block[ifd0 : ifd0 + 2])
-        ifd0_end = ifd0 + 2 + count * _IFD_ENTRY + 4
-        if ifd0_end > len(block):
-            return None
-        entries = [
-            bytes(block[start : start + _IFD_ENTRY])
-            for start in range(ifd0 + 2, ifd0_end - 4, _IFD_ENTRY)
-        ]
-        next_ifd = bytes(block[ifd0_end - 4 : ifd0_end])
-        old_value = _out_of_line_description(entries, endian, len(block))
-        block[ifd0:ifd0_end] = bytes(ifd0_end - ifd0)
-        if old_value is not None:
-            block[old_value[0] : old_value[1]] = bytes(old_value[1] - old_value[0])
-        if ifd0_end == len(block) or old_value == (ifd0_end, len(block)):
-            del block[ifd0:]  # IFD0 ends the block, as this function writes it: no pile-up
-        entries = [entry for entry in entries if _ifd_tag(entry, endian) != _EXIF_IMAGE_DESCRIPTION]
-    if len(block) % 2:
-        block.append(0)  # an IFD starts on a word boundary
-    start = len(block)
-    ifd_size = 2 + (len(entries) + 1) * _IFD_ENTRY + 4
-    text = prompt.replace("\x00", "")
-    if max_bytes is not None:
-        text = _shortened(text, max_bytes - start - ifd_size - 1)
-    value = text.encode("utf-8") + b"\x00"
-    if len(value) <= 4:
-        field = value.ljust(4, b"\x00")
-    else:
-        field = struct.pack(endian + "I", start + ifd_size)
-    ours = struct.pack(endian + "HHI", _EXIF_IMAGE_DESCRIPTION, _TIFF_ASCII, len(value)) + field
-    entries = sorted([*entries, ours], key=lambda entry: _ifd_tag(entry, endian))
-    block[4:8] = struct.pack(endian + "I", start)
-    block += struct.pack(endian + "H", len(entries)) + b"".join(entries) + next_ifd
-    if len(value) > 4:
-        block += value
-    if max_bytes is not None and len(block) > max_bytes:
-        return None
-    return bytes(block)
-
-
-def _ifd_tag(entry: bytes, endian: str) -> int:
-    return int(struct.unpack(endian + "H", entry[:2])[0])
-
-
-def _out_of_line_description(
-    entries: list[bytes], endian: str, block_size: int
-) -> tuple[int, int] | None:
-    """Where an ImageDescription too long for its entry has its text: (start, end)."""
-    for entry in entries:
-        tag, kind, count, offset = struct.unpack(endian + "HHII", entry)
-        described = tag == _EXIF_IMAGE_DESCRIPTION and kind == _TIFF_ASCII
-        if described and count > 4 and offset + count <= block_size:
-            return offset, offset + count
-    return None
 
 
 # XMP

@@ -42,6 +42,7 @@ from studio.people import (
     SpendLimitReached,
     refusal,
 )
+from studio.provenance import ContentSigner, Ingredient, ingredients
 from studio.records import (
     Board,
     GalleryFilter,
@@ -201,6 +202,8 @@ class JobService:
         engine: Engine,
         server_credentials: Credentials,
         signer: UrlSigner,
+        *,
+        content_signer: ContentSigner | None = None,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -208,6 +211,7 @@ class JobService:
         self._engine = engine
         self.server_credentials = server_credentials
         self.signer = signer
+        self.content_signer = content_signer
         self.people = People.from_settings(settings)
         self.person: Person = LOCAL
         # Keys typed in the sidebar, by person (shared by every copy from for_person):
@@ -452,7 +456,8 @@ class JobService:
                 )
             )
         title = f"Sweep of {len(jobs)} jobs" if jobs else "An empty sweep"
-        return contact_sheet.build(title, items, columns=min(ratios, 4), kind=kind)
+        columns, paper = min(ratios, 4), self.settings.studio_paper
+        return contact_sheet.build(title, items, columns=columns, kind=kind, paper=paper)
 
     # Boards ---------------------------------------------------------------------------
 
@@ -553,19 +558,25 @@ class JobService:
 
     def _sheet(self, title: str, items: list[GalleryItem], kind: Literal["png", "pdf"]) -> bytes:
         verdicts = self.verdicts([item.image.id for item in items])
-        return contact_sheet.build(
-            title,
-            [
-                contact_sheet.SheetItem(
-                    self.thumbnail(item.image),
-                    item.job.prompt,
-                    _sheet_detail(item, verdicts[item.image.id]),
-                )
-                for item in items
-            ],
-            columns=min(max(len(items), 1), SHEET_COLUMNS),
-            kind=kind,
-        )
+        sheet_items = [
+            contact_sheet.item_of(
+                item,
+                verdicts[item.image.id],
+                self.thumbnail(item.image),
+                self._print_picture(item.image) if kind == "pdf" else None,
+            )
+            for item in items
+        ]
+        columns = min(max(len(items), 1), SHEET_COLUMNS)
+        paper = self.settings.studio_paper
+        return contact_sheet.build(title, sheet_items, columns=columns, kind=kind, paper=paper)
+
+    def _print_picture(self, image: ImageRecord) -> bytes | None:
+        """The original, for a PDF to print; None when it is missing (the thumbnail serves)."""
+        try:
+            return self.original(image)
+        except OSError:
+            return None
 
     def board_zip_link(self, board_id: int, viewer: str) -> str:
         """A signed link to the board's images as a zip, with manifest.json."""
@@ -995,19 +1006,43 @@ class JobService:
         return self._archive.location(image.file_path)
 
     def download(self, item: GalleryItem, *, reviewer: bool = False) -> DownloadCopy:
-        """The original with its prompt and settings written in (for a reviewer, without
-        the task id or the links an edit started from)."""
-        return export.download_copy(item, self._archive, outside=reviewer)
+        """The original with its prompt and settings written in, and content credentials
+        (for a reviewer, without the task id, the links or the inputs an edit started from)."""
+        inputs = () if reviewer else self._ingredients(item)
+        return export.download_copy(
+            item, self._archive, outside=reviewer, signer=self.content_signer, inputs=inputs
+        )
+
+    @property
+    def content_credentials_issuer(self) -> str | None:
+        """Who signs downloads' content credentials; None when they carry none."""
+        return self.content_signer.issuer if self.content_signer else None
+
+    def _ingredients(self, item: GalleryItem) -> list[Ingredient]:
+        """The inputs of an edit this studio holds, for its content credentials."""
+        return ingredients(self.lineage(item.image.id).made_from, self._archive.read)
+
+    def export_jobs(self, job_ids: Sequence[str], folder: Path) -> list[Path]:
+        """The jobs' images this person may see, written into `folder` as the zip holds
+        them (metadata and content credentials inside), with manifest.json."""
+        items = [item for job in self.jobs(job_ids) for item in self._gallery_of(job)]
+        signer, inputs_of = self.content_signer, self._ingredients
+        return export.write_folder(items, self._archive, folder, signer=signer, inputs_of=inputs_of)
 
     def download_filename(self, item: GalleryItem) -> str:
         return export.copy_filename(item)
 
     def zip(self, image_ids: Sequence[int]) -> bytes:
-        return export.build_zip(self.images(image_ids), self._archive)
+        return b"".join(self.stream_zip(image_ids))
 
     def stream_zip(self, image_ids: Sequence[int]) -> Iterator[bytes]:
         """The zip piece by piece, reading one image at a time."""
-        return export.stream_zip(map(self.image, image_ids), self._archive)
+        return export.stream_zip(
+            (item for item in map(self.image, image_ids) if item is not None),
+            self._archive,
+            signer=self.content_signer,
+            inputs_of=self._ingredients,
+        )
 
     def mime_type(self, image: ImageRecord | InputAsset) -> str:
         return formats.mime_type(image.format)
@@ -1082,13 +1117,3 @@ def _board_name(name: str) -> str:
     if not cleaned or len(cleaned) > BOARD_NAME_CHARS:
         raise BoardInputError(f"Give the board a name of 1 to {BOARD_NAME_CHARS} characters.")
     return cleaned
-
-
-def _sheet_detail(item: GalleryItem, verdict: Verdicts) -> str:
-    """The line under a caption: ratio and format, then the votes once there are any."""
-    parts = [item.job.request.aspect_ratio or "1:1", formats.label(item.image.format)]
-    if verdict.approvals:
-        parts.append(f"{verdict.approvals} approve")
-    if verdict.changes:
-        parts.append(f"{verdict.changes} needs changes")
-    return " · ".join(parts)

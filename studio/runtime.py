@@ -17,6 +17,7 @@ from studio.engine import Engine
 from studio.errors import StorageError
 from studio.fetch import FetchPolicy
 from studio.jobs import JobService
+from studio.provenance import ContentSigner, signer_from_settings
 from studio.settings import Settings
 from studio.storage import open_storage
 from studio.store import Store
@@ -36,13 +37,21 @@ class Studio:
     # The server's own credentials: the configured key, or the demo backend's.
     credentials: Credentials
     demo: RunningEmulator | None
+    # Signs every download's content credentials; None with STUDIO_C2PA=off.
+    content_signer: ContentSigner | None = None
 
     @cached_property
     def jobs(self) -> JobService:
         """The service pages, components and the command line use."""
         signer = UrlSigner(_url_secret(self.settings))
         return JobService(
-            self.settings, self.store, self.archive, self.engine, self.credentials, signer
+            self.settings,
+            self.store,
+            self.archive,
+            self.engine,
+            self.credentials,
+            signer,
+            content_signer=self.content_signer,
         )
 
     def close(self) -> None:
@@ -73,20 +82,24 @@ def check_data_folder(folder: Path) -> None:
 def check_start_up(settings: Settings) -> None:
     """What open_studio checks first, for a server to say before it starts listening.
 
-    Raises StorageError (DataFolderUnusable included), whose str() is one line to print.
+    Raises StorageError (DataFolderUnusable and CredentialsUnusable included), whose
+    str() is one line to print.
     """
     check_data_folder(settings.studio_data_dir)
     Archive(open_storage(settings)).check()
+    signer_from_settings(settings)
 
 
 def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
     """Open the store and archive, start the demo backend when no key is set, start the engine.
 
-    Raises StorageError (one line to print) when the data folder cannot be written or the
-    image storage cannot be used.
+    Raises StorageError (one line to print) when the data folder cannot be written, the
+    image storage cannot be used, or the content credentials cannot sign.
     """
     settings = settings or Settings()
     check_data_folder(settings.studio_data_dir)
+    # Made on first start (a self-signed chain), like the URL secret.
+    content_signer = signer_from_settings(settings)
     archive = Archive(open_storage(settings), thumbnail_px=settings.studio_thumbnail_px)
     # A bucket that is missing or refuses the credentials is said at start, in one line.
     archive.check()
@@ -112,7 +125,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     engine.add_credentials(credentials)
     if start:
         engine.start()
-    return Studio(settings, store, archive, engine, credentials, demo)
+    return Studio(settings, store, archive, engine, credentials, demo, content_signer)
 
 
 def _url_secret(settings: Settings) -> bytes:

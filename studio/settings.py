@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     studio_review_changes_per_minute: int = Field(default=60, ge=1)
     # How long a new review link lives unless its owner says otherwise.
     studio_review_link_days: int = Field(default=7, ge=1)
+    # Content credentials (C2PA) on every download: off with STUDIO_C2PA=off. The
+    # certificate chain (end-entity first) and its key are PEM files or PEM text; unset,
+    # a self-signed chain is made in the data folder (readers call it untrusted).
+    studio_c2pa: bool = True
+    studio_c2pa_cert: str | None = None
+    studio_c2pa_key: SecretStr | None = None
+    studio_c2pa_tsa_url: str | None = None  # a timestamp authority for the signatures
+    # The contact sheet PDF's paper: A4 or Letter.
+    studio_paper: Literal["A4", "Letter"] = "A4"
     # The standard names S3 clients read. Unset, boto3 looks in its usual places
     # (the environment, ~/.aws, an instance role); set here, .streamlit/secrets.toml works too.
     aws_endpoint_url: str | None = None
@@ -73,6 +82,13 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+        return value
+
+    @field_validator("studio_paper", mode="before")
+    @classmethod
+    def _paper_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"a4": "A4", "letter": "Letter"}.get(value.strip().lower(), value)
         return value
 
     @classmethod

@@ -232,9 +232,11 @@ def seed_images(
     count: int = 1,
     fmt: str = "PNG",
     favourite: bool = False,
+    pictures: tuple[bytes, ...] = (),
     **fields: object,
 ) -> list[GalleryItem]:
-    """A finished job with `count` archived images; returns them as the gallery sees them."""
+    """A finished job with `count` archived images (`pictures` as they are, else drawn);
+    returns them as the gallery sees them."""
     job = seed_job(store, prompt, num_outputs=count, **fields)
     urls = tuple(f"https://cdn.example.invalid/{job.id}/{index}.png" for index in range(count))
     store.record_results(
@@ -245,7 +247,9 @@ def seed_images(
     for position, image in enumerate(store.pending_images(job.id)):
         # A distinct colour per image and job, so no two files share a hash.
         shade = (len(prompt) * 37 + position * 53 + int(job.created_at * 1000)) % 200
-        store.archive_image(image.id, archive.save(image_bytes((shade, 90, 200 - shade), fmt=fmt)))
+        drawn = image_bytes((shade, 90, 200 - shade), fmt=fmt)
+        picture = pictures[position] if position < len(pictures) else drawn
+        store.archive_image(image.id, archive.save(picture))
         if favourite:
             store.set_favourite(image.id, True)
     store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image, ImageChops, ImageDraw, ImageStat, PdfParser
+from PIL import Image, ImageChops, ImageDraw
 
 from studio import contact_sheet
 from studio.archive import Archive
@@ -30,6 +30,7 @@ from studio.store import Store, review_links
 from studio.task import Task, TaskStatus
 from studio.web import UrlSigner
 from tests.app_support import ALICE, BOB, SEED_OWNER, image_bytes, seed_images, seed_job
+from tests.test_contact_sheet import pdf_info, pdf_page_size, pdf_pictures, pdf_text
 
 CHANGES_PER_MINUTE = 8
 
@@ -397,6 +398,7 @@ def sheet_board(studio: Studio, alice: JobService) -> tuple[int, list[int]]:
     review.vote("Jane", ids[1], "approve")
     review.vote("Sam", ids[1], "approve")
     review.vote("Lee", ids[1], "changes")
+    review.comment("Lee", ids[1], "Warmer light, please")
     return board.id, ids
 
 
@@ -416,7 +418,7 @@ def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
     sheet = Image.open(BytesIO(alice.board_contact_sheet(board_id, "png"))).convert("RGB")
     columns = 3
     for index, (prompt, ratio) in enumerate(SHEET_PROMPTS):
-        x, y = contact_sheet.cell_origin(index, columns)
+        x, y = contact_sheet.cell_origin(index, columns, contact_sheet.COMMENT_LINES)
         top = y + contact_sheet.CELL + 8
         caption = sheet.crop((x, top, x + contact_sheet.CELL, top + contact_sheet.LINE))
         expected = written(
@@ -432,7 +434,7 @@ def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
         left, upper, right, lower = box.getbbox() or (0, 0, 0, 0)
         wide, high = (float(part) for part in ratio.split(":"))
         assert (right - left) / (lower - upper) == pytest.approx(wide / high, rel=0.03), ratio
-        detail = f"{ratio} · PNG" + (" · 2 approve · 1 needs changes" if index == 1 else "")
+        detail = f"{ratio} · PNG" + (" · 2 approvals, 1 needs changes" if index == 1 else "")
         detail_top = top + contact_sheet.CAPTION_LINES * contact_sheet.LINE
         shown = sheet.crop(
             (x, detail_top, x + contact_sheet.CELL, detail_top + contact_sheet.DETAIL_SIZE + 6)
@@ -445,29 +447,48 @@ def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
             contact_sheet.DETAIL_SIZE + 6,
         )
         assert ImageChops.difference(shown, expected_detail).getbbox() is None, detail
+        comment_top = detail_top + contact_sheet.DETAIL_LINE
+        said = sheet.crop(
+            (x, comment_top, x + contact_sheet.CELL, comment_top + contact_sheet.DETAIL_LINE)
+        )
+        expected_comment = written(
+            "Lee: “Warmer light, please”" if index == 1 else "",
+            contact_sheet.DETAIL_SIZE,
+            contact_sheet.QUIET,
+            contact_sheet.CELL,
+            contact_sheet.DETAIL_LINE,
+        )
+        assert ImageChops.difference(said, expected_comment).getbbox() is None, index
     title = sheet.crop((0, 0, sheet.width, contact_sheet.MARGIN * 2 + contact_sheet.TITLE_SIZE))
     assert ImageChops.difference(
         title, Image.new("RGB", title.size, contact_sheet.BACKGROUND)
     ).getbbox()
 
 
-def test_a_boards_contact_sheet_pdf_is_one_page_of_that_picture(
-    studio: Studio, alice: JobService
+@pytest.mark.parametrize(("paper", "size"), [("A4", (595.28, 841.89)), ("Letter", (612, 792))])
+def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
+    studio: Studio, alice: JobService, tmp_path: Path, paper: str, size: tuple[float, float]
 ) -> None:
-    """Pillow writes the sheet into the PDF as one picture (no text layer to extract),
-    so the page's picture is compared with the PNG whose captions are checked above."""
     board_id, _ids = sheet_board(studio, alice)
-    pdf = alice.board_contact_sheet(board_id, "pdf")
-    png = Image.open(BytesIO(alice.board_contact_sheet(board_id, "png"))).convert("RGB")
-    parser = PdfParser.PdfParser(buf=pdf)
-    assert len(parser.pages) == 1
-    page = parser.read_indirect(parser.pages[0])
-    [picture_ref] = page[b"Resources"][b"XObject"].values()
-    picture = Image.open(BytesIO(parser.read_indirect(picture_ref).buf)).convert("RGB")
-    assert picture.size == png.size
-    # JPEG inside the PDF: close to the PNG everywhere, not equal.
-    difference = ImageChops.difference(picture, png).convert("L")
-    assert ImageStat.Stat(difference).mean[0] < 3
+    alice.settings = alice.settings.model_copy(update={"studio_paper": paper})
+    path = tmp_path / "sheet.pdf"
+
+    path.write_bytes(alice.board_contact_sheet(board_id, "pdf"))
+
+    info = pdf_info(path)
+    assert info["Title"] == "Spring campaign"
+    assert sorted(pdf_page_size(info)) == pytest.approx(sorted(size), abs=0.01)
+    text = pdf_text(path)
+    for index, (prompt, ratio) in enumerate(SHEET_PROMPTS, 1):
+        assert f"{index}. {prompt}" in text, prompt
+        assert f"{ratio} · PNG" in text
+    assert "2 approvals, 1 needs changes" in text
+    assert "Lee: “Warmer light, please”" in text
+    pictures = pdf_pictures(path)
+    assert len(pictures) == len(SHEET_PROMPTS)
+    # Printed from the originals (480 px), not the 512 px thumbnails' grid of the PNG:
+    # every picture keeps at least 150 pixels per printed inch, and none exceeds 300.
+    assert all(150 <= ppi <= 301 for ppi in pictures), pictures
 
 
 def test_a_gallery_selection_and_an_empty_board_make_sheets_too(

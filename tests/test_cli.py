@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -14,13 +15,21 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
-from studio import cli
+from studio import cli, web
+from studio.archive import Archive
 from studio.emulator import RunningEmulator
+from studio.runtime import open_studio
+from studio.settings import Settings
 from studio.store import Store
+from tests.app_support import seed_images
+from tests.c2pa_support import read_credentials
 from tests.conftest import EMULATOR_KEY, RELEASE_FIXTURE, posts
 from tests.pg_support import free_port
 from tests.s3_support import S3Server
@@ -380,3 +389,99 @@ def test_a_data_folder_that_cannot_be_written_gives_one_clear_line(tmp_path: Pat
         "make it writable, or set STUDIO_DATA_DIR to a folder that is."
     ]
     assert done.stdout == ""
+
+
+def test_export_writes_what_the_browser_downloads_with_credentials_and_a_manifest(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(studio_data_dir=tmp_path / "data", studio_url_secret="a-test-secret")
+    studio = open_studio(settings, start=False)
+    try:
+        [fox] = seed_images(studio.store, studio.archive, "a fox 狐狸", fmt="JPEG")
+        owls = seed_images(studio.store, studio.archive, "two owls", count=2, fmt="WEBP")
+        [hare] = seed_images(studio.store, studio.archive, "a hare")  # not exported
+        browser = TestClient(Starlette(routes=web.routes(lambda: studio.jobs)))
+        downloads = {
+            item.image.id: browser.get(studio.jobs.image_link(item.image, "download", "local"))
+            for item in (fox, *owls)
+        }
+    finally:
+        studio.close()
+    listing = run_studio(tmp_path, None, "jobs")
+    assert fox.job.id in listing.stdout and hare.job.id in listing.stdout
+
+    done = run_studio(tmp_path, None, "export", fox.job.id, owls[0].job.id, "--to", "out")
+
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        ["a-fox-1.jpg", "two-owls-1.webp", "two-owls-2.webp", "manifest.json"]
+    )
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["prompt"] for entry in manifest["files"]] == [
+        "a fox 狐狸",
+        "two owls",
+        "two owls",
+    ]
+    assert all(entry["content_credentials"] for entry in manifest["files"])
+    for entry, item in zip(manifest["files"], (fox, *owls), strict=True):
+        exported = (out / entry["file"]).read_bytes()
+        downloaded = downloads[item.image.id]
+        assert downloaded.headers["content-disposition"].endswith(quote(entry["file"]))
+        mime_type = downloaded.headers["content-type"]
+        # Each signature is its own (a new manifest id and time); all else is the same.
+        assert exported != downloaded.content
+        assert len(exported) == len(downloaded.content)
+        for data in (exported, downloaded.content):
+            read = read_credentials(data, mime_type)
+            assert read.valid_but_untrusted and read.action_names == ["c2pa.created"]
+        assert _pixels(exported) == _pixels(downloaded.content)
+        assert _studio_xmp(exported) == _studio_xmp(downloaded.content)
+        assert "a fox 狐狸" in _studio_xmp(exported).decode() or "owls" in entry["file"]
+
+
+def test_export_of_the_last_jobs_and_of_a_job_that_is_not_there(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'studio.db'}")
+    archive = Archive(tmp_path / "data" / "images")
+    seed_images(store, archive, "first")
+    seed_images(store, archive, "second")
+    store.close()
+
+    last = run_studio(tmp_path, None, "export", "--last", "1", "--to", "out")
+    missing = run_studio(tmp_path, None, "export", "0" * 32, "--to", "out2")
+    neither = run_studio(tmp_path, None, "export", "--to", "out3")
+
+    assert last.returncode == 0, last.stderr
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "manifest.json",
+        "second-1.png",
+    ]
+    assert missing.returncode == 1 and "No job with the id 0000" in missing.stderr
+    assert not (tmp_path / "out2").exists()
+    assert neither.returncode == 1 and "--last N" in neither.stderr
+
+
+def _studio_xmp(data: bytes) -> bytes:
+    """The XMP packet the studio wrote (the prompt and settings)."""
+    start = data.index(b"<x:xmpmeta")
+    return data[start : data.index(b"</x:xmpmeta>", start)]
+
+
+def _pixels(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as picture:
+        return picture.convert("RGB").tobytes()
+
+
+def test_an_unusable_signing_certificate_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    done = run_studio(
+        tmp_path,
+        None,
+        "jobs",
+        STUDIO_C2PA_CERT=str(tmp_path / "nowhere.pem"),
+        STUDIO_C2PA_KEY="-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+    )
+
+    assert done.returncode == 1
+    assert "STUDIO_C2PA_CERT names" in done.stderr and "cannot be read" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "not a key" not in done.stderr

@@ -184,3 +184,26 @@ def test_an_edit_whose_upload_is_gone_still_opens(studio: Studio) -> None:
     captions = [caption.value for caption in app.caption]
     assert "Not shown: 1 input image, deleted since or not yours to see." in captions
     assert not app.expander  # nothing to compare with
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [("on", "Signed with content credentials by Image Studio (self-signed)"), ("off", None)],
+)
+def test_the_dialog_says_what_a_download_will_carry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, says: str | None
+) -> None:
+    monkeypatch.setenv("STUDIO_C2PA", setting)
+    opened = open_app_studio(tmp_path, monkeypatch)
+    studio = next(opened)
+    [item] = seed_images(studio.store, studio.archive, "a signed fox")
+    app = open_app(GALLERY)
+    app.query_params["image"] = str(item.image.id)
+    app.run()
+
+    captions = [caption.value.replace("\\", "") for caption in app.caption]  # as shown
+    if says:
+        assert says in captions
+    else:
+        assert not any("content credentials" in caption for caption in captions)
+    next(opened, None)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -20,8 +22,10 @@ from studio.contact_sheet import (
     SheetItem,
     build,
     cell_origin,
+    votes_line,
 )
 from studio.emulator.lettering import TEXT_FONT, lettering, wrap
+from tests.test_imaging import photo_tool
 
 
 def picture(colour: str, size: tuple[int, int]) -> bytes:
@@ -114,7 +118,105 @@ def test_a_long_mixed_caption_wraps_inside_its_cell_on_three_lines() -> None:
     assert not any(line.startswith(("\u200d", "\ufe0f", "\U0001f1f5")) for line in lines)
 
 
-def test_a_pdf_is_one_page_of_the_same_sheet() -> None:
-    pdf = build("Sweep of 6 jobs", ITEMS, columns=3, kind="pdf")
-    assert pdf.startswith(b"%PDF-")
-    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
+def pdf_text(path: Path) -> str:
+    """The PDF's text as pdftotext reads it (poppler-utils): what search and copy find."""
+    done = subprocess.run(
+        [photo_tool("pdftotext"), "-enc", "UTF-8", path, "-"],
+        capture_output=True,
+        check=True,
+    )
+    return " ".join(done.stdout.decode("utf-8").split())
+
+
+def pdf_info(path: Path) -> dict[str, str]:
+    done = subprocess.run(
+        [photo_tool("pdfinfo"), "-enc", "UTF-8", path], capture_output=True, check=True
+    )
+    pairs = (line.partition(":") for line in done.stdout.decode("utf-8").splitlines())
+    return {key.strip(): value.strip() for key, _, value in pairs}
+
+
+def pdf_page_size(info: dict[str, str]) -> tuple[float, float]:
+    """Width and height in points, from pdfinfo's "595.28 x 841.89 pts (A4)"."""
+    width, _, rest = info["Page size"].partition(" x ")
+    return float(width), float(rest.split()[0])
+
+
+def pdf_pictures(path: Path) -> list[int]:
+    """Each embedded picture's resolution as printed, in pixels per inch (pdfimages)."""
+    done = subprocess.run(
+        [photo_tool("pdfimages"), "-list", path], capture_output=True, check=True, text=True
+    )
+    rows = [line.split() for line in done.stdout.splitlines()[2:]]
+    return [int(row[12]) for row in rows if row[2] == "image"]
+
+
+def pdf_fonts(path: Path) -> str:
+    done = subprocess.run(
+        [photo_tool("pdffonts"), path],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return done.stdout
+
+
+MIXED = [
+    SheetItem(
+        picture("orange", (1024, 576)),
+        "a red fox in the snow 🦊",
+        "16:9 · PNG",
+        ("Jane: “more snow”",),
+    ),
+    SheetItem(picture("teal", (1024, 1024)), "雪の中の赤い狐、朝の光", "1:1 · PNG"),
+    SheetItem(None, "a blue fox whose image expired", "1:1 · Auto"),
+]
+
+
+def test_a_pdf_sheet_has_every_caption_as_text_in_embedded_subset_fonts(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(build("Foxes 狐", MIXED, columns=3, kind="pdf"))
+
+    text = pdf_text(path)
+
+    for number, item in enumerate(MIXED, 1):
+        assert f"{number}. {item.caption}" in text
+        assert item.detail in text
+    assert "Jane: “more snow”" in text
+    assert pdf_info(path)["Title"] == "Foxes 狐"
+    fonts = pdf_fonts(path)
+    assert "+WenQuanYiMicroHei" in fonts and "+NotoEmoji" in fonts  # subsets, embedded
+    assert all(line.split()[-5:-3] == ["yes", "yes"] for line in fonts.splitlines()[2:])
+
+
+def test_the_page_turns_whichever_way_prints_the_pictures_larger(tmp_path: Path) -> None:
+    row = [SheetItem(picture("navy", (1024, 576)), f"fox {n}", "16:9") for n in range(4)]
+    squares = [SheetItem(picture("navy", (1024, 1024)), f"fox {n}", "1:1") for n in range(9)]
+    wide, tall = tmp_path / "wide.pdf", tmp_path / "tall.pdf"
+    wide.write_bytes(build("One row", row, columns=4, kind="pdf", paper="Letter"))
+    tall.write_bytes(build("Three rows", squares, columns=3, kind="pdf", paper="Letter"))
+
+    assert pdf_page_size(pdf_info(wide)) == (792, 612)
+    assert pdf_page_size(pdf_info(tall)) == (612, 792)
+    assert pdf_info(tall)["Pages"] == "1"
+
+
+def test_a_long_sheet_runs_onto_more_pages_and_loses_no_caption(tmp_path: Path) -> None:
+    items = [
+        SheetItem(picture("plum", (576, 1024)), f"prompt number {n} " + "words " * 30, "9:16")
+        for n in range(1, 25)
+    ]
+    path = tmp_path / "long.pdf"
+    path.write_bytes(build("Twenty-four", items, columns=3, kind="pdf"))
+
+    assert int(pdf_info(path)["Pages"]) > 1
+    text = pdf_text(path)
+    assert all(f"{n}. prompt number {n} " in text for n in range(1, 25))
+    assert len(pdf_pictures(path)) == 24
+
+
+def test_votes_read_as_people_say_them() -> None:
+    assert votes_line(0, 0) == ""
+    assert votes_line(1, 0) == "1 approval"
+    assert votes_line(1, 2) == "1 approval, 2 need changes"
+    assert votes_line(3, 1) == "3 approvals, 1 needs changes"

@@ -12,7 +12,7 @@ from PIL import Image
 
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
-from studio.export import MANIFEST_NAME, build_zip, download_copy
+from studio.export import MANIFEST_NAME, build_zip, download_copy, write_folder
 from studio.store import Store
 from tests.app_support import seed_images
 from tests.test_imaging import exiftool_fields, exiv2_fields, jpeg_xmp, pixels_of, xmp_fields
@@ -134,3 +134,25 @@ def test_empty_selection_gives_a_zip_with_an_empty_manifest(archive: Archive) ->
 
     assert bundle.namelist() == [MANIFEST_NAME]
     assert json.loads(bundle.read(MANIFEST_NAME))["files"] == []
+
+
+def test_a_folder_export_never_overwrites_what_the_folder_holds(
+    store: Store, archive: Archive, tmp_path: Path
+) -> None:
+    items = seed_images(store, archive, "a paper boat", count=2)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a-paper-boat-1.png").write_bytes(b"mine")
+    (folder / MANIFEST_NAME).write_text("{}")
+
+    written = write_folder(items, archive, folder)
+
+    assert [path.name for path in written] == [
+        "a-paper-boat-1-2.png",
+        "a-paper-boat-2.png",
+        "manifest-2.json",
+    ]
+    assert (folder / "a-paper-boat-1.png").read_bytes() == b"mine"
+    manifest = json.loads((folder / "manifest-2.json").read_text(encoding="utf-8"))
+    assert [entry["file"] for entry in manifest["files"]] == [path.name for path in written[:2]]
+    assert all(entry["content_credentials"] is False for entry in manifest["files"])

@@ -48,7 +48,16 @@ XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 EXIF_HEADER = b"Exif\x00\x00"
 PNG_XMP_KEYWORD = b"XML:com.adobe.xmp"
 # The photo tools the downloads are written for, and the Debian packages .ci/run installs.
-PHOTO_TOOL_PACKAGES = {"exiftool": "libimage-exiftool-perl", "exiv2": "exiv2"}
+PHOTO_TOOL_PACKAGES = {
+    "exiftool": "libimage-exiftool-perl",
+    "exiv2": "exiv2",
+    "pdftotext": "poppler-utils",
+    "pdfinfo": "poppler-utils",
+    "pdfimages": "poppler-utils",
+    "pdffonts": "poppler-utils",
+}
+# XResolution, YResolution, ResolutionUnit, the Exif IFD; and JPEG's YCbCrPositioning.
+NEW_EXIF_TAGS, YCBCR_POSITIONING = (0x011A, 0x011B, 0x0128, 0x8769), 0x0213
 EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
 # Three signed input addresses of about 30 KB each, like the ones that broke Download.
 LONG_INPUT_URLS = tuple(
@@ -685,6 +694,10 @@ def test_embedded_metadata_reads_back_and_the_pixels_are_untouched(
         exif_after = after.getexif()
         if pillow_format != "PNG":
             del exif_after[IMAGE_DESCRIPTION]  # ours: the rest is the file's own, kept
+            if not before.getexif():  # new EXIF: with the tags the standard requires
+                assert set(NEW_EXIF_TAGS) <= set(exif_after)
+                for tag in (*NEW_EXIF_TAGS, YCBCR_POSITIONING):
+                    exif_after.pop(tag, None)
         assert exif_after == before.getexif()
         assert exif_after.get_ifd(GPS_IFD) == before.getexif().get_ifd(GPS_IFD)
         assert after.info.get("icc_profile") == before.info.get("icc_profile")

@@ -88,6 +88,22 @@ def test_allowed_fetch_hosts_may_be_a_list_in_the_secrets_file() -> None:
     assert Settings().studio_allowed_fetch_hosts == ("images.internal", "10.0.0.5:9000")
 
 
+def test_paper_and_content_credentials_settings_read_as_people_write_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = Settings()
+    assert (defaults.studio_paper, defaults.studio_c2pa) == ("A4", True)
+    monkeypatch.setenv("STUDIO_PAPER", " letter ")
+    monkeypatch.setenv("STUDIO_C2PA", "off")
+    monkeypatch.setenv("STUDIO_C2PA_KEY", "-----BEGIN PRIVATE KEY-----")
+    settings = Settings()
+    assert (settings.studio_paper, settings.studio_c2pa) == ("Letter", False)
+    assert "BEGIN PRIVATE KEY" not in repr(settings)
+    monkeypatch.setenv("STUDIO_PAPER", "A3")
+    with pytest.raises(ValueError, match="studio_paper"):
+        Settings()
+
+
 def test_every_studio_setting_the_deployment_recipe_names_exists() -> None:
     root = Path(__file__).resolve().parent.parent
     recipe = (root / "docs" / "deploy.md").read_text() + (

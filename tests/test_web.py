@@ -17,10 +17,20 @@ from starlette.testclient import TestClient
 
 from studio import web
 from studio.jobs import Review
+from studio.provenance import (
+    CREATED_BY_MODEL,
+    EDITED_BY_MODEL,
+    ContentSigner,
+    Facts,
+    has_manifest,
+    make_chain,
+)
+from studio.records import InputKind, InputSource, JobOrigin
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
 from studio.web import LINK_WINDOW, UrlSigner
 from tests.app_support import image_bytes, seed_images, seed_job
+from tests.c2pa_support import read_credentials
 
 SECRET = "a-test-secret-that-signs-links"
 
@@ -265,3 +275,124 @@ def test_a_boards_zip_has_its_images_in_order_and_a_manifest(
         body = b"".join(answer.iter_bytes())
     with zipfile.ZipFile(io.BytesIO(body)) as bundle:
         assert bundle.namelist() == ["three-owls-3.png", "three-owls-1.png", "manifest.json"]
+
+
+# Content credentials on every route a file leaves by -------------------------------------
+
+FORMATS = [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
+
+
+@pytest.mark.parametrize(("fmt", "mime_type"), FORMATS)
+def test_every_download_route_carries_content_credentials_that_verify(
+    studio: Studio, client: TestClient, fmt: str, mime_type: str
+) -> None:
+    items = seed_images(studio.store, studio.archive, "a kite 凧 🪁", count=2, fmt=fmt)
+    ids = [item.image.id for item in items]
+    board = studio.jobs.create_board("Kites", ids)
+    _, review = review_of(studio, ids, allow_downloads=True)
+    reviewer_link = review.image_link(ids[0], "download")
+    assert reviewer_link is not None
+
+    files = {
+        "image dialog": [client.get(studio.jobs.image_link(items[0].image, "download", "local"))],
+        "reviewer": [client.get(reviewer_link)],
+        "gallery zip": _zipped(client.get(studio.jobs.zip_link(ids, "local")).content),
+        "board zip": _zipped(client.get(studio.jobs.board_zip_link(board.id, "local")).content),
+    }
+
+    for route, found in files.items():
+        assert found, route
+        for answer in found:
+            data = answer if isinstance(answer, bytes) else answer.content
+            read = read_credentials(data, mime_type)
+            assert read.valid_but_untrusted, (route, read.state, read.failures)
+            assert read.action_names == ["c2pa.created"], route
+            assert read.actions[0]["digitalSourceType"] == CREATED_BY_MODEL
+            assert read.actions[0]["description"] == "Prompt: a kite 凧 🪁"
+            assert read.manifest["signature_info"]["issuer"] == "Image Studio (self-signed)"
+    # The archive keeps the original as it came.
+    assert b"c2pa" not in studio.jobs.original(items[0].image)
+
+
+def test_an_edits_download_names_the_inputs_the_studio_holds(
+    studio: Studio, client: TestClient
+) -> None:
+    [parent] = seed_images(studio.store, studio.archive, "a plain fox")
+    asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(40, 30))))
+    origin = JobOrigin(
+        parent_image_ids=(parent.image.id,),
+        inputs=(
+            InputSource(InputKind.GALLERY, parent.image.id),
+            InputSource(InputKind.UPLOAD, asset.id),
+            InputSource(InputKind.LINK),
+        ),
+    )
+    urls = tuple(f"https://cdn.example.com/{index}.png" for index in range(3))
+    [edit] = seed_images(
+        studio.store, studio.archive, "make it night", image_urls=urls, origin=origin
+    )
+    _, review = review_of(studio, [edit.image.id], allow_downloads=True)
+    reviewer_link = review.image_link(edit.image.id, "download")
+    assert reviewer_link is not None
+
+    owners = read_credentials(
+        client.get(studio.jobs.image_link(edit.image, "download", "local")).content, "image/png"
+    )
+    reviewers = read_credentials(client.get(reviewer_link).content, "image/png")
+
+    assert owners.valid_but_untrusted
+    assert owners.action_names == ["c2pa.opened", "c2pa.edited"]
+    assert owners.actions[1]["digitalSourceType"] == EDITED_BY_MODEL
+    ingredients = owners.manifest["ingredients"]
+    assert [item["relationship"] for item in ingredients] == ["parentOf", "componentOf"]
+    # A reviewer's copy leaves the inputs in the studio, as it does their links.
+    assert reviewers.valid_but_untrusted
+    assert reviewers.action_names == ["c2pa.created"]
+    assert reviewers.actions[0]["digitalSourceType"] == EDITED_BY_MODEL
+    assert not reviewers.manifest.get("ingredients")
+
+
+def test_an_upstream_signed_original_keeps_its_chain_in_every_download(
+    studio: Studio, client: TestClient
+) -> None:
+    upstream = ContentSigner.from_pem(*make_chain("Upstream Model Co"))
+    signed = upstream.sign(image_bytes(fmt="JPEG"), "image/jpeg", Facts("o.jpg", edit=False))
+    [item] = seed_images(studio.store, studio.archive, "a signed fox", pictures=(signed,))
+
+    download = client.get(studio.jobs.image_link(item.image, "download", "local")).content
+    [zipped] = _zipped(client.get(studio.jobs.zip_link([item.image.id], "local")).content)
+
+    assert studio.jobs.original(item.image) == signed  # never rewritten in place
+    for data in (download, zipped):
+        read = read_credentials(data, "image/jpeg")
+        assert read.valid_but_untrusted, (read.state, read.failures, read.ingredient_failures)
+        assert read.action_names == ["c2pa.opened", "c2pa.edited.metadata"]
+        [parent] = read.manifest["ingredients"]
+        assert parent["relationship"] == "parentOf"
+        assert b"a signed fox" in data  # the prompt is in the file too
+
+
+def test_with_content_credentials_off_downloads_carry_none(tmp_path: Path) -> None:
+    settings = Settings(
+        foxapi_api_key="sk-unused",
+        studio_data_dir=tmp_path / "data",
+        studio_url_secret=SECRET,
+        studio_c2pa=False,
+    )
+    studio = open_studio(settings, start=False)
+    try:
+        [item] = seed_images(studio.store, studio.archive, "a quiet fox")
+        client = TestClient(Starlette(routes=web.routes(lambda: studio.jobs)))
+        data = client.get(studio.jobs.image_link(item.image, "download", "local")).content
+    finally:
+        studio.close()
+    assert studio.jobs.content_credentials_issuer is None
+    assert not has_manifest(data, "image/png")
+    assert b"a quiet fox" in data
+
+
+def _zipped(body: bytes) -> list[bytes]:
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+        assert all(entry["content_credentials"] for entry in manifest["files"])
+        return [bundle.read(entry["file"]) for entry in manifest["files"]]

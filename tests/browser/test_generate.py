@@ -38,6 +38,7 @@ from tests.browser.support import (
     wait_for_ready,
     wait_until_idle,
 )
+from tests.c2pa_support import read_credentials
 from tests.conftest import posts
 
 pytestmark = pytest.mark.browser
@@ -165,7 +166,7 @@ def _save_readme_screenshot(page: Page) -> None:
     page.screenshot(path=README_SCREENSHOT)
 
 
-def test_a_download_carries_the_prompt_and_the_archived_pixels(
+def test_a_download_carries_the_prompt_the_archived_pixels_and_content_credentials(
     page: Page, studio_servers: StudioServers, tmp_path: Path
 ) -> None:
     server = studio_servers.start()
@@ -174,6 +175,7 @@ def test_a_download_carries_the_prompt_and_the_archived_pixels(
     wait_for_ready(page, KETTLE)
     go_to(page, "Gallery")
     dialog = open_image_dialog(page)
+    expect(dialog.get_by_text("Signed with content credentials by Image Studio")).to_be_visible()
 
     with page.expect_download() as started:
         dialog.get_by_role("button", name="Download").click()
@@ -192,6 +194,9 @@ def test_a_download_carries_the_prompt_and_the_archived_pixels(
         assert json.loads(copy.text["image_studio"])["prompt"] == KETTLE
         assert copy.size == archived.size
         assert copy.tobytes() == archived.tobytes()
+    credentials = read_credentials(data, "image/png")
+    assert credentials.valid_but_untrusted
+    assert credentials.action_names == ["c2pa.created"]
 
 
 def test_a_double_click_on_generate_bills_once(
