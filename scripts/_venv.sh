@@ -22,7 +22,9 @@ else
     .venv/bin/python -m ensurepip --upgrade >/dev/null  # uv makes venvs without pip
   fi
   echo "Installing $requirements into .venv with pip (pinned and hash-checked)..."
+  # A line per package as it comes, not pip's "already satisfied" for each: errors go to stderr.
   PIP_DISABLE_PIP_VERSION_CHECK=1 .venv/bin/python -m pip install --progress-bar off \
-    --require-hashes -r "$requirements"
+    --require-hashes -r "$requirements" |
+    { grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed)' || true; }
 fi
 echo "Set up: .venv has the locked packages."
