@@ -1,19 +1,30 @@
-# Sourced by scripts/start and scripts/test: makes .venv with Python 3.11+ and installs $1.
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Sourced by scripts/start, scripts/test and .ci/run: makes .venv hold what uv.lock pins,
+# the app's packages ($1 = requirements.txt) or those and the tests' ($1 = requirements-dev.txt).
+# With uv: `uv sync --frozen` from uv.lock; without: pip from $1, exported from the same lock.
+source "$(dirname "${BASH_SOURCE[0]}")/_uv.sh"
+requirements=$1
 
-python=${PYTHON:-}
-if [ -z "$python" ]; then
-  for candidate in python3.11 python3.12 python3.13 python3; do
-    if command -v "$candidate" >/dev/null 2>&1; then python=$candidate; break; fi
-  done
+if [ -n "$uv" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv with $("$python" --version)..."
+    "$uv" venv --quiet --python "$python" .venv
+  fi
+  groups=(--no-dev)
+  [ "$requirements" = requirements-dev.txt ] && groups=(--group dev)
+  echo "Installing the packages uv.lock pins into .venv (uv sync --frozen ${groups[*]})..."
+  # --inexact: packages added by hand stay, and start (no dev) leaves the tests' packages be.
+  "$uv" sync --frozen --inexact "${groups[@]}"
+else
+  if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv with $("$python" --version)..."
+    "$python" -m venv .venv
+  elif ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    .venv/bin/python -m ensurepip --upgrade >/dev/null  # uv makes venvs without pip
+  fi
+  echo "Installing $requirements into .venv with pip (pinned and hash-checked)..."
+  # A line per package as it comes, not pip's "already satisfied" for each: errors go to stderr.
+  PIP_DISABLE_PIP_VERSION_CHECK=1 .venv/bin/python -m pip install --progress-bar off \
+    --require-hashes -r "$requirements" |
+    { grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed)' || true; }
 fi
-if [ -z "$python" ] || ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-  echo "Image Studio needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)." >&2
-  exit 1
-fi
-if [ ! -x .venv/bin/python ]; then
-  echo "Creating .venv with $("$python" --version)..."
-  "$python" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+echo "Set up: .venv has the locked packages."
