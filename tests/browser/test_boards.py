@@ -226,13 +226,15 @@ def board_of_three(page: Page, server: StudioServer) -> tuple[int, int, int]:
 def drag_strip(page: Page) -> Locator:
     """Open the board's Drag to reorder; its strip of images, once all of it shows."""
     page.get_by_text("Drag to reorder", exact=True).click()
-    # The expander opens with a slide that clips what it holds: a press mid-slide misses.
-    expander = page.get_by_test_id("stExpander").filter(has_text="Drag to reorder")
-    page.wait_for_function(
-        "(details) => details.open && details.clientHeight >= details.scrollHeight",
-        arg=expander.locator("details").element_handle(),
-    )
     strip = page.get_by_role("list", name="The board's images: drag one to a new place")
+    # The expander opens with a slide that hides the strip's lower part: a press there
+    # would miss. Its open details (in the page) must reach below the strip (in its
+    # component's shadow root).
+    page.wait_for_function(
+        """(strip) => strip.getRootNode().host.closest("details").getBoundingClientRect()
+            .bottom >= strip.getBoundingClientRect().bottom""",
+        arg=strip.element_handle(),
+    )
     strip.scroll_into_view_if_needed()
     expect(strip).to_be_in_viewport(ratio=1)
     return strip
