@@ -1,5 +1,7 @@
-"""Drag to reorder: a board's images as thumbnails the browser lets one drag into place.
+"""Drag to reorder: a board's images as thumbnails to drag into place.
 
+Pointer events, so a mouse, a pen and a finger drag alike (a mouse from anywhere on a
+thumbnail, a finger or pen from its handle, so that elsewhere a touch scrolls the page).
 The browser sends the new order once, when an image is dropped somewhere new; the page
 then saves it. Keyboard users have Up and Down beside each image (components/board_view).
 """

@@ -51,6 +51,7 @@ CHROMIUM_ARGS = (
 )
 SYSTEM_CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser")
 VIEWPORT = {"width": 1400, "height": 900}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 START_TIMEOUT = 60.0  # seconds for a server to answer its health check
 STOP_TIMEOUT = 20.0  # seconds a stopped server gets to exit before it is killed
 UI_TIMEOUT = 30_000  # ms for anything a rerun shows; a first run also opens the studio
@@ -101,10 +102,13 @@ def set_expect_timeout() -> None:
     expect.set_options(timeout=UI_TIMEOUT)
 
 
-def new_tab(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:
-    """A fresh context and tab; the list collects the tab's console errors as they come."""
+def new_tab(browser: Browser, *, phone: bool = False) -> tuple[BrowserContext, Page, list[str]]:
+    """A fresh context and tab (a phone's: small and touched, when asked); the list collects
+    the tab's console errors as they come."""
     context = browser.new_context(
-        viewport=VIEWPORT,
+        viewport=PHONE_VIEWPORT if phone else VIEWPORT,
+        has_touch=phone,
+        is_mobile=phone,
         accept_downloads=True,
         locale="en-GB",
         timezone_id="UTC",

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Locator, Page, expect
 
 from components.board_view import REFRESH_SECONDS
 from studio.emulator import RunningEmulator
 from tests.browser.support import (
     UI_TIMEOUT,
+    StudioServer,
     StudioServers,
     add_to_new_board,
     choose,
@@ -202,10 +203,8 @@ def wait_for_rows(page: Page, image_ids: list[int]) -> None:
     wait_until_idle(page)
 
 
-def test_images_are_reordered_by_dragging_and_by_up_and_down(
-    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
-) -> None:
-    server = studio_servers.start()
+def board_of_three(page: Page, server: StudioServer) -> tuple[int, int, int]:
+    """Generate three images, put them on a new board and open it; their ids, in order."""
     open_page(page, server.url(), "Generate")
     send_generation(page, PROMPT, count=3)
     wait_for_ready(page, PROMPT)
@@ -221,19 +220,86 @@ def test_images_are_reordered_by_dragging_and_by_up_and_down(
     )
     open_board(page, "Lantern order")
     wait_for_rows(page, [first, second, third])
+    return first, second, third
 
+
+def drag_strip(page: Page) -> Locator:
+    """Open the board's Drag to reorder; its strip of images, once all of it shows."""
     page.get_by_text("Drag to reorder", exact=True).click()
     strip = page.get_by_role("list", name="The board's images: drag one to a new place")
-    expect(strip).to_be_visible()
-    source = strip.get_by_role("listitem", name=f"Image 3: {PROMPT}").bounding_box()
-    target = strip.get_by_role("listitem", name=f"Image 1: {PROMPT}").bounding_box()
-    assert source is not None and target is not None
+    # The expander opens with a slide that hides the strip's lower part: a press there
+    # would miss. Its open details (in the page) must reach below the strip (in its
+    # component's shadow root).
+    page.wait_for_function(
+        """(strip) => strip.getRootNode().host.closest("details").getBoundingClientRect()
+            .bottom >= strip.getBoundingClientRect().bottom""",
+        arg=strip.element_handle(),
+    )
+    strip.scroll_into_view_if_needed()
+    expect(strip).to_be_in_viewport(ratio=1)
+    return strip
+
+
+def box_of(strip: Locator, number: int, part: str = "") -> FloatRect:
+    """Where image `number` of the strip (or a part of it, by CSS selector) is on screen."""
+    found = strip.get_by_role("listitem", name=f"Image {number}: {PROMPT}")
+    box = (found.locator(part) if part else found).bounding_box()
+    assert box is not None
+    return box
+
+
+def test_images_are_reordered_by_dragging_and_by_up_and_down(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    first, second, third = board_of_three(page, studio_servers.start())
+    strip = drag_strip(page)
+    source, target = box_of(strip, 3), box_of(strip, 1)
     # A person's drag: press, move in steps, let go on the left half of the first image.
     page.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
     page.mouse.down()
     page.mouse.move(target["x"] + 5, target["y"] + target["height"] / 2, steps=12)
+    # Mid-drag: the image under the pointer, a bar where it would land, nothing saved yet.
+    expect(strip.locator(".drop-marker")).to_be_visible()
+    ghost = strip.locator(".ghost").bounding_box()
+    assert ghost is not None and ghost["x"] < target["x"] + 5 < ghost["x"] + ghost["width"]
     page.mouse.up()
     wait_for_rows(page, [third, first, second])
 
     page.locator(f".st-key-board-down-{third}").get_by_role("button", name="Down").click()
     wait_for_rows(page, [first, third, second])
+
+
+def test_on_a_phone_a_finger_drags_an_image_by_its_handle(
+    page: Page, chromium: Browser, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    server = studio_servers.start()
+    first, second, third = board_of_three(page, server)
+    context, phone, _console = new_tab(chromium, phone=True)
+    try:
+        phone.goto(page.url)  # the same board, open by its link
+        expect(phone.get_by_role("heading", name="Lantern order", level=2)).to_be_visible()
+        wait_until_idle(phone)
+        strip = drag_strip(phone)
+        source, target = box_of(strip, 3, ".handle"), box_of(strip, 1)
+        # A finger as the touchscreen reports it: Chromium makes the pointer events of it,
+        # and scrolls instead wherever the page lets a touch scroll.
+        touchscreen = context.new_cdp_session(phone)
+
+        def touch(kind: str, x: float, y: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            touchscreen.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        start_x, start_y = source["x"] + source["width"] / 2, source["y"] + source["height"] / 2
+        end_x, end_y = target["x"] + 5, target["y"] + target["height"] / 2
+        touch("touchStart", start_x, start_y)
+        for step in range(1, 13):
+            touch(
+                "touchMove",
+                start_x + (end_x - start_x) * step / 12,
+                start_y + (end_y - start_y) * step / 12,
+            )
+        expect(strip.locator(".drop-marker")).to_be_visible()
+        touch("touchEnd", end_x, end_y)
+        wait_for_rows(phone, [third, first, second])
+    finally:
+        context.close()
