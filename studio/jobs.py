@@ -1005,17 +1005,22 @@ class JobService:
     def zip(self, image_ids: Sequence[int]) -> bytes:
         return export.build_zip(self.images(image_ids), self._archive)
 
-    def stream_zip(self, image_ids: Sequence[int]) -> Iterator[bytes]:
-        """The zip piece by piece, reading one image at a time."""
-        return export.stream_zip(map(self.image, image_ids), self._archive)
+    def stream_zip(self, image_ids: Sequence[int], digest: str) -> Iterator[bytes] | None:
+        """The zip piece by piece, one image at a time; None unless every image is still
+        there, this person's to see, and the picture the link (`digest`) was made for."""
+        items = self.images(image_ids)
+        if len(items) != len(image_ids) or web.zip_digest(i.image.sha256 for i in items) != digest:
+            return None
+        return export.stream_zip(items, self._archive)
 
     def mime_type(self, image: ImageRecord | InputAsset) -> str:
         return formats.mime_type(image.format)
 
     def input_asset(self, asset_id: int) -> InputAsset | None:
-        """An input asset by id, for the route serving it: its signed link is the proof
-        that the viewer was shown it (lineage() hands it only to those who see its job)."""
-        return self._store.input_assets([asset_id]).get(asset_id)
+        """An input asset by id, if this person may see a job made from it."""
+        asset = self._store.input_assets([asset_id]).get(asset_id)
+        users = self._store.jobs_using_input_asset(asset_id) if asset is not None else []
+        return asset if any(map(self._may_see, users)) else None
 
     def input_thumbnail(self, asset: InputAsset) -> bytes | None:
         """An input asset's thumbnail, or None when it is missing from the archive."""
@@ -1042,7 +1047,10 @@ class JobService:
         return self.signer.sign(web.input_path(kind, asset.id, asset.sha256, extension), viewer)
 
     def zip_link(self, image_ids: Sequence[int], viewer: str) -> str:
-        return self.signer.sign(web.zip_path(list(image_ids)), viewer)
+        """A signed link to a zip of the images among `image_ids` this person may see."""
+        items = self.images(image_ids)
+        digest = web.zip_digest(item.image.sha256 for item in items)
+        return self.signer.sign(web.zip_path([item.image.id for item in items], digest), viewer)
 
     def progress_link(self, job_ids: Sequence[str] | None, viewer: str) -> str:
         return self.signer.sign(web.progress_path(list(job_ids) if job_ids else None), viewer)

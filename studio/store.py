@@ -37,6 +37,7 @@ from studio.records import (
     Style,
 )
 from studio.request import GenerationRequest
+from studio.search import search_text
 from studio.settings import DEFAULTS
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
 from studio.task import Task
@@ -94,6 +95,7 @@ styles = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("shared", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # Uploads edits were made from, kept for their lineage (see migration 0008): not gallery
@@ -111,6 +113,7 @@ input_assets = sa.Table(
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("sha256", name="uq_input_assets_sha256"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 _SOURCE_LETTERS = {InputKind.GALLERY: "g", InputKind.UPLOAD: "a", InputKind.LINK: "l"}
 _SOURCE_KINDS = {letter: kind for kind, letter in _SOURCE_LETTERS.items()}
@@ -147,6 +150,7 @@ images = sa.Table(
     # The job's owner, copied like job_created_at: Mine is one walk of its own index.
     sa.Column("owner_sub", sa.String(255)),
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # Boards (see migration 0007): a person's named, ordered collections of images. An image
@@ -162,6 +166,7 @@ boards = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("archived", sa.Boolean, nullable=False),
     sa.Index("ix_boards_owner_updated", "owner_sub", "updated_at"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 board_images = sa.Table(
@@ -190,6 +195,7 @@ review_links = sa.Table(
     sa.Column("window_start", sa.Float, nullable=False),
     sa.Column("window_changes", sa.Integer, nullable=False),
     sa.Index("ix_review_links_board", "board_id"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # One reviewer's vote and comment on one image, per link.
@@ -205,6 +211,7 @@ review_notes = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("link_id", "reviewer", "image_id", name="uq_review_notes_reviewer"),
     sa.Index("ix_review_notes_image", "image_id", "link_id"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
@@ -365,6 +372,11 @@ class Store:
         query = sa.select(input_assets).where(input_assets.c.id.in_(wanted))
         with self.engine.connect() as conn:
             return {row.id: _input_asset(row) for row in conn.execute(query)}
+
+    def jobs_using_input_asset(self, asset_id: int) -> list[JobRecord]:
+        query = sa.select(jobs).where(jobs.c.input_sources.like(f"%,a{int(asset_id)},%"))
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
 
     def forget_unused_input_assets(self, asset_ids: Iterable[int]) -> list[str]:
         """Forget those of `asset_ids` no job uses any more; return their files."""
@@ -628,8 +640,8 @@ class Store:
         query = sa.select(jobs.c.prompt).group_by(jobs.c.prompt).order_by(last_used.desc())
         if only_owner:
             query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
-        if search.strip():
-            pattern = "%" + _escape_like(search.strip()) + "%"
+        if search_text(search):
+            pattern = "%" + _escape_like(search_text(search)) + "%"
             query = query.where(jobs.c.prompt.ilike(pattern, escape="\\"))
         with self.engine.connect() as conn:
             return list(conn.execute(query.limit(limit)).scalars())
@@ -1413,14 +1425,14 @@ class Store:
 
     def _gallery_source(self, where: GalleryFilter) -> sa.FromClause:
         """Images alone unless the filter reads the job: every image has its job."""
-        if where.mode is not None or (where.search.strip() and not self._sqlite):
+        if where.mode is not None or (search_text(where.search) and not self._sqlite):
             return images.join(jobs)
         return images
 
     def _gallery_condition(self, where: GalleryFilter) -> sa.ColumnElement[bool]:
         conditions: list[sa.ColumnElement[bool]] = [images.c.status == ImageStatus.ARCHIVED.value]
-        if where.search.strip():
-            conditions.append(self._prompt_contains(where.search.strip()))
+        if search_text(where.search):
+            conditions.append(self._prompt_contains(search_text(where.search)))
         if where.mode is not None:
             conditions.append(jobs.c.mode == where.mode.value)
         if where.favourites_only:

@@ -24,6 +24,7 @@ from studio.records import ArchivedFile, GalleryFilter, InputKind, InputSource, 
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store, metadata
+from studio.task import Task, TaskStatus
 from tests.conftest import RELEASE_FIXTURE
 from tests.pg_support import free_port
 
@@ -430,5 +431,85 @@ def test_a_database_at_the_revision_before_input_assets_upgrades_with_nothing_lo
             origin=origin,
         )
         assert store.job(made.id).origin.input_asset_ids == (asset.id,)
+    finally:
+        store.close()
+
+
+BEFORE_AUTOINCREMENT = "0008"
+ID_TABLES = ("jobs", "images", "styles", "input_assets", "boards", "board_images")
+
+
+def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
+    database_url: str,
+) -> None:
+    engine = database.create_engine(database_url)
+    database.upgrade(engine, to=BEFORE_AUTOINCREMENT)
+    written = _edit_job_rows()
+    written["images"].append(
+        written["images"][0] | {"id": 2, "job_id": "e" * 32, "sha256": "b" * 64}
+    )
+    written["input_assets"] = [
+        {
+            "id": 1,
+            "sha256": "c" * 64,
+            "file_path": "inputs/cc/c.png",
+            "thumb_path": "inputs/cc/c-256.webp",
+            "width": 8,
+            "height": 8,
+            "format": "png",
+            "size_bytes": 10,
+            "created_at": 1.0,
+        }
+    ]
+    written["boards"] = [
+        {
+            "id": 1,
+            "owner_sub": "alice",
+            "owner_email": "alice@example.com",
+            "name": "Picks",
+            "created_at": 1.0,
+            "updated_at": 1.0,
+            "archived": 0,
+        }
+    ]
+    written["board_images"] = [{"board_id": 1, "image_id": 2, "position": 0}]
+    tables = {name: sa.Table(name, sa.MetaData(), autoload_with=engine) for name in ID_TABLES}
+    with engine.begin() as conn:
+        for name in ID_TABLES:
+            conn.execute(tables[name].insert(), [_typed(tables[name], r) for r in written[name]])
+        if engine.dialect.name == "postgresql":
+            for name in ("images", "input_assets", "styles", "boards"):
+                conn.exec_driver_sql(
+                    f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"  # noqa: S608
+                )
+    before = rows_in(engine, ID_TABLES)
+    engine.dispose()
+
+    store = Store(database_url)
+    try:
+        assert only_columns_of(rows_in(store.engine, ID_TABLES), before) == before
+        # The search index and its triggers came through the rebuild.
+        found = store.gallery(GalleryFilter(search="BLUE"), limit=24, offset=0)
+        assert [item.image.id for item in found] == [2]
+        assert store.board_image_ids(1) == [2]
+        # The newest image, board and upload deleted: the next ones get new ids.
+        store.delete_image(2)
+        assert store.gallery(GalleryFilter(search="blue"), limit=24, offset=0) == []
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM input_assets"))
+        job = store.create_job(
+            GenerationRequest.build(prompt="A heron"),
+            backend="demo",
+            key_id="k",
+            lease_owner="me",
+            lease_seconds=5,
+        )
+        done = Task(id="task-3", status=TaskStatus.COMPLETED, result_urls=("https://x.test/h",))
+        store.record_results(job.id, done)
+        [image] = store.pending_images(job.id)
+        image_id = image.id
+        asset = store.add_input_asset(_archived())
+        board_id = store.create_board("bob", None, "Bob's")
+        assert (image_id, asset.id, board_id) == (3, 2, 2)
     finally:
         store.close()
