@@ -333,6 +333,19 @@ def test_a_search_longer_than_any_prompt_finds_nothing_without_failing(store: St
     assert store.gallery_count(GalleryFilter(huge)) == 0
 
 
+def test_a_search_with_nul_and_control_characters_finds_what_it_names(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "A red fox in the snow")
+    # "\x00" alone is no search at all: the whole gallery.
+    for typed in ("\x00fox\x00", "f\x00ox", "\x1bfox\x7f", "fox\ud800", "\x00"):
+        where = GalleryFilter(typed)
+        found = [item.image.id for item in store.gallery(where, limit=9, offset=0)]
+        assert found == [fox], repr(typed)
+        assert store.gallery_count(where) == 1
+        assert store.recent_prompts(limit=5, search=typed) == ["A red fox in the snow"]
+
+
 def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: Archive) -> None:
     archived_job(store, archive, "A red fox in the snow")
     statements: list[tuple[str, Any]] = []
