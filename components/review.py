@@ -15,7 +15,7 @@ import streamlit as st
 from components import arrow_keys, frame, media
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
-from studio.boards import COMMENT_CHARS, REVIEWER_CHARS
+from studio.boards import COMMENT_CHARS, REVIEWER_CHARS, reviewer_name
 from studio.errors import BoardInputError
 from studio.jobs import Review, ReviewGone
 from studio.records import ReviewClosed, ReviewImage, ReviewNote, VoteKind
@@ -128,7 +128,8 @@ def _take_name(review: Review) -> None:
     except ReviewGone:
         return  # the run that follows says so
     _name_error.clear()
-    _reviewer.set(" ".join(typed.split()))
+    # Shown as kept: control and direction characters (a right-to-left override) gone.
+    _reviewer.set(reviewer_name(typed))
     # The controls start again from what this reviewer said before (a reload, a new name).
     _outcome.clear()
     for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
