@@ -520,7 +520,8 @@ class JobService:
         """The board's images this person may see: in its order, or most approved first."""
         if self.board(board_id) is None:
             return []
-        items = [item for item in self._store.board_items(board_id) if self._may_see(item.job)]
+        found = self._store.board_items(board_id, viewer_sub=self.person.sub)
+        items = [item for item in found if self._may_see(item.job)]
         if sort == "approvals":
             verdicts = self.verdicts([item.image.id for item in items])
             place = {item.image.id: index for index, item in enumerate(items)}
@@ -874,7 +875,7 @@ class JobService:
     def saved_images(self, job_id: str) -> list[ImageRecord]:
         return [
             image
-            for image in self._store.job_images(job_id)
+            for image in self._store.job_images(job_id, viewer_sub=self.person.sub)
             if image.status is ImageStatus.ARCHIVED
         ]
 
@@ -923,7 +924,8 @@ class JobService:
         mine = where.mine or not self.sees_everyone
         if where.board_id is not None and self.board(where.board_id) is None:
             where = replace(where, board_id=NO_BOARD)  # not theirs: it shows nothing
-        return replace(where, mine=mine, owner_sub=self.person.sub if mine else None)
+        owner_sub = self.person.sub if mine else None
+        return replace(where, mine=mine, owner_sub=owner_sub, viewer_sub=self.person.sub)
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
         """A page of the images `where` selects among those this person may see."""
@@ -938,7 +940,7 @@ class JobService:
 
     def image(self, image_id: int) -> GalleryItem | None:
         """The image, or None when it is gone or not this person's to see."""
-        item = self._store.image(image_id)
+        item = self._store.image(image_id, viewer_sub=self.person.sub)
         return item if item is not None and self._may_see(item.job) else None
 
     def may_see_image(self, image_id: int) -> bool | None:
@@ -974,7 +976,9 @@ class JobService:
         return [item for item in map(self.image, image_ids) if item is not None]
 
     def set_favourite(self, image_id: int, favourite: bool) -> None:
-        self._store.set_favourite(image_id, favourite)
+        """Mark an image this person may see as one of their own favourites."""
+        if self.image(image_id) is not None:
+            self._store.set_favourite(image_id, favourite, owner_sub=self.person.sub)
 
     def thumbnail(self, image: ImageRecord) -> bytes | None:
         """The gallery thumbnail's bytes, or None when it is missing from the archive."""
