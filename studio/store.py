@@ -846,7 +846,9 @@ class Store:
                 return None
             return int(conn.execute(before).scalar_one())
 
-    def set_favourite(self, image_id: int, favourite: bool, *, owner_sub: str | None = None) -> None:
+    def set_favourite(
+        self, image_id: int, favourite: bool, *, owner_sub: str | None = None
+    ) -> None:
         """Mark or unmark the image as one of `owner_sub`'s favourites."""
         self._forget_counts()
         mark = {"owner_sub": owner_sub or "", "image_id": image_id}

@@ -41,8 +41,6 @@ def downgrade() -> None:
         "images",
         sa.Column("favourite", sa.Boolean, nullable=False, server_default=sa.false()),
     )
-    op.execute(
-        "UPDATE images SET favourite = TRUE WHERE id IN (SELECT image_id FROM favourites)"
-    )
+    op.execute("UPDATE images SET favourite = TRUE WHERE id IN (SELECT image_id FROM favourites)")
     op.drop_index("ix_favourites_image", "favourites")
     op.drop_table("favourites")
