@@ -434,11 +434,12 @@ class JobService:
         return ", ".join([prompt.strip(), *extra]) if extra and prompt.strip() else prompt
 
     def batch(self, batch_id: str) -> list[JobRecord]:
-        return self._store.batch_jobs(batch_id)
+        """A sweep's jobs that this person may see, in the order they were made."""
+        return [job for job in self._store.batch_jobs(batch_id) if self._may_see(job)]
 
     def contact_sheet(self, batch_id: str, kind: str = "png") -> bytes:
         """A sweep's images on one captioned sheet, row by row, PNG or PDF."""
-        jobs = [job for job in self.batch(batch_id) if self.job(job.id) is not None]
+        jobs = self.batch(batch_id)
         ratios = len({job.request.aspect_ratio for job in jobs}) or 1
         items = []
         for job in jobs:
@@ -873,6 +874,9 @@ class JobService:
         return fresh[:limit]
 
     def saved_images(self, job_id: str) -> list[ImageRecord]:
+        """The job's archived images, if this person may see it."""
+        if self.job(job_id) is None:
+            return []
         return [
             image
             for image in self._store.job_images(job_id, viewer_sub=self.person.sub)

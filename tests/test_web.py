@@ -302,7 +302,8 @@ def test_two_people_with_private_galleries_see_nothing_of_each_others(private: S
     client = TestClient(Starlette(routes=web.routes(lambda: private.jobs)))
     store, archive = private.store, private.archive
     [picture] = seed_images(store, archive, "alice's fox", owner=ALICE)
-    running = seed_job(store, "alice's owl being drawn", progress=30, owner=ALICE)
+    sweep = JobOrigin(batch_id="b" * 32)
+    running = seed_job(store, "alice's owl being drawn", progress=30, owner=ALICE, origin=sweep)
     asset = store.add_input_asset(archive.save_input(image_bytes(size=(40, 30))))
     uses = JobOrigin(inputs=(InputSource(InputKind.UPLOAD, asset.id),))
     seed_job(store, "alice's edit", status=JobStatus.FAILED, owner=ALICE, origin=uses)
@@ -329,6 +330,7 @@ def test_two_people_with_private_galleries_see_nothing_of_each_others(private: S
     assert bob.zip_link([picture.image.id], BOB_PERSON.viewer).startswith("/api/zip//")
     assert bob.gallery_count(GalleryFilter()) == 0 and bob.count_in_flight() == 0
     assert bob.input_asset(asset.id) is None and bob.image(picture.image.id) is None
+    assert bob.saved_images(picture.job.id) == [] and bob.batch("b" * 32) == []
 
     # The same routes serve Alice everything of hers.
     for route, link in links(ALICE_PERSON).items():
@@ -336,6 +338,8 @@ def test_two_people_with_private_galleries_see_nothing_of_each_others(private: S
     everything = client.get(alice.progress_link(None, ALICE_PERSON.viewer)).json()
     assert [job["id"] for job in everything] == [running.id]
     assert alice.gallery_count(GalleryFilter()) == 1 and alice.count_in_flight() == 1
+    assert alice.saved_images(picture.job.id) == [picture.image]
+    assert alice.batch("b" * 32) == [running]
     # An admin's links see everyone's, as the admin's pages do.
     boss = Person("sub-boss", "boss@example.com", "Boss", admin=True)
     for route, link in links(boss).items():
