@@ -572,8 +572,7 @@ class JobService:
     def board_zip_link(self, board_id: int, viewer: str) -> str:
         """A signed link to the board's images as a zip, with manifest.json."""
         self._own_board(board_id)
-        ids = [item.image.id for item in self.board_images(board_id)]
-        return self.zip_link(ids, viewer)
+        return self._zip_link(self.board_images(board_id), viewer)
 
     # Review links (the owner's side) --------------------------------------------------
 
@@ -1056,7 +1055,9 @@ class JobService:
 
     def zip_link(self, image_ids: Sequence[int], viewer: str) -> str:
         """A signed link to a zip of the images among `image_ids` this person may see."""
-        items = self.images(image_ids)
+        return self._zip_link(self.images(image_ids), viewer)
+
+    def _zip_link(self, items: Sequence[GalleryItem], viewer: str) -> str:
         digest = web.zip_digest(item.image.sha256 for item in items)
         return self.signer.sign(web.zip_path([item.image.id for item in items], digest), viewer)
 
