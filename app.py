@@ -22,15 +22,16 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 
 def run() -> None:
     st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
-    if review.TOKEN in st.query_params:
-        # A review link works signed out, and shows that board alone: no gate, no
-        # navigation, no sidebar. Every other page still meets the gate below.
+    if review.asked_for():
+        # A review link works signed out, and shows that board alone (or, with no token,
+        # why there is none): no gate, no navigation, no sidebar. Every other page still
+        # meets the gate below.
         page = st.navigation(
             [
                 # Not the default page: a default page's address is "/", and /review would
                 # then be "not found" (the page runs, under a warning).
                 st.Page(review.review, title="Review", url_path="review-link", default=True),
-                st.Page("pages/review.py", title="Review", url_path="review"),
+                st.Page("pages/review.py", title="Review", url_path=review.PATH),
             ],
             position="hidden",
         )

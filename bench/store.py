@@ -95,7 +95,8 @@ def fill(store: Store, count: int, seed: int = 7) -> None:
                         "height": 1024,
                         "format": "png",
                         "size_bytes": 1_000_000,
-                        "favourite": False,
+                        # The release before 0010 kept a favourite flag on each image.
+                        **({"favourite": False} if "favourite" in images.c else {}),
                         "job_created_at": created,
                     }
                 )

@@ -57,9 +57,10 @@ def jobs() -> JobService:
 
 
 def viewer() -> str:
-    """Who is looking: the person links to images are signed for."""
+    """Who is looking: the person links to images are signed for ("" for someone not
+    admitted: a link signed for nobody opens nothing)."""
     person = current_person()
-    return person.viewer if person is not None else LOCAL.viewer
+    return person.viewer if person is not None else ""
 
 
 # Sign-in -------------------------------------------------------------------------------

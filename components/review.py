@@ -11,16 +11,18 @@ or expired while the page is open shows only its sentence on the next run.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import arrow_keys, frame, media
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
-from studio.boards import COMMENT_CHARS, REVIEWER_CHARS
+from studio.boards import COMMENT_CHARS, REVIEWER_CHARS, reviewer_name
 from studio.errors import BoardInputError
 from studio.jobs import Review, ReviewGone
 from studio.records import ReviewClosed, ReviewImage, ReviewNote, VoteKind
 
 TOKEN = "token"  # noqa: S105 (the query parameter's name)
+PATH = "review"  # the review page's address: /review?token=...
 NAME_FIELD = "review-name"
 VIEW = "review-view"
 ONE_AT_A_TIME, GRID = "One at a time", "Grid"
@@ -34,6 +36,16 @@ _name_error: SessionValue[str | None] = SessionValue("reviewer_name_error", lamb
 _index = SessionValue("review_index", lambda: 0)
 # What happened to a reviewer's last change, per image: ("error" or "saved", sentence).
 _outcome: SessionValue[dict[int, tuple[str, str]]] = SessionValue("review_outcome", dict)
+
+
+def asked_for() -> bool:
+    """Whether the browser asked for the review page: a token in the URL, or /review
+    itself (a link cut short). Either way the review page answers, never the studio."""
+    if TOKEN in st.query_params:
+        return True
+    # The page the browser's address names, as Streamlit resolves it in st.navigation.
+    context = get_script_run_ctx()
+    return context is not None and context.pages_manager.intended_page_name == PATH
 
 
 def open_link() -> Review | ReviewClosed:
@@ -128,7 +140,8 @@ def _take_name(review: Review) -> None:
     except ReviewGone:
         return  # the run that follows says so
     _name_error.clear()
-    _reviewer.set(" ".join(typed.split()))
+    # Shown as kept: control and direction characters (a right-to-left override) gone.
+    _reviewer.set(reviewer_name(typed))
     # The controls start again from what this reviewer said before (a reload, a new name).
     _outcome.clear()
     for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:

@@ -205,6 +205,10 @@ def _migration_transaction(engine: Engine) -> Iterator[Connection]:
         )
         sa.event.listen(sqlite_engine, "connect", _autocommit_driver)
         sa.event.listen(sqlite_engine, "connect", _configure_sqlite)
+        # Off while the schema changes, as SQLite's procedure for rebuilding a table
+        # asks (dropping a parent would delete its children's references); a revision
+        # that rebuilds one checks them after (see 0009).
+        sa.event.listen(sqlite_engine, "connect", _foreign_keys_off)
         sa.event.listen(sqlite_engine, "begin", _begin_immediate)
         sa.event.listen(sqlite_engine, "handle_error", _unavailable_error(engine))
         try:
@@ -222,6 +226,10 @@ def _migration_transaction(engine: Engine) -> Iterator[Connection]:
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
     # The sqlite3 module would otherwise open transactions by itself; here we do.
     dbapi_connection.isolation_level = None
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
 
 
 def _begin_immediate(connection: Connection) -> None:

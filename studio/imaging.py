@@ -32,6 +32,7 @@ from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 from studio import decoding, formats
 from studio.errors import InvalidImage
 from studio.exif import shortened, with_description
+from studio.request import Mode
 from studio.settings import DEFAULTS
 
 MEGABYTE = 1024 * 1024
@@ -788,9 +789,10 @@ def _xmp_description(prompt: str) -> str:
 
 
 def _xmp_summary(metadata: ImageMetadata) -> str:
-    # IPTC's words for "made by a model" and "edited by a model", which photo tools show.
+    # IPTC's words for "made by a model" and "edited by a model", which photo tools show:
+    # from the mode, since a copy going outside the studio leaves out the input links.
     source_type = "trainedAlgorithmicMedia"
-    if metadata.input_images:
+    if metadata.mode == Mode.EDIT:
         source_type = "compositeWithTrainedAlgorithmicMedia"
     return (
         f"   <xmp:CreatorTool>{_xml_text(metadata.model)}</xmp:CreatorTool>\n"

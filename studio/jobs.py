@@ -438,11 +438,12 @@ class JobService:
         return ", ".join([prompt.strip(), *extra]) if extra and prompt.strip() else prompt
 
     def batch(self, batch_id: str) -> list[JobRecord]:
-        return self._store.batch_jobs(batch_id)
+        """A sweep's jobs that this person may see, in the order they were made."""
+        return [job for job in self._store.batch_jobs(batch_id) if self._may_see(job)]
 
     def contact_sheet(self, batch_id: str, kind: str = "png") -> bytes:
         """A sweep's images on one captioned sheet, row by row, PNG or PDF."""
-        jobs = [job for job in self.batch(batch_id) if self.job(job.id) is not None]
+        jobs = self.batch(batch_id)
         ratios = len({job.request.aspect_ratio for job in jobs}) or 1
         items = []
         for job in jobs:
@@ -525,7 +526,8 @@ class JobService:
         """The board's images this person may see: in its order, or most approved first."""
         if self.board(board_id) is None:
             return []
-        items = [item for item in self._store.board_items(board_id) if self._may_see(item.job)]
+        found = self._store.board_items(board_id, viewer_sub=self.person.sub)
+        items = [item for item in found if self._may_see(item.job)]
         if sort == "approvals":
             verdicts = self.verdicts([item.image.id for item in items])
             place = {item.image.id: index for index, item in enumerate(items)}
@@ -581,8 +583,7 @@ class JobService:
     def board_zip_link(self, board_id: int, viewer: str) -> str:
         """A signed link to the board's images as a zip, with manifest.json."""
         self._own_board(board_id)
-        ids = [item.image.id for item in self.board_images(board_id)]
-        return self.zip_link(ids, viewer)
+        return self._zip_link(self.board_images(board_id), viewer)
 
     # Review links (the owner's side) --------------------------------------------------
 
@@ -883,9 +884,12 @@ class JobService:
         return fresh[:limit]
 
     def saved_images(self, job_id: str) -> list[ImageRecord]:
+        """The job's archived images, if this person may see it."""
+        if self.job(job_id) is None:
+            return []
         return [
             image
-            for image in self._store.job_images(job_id)
+            for image in self._store.job_images(job_id, viewer_sub=self.person.sub)
             if image.status is ImageStatus.ARCHIVED
         ]
 
@@ -934,7 +938,8 @@ class JobService:
         mine = where.mine or not self.sees_everyone
         if where.board_id is not None and self.board(where.board_id) is None:
             where = replace(where, board_id=NO_BOARD)  # not theirs: it shows nothing
-        return replace(where, mine=mine, owner_sub=self.person.sub if mine else None)
+        owner_sub = self.person.sub if mine else None
+        return replace(where, mine=mine, owner_sub=owner_sub, viewer_sub=self.person.sub)
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
         """A page of the images `where` selects among those this person may see."""
@@ -949,7 +954,7 @@ class JobService:
 
     def image(self, image_id: int) -> GalleryItem | None:
         """The image, or None when it is gone or not this person's to see."""
-        item = self._store.image(image_id)
+        item = self._store.image(image_id, viewer_sub=self.person.sub)
         return item if item is not None and self._may_see(item.job) else None
 
     def may_see_image(self, image_id: int) -> bool | None:
@@ -985,7 +990,9 @@ class JobService:
         return [item for item in map(self.image, image_ids) if item is not None]
 
     def set_favourite(self, image_id: int, favourite: bool) -> None:
-        self._store.set_favourite(image_id, favourite)
+        """Mark an image this person may see as one of their own favourites."""
+        if self.image(image_id) is not None:
+            self._store.set_favourite(image_id, favourite, owner_sub=self.person.sub)
 
     def thumbnail(self, image: ImageRecord) -> bytes | None:
         """The gallery thumbnail's bytes, or None when it is missing from the archive."""
@@ -1033,24 +1040,29 @@ class JobService:
         return export.copy_filename(item)
 
     def zip(self, image_ids: Sequence[int]) -> bytes:
-        return b"".join(self.stream_zip(image_ids))
+        return b"".join(self._zip_of(self.images(image_ids)))
 
-    def stream_zip(self, image_ids: Sequence[int]) -> Iterator[bytes]:
-        """The zip piece by piece, reading one image at a time."""
+    def stream_zip(self, image_ids: Sequence[int], digest: str) -> Iterator[bytes] | None:
+        """The zip piece by piece, one image at a time; None unless every image is still
+        there, this person's to see, and the picture the link (`digest`) was made for."""
+        items = self.images(image_ids)
+        if len(items) != len(image_ids) or web.zip_digest(i.image.sha256 for i in items) != digest:
+            return None
+        return self._zip_of(items)
+
+    def _zip_of(self, items: Sequence[GalleryItem]) -> Iterator[bytes]:
         return export.stream_zip(
-            (item for item in map(self.image, image_ids) if item is not None),
-            self._archive,
-            signer=self.content_signer,
-            inputs_of=self._ingredients,
+            items, self._archive, signer=self.content_signer, inputs_of=self._ingredients
         )
 
     def mime_type(self, image: ImageRecord | InputAsset) -> str:
         return formats.mime_type(image.format)
 
     def input_asset(self, asset_id: int) -> InputAsset | None:
-        """An input asset by id, for the route serving it: its signed link is the proof
-        that the viewer was shown it (lineage() hands it only to those who see its job)."""
-        return self._store.input_assets([asset_id]).get(asset_id)
+        """An input asset by id, if this person may see a job made from it."""
+        asset = self._store.input_assets([asset_id]).get(asset_id)
+        users = self._store.jobs_using_input_asset(asset_id) if asset is not None else []
+        return asset if any(map(self._may_see, users)) else None
 
     def input_thumbnail(self, asset: InputAsset) -> bytes | None:
         """An input asset's thumbnail, or None when it is missing from the archive."""
@@ -1077,7 +1089,12 @@ class JobService:
         return self.signer.sign(web.input_path(kind, asset.id, asset.sha256, extension), viewer)
 
     def zip_link(self, image_ids: Sequence[int], viewer: str) -> str:
-        return self.signer.sign(web.zip_path(list(image_ids)), viewer)
+        """A signed link to a zip of the images among `image_ids` this person may see."""
+        return self._zip_link(self.images(image_ids), viewer)
+
+    def _zip_link(self, items: Sequence[GalleryItem], viewer: str) -> str:
+        digest = web.zip_digest(item.image.sha256 for item in items)
+        return self.signer.sign(web.zip_path([item.image.id for item in items], digest), viewer)
 
     def progress_link(self, job_ids: Sequence[str] | None, viewer: str) -> str:
         return self.signer.sign(web.progress_path(list(job_ids) if job_ids else None), viewer)

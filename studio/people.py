@@ -14,6 +14,10 @@ from datetime import datetime
 from studio.settings import Settings
 
 LOCAL_VIEWER = "local"  # who links are signed for when nobody signs in
+# A signed-in person's links are signed for "person:<sub>" or "admin:<sub>": the route
+# serving a link then knows what its viewer may see without asking anyone. The role ends
+# at the first colon, so no subject can pass for another role.
+_VIEWER_ROLES = ("person", "admin")
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,10 @@ class Person:
 
     @property
     def viewer(self) -> str:
-        """What links to images are signed for."""
-        return self.sub or LOCAL_VIEWER
+        """What links to images are signed for: who is looking, and whether as an admin."""
+        if self.sub is None:
+            return LOCAL_VIEWER
+        return f"{_VIEWER_ROLES[self.admin]}:{self.sub}"
 
     @property
     def label(self) -> str:
@@ -41,6 +47,17 @@ class Person:
 
 
 LOCAL = Person(sub=None, email=None, name=None, admin=True)
+
+
+def viewer_person(viewer: str) -> Person | None:
+    """The person a link signed for `viewer` was made for; None for any other viewer
+    (a reviewer's, say)."""
+    if viewer == LOCAL_VIEWER:
+        return LOCAL
+    role, colon, sub = viewer.partition(":")
+    if not colon or role not in _VIEWER_ROLES:
+        return None
+    return Person(sub=sub, email=None, name=None, admin=role == "admin")
 
 
 class NotAllowed(Exception):

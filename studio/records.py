@@ -99,7 +99,7 @@ class ImageRecord:
     height: int | None
     format: str | None
     size_bytes: int | None
-    favourite: bool
+    favourite: bool = False  # one of the favourites of the person it was read for
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ class GalleryFilter:
     # Only the images of `owner_sub` (None: those that belong to nobody).
     mine: bool = False
     owner_sub: str | None = None
+    # Whose favourites the images are marked with, and favourites_only keeps.
+    viewer_sub: str | None = None
     # Only the images of this board (in the URL as `board=ID`).
     board_id: int | None = None
 

@@ -37,6 +37,7 @@ from studio.records import (
     Style,
 )
 from studio.request import GenerationRequest
+from studio.search import search_text
 from studio.settings import DEFAULTS
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus, sources, target, values
 from studio.task import Task
@@ -94,6 +95,7 @@ styles = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("shared", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # Uploads edits were made from, kept for their lineage (see migration 0008): not gallery
@@ -111,6 +113,7 @@ input_assets = sa.Table(
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("sha256", name="uq_input_assets_sha256"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 _SOURCE_LETTERS = {InputKind.GALLERY: "g", InputKind.UPLOAD: "a", InputKind.LINK: "l"}
 _SOURCE_KINDS = {letter: kind for kind, letter in _SOURCE_LETTERS.items()}
@@ -140,13 +143,23 @@ images = sa.Table(
     sa.Column("height", sa.Integer),
     sa.Column("format", sa.String(8)),
     sa.Column("size_bytes", sa.Integer),
-    sa.Column("favourite", sa.Boolean, nullable=False, default=False),
     # The job's created_at, copied when the image is recorded: the gallery lists images
     # newest job first, and with that order on this table one index walk serves a page.
     sa.Column("job_created_at", sa.Float, nullable=False),
     # The job's owner, copied like job_created_at: Mine is one walk of its own index.
     sa.Column("owner_sub", sa.String(255)),
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
+)
+
+# Each person's favourites (see migration 0010): `owner_sub` is "" for the one person of
+# a studio without sign-in (whose jobs belong to nobody), as a key column cannot be NULL.
+favourites = sa.Table(
+    "favourites",
+    metadata,
+    sa.Column("owner_sub", sa.String(255), primary_key=True),
+    sa.Column("image_id", sa.Integer, sa.ForeignKey("images.id"), primary_key=True),
+    sa.Index("ix_favourites_image", "image_id"),
 )
 
 # Boards (see migration 0007): a person's named, ordered collections of images. An image
@@ -162,6 +175,7 @@ boards = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("archived", sa.Boolean, nullable=False),
     sa.Index("ix_boards_owner_updated", "owner_sub", "updated_at"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 board_images = sa.Table(
@@ -190,6 +204,7 @@ review_links = sa.Table(
     sa.Column("window_start", sa.Float, nullable=False),
     sa.Column("window_changes", sa.Integer, nullable=False),
     sa.Index("ix_review_links_board", "board_id"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # One reviewer's vote and comment on one image, per link.
@@ -205,6 +220,7 @@ review_notes = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("link_id", "reviewer", "image_id", name="uq_review_notes_reviewer"),
     sa.Index("ix_review_notes_image", "image_id", "link_id"),
+    sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
 # The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
@@ -366,6 +382,11 @@ class Store:
         with self.engine.connect() as conn:
             return {row.id: _input_asset(row) for row in conn.execute(query)}
 
+    def jobs_using_input_asset(self, asset_id: int) -> list[JobRecord]:
+        query = sa.select(jobs).where(jobs.c.input_sources.like(f"%,a{int(asset_id)},%"))
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
     def forget_unused_input_assets(self, asset_ids: Iterable[int]) -> list[str]:
         """Forget those of `asset_ids` no job uses any more; return their files."""
         with self.engine.begin() as conn:
@@ -433,7 +454,6 @@ class Store:
                     "status": ImageStatus.PENDING.value,
                     "source_url": url,
                     "created_at": now,
-                    "favourite": False,
                     "job_created_at": job_created_at,
                     "owner_sub": owner_sub,
                 }
@@ -628,8 +648,8 @@ class Store:
         query = sa.select(jobs.c.prompt).group_by(jobs.c.prompt).order_by(last_used.desc())
         if only_owner:
             query = query.where(_owned_by(jobs.c.owner_sub, owner_sub))
-        if search.strip():
-            pattern = "%" + _escape_like(search.strip()) + "%"
+        if search_text(search):
+            pattern = "%" + _escape_like(search_text(search)) + "%"
             query = query.where(jobs.c.prompt.ilike(pattern, escape="\\"))
         with self.engine.connect() as conn:
             return list(conn.execute(query.limit(limit)).scalars())
@@ -694,8 +714,9 @@ class Store:
             sa.and_(images.c.job_id == job_id, images.c.status == ImageStatus.PENDING.value)
         )
 
-    def job_images(self, job_id: str) -> list[ImageRecord]:
-        return self._images(images.c.job_id == job_id)
+    def job_images(self, job_id: str, *, viewer_sub: str | None = None) -> list[ImageRecord]:
+        """The job's images, marked with `viewer_sub`'s favourites."""
+        return self._images(images.c.job_id == job_id, viewer_sub)
 
     def archive_image(self, image_id: int, archived: ArchivedFile) -> bool:
         """Record a downloaded image. Idempotent: False if it was archived already."""
@@ -727,8 +748,10 @@ class Store:
                 .values(status=ImageStatus.EXPIRED.value)
             )
 
-    def image(self, image_id: int) -> GalleryItem | None:
-        items = self._gallery_query(images, images.c.id == image_id, limit=1, offset=0)
+    def image(self, image_id: int, *, viewer_sub: str | None = None) -> GalleryItem | None:
+        """The image with its job, marked with `viewer_sub`'s favourites; None if gone."""
+        where = GalleryFilter(viewer_sub=viewer_sub)
+        items = self._gallery_query(images, images.c.id == image_id, where, limit=1, offset=0)
         return items[0] if items else None
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
@@ -744,10 +767,12 @@ class Store:
             cached = self._pages.get(key)
             generation = self._counts_generation
         if cached is not None and now - cached[1] < COUNT_TTL:
-            return self._gallery_query(images, images.c.id.in_(cached[0]), limit=limit, offset=0)
+            ids = images.c.id.in_(cached[0])
+            return self._gallery_query(images, ids, where, limit=limit, offset=0)
         items = self._gallery_query(
             self._gallery_source(where),
             self._gallery_condition(where),
+            where,
             limit=limit,
             offset=offset,
         )
@@ -821,10 +846,16 @@ class Store:
                 return None
             return int(conn.execute(before).scalar_one())
 
-    def set_favourite(self, image_id: int, favourite: bool) -> None:
+    def set_favourite(
+        self, image_id: int, favourite: bool, *, owner_sub: str | None = None
+    ) -> None:
+        """Mark or unmark the image as one of `owner_sub`'s favourites."""
         self._forget_counts()
+        mark = {"owner_sub": owner_sub or "", "image_id": image_id}
         with self.engine.begin() as conn:
-            conn.execute(images.update().where(images.c.id == image_id).values(favourite=favourite))
+            conn.execute(favourites.delete().filter_by(**mark))
+            if favourite:
+                conn.execute(favourites.insert().values(**mark))
 
     def delete_image(self, image_id: int) -> list[str]:
         """Forget one image; return its files that no other image uses any more."""
@@ -974,10 +1005,11 @@ class Store:
                     .values(position=position)
                 )
 
-    def board_items(self, board_id: int) -> list[GalleryItem]:
-        """The board's archived images with their jobs, in the board's order."""
+    def board_items(self, board_id: int, *, viewer_sub: str | None = None) -> list[GalleryItem]:
+        """The board's archived images with their jobs, in the board's order (marked with
+        `viewer_sub`'s favourites)."""
         query = (
-            sa.select(images, jobs)
+            sa.select(images, jobs, _favourite_of(viewer_sub))
             .select_from(
                 board_images.join(images, images.c.id == board_images.c.image_id).join(
                     jobs, jobs.c.id == images.c.job_id
@@ -990,12 +1022,7 @@ class Store:
             .order_by(board_images.c.position, board_images.c.image_id)
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        image_columns = len(images.columns)
-        return [
-            GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
-            for row in rows
-        ]
+            return [_gallery_item(row) for row in conn.execute(query)]
 
     def _touch_board(self, conn: sa.Connection, board_id: int) -> None:
         conn.execute(boards.update().where(boards.c.id == board_id).values(updated_at=time.time()))
@@ -1406,25 +1433,31 @@ class Store:
             result = conn.execute(query.values(updated_at=time.time(), **changes))
         return result.rowcount == 1
 
-    def _images(self, condition: sa.ColumnElement[bool]) -> list[ImageRecord]:
-        query = sa.select(images).where(condition).order_by(images.c.position)
+    def _images(
+        self, condition: sa.ColumnElement[bool], viewer_sub: str | None = None
+    ) -> list[ImageRecord]:
+        query = (
+            sa.select(images, _favourite_of(viewer_sub))
+            .where(condition)
+            .order_by(images.c.position)
+        )
         with self.engine.connect() as conn:
-            return [_image(row) for row in conn.execute(query)]
+            return [_image(row[:-1], favourite=row[-1]) for row in conn.execute(query)]
 
     def _gallery_source(self, where: GalleryFilter) -> sa.FromClause:
         """Images alone unless the filter reads the job: every image has its job."""
-        if where.mode is not None or (where.search.strip() and not self._sqlite):
+        if where.mode is not None or (search_text(where.search) and not self._sqlite):
             return images.join(jobs)
         return images
 
     def _gallery_condition(self, where: GalleryFilter) -> sa.ColumnElement[bool]:
         conditions: list[sa.ColumnElement[bool]] = [images.c.status == ImageStatus.ARCHIVED.value]
-        if where.search.strip():
-            conditions.append(self._prompt_contains(where.search.strip()))
+        if search_text(where.search):
+            conditions.append(self._prompt_contains(search_text(where.search)))
         if where.mode is not None:
             conditions.append(jobs.c.mode == where.mode.value)
         if where.favourites_only:
-            conditions.append(images.c.favourite.is_(True))
+            conditions.append(_favourite_of(where.viewer_sub))
         if where.mine:
             conditions.append(_owned_by(images.c.owner_sub, where.owner_sub))
         if where.board_id is not None:
@@ -1454,6 +1487,7 @@ class Store:
         self,
         source: sa.FromClause,
         condition: sa.ColumnElement[bool],
+        where: GalleryFilter,
         *,
         limit: int,
         offset: int,
@@ -1470,23 +1504,33 @@ class Store:
             .subquery("page")
         )
         query = (
-            sa.select(images, jobs)
+            sa.select(images, jobs, _favourite_of(where.viewer_sub))
             .select_from(
                 images.join(page, page.c.id == images.c.id).join(jobs, jobs.c.id == images.c.job_id)
             )
             .order_by(*GALLERY_ORDER)
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        image_columns = len(images.columns)
-        return [
-            GalleryItem(image=_image(row[:image_columns]), job=_job(row[image_columns:]))
-            for row in rows
-        ]
+            return [_gallery_item(row) for row in conn.execute(query)]
 
 
 def _owned_by(column: sa.Column[Any], owner_sub: str | None) -> sa.ColumnElement[bool]:
     return column.is_(None) if owner_sub is None else column == owner_sub
+
+
+def _favourite_of(viewer_sub: str | None) -> sa.Exists:
+    """Whether the image is one of `viewer_sub`'s favourites (None: nobody's, see favourites)."""
+    return sa.exists().where(
+        favourites.c.image_id == images.c.id, favourites.c.owner_sub == (viewer_sub or "")
+    )
+
+
+def _gallery_item(row: Sequence[Any]) -> GalleryItem:
+    """A row of images, jobs and _favourite_of, in that order."""
+    image_columns = len(images.columns)
+    return GalleryItem(
+        image=_image(row[:image_columns], favourite=row[-1]), job=_job(row[image_columns:-1])
+    )
 
 
 # A ReviewNote's fields, in its order: what reads of notes select.
@@ -1541,6 +1585,7 @@ def _delete_images(conn: sa.Connection, which: sa.ColumnElement[bool]) -> list[s
     going = sa.select(images.c.id).where(which)
     conn.execute(board_images.delete().where(board_images.c.image_id.in_(going)))
     conn.execute(review_notes.delete().where(review_notes.c.image_id.in_(going)))
+    conn.execute(favourites.delete().where(favourites.c.image_id.in_(going)))
     conn.execute(images.delete().where(which))
     keys = {key for row in files for key in row if key}
     if not keys:
@@ -1636,7 +1681,7 @@ def _job(row: Sequence[Any]) -> JobRecord:
     )
 
 
-def _image(row: Sequence[Any]) -> ImageRecord:
+def _image(row: Sequence[Any], *, favourite: bool = False) -> ImageRecord:
     values = dict(zip(images.columns.keys(), row, strict=True))
     return ImageRecord(
         id=values["id"],
@@ -1653,7 +1698,7 @@ def _image(row: Sequence[Any]) -> ImageRecord:
         height=values["height"],
         format=values["format"],
         size_bytes=values["size_bytes"],
-        favourite=bool(values["favourite"]),
+        favourite=bool(favourite),
     )
 
 

@@ -7,16 +7,23 @@ and a zip streams from the archive instead of being built whole in memory.
 
 A link is signed for one viewer and one path and lives at most two hours. Its expiry
 is rounded up to the hour, so every page drawn in the same hour uses the same link and
-the browser's cache keeps working.
+the browser's cache keeps working. A route serves what its link's viewer may see, no
+more (with private galleries, one's own), and only the pictures the link was made for:
+an image's path names its content hash, a zip's the hash of its images' hashes, so a
+link to an image deleted since can never serve another.
+
+Every answer says `nosniff` and carries a policy that runs nothing: an original is
+served byte for byte as FoxAPI made it, and a browser must never read one as a page.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
@@ -24,6 +31,8 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from studio.people import viewer_person
 
 if TYPE_CHECKING:
     from studio.jobs import JobService
@@ -36,6 +45,16 @@ _INPUT_KINDS = ("thumb", "original")
 _IDS = re.compile(r"[0-9]{1,12}(,[0-9]{1,12}){0,499}")
 _JOB_IDS = re.compile(r"[0-9a-f]{32}(,[0-9a-f]{32}){0,99}")
 _IMMUTABLE = "private, max-age=31536000, immutable"
+# On every answer of these routes: the declared type is the type, and nothing runs.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+GONE = "This image is no longer in the gallery, or it is not yours to see."
+ZIP_GONE = (
+    "An image of this download was deleted or is not yours to see. "
+    "Reload the gallery and choose again."
+)
 REVIEW_VIEWER_PREFIX = "review:"  # links signed for a review link's reviewers
 
 
@@ -76,17 +95,34 @@ def input_path(kind: str, asset_id: int, sha256: str, extension: str) -> str:
     return f"{API_PREFIX}/inputs/{asset_id}/{kind}/{sha256}.{extension}"
 
 
-def zip_path(image_ids: list[int]) -> str:
-    return f"{API_PREFIX}/zip/{','.join(map(str, image_ids))}"
+def zip_path(image_ids: list[int], digest: str) -> str:
+    """A zip of `image_ids`, whose hashes `digest` sums up (see zip_digest)."""
+    return f"{API_PREFIX}/zip/{','.join(map(str, image_ids))}/{digest}"
+
+
+def zip_digest(sha256s: Iterable[str | None]) -> str:
+    """What a zip link names: its images' content, in order, in 32 characters."""
+    joined = "\n".join(sha256 or "none" for sha256 in sha256s)
+    return hashlib.sha256(joined.encode()).hexdigest()[:_SIGNATURE_CHARS]
 
 
 def progress_path(job_ids: list[str] | None) -> str:
     return f"{API_PREFIX}/progress/{','.join(job_ids) if job_ids else 'all'}"
 
 
-def _studio_viewer(viewer: str | None) -> bool:
-    """Whether a link was signed for someone in the studio (a reviewer's never is here)."""
-    return viewer is not None and not viewer.startswith(REVIEW_VIEWER_PREFIX)
+def _names(name: str, sha256: str | None) -> bool:
+    """Whether a link's file name is the content `sha256`, whatever its extension."""
+    return sha256 is not None and name.partition(".")[0] == sha256
+
+
+def _secured(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    @functools.wraps(endpoint)
+    def answer(request: Request) -> Response:
+        response = endpoint(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    return answer
 
 
 def routes(service: Callable[[], JobService]) -> list[Route]:
@@ -103,24 +139,25 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         viewer = jobs.signer.viewer(request)
         if viewer is None:
             return refused()
-        kind = request.path_params["kind"]
+        kind, name = request.path_params["kind"], request.path_params["name"]
         if kind not in _IMAGE_KINDS:
-            return PlainTextResponse("This image is no longer in the gallery.", status_code=404)
+            return PlainTextResponse(GONE, status_code=404)
         image_id = request.path_params["image_id"]
         reviewing = viewer.startswith(REVIEW_VIEWER_PREFIX)
         if reviewing:
             # A reviewer's link: checked on every request against the review link, so a
             # revoke ends it at once, and only its board's images (downloads if allowed).
             item = jobs.review_item(viewer, image_id, kind)
-            if item is None:
+            if item is None or not _names(name, item.image.sha256):
                 return PlainTextResponse(
                     "This review link was revoked, has expired, or does not show this image.",
                     status_code=404,
                 )
         else:
-            item = jobs.image(image_id)
-        if item is None:
-            return PlainTextResponse("This image is no longer in the gallery.", status_code=404)
+            person = viewer_person(viewer)
+            item = None if person is None else jobs.for_person(person).image(image_id)
+        if item is None or not _names(name, item.image.sha256):
+            return PlainTextResponse(GONE, status_code=404)
         if kind == "download":
             copy = jobs.download(item, reviewer=reviewing)
             disposition = f"attachment; filename*=UTF-8''{quote(copy.filename)}"
@@ -139,11 +176,17 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
 
     def input_asset(request: Request) -> Response:
         jobs = service()
-        if jobs.signer.viewer(request) is None:
+        viewer = jobs.signer.viewer(request)
+        person = None if viewer is None else viewer_person(viewer)
+        if person is None:
             return refused()
         kind = request.path_params["kind"]
-        asset = jobs.input_asset(request.path_params["asset_id"])
-        if kind not in _INPUT_KINDS or asset is None:
+        asset = jobs.for_person(person).input_asset(request.path_params["asset_id"])
+        if (
+            kind not in _INPUT_KINDS
+            or asset is None
+            or not _names(request.path_params["name"], asset.sha256)
+        ):
             return PlainTextResponse("This input image is no longer kept.", status_code=404)
         data = jobs.input_thumbnail(asset) if kind == "thumb" else jobs.input_original(asset)
         if data is None:
@@ -153,31 +196,38 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
 
     def zip_download(request: Request) -> Response:
         jobs = service()
+        viewer = jobs.signer.viewer(request)
+        person = None if viewer is None else viewer_person(viewer)
         ids_text = request.path_params["ids"]
-        if not _studio_viewer(jobs.signer.viewer(request)) or not _IDS.fullmatch(ids_text):
+        if person is None or not _IDS.fullmatch(ids_text):
             return refused()
         ids = [int(part) for part in ids_text.split(",")]
+        # Every image is looked up before the first byte goes: a missing one is a
+        # sentence, never a zip cut short.
+        chunks = jobs.for_person(person).stream_zip(ids, request.path_params["digest"])
+        if chunks is None:
+            return PlainTextResponse(ZIP_GONE, status_code=404)
         disposition = f"attachment; filename={jobs.zip_filename(len(ids))}"
         return StreamingResponse(
-            jobs.stream_zip(ids),
+            chunks,
             media_type="application/zip",
             headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
         )
 
     def progress(request: Request) -> Response:
         jobs = service()
+        viewer = jobs.signer.viewer(request)
+        person = None if viewer is None else viewer_person(viewer)
         ids_text = request.path_params["ids"]
-        if not _studio_viewer(jobs.signer.viewer(request)):
-            return refused()
-        if ids_text != "all" and not _JOB_IDS.fullmatch(ids_text):
+        if person is None or (ids_text != "all" and not _JOB_IDS.fullmatch(ids_text)):
             return refused()
         only = None if ids_text == "all" else ids_text.split(",")
-        states = [asdict(state) for state in jobs.progress(only)]
+        states = [asdict(state) for state in jobs.for_person(person).progress(only)]
         return JSONResponse(states, headers={"Cache-Control": "no-store"})
 
     return [
-        Route(f"{API_PREFIX}/images/{{image_id:int}}/{{kind}}/{{name}}", image),
-        Route(f"{API_PREFIX}/inputs/{{asset_id:int}}/{{kind}}/{{name}}", input_asset),
-        Route(f"{API_PREFIX}/zip/{{ids}}", zip_download),
-        Route(f"{API_PREFIX}/progress/{{ids}}", progress),
+        Route(f"{API_PREFIX}/images/{{image_id:int}}/{{kind}}/{{name}}", _secured(image)),
+        Route(f"{API_PREFIX}/inputs/{{asset_id:int}}/{{kind}}/{{name}}", _secured(input_asset)),
+        Route(f"{API_PREFIX}/zip/{{ids}}/{{digest}}", _secured(zip_download)),
+        Route(f"{API_PREFIX}/progress/{{ids}}", _secured(progress)),
     ]

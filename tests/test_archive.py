@@ -29,7 +29,7 @@ from tests.conftest import S3_PREFIX
 from tests.s3_support import S3Server
 
 SERVERS = 4
-VIEWER = "alice"
+VIEWER = "person:alice"  # links signed for a signed-in person (see Person.viewer)
 
 
 def open_archive(tmp_path: Path) -> Archive:

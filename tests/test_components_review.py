@@ -80,8 +80,8 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
     assert len(app.error) == 1  # next to the name field
     assert app.button_group(key=f"review-vote-{fox.image.id}").disabled
 
-    give_name(app, "Jane <b>Doe</b>")
-    assert "Reviewing as Jane <b>Doe</b>" in texts(app)
+    give_name(app, "Jane\u202e <b>Doe</b>\x1b[2J\u2066")  # a direction override, an escape
+    assert "Reviewing as Jane <b>Doe</b>[2J" in texts(app)  # as kept: nothing to act on
     app.button_group(key=f"review-vote-{fox.image.id}").set_value("Approve").run()
     app.text_area(key=f"review-comment-text-{fox.image.id}").set_value("Lovely *fur*")
     app.button(key=f"FormSubmitter:review-comment-{fox.image.id}-Save comment").click().run()
@@ -90,7 +90,7 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
     said = local_service(studio).verdicts([fox.image.id, heron.image.id])
     [note] = said[fox.image.id].notes
     assert (note.reviewer, note.vote, note.comment, note.link_label) == (
-        "Jane <b>Doe</b>",
+        "Jane <b>Doe</b>[2J",
         "changes",
         "Lovely *fur*",
         "Acme",

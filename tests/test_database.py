@@ -24,6 +24,7 @@ from studio.records import ArchivedFile, GalleryFilter, InputKind, InputSource, 
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store, metadata
+from studio.task import Task, TaskStatus
 from tests.conftest import RELEASE_FIXTURE
 from tests.pg_support import free_port
 
@@ -45,12 +46,36 @@ def release_rows() -> dict[str, list[dict[str, Any]]]:
         }
 
 
+# Columns later revisions moved to tables of their own: a flag per image became each
+# owner's favourites (0010).
+MOVED_COLUMNS = {"images": ("favourite",)}
+
+
 def upgraded(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """The release's rows as the newest schema holds them: every added column empty."""
     return {
-        table: [row | dict.fromkeys(ADDED_COLUMNS[table]) for row in table_rows]
+        table: [
+            without_moved(table, row) | dict.fromkeys(ADDED_COLUMNS[table]) for row in table_rows
+        ]
         for table, table_rows in rows.items()
     }
+
+
+def without_moved(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key not in MOVED_COLUMNS.get(table, ())}
+
+
+def favourites_in(engine: sa.Engine) -> set[tuple[str, int]]:
+    with engine.connect() as conn:
+        return {
+            (row.owner_sub, row.image_id)
+            for row in conn.execute(sa.text("SELECT owner_sub, image_id FROM favourites"))
+        }
+
+
+def flagged(images: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    """The favourites the flags of `images` became: their owners'."""
+    return {(row.get("owner_sub") or "", row["id"]) for row in images if row["favourite"]}
 
 
 def only_columns_of(
@@ -58,8 +83,8 @@ def only_columns_of(
 ) -> dict[str, list[dict[str, Any]]]:
     """`rows` cut to the columns `before` had: later revisions may add columns of their own."""
     return {
-        table: [{key: row[key] for key in before[table][0]} for row in table_rows]
-        for table, table_rows in rows.items()
+        table: [{key: row[key] for key in without_moved(table, before[table][0])} for row in rows_]
+        for table, rows_ in rows.items()
     }
 
 
@@ -124,6 +149,7 @@ def test_a_database_the_release_wrote_upgrades_with_nothing_lost(
     try:
         # Every job, image, favourite and fingerprint; no owner.
         assert rows_in(store.engine) == upgraded(before)
+        assert favourites_in(store.engine) == flagged(before["images"])
         assert database.revision(store.engine).up_to_date
         archived = [row for row in before["images"] if row["status"] == "archived"]
         assert store.gallery_count(GalleryFilter()) == len(archived)
@@ -289,7 +315,9 @@ def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(
 
     store = Store(url)
     try:
-        assert only_columns_of(rows_in(store.engine, tables), before) == before
+        kept = {name: [without_moved(name, row) for row in rows] for name, rows in before.items()}
+        assert only_columns_of(rows_in(store.engine, tables), before) == kept
+        assert favourites_in(store.engine) == flagged(before["images"])
         assert database.revision(store.engine).up_to_date
         # The new tables work on the old rows: a board of archived images, and the
         # gallery filtered by it; deleting one of them takes it off the board.
@@ -407,6 +435,7 @@ def test_a_database_at_the_revision_before_input_assets_upgrades_with_nothing_lo
                 added = {"input_sources": None} if name == "jobs" else {}
                 expected = sorted((row | added for row in written[name]), key=lambda r: r["id"])
                 # The columns written, and this revision's: other revisions may add more.
+                expected = [without_moved(name, row) for row in expected]
                 found = [
                     {key: _plain(row._mapping[key]) for key in expected[0]}
                     for row in conn.execute(sa.select(tables[name]).order_by(tables[name].c.id))
@@ -452,3 +481,88 @@ def test_a_full_disk_at_start_says_the_disk_is_full(
         f"The disk that holds the studio's database ({url}) is full. "
         "Free some space on it; nothing already saved is lost."
     )
+
+
+BEFORE_AUTOINCREMENT = "0008"
+ID_TABLES = ("jobs", "images", "styles", "input_assets", "boards", "board_images")
+
+
+def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
+    database_url: str,
+) -> None:
+    engine = database.create_engine(database_url)
+    database.upgrade(engine, to=BEFORE_AUTOINCREMENT)
+    written = _edit_job_rows()
+    written["images"].append(
+        written["images"][0] | {"id": 2, "job_id": "e" * 32, "sha256": "b" * 64}
+    )
+    written["input_assets"] = [
+        {
+            "id": 1,
+            "sha256": "c" * 64,
+            "file_path": "inputs/cc/c.png",
+            "thumb_path": "inputs/cc/c-256.webp",
+            "width": 8,
+            "height": 8,
+            "format": "png",
+            "size_bytes": 10,
+            "created_at": 1.0,
+        }
+    ]
+    written["boards"] = [
+        {
+            "id": 1,
+            "owner_sub": "alice",
+            "owner_email": "alice@example.com",
+            "name": "Picks",
+            "created_at": 1.0,
+            "updated_at": 1.0,
+            "archived": 0,
+        }
+    ]
+    written["board_images"] = [{"board_id": 1, "image_id": 2, "position": 0}]
+    tables = {name: sa.Table(name, sa.MetaData(), autoload_with=engine) for name in ID_TABLES}
+    with engine.begin() as conn:
+        for name in ID_TABLES:
+            conn.execute(tables[name].insert(), [_typed(tables[name], r) for r in written[name]])
+        if engine.dialect.name == "postgresql":
+            for name in ("images", "input_assets", "styles", "boards"):
+                conn.exec_driver_sql(
+                    f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"  # noqa: S608
+                )
+    before = rows_in(engine, ID_TABLES)
+    engine.dispose()
+
+    store = Store(database_url)
+    try:
+        kept = {name: [without_moved(name, row) for row in rows] for name, rows in before.items()}
+        assert only_columns_of(rows_in(store.engine, ID_TABLES), before) == kept
+        assert favourites_in(store.engine) == flagged(before["images"])
+        alices = GalleryFilter(favourites_only=True, viewer_sub="alice")
+        assert [item.image.id for item in store.gallery(alices, limit=9, offset=0)] == [2, 1]
+        assert store.gallery(GalleryFilter(favourites_only=True), limit=9, offset=0) == []
+        # The search index and its triggers came through the rebuild.
+        found = store.gallery(GalleryFilter(search="BLUE"), limit=24, offset=0)
+        assert [item.image.id for item in found] == [2]
+        assert store.board_image_ids(1) == [2]
+        # The newest image, board and upload deleted: the next ones get new ids.
+        store.delete_image(2)
+        assert store.gallery(GalleryFilter(search="blue"), limit=24, offset=0) == []
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM input_assets"))
+        job = store.create_job(
+            GenerationRequest.build(prompt="A heron"),
+            backend="demo",
+            key_id="k",
+            lease_owner="me",
+            lease_seconds=5,
+        )
+        done = Task(id="task-3", status=TaskStatus.COMPLETED, result_urls=("https://x.test/h",))
+        store.record_results(job.id, done)
+        [image] = store.pending_images(job.id)
+        image_id = image.id
+        asset = store.add_input_asset(_archived())
+        board_id = store.create_board("bob", None, "Bob's")
+        assert (image_id, asset.id, board_id) == (3, 2, 2)
+    finally:
+        store.close()

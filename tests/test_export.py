@@ -89,6 +89,19 @@ def test_a_jpeg_edit_with_90_kb_of_input_addresses_downloads_with_its_metadata(
         assert record["input_images"] == list(urls)
 
 
+def test_a_reviewers_copy_of_an_edit_still_says_it_was_edited_by_a_model(
+    store: Store, archive: Archive
+) -> None:
+    urls = ("https://cdn.example.com/input.png",)
+    [item] = seed_images(store, archive, "make it blue", fmt="JPEG", image_urls=urls)
+
+    for outside in (False, True):
+        copy = download_copy(item, archive, outside=outside)
+        _, record, source = xmp_fields(*jpeg_xmp(copy.data))
+        assert record["input_images"] == ([] if outside else list(urls))
+        assert source.endswith("/compositeWithTrainedAlgorithmicMedia"), outside
+
+
 @pytest.mark.parametrize(
     ("fmt", "output_format"), [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")]
 )

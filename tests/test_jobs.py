@@ -476,6 +476,39 @@ def test_mine_everyone_and_private_galleries(tmp_path: Path, emulator: RunningEm
         private.close()
 
 
+def test_favourites_are_each_persons_own_and_only_for_images_they_see(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    studio = team_studio(tmp_path / "data", emulator)
+    try:
+        alice, bob = studio.jobs.for_person(ALICE), studio.jobs.for_person(BOB)
+        job = wait_for(alice, generate(alice, "alice's heron").id)
+        [image] = alice.saved_images(job.id)
+        favourites = GalleryFilter(favourites_only=True)
+
+        bob.set_favourite(image.id, True)  # everyone's work is visible here: his own mark
+
+        assert bob.image(image.id).image.favourite  # type: ignore[union-attr]
+        assert not alice.image(image.id).image.favourite  # type: ignore[union-attr]
+        assert not alice.saved_images(job.id)[0].favourite
+        assert bob.gallery_count(favourites) == 1 and alice.gallery_count(favourites) == 0
+    finally:
+        studio.close()
+
+    private = team_studio(tmp_path / "data", emulator, studio_private_galleries=True)
+    try:
+        eve = private.jobs.for_person(Person("sub-eve", "eve@example.com", "Eve"))
+        eve.set_favourite(image.id, True)  # not hers to see: nothing is marked
+        assert private.store.image(image.id, viewer_sub="sub-eve").image.favourite is False  # type: ignore[union-attr]
+        alice = private.jobs.for_person(ALICE)
+        alice.set_favourite(image.id, True)
+        assert [item.image.id for item in alice.gallery(favourites, limit=5, offset=0)] == [
+            image.id
+        ]
+    finally:
+        private.close()
+
+
 def test_only_the_owner_or_an_admin_deletes_and_the_files_go_with_it(
     tmp_path: Path, emulator: RunningEmulator
 ) -> None:

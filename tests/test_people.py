@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from studio.people import LOCAL, Allowance, People, Quota, refusal
+from studio.people import LOCAL, Allowance, People, Person, Quota, refusal, viewer_person
 from studio.settings import Settings
 
 
@@ -34,6 +34,19 @@ def test_admins_are_named_by_email() -> None:
 def test_the_local_person_owns_nothing_and_may_do_everything() -> None:
     assert LOCAL.sub is None and LOCAL.admin and not LOCAL.signed_in
     assert LOCAL.viewer == "local"
+
+
+def test_a_links_viewer_names_the_person_and_whether_they_are_an_admin() -> None:
+    alice = Person("sub-alice", "alice@example.com", "Alice")
+    boss = Person("sub-boss", "boss@example.com", "Boss", admin=True)
+    assert viewer_person(alice.viewer) == Person("sub-alice", None, None)
+    assert viewer_person(boss.viewer) == Person("sub-boss", None, None, admin=True)
+    assert viewer_person(LOCAL.viewer) is LOCAL
+    # A subject that looks like a role is still its own person's, never an admin's.
+    tricky = Person("admin:bob", None, None)
+    assert viewer_person(tricky.viewer) == tricky
+    for other in ("review:3", "sub-alice", "", "root:x", ":x"):
+        assert viewer_person(other) is None, other
 
 
 def test_a_day_starts_at_midnight_and_a_month_on_the_first() -> None:

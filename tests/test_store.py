@@ -24,6 +24,7 @@ from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest, Mode
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus
 from studio.store import Store, request_slots
+from studio.store import favourites as favourites_table
 from studio.store import jobs as jobs_table
 from studio.task import Task, TaskStatus
 
@@ -161,6 +162,33 @@ def test_gallery_is_newest_first_and_filters_by_prompt_mode_and_favourite(
         i.image.id for i in store.gallery(GalleryFilter(favourites_only=True), limit=5, offset=0)
     ] == [fox]
     assert [i.image.id for i in store.gallery(GalleryFilter(), limit=2, offset=2)] == [fox]
+
+
+def test_favourites_are_each_persons_own(store: Store, archive: Archive) -> None:
+    fox = archived_job(store, archive, "a red fox")
+    owl = archived_job(store, archive, "an owl")
+    store.set_favourite(fox, True, owner_sub="alice")
+    store.set_favourite(owl, True, owner_sub="bob")
+    store.set_favourite(owl, True, owner_sub="bob")  # twice is once
+
+    def marked(viewer: str | None) -> list[tuple[int, bool]]:
+        shown = store.gallery(GalleryFilter(viewer_sub=viewer), limit=9, offset=0)
+        return [(item.image.id, item.image.favourite) for item in shown]
+
+    def favourites_of(viewer: str | None) -> list[int]:
+        where = GalleryFilter(favourites_only=True, viewer_sub=viewer)
+        return [item.image.id for item in store.gallery(where, limit=9, offset=0)]
+
+    assert marked("alice") == [(owl, False), (fox, True)]
+    assert marked("bob") == [(owl, True), (fox, False)]
+    assert marked(None) == [(owl, False), (fox, False)]
+    assert (favourites_of("alice"), favourites_of("bob"), favourites_of(None)) == ([fox], [owl], [])
+    assert store.image(fox, viewer_sub="alice").image.favourite  # type: ignore[union-attr]
+    assert not store.image(fox, viewer_sub="bob").image.favourite  # type: ignore[union-attr]
+    store.set_favourite(owl, False, owner_sub="bob")
+    assert favourites_of("bob") == []
+    store.delete_image(fox)  # its marks go with it
+    assert favourites_of("alice") == []
 
 
 def test_expired_images_stay_out_of_the_gallery(store: Store) -> None:
@@ -333,6 +361,19 @@ def test_a_search_longer_than_any_prompt_finds_nothing_without_failing(store: St
     assert store.gallery_count(GalleryFilter(huge)) == 0
 
 
+def test_a_search_with_nul_and_control_characters_finds_what_it_names(
+    store: Store, archive: Archive
+) -> None:
+    fox = archived_job(store, archive, "A red fox in the snow")
+    # "\x00" alone is no search at all: the whole gallery.
+    for typed in ("\x00fox\x00", "f\x00ox", "\x1bfox\x7f", "fox\ud800", "\x00"):
+        where = GalleryFilter(typed)
+        found = [item.image.id for item in store.gallery(where, limit=9, offset=0)]
+        assert found == [fox], repr(typed)
+        assert store.gallery_count(where) == 1
+        assert store.recent_prompts(limit=5, search=typed) == ["A red fox in the snow"]
+
+
 def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: Archive) -> None:
     archived_job(store, archive, "A red fox in the snow")
     statements: list[tuple[str, Any]] = []
@@ -489,7 +530,7 @@ def test_a_page_of_the_gallery_is_kept_until_an_image_changes(
 
     assert shown() == []
     with store.engine.begin() as conn:  # another process's change, unseen here for a moment
-        conn.execute(sa.text("UPDATE images SET favourite = true WHERE id = :id"), {"id": owl})
+        conn.execute(favourites_table.insert().values(owner_sub="", image_id=owl))
     assert shown() == []
 
     store.set_favourite(fox, True)  # a change made here is seen at once, with the other
@@ -497,7 +538,7 @@ def test_a_page_of_the_gallery_is_kept_until_an_image_changes(
     assert shown() == [owl, fox]
     # What is on a page is kept; the images on it are read afresh.
     with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE images SET favourite = false WHERE id = :id"), {"id": owl})
+        conn.execute(favourites_table.delete().where(favourites_table.c.image_id == owl))
     assert [item.image.favourite for item in store.gallery(favourites, limit=24, offset=0)] == [
         False,
         True,
@@ -510,7 +551,7 @@ def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) 
     favourites = GalleryFilter(favourites_only=True)
     assert store.gallery_count(favourites) == 0
     with store.engine.begin() as conn:  # another process's change, unseen here for a moment
-        conn.execute(sa.text("UPDATE images SET favourite = true WHERE id = :id"), {"id": owl})
+        conn.execute(favourites_table.insert().values(owner_sub="", image_id=owl))
     assert store.gallery_count(favourites) == 0
 
     store.set_favourite(fox, True)  # a change made here is seen at once, with the other

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from studio import web
 from studio.jobs import Review
+from studio.people import Person
 from studio.provenance import (
     CREATED_BY_MODEL,
     EDITED_BY_MODEL,
@@ -25,11 +26,12 @@ from studio.provenance import (
     has_manifest,
     make_chain,
 )
-from studio.records import InputKind, InputSource, JobOrigin
+from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.runtime import Studio, open_studio
 from studio.settings import Settings
+from studio.states import JobStatus
 from studio.web import LINK_WINDOW, UrlSigner
-from tests.app_support import image_bytes, seed_images, seed_job
+from tests.app_support import ALICE, BOB, image_bytes, seed_images, seed_job
 from tests.c2pa_support import read_credentials
 
 SECRET = "a-test-secret-that-signs-links"
@@ -86,8 +88,10 @@ def test_an_input_asset_is_served_by_its_signed_link_alone(
     studio: Studio, client: TestClient
 ) -> None:
     asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(40, 30))))
-    thumb = studio.jobs.input_link(asset, "thumb", "alice")
-    original = studio.jobs.input_link(asset, "original", "alice")
+    uses = JobOrigin(inputs=(InputSource(InputKind.UPLOAD, asset.id),))
+    edit = seed_job(studio.store, "make it blue", status=JobStatus.FAILED, origin=uses)
+    thumb = studio.jobs.input_link(asset, "thumb", "local")
+    original = studio.jobs.input_link(asset, "original", "local")
 
     answer = client.get(original)
     assert answer.status_code == 200
@@ -95,20 +99,20 @@ def test_an_input_asset_is_served_by_its_signed_link_alone(
     assert answer.content == studio.jobs.input_original(asset)
     assert client.get(thumb).content == studio.jobs.input_thumbnail(asset)
     assert client.get(original.split("?")[0]).status_code == 403  # unsigned
-    studio.store.forget_unused_input_assets([asset.id])  # no job uses it
+    studio.jobs.delete_job(edit.id)  # no job uses it any more: it goes
     assert client.get(original).status_code == 404
 
 
 @pytest.mark.parametrize("tamper", ["signature", "viewer", "path", "expiry"])
 def test_a_changed_link_is_refused(studio: Studio, client: TestClient, tamper: str) -> None:
     [first, second] = seed_images(studio.store, studio.archive, "two foxes", count=2)
-    link = studio.jobs.image_link(first.image, "original", "alice")
+    link = studio.jobs.image_link(first.image, "original", "person:alice")
     path, query = link.split("?")
     params = {name: values[0] for name, values in parse_qs(query).items()}
     if tamper == "signature":
         params["sig"] = "0" * len(params["sig"])
     elif tamper == "viewer":
-        params["viewer"] = "bob"
+        params["viewer"] = "person:bob"
     elif tamper == "path":
         path = path.replace(f"/{first.image.id}/", f"/{second.image.id}/")
     else:
@@ -183,7 +187,7 @@ def test_an_unknown_image_and_a_malformed_list_are_refused(
 ) -> None:
     signer = studio.jobs.signer
     assert client.get(signer.sign("/api/images/999/thumb/x.webp", "local")).status_code == 404
-    assert client.get(signer.sign("/api/zip/1;2", "local")).status_code == 403
+    assert client.get(signer.sign("/api/zip/1;2/x", "local")).status_code == 403
     assert client.get(signer.sign("/api/progress/not-a-job", "local")).status_code == 403
 
 
@@ -258,7 +262,7 @@ def test_a_reviewers_link_reaches_nothing_beyond_its_board(
     assert review.image_link(elsewhere.image.id, "thumb") is None
     # The studio's other routes refuse a reviewer outright.
     signer = studio.jobs.signer
-    zipped = signer.sign(web.zip_path([on_board.image.id]), viewer)
+    zipped = signer.sign(web.zip_path([on_board.image.id], web.zip_digest([None])), viewer)
     assert client.get(zipped).status_code == 403
     assert client.get(signer.sign(web.progress_path(None), viewer)).status_code == 403
     for odd in ("review:x", "review:²", "review:", f"review:{link_id} "):
@@ -396,3 +400,141 @@ def _zipped(body: bytes) -> list[bytes]:
         manifest = json.loads(bundle.read("manifest.json"))
         assert all(entry["content_credentials"] for entry in manifest["files"])
         return [bundle.read(entry["file"]) for entry in manifest["files"]]
+
+
+# Who may see what: every route serves its viewer's images and jobs, no one else's ------
+
+ALICE_PERSON = Person("sub-alice", "alice@example.com", "Alice")
+BOB_PERSON = Person("sub-bob", "bob@example.com", "Bob")
+KINDS = ("thumb", "original", "download")
+
+
+def private_studio(tmp_path: Path, database_url: str) -> Studio:
+    settings = Settings(
+        foxapi_api_key="sk-unused",
+        foxapi_base_url="http://127.0.0.1:9",
+        studio_data_dir=tmp_path / "data",
+        studio_database_url=database_url,
+        studio_url_secret=SECRET,
+        studio_private_galleries=True,
+    )
+    return open_studio(settings, start=False)
+
+
+@pytest.fixture
+def private(tmp_path: Path) -> Iterator[Studio]:
+    opened = private_studio(tmp_path, f"sqlite:///{tmp_path / 'private.db'}")
+    yield opened
+    opened.close()
+
+
+def test_two_people_with_private_galleries_see_nothing_of_each_others(private: Studio) -> None:
+    client = TestClient(Starlette(routes=web.routes(lambda: private.jobs)))
+    store, archive = private.store, private.archive
+    [picture] = seed_images(store, archive, "alice's fox", owner=ALICE)
+    sweep = JobOrigin(batch_id="b" * 32)
+    running = seed_job(store, "alice's owl being drawn", progress=30, owner=ALICE, origin=sweep)
+    asset = store.add_input_asset(archive.save_input(image_bytes(size=(40, 30))))
+    uses = JobOrigin(inputs=(InputSource(InputKind.UPLOAD, asset.id),))
+    seed_job(store, "alice's edit", status=JobStatus.FAILED, owner=ALICE, origin=uses)
+    alice, bob = private.jobs.for_person(ALICE_PERSON), private.jobs.for_person(BOB_PERSON)
+
+    def links(viewer: Person) -> dict[str, str]:
+        signer = private.jobs.signer
+        zip_of = web.zip_path([picture.image.id], web.zip_digest([picture.image.sha256]))
+        return {
+            **{kind: private.jobs.image_link(picture.image, kind, viewer.viewer) for kind in KINDS},
+            "input": private.jobs.input_link(asset, "original", viewer.viewer),
+            "zip": signer.sign(zip_of, viewer.viewer),
+            "progress of the job": private.jobs.progress_link([running.id], viewer.viewer),
+        }
+
+    for route, link in links(BOB_PERSON).items():
+        answer = client.get(link)
+        if route.startswith("progress"):
+            assert answer.json() == [], route
+        else:
+            assert answer.status_code == 404, route
+            assert "not yours to see" in answer.text or "no longer kept" in answer.text
+    assert client.get(bob.progress_link(None, BOB_PERSON.viewer)).json() == []
+    assert bob.zip_link([picture.image.id], BOB_PERSON.viewer).startswith("/api/zip//")
+    assert bob.gallery_count(GalleryFilter()) == 0 and bob.count_in_flight() == 0
+    assert bob.input_asset(asset.id) is None and bob.image(picture.image.id) is None
+    assert bob.saved_images(picture.job.id) == [] and bob.batch("b" * 32) == []
+
+    # The same routes serve Alice everything of hers.
+    for route, link in links(ALICE_PERSON).items():
+        assert client.get(link).status_code == 200, route
+    everything = client.get(alice.progress_link(None, ALICE_PERSON.viewer)).json()
+    assert [job["id"] for job in everything] == [running.id]
+    assert alice.gallery_count(GalleryFilter()) == 1 and alice.count_in_flight() == 1
+    assert alice.saved_images(picture.job.id) == [picture.image]
+    assert alice.batch("b" * 32) == [running]
+    # An admin's links see everyone's, as the admin's pages do.
+    boss = Person("sub-boss", "boss@example.com", "Boss", admin=True)
+    for route, link in links(boss).items():
+        assert client.get(link).status_code == 200, route
+
+
+def test_a_deleted_images_link_answers_404_after_another_persons_image_is_stored(
+    tmp_path: Path, database_url: str
+) -> None:
+    opened = private_studio(tmp_path, database_url)
+    try:
+        client = TestClient(Starlette(routes=web.routes(lambda: opened.jobs)))
+        alice = opened.jobs.for_person(ALICE_PERSON)
+        [picture] = seed_images(opened.store, opened.archive, "alice's private fox", owner=ALICE)
+        made = {kind: alice.image_link(picture.image, kind, ALICE_PERSON.viewer) for kind in KINDS}
+        assert all(client.get(link).status_code == 200 for link in made.values())
+        alice.delete_image(picture.image.id)
+
+        [bobs] = seed_images(opened.store, opened.archive, "bob's private heron", owner=BOB)
+
+        assert bobs.image.id > picture.image.id  # ids are never reused
+        for kind, link in made.items():
+            answer = client.get(link)
+            assert answer.status_code == 404, kind
+            assert answer.text == web.GONE
+    finally:
+        opened.close()
+
+
+def test_a_link_serves_only_the_picture_it_was_made_for(studio: Studio, client: TestClient) -> None:
+    first, second = seed_images(studio.store, studio.archive, "two herons", count=2)
+    signer = studio.jobs.signer
+    for kind in KINDS:
+        # The first image's id with the second's content: as if the id had been reused.
+        path = web.image_path(kind, first.image.id, second.image.sha256 or "", "png")
+        assert client.get(signer.sign(path, "local")).status_code == 404, kind
+    stale = web.zip_path([first.image.id], web.zip_digest([second.image.sha256]))
+    assert client.get(signer.sign(stale, "local")).status_code == 404
+
+
+def test_a_zip_naming_a_deleted_image_answers_404_with_a_sentence(
+    studio: Studio, client: TestClient
+) -> None:
+    items = seed_images(studio.store, studio.archive, "three wrens", count=3)
+    link = studio.jobs.zip_link([item.image.id for item in items], "local")
+    studio.jobs.delete_image(items[1].image.id)
+
+    answer = client.get(link)
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert answer.text == web.ZIP_GONE
+
+
+def test_every_answer_says_nosniff_and_runs_nothing(studio: Studio, client: TestClient) -> None:
+    [item] = seed_images(studio.store, studio.archive, "an original served byte for byte")
+    asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes()))
+    answers = [
+        *(client.get(studio.jobs.image_link(item.image, kind, "local")) for kind in KINDS),
+        client.get(studio.jobs.input_link(asset, "thumb", "local")),  # 404: no job uses it
+        client.get(studio.jobs.zip_link([item.image.id], "local")),
+        client.get(studio.jobs.progress_link(None, "local")),
+        client.get(web.progress_path(None)),  # 403: unsigned
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 404, 200, 200, 403]
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "default-src 'none'; sandbox"

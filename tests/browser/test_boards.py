@@ -303,3 +303,17 @@ def test_on_a_phone_a_finger_drags_an_image_by_its_handle(
         wait_for_rows(phone, [third, first, second])
     finally:
         context.close()
+
+
+def test_a_review_address_without_a_valid_token_says_so_and_shows_no_studio(
+    page: Page, studio_servers: StudioServers
+) -> None:
+    server = studio_servers.start()
+    for address in ("/review", "/review?token=", "/review?token=cut-short"):
+        page.goto(server.url(address))
+        expect(page.get_by_text("This review link is not valid.")).to_be_visible(timeout=UI_TIMEOUT)
+        wait_until_idle(page)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+        expect(page.get_by_role("heading", name="Generate")).to_have_count(0)
+        assert page.url.endswith(address), address
