@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store, metadata
 from tests.conftest import RELEASE_FIXTURE
-from tests.pg_support import free_port
+from tests.pg_support import free_port, start_cluster
 
 RELEASE_TABLES = ("jobs", "images")
 # Columns later revisions added: jobs made before sign-in (0004) belong to nobody.
@@ -264,6 +265,25 @@ def test_an_unreachable_database_is_said_plainly_without_its_password() -> None:
     assert message.startswith("The studio cannot reach its database at postgresql+psycopg://")
     assert "127.0.0.1" in message and "STUDIO_DATABASE_URL" in message
     assert "hunter2" not in message
+
+
+def test_a_database_that_stops_mid_session_is_one_error_and_answers_again_after() -> None:
+    cluster = start_cluster()  # its own: stopping the session's would fail other tests
+    try:
+        store = Store(cluster.create_database())
+        with store.engine.connect() as open_connection:
+            open_connection.execute(sa.select(1))
+            cluster.stop()
+            with pytest.raises(DatabaseUnavailable):  # mid-query, on a connection it had
+                open_connection.execute(sa.select(1))
+        with pytest.raises(DatabaseUnavailable):  # and on a new one
+            store.jobs()
+        cluster.start()
+        assert store.jobs() == []
+        store.close()
+    finally:
+        with contextlib.suppress(RuntimeError):
+            cluster.destroy()
 
 
 def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(
