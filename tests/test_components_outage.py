@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 
 from components import outage
+from components.frame import get_studio
 from studio import database
 from studio.errors import DatabaseUnavailable
 from studio.runtime import Studio
-from tests.app_support import APP_FILE, RUN_TIMEOUT, open_app_studio
+from tests.app_support import APP_FILE, BOSS, RUN_TIMEOUT, app_as, open_app_studio
 from tests.board_support import board_of, shared_board
 from tests.pg_support import free_port
 
@@ -107,6 +109,22 @@ def test_a_review_link_during_an_outage_gets_the_sentence(studio: Studio) -> Non
     assert not app.exception
     assert outage.SENTENCE not in sentences(app)
     assert app.title[0].value == "Client picks"
+
+
+def test_a_signed_in_admin_on_the_usage_page_gets_the_sentence(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_ADMINS", "boss@example.com")
+    st.cache_resource.clear()
+    admins_studio = get_studio()
+    app = app_as(BOSS, "pages/usage.py")
+    with database_away_for(admins_studio):  # who is signed in is read from it first
+        app.run()
+        assert not app.exception
+        assert sentences(app) == [outage.SENTENCE]
+    app.run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Usage"]
 
 
 def test_only_an_outage_is_taken_over_and_other_failures_stay_visible() -> None:
