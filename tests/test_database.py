@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -284,6 +285,33 @@ def test_a_database_that_stops_mid_session_is_one_error_and_answers_again_after(
     finally:
         with contextlib.suppress(RuntimeError):
             cluster.destroy()
+
+
+@pytest.mark.parametrize(
+    ("dialect", "problem", "outage"),
+    [
+        # A server that cannot serve the query: shutting down, recovering, out of slots.
+        ("postgresql", sa.exc.OperationalError("SELECT 1", {}, Exception("in recovery")), True),
+        ("postgresql", sa.exc.InterfaceError("SELECT 1", {}, Exception("closed")), True),
+        # A SQLite file that is locked or full is about the file, said elsewhere.
+        ("sqlite", sa.exc.OperationalError("INSERT", {}, Exception("database is locked")), False),
+        # A query the database refused is the studio's own mistake, not an outage.
+        ("postgresql", sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key")), False),
+    ],
+)
+def test_a_failure_mid_query_is_an_outage_only_when_the_server_cannot_answer(
+    dialect: str, problem: sa.exc.DBAPIError, outage: bool
+) -> None:
+    context = SimpleNamespace(
+        is_pre_ping=False,
+        is_disconnect=False,
+        connection=object(),  # mid-query: connected
+        dialect=SimpleNamespace(name=dialect),
+        sqlalchemy_exception=problem,
+        original_exception=problem.orig,
+    )
+    translated = database._unavailable_error("db.internal")(context)
+    assert isinstance(translated, DatabaseUnavailable) is outage
 
 
 def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(
