@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import frame, review
+from components import frame, outage, review
 from studio import health, web
 from studio.database import DatabaseError
 from studio.errors import StorageError
@@ -96,4 +96,6 @@ else:
         "app.py",
         lifespan=lifespan,
         routes=[*web.routes(frame.server_jobs), health.route(frame.server_jobs)],
+        # A database outage in any run, fragment or callback: a sentence and a retry.
+        on_script_error=outage.on_script_error,
     )

@@ -50,6 +50,25 @@ function draw(root, jobs, states, started) {
   }
 }
 
+// A rerun asked for while a person's click or key is still on its way would supersede
+// the run it starts: Streamlit coalesces the two requests, and the newer one (ours, sent
+// from a page being left, or without the click's trigger) wins. So the area holds its
+// rerun while a run is going, and after an input until that input's run has come and
+// gone (or, when none comes, for this long).
+const INPUT_HOLD_MILLISECONDS = 1500;
+const BUSY_STATES = new Set(["running", "rerunRequested", "stopRequested"]);
+const HOLD_CHECK_MILLISECONDS = 100;
+
+function appElement() {
+  return document.querySelector('[data-testid="stApp"]');
+}
+
+// Streamlit's app root names its script-run state in this attribute (its own end-to-end
+// tests, and ours, wait on it); a component has no other view of it.
+function scriptRunning() {
+  return BUSY_STATES.has(appElement()?.getAttribute("data-test-script-state"));
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   // The parent also holds the component's <style>: replace only our own area.
@@ -62,10 +81,42 @@ export default function (component) {
   let states = new Map(data.jobs.map((job) => [job.id, job]));
   let started = Date.now();
   let asked = false;
+  let disposed = false;
+  let waiting = null;  // the reason of a rerun held back, asked once the page is quiet
+  let lastInput = 0;
+  let ranSinceInput = true;
   draw(root, data.jobs, states, started);
 
+  const noteInput = () => { lastInput = Date.now(); ranSinceInput = false; };
+  document.addEventListener("pointerdown", noteInput, true);
+  document.addEventListener("keydown", noteInput, true);
+  const runs = new MutationObserver(() => { if (scriptRunning()) ranSinceInput = true; });
+  const app = appElement();
+  if (app) runs.observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
+
+  function busy() {
+    if (scriptRunning()) return true;
+    return !ranSinceInput && Date.now() - lastInput < INPUT_HOLD_MILLISECONDS;
+  }
+
   function ask(reason) {
-    if (!asked) { asked = true; setTriggerValue("changed", `${reason} ${Date.now()}`); }
+    // A poll answered after this area left the page (a link was followed) asks nothing.
+    if (asked || disposed) return;
+    if (busy()) {
+      if (waiting === null) setTimeout(askWhenQuiet, HOLD_CHECK_MILLISECONDS);
+      waiting = reason;
+      return;
+    }
+    asked = true;
+    setTriggerValue("changed", `${reason} ${Date.now()}`);
+  }
+
+  function askWhenQuiet() {
+    if (disposed || waiting === null) return;
+    if (busy()) { setTimeout(askWhenQuiet, HOLD_CHECK_MILLISECONDS); return; }
+    const reason = waiting;
+    waiting = null;
+    ask(reason);
   }
 
   async function poll() {
@@ -74,6 +125,7 @@ export default function (component) {
       if (answer.status === 403) return ask("link expired");
       if (!answer.ok) return;
       const jobs = await answer.json();
+      if (disposed) return;
       const flying = new Set(jobs.filter((job) => job.in_flight).map((job) => job.id));
       const changed = flying.size !== shown.size || [...shown].some((id) => !flying.has(id));
       states = new Map(jobs.map((job) => [job.id, job]));
@@ -88,5 +140,12 @@ export default function (component) {
   // Between answers only the elapsed time moves.
   const ticker = setInterval(() => draw(root, data.jobs, states, started), 1000);
   const poller = setInterval(poll, data.poll);
-  return () => { clearInterval(ticker); clearInterval(poller); };
+  return () => {
+    disposed = true;
+    clearInterval(ticker);
+    clearInterval(poller);
+    runs.disconnect();
+    document.removeEventListener("pointerdown", noteInput, true);
+    document.removeEventListener("keydown", noteInput, true);
+  };
 }

@@ -5,6 +5,11 @@ script run) and redraws each job's slots: placeholders at the images' ratio with
 status, a progress bar and the time, ticking between answers. When a job leaves
 flight, or a new one appears where the area shows every job, it asks the server for
 one full rerun, so finished images join the page. Texts are set as text, never HTML.
+
+That rerun never swallows a person's click: Streamlit lets a newer rerun request
+supersede one still pending or running (the click's trigger dropped, or the page of a
+link followed replaced by the page being left), so the area holds its request while a
+run is going and after a pointer or key press until that input's run has come and gone.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from studio import database
 from studio.credentials import Backend
 from studio.database import DatabaseError
 from studio.emulator import EmulatorConfig, serve
-from studio.errors import FoxAPIError, InvalidImage, StorageError
+from studio.errors import DatabaseUnavailable, FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
 from studio.jobs import EditInput, JobService
 from studio.people import NotAllowed, SpendLimitReached
@@ -33,6 +33,9 @@ BIDI_CONTROLS = frozenset(
 )
 # Controls (C0, DEL, C1), lone surrogates, and line and paragraph separators.
 UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+NOTHING_LOST = (
+    "Nothing is lost: unfinished jobs carry on when the app or `python -m studio sync` runs next."
+)
 
 
 def inert(text: object) -> str:
@@ -104,6 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except DatabaseUnavailable as exc:  # it stopped answering while the command ran
+        # One line says it all: the engine's own notes on its way out would only repeat it.
+        logging.disable(logging.WARNING)
+        print(file=sys.stderr)  # off the progress bar's line
+        return _fail(f"{exc.message} {NOTHING_LOST}")
     finally:
         studio.close()
 

@@ -27,6 +27,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import ExceptionContext
 from sqlalchemy.pool import NullPool
 
+# Defined with the other failures; imported from here too, where they always were.
+from studio.errors import DatabaseError as DatabaseError
+from studio.errors import DatabaseTooNew, DatabaseUnavailable
 from studio.settings import DEFAULTS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -42,22 +45,6 @@ POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
 # Objects the prompt-search revision makes by hand-written SQL, outside `metadata`.
 SEARCH_TABLE = "image_search"
 _SEARCH_INDEXES = ("ix_jobs_prompt_trgm",)
-
-
-class DatabaseError(Exception):
-    """A problem with the database that a person can act on; `message` says which."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class DatabaseUnavailable(DatabaseError):
-    """The database does not answer (down, unreachable, or refusing the connection)."""
-
-
-class DatabaseTooNew(DatabaseError):
-    """A newer studio upgraded this database; this one does not know its schema."""
 
 
 @dataclass(frozen=True)
@@ -163,10 +150,7 @@ def _unavailable_error(engine: Engine) -> Any:
                 f"The disk that holds the studio's database ({address}) is full. "
                 "Free some space on it; nothing already saved is lost."
             )
-        connecting = context.connection is None
-        if not context.is_disconnect and not (
-            connecting and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError)
-        ):
+        if not _outage(context):
             return None
         reason = str(original).strip().splitlines()[0] if str(original).strip() else "no answer"
         return DatabaseUnavailable(
@@ -192,6 +176,20 @@ def _disk_full(error: BaseException | None, sqlite_file: str | None) -> bool:
         except OSError:
             return False
     return False
+
+
+def _outage(context: ExceptionContext) -> bool:
+    """Whether a failure means the database is not answering, rather than refusing a query."""
+    if context.is_disconnect:
+        return True
+    problem = context.sqlalchemy_exception
+    if isinstance(problem, (sa.exc.InterfaceError, sa.exc.DisconnectionError)):
+        return True
+    # On connect, or mid-query on a server (shutting down, starting, out of connections).
+    # SQLite's own operational errors (a locked or full file) are about the file instead.
+    return isinstance(problem, sa.exc.OperationalError) and (
+        context.connection is None or context.dialect.name != "sqlite"
+    )
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Failures as types (FoxAPI's, a file's, the storage's), each with a message a person can act on.
+"""Failures as types (FoxAPI's, a file's, the storage's, the database's), each with a message a
+person can act on.
 
 Messages never contain the API key: they are built from FoxAPI's own words and fixed
 text, never from request headers.
@@ -176,6 +177,26 @@ class StorageError(OSError):
 
 class ObjectMissing(StorageError, FileNotFoundError):
     """No file under the key asked for."""
+
+
+class DatabaseError(Exception):
+    """A problem with the database that a person can act on; `message` says which."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer (down, unreachable, or refusing the connection).
+
+    The one error the core raises for an outage, on connect or mid-query: pages show a
+    sentence and retry, the command line prints one line, `/healthz` answers 503.
+    """
+
+
+class DatabaseTooNew(DatabaseError):
+    """A newer studio upgraded this database; this one does not know its schema."""
 
 
 class BoardInputError(ValueError):

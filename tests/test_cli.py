@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -31,7 +33,7 @@ from studio.store import Store
 from tests.app_support import seed_images
 from tests.c2pa_support import read_credentials
 from tests.conftest import EMULATOR_KEY, RELEASE_FIXTURE, posts
-from tests.pg_support import free_port
+from tests.pg_support import free_port, start_cluster
 from tests.s3_support import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,6 +200,38 @@ def test_an_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path: Pat
         assert done.returncode == 1
         assert "The studio cannot reach its database" in done.stderr
         assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+
+
+def test_a_database_that_stops_answering_mid_wait_is_one_line_and_a_failure(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    emulator.config = dataclasses.replace(emulator.config, estimated_time=30.0)
+    cluster = start_cluster()  # its own: stopping the session's would fail other tests
+    try:
+        env = studio_env(tmp_path, emulator) | {"STUDIO_DATABASE_URL": cluster.create_database()}
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "studio", "generate", "a fox by a dark server"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not posts(emulator) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert posts(emulator), "the command never sent its job"
+        cluster.stop()
+        _out, err = waiting.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(RuntimeError):  # stopped already, as the test leaves it
+            cluster.destroy()
+    assert waiting.returncode == 1
+    assert "Traceback" not in err
+    said = [line for line in err.splitlines() if "database" in line]
+    assert len(said) == 1, err
+    assert said[0].startswith("The studio cannot reach its database")
+    assert said[0].endswith(cli.NOTHING_LOST)
 
 
 def test_with_a_bucket_images_are_archived_there_and_their_addresses_printed(

@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,7 +28,7 @@ from studio.states import ImageStatus, JobStatus
 from studio.store import Store, metadata
 from studio.task import Task, TaskStatus
 from tests.conftest import RELEASE_FIXTURE
-from tests.pg_support import free_port
+from tests.pg_support import free_port, start_cluster
 
 RELEASE_TABLES = ("jobs", "images")
 # Columns later revisions added: jobs made before sign-in (0004) belong to nobody.
@@ -290,6 +292,53 @@ def test_an_unreachable_database_is_said_plainly_without_its_password() -> None:
     assert message.startswith("The studio cannot reach its database at postgresql+psycopg://")
     assert "127.0.0.1" in message and "STUDIO_DATABASE_URL" in message
     assert "hunter2" not in message
+
+
+def test_a_database_that_stops_mid_session_is_one_error_and_answers_again_after() -> None:
+    cluster = start_cluster()  # its own: stopping the session's would fail other tests
+    try:
+        store = Store(cluster.create_database())
+        with store.engine.connect() as open_connection:
+            open_connection.execute(sa.select(1))
+            cluster.stop()
+            with pytest.raises(DatabaseUnavailable):  # mid-query, on a connection it had
+                open_connection.execute(sa.select(1))
+        with pytest.raises(DatabaseUnavailable):  # and on a new one
+            store.jobs()
+        cluster.start()
+        assert store.jobs() == []
+        store.close()
+    finally:
+        with contextlib.suppress(RuntimeError):
+            cluster.destroy()
+
+
+@pytest.mark.parametrize(
+    ("dialect", "problem", "outage"),
+    [
+        # A server that cannot serve the query: shutting down, recovering, out of slots.
+        ("postgresql", sa.exc.OperationalError("SELECT 1", {}, Exception("in recovery")), True),
+        ("postgresql", sa.exc.InterfaceError("SELECT 1", {}, Exception("closed")), True),
+        # A SQLite file that is locked or full is about the file, said elsewhere.
+        ("sqlite", sa.exc.OperationalError("INSERT", {}, Exception("database is locked")), False),
+        # A query the database refused is the studio's own mistake, not an outage.
+        ("postgresql", sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key")), False),
+    ],
+)
+def test_a_failure_mid_query_is_an_outage_only_when_the_server_cannot_answer(
+    dialect: str, problem: sa.exc.DBAPIError, outage: bool
+) -> None:
+    context = SimpleNamespace(
+        is_pre_ping=False,
+        is_disconnect=False,
+        connection=object(),  # mid-query: connected
+        dialect=SimpleNamespace(name=dialect),
+        sqlalchemy_exception=problem,
+        original_exception=problem.orig,
+    )
+    engine = sa.create_engine("postgresql+psycopg://db.internal/studio")  # never connects
+    translated = database._unavailable_error(engine)(context)
+    assert isinstance(translated, DatabaseUnavailable) is outage
 
 
 def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(

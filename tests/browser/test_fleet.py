@@ -47,7 +47,7 @@ pytestmark = pytest.mark.browser
 
 JOBS_PER_SENDER = 10
 CAP = 5  # requests per second for the one key, across every process
-LOST_CLICK_MS = 5_000  # a sent job's toast shows within this, or the click was lost
+SENT_MS = 15_000  # a sent job's toast shows within this on a busy machine
 CLI_TIMEOUT = 60  # seconds for one `python -m studio generate`
 FINISH_TIMEOUT = 60.0  # seconds, after the last job is sent, for every job to be done
 
@@ -104,24 +104,15 @@ def servers(fleet_environment: dict[str, str], tmp_path: Path) -> Iterator[list[
 
 
 def send(page: Page, prompt: str, upstream: RunningEmulator) -> None:
-    """Press Generate with `prompt` and wait for the toast saying it was sent.
-
-    A click that lands while a finished job redraws the page can be lost (nothing is
-    sent, nothing is shown): then, as a person would, press again, but only when no
-    POST with this prompt has reached the upstream.
-    """
-    for _attempt in range(3):
-        wait_until_idle(page)
-        page.get_by_role("textbox", name="Prompt", exact=True).fill(prompt)
-        generate_button(page).click()
-        try:
-            sent = toast(page, "Sent").filter(has_text=prompt)
-            expect(sent).to_have_count(1, timeout=LOST_CLICK_MS)
-            return
-        except AssertionError:
-            if prompt in posted_prompts(upstream):
-                return  # sent: its toast came and went while the page was busy
-    raise AssertionError(f"three presses of Generate never sent {prompt!r}")
+    """Press Generate with `prompt` once and wait until it was sent: its toast shows, or
+    its POST reached the upstream (a toast that came and went while the page was busy)."""
+    wait_until_idle(page)
+    page.get_by_role("textbox", name="Prompt", exact=True).fill(prompt)
+    generate_button(page).click()
+    try:
+        expect(toast(page, "Sent").filter(has_text=prompt)).to_have_count(1, timeout=SENT_MS)
+    except AssertionError:
+        assert prompt in posted_prompts(upstream), f"pressing Generate never sent {prompt!r}"
 
 
 def posted_prompts(upstream: RunningEmulator) -> Counter[str]:
