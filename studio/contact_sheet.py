@@ -1,7 +1,7 @@
 """A contact sheet: a titled grid of images, each numbered and captioned, as PNG or PDF.
 
-The PNG is one picture, set as the demo backend sets its captions
-(`studio.emulator.lettering`): letters in WenQuanYi Micro Hei, emoji in Noto Emoji, so
+The PNG is one picture, its text set by `studio.lettering` (as the demo backend sets its
+captions): letters in WenQuanYi Micro Hei, emoji in Noto Emoji, so
 Latin, CJK and emoji prompts all print as themselves, not boxes.
 
 The PDF is a document to print and search: A4 or Letter (landscape when the grid is
@@ -22,7 +22,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw
 
 from studio import decoding, formats
-from studio.emulator.lettering import EMOJI_FONT, TEXT_FONT, Lettering, clusters, wrap
+from studio.lettering import EMOJI_FONT, TEXT_FONT, Lettering, clusters, wrap
 from studio.records import GalleryItem, Verdicts
 
 # Where a line may break: after a word and its spaces, or around a CJK character.

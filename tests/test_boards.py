@@ -17,10 +17,10 @@ from studio import contact_sheet
 from studio.archive import Archive
 from studio.boards import COMMENT_CHARS
 from studio.credentials import Credentials
-from studio.emulator.lettering import lettering
 from studio.engine import Engine
 from studio.errors import BoardInputError, ReviewGone, ReviewRateLimited
 from studio.jobs import JobService, Review, review_url_path
+from studio.lettering import lettering
 from studio.people import Person
 from studio.records import GalleryFilter, ReviewClosed
 from studio.runtime import Studio, open_studio

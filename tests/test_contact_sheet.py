@@ -24,7 +24,7 @@ from studio.contact_sheet import (
     cell_origin,
     votes_line,
 )
-from studio.emulator.lettering import TEXT_FONT, lettering, wrap
+from studio.lettering import TEXT_FONT, lettering, wrap
 from tests.test_imaging import photo_tool
 
 

@@ -2,7 +2,8 @@
 
 The emulator validates with `studio.emulator.contract`, written from ../shared/foxapi.md,
 and imports nothing of the client: a wrong table in the client must not pass the tests
-that use the emulator as FoxAPI.
+that use the emulator as FoxAPI. The one studio module it may import is the text drawing
+both share (`studio.lettering`), which holds no fact of the contract.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from tests.emulator_support import (  # noqa: F401 (fixtures, used by name)
 EMULATOR_PACKAGE = Path(contract.__file__).resolve().parent
 # Modules that open connections: the emulator reads only its own store, never the network.
 HTTP_CLIENTS = ("httpx", "requests", "urllib.request", "http.client", "aiohttp", "urllib3")
+# Studio modules that know nothing of FoxAPI, shared by the emulator and the studio.
+SHARED_WITH_THE_STUDIO = ("studio.lettering",)
 
 
 def emulator_tables() -> dict[str, Any]:
@@ -74,13 +77,17 @@ def imported_modules(source: str, module: str) -> set[str]:
 
 
 def client_imports(source: str, module: str) -> list[str]:
-    """The client's modules (anything under `studio` outside the emulator) that are imported."""
+    """The client's modules (anything under `studio` outside the emulator and the shared
+    text drawing) that are imported."""
     return sorted(
         name
         for name in imported_modules(source, module)
         if name.startswith("studio.")
         and name != "studio.emulator"
         and not name.startswith("studio.emulator.")
+        and not any(
+            name == shared or name.startswith(f"{shared}.") for shared in SHARED_WITH_THE_STUDIO
+        )
     )
 
 
@@ -166,6 +173,9 @@ def test_no_emulator_module_imports_a_client_module() -> None:
         ("from .. import errors", "studio.errors"),
         ("from . import drawing", None),
         ("from studio.emulator.contract import MODEL", None),
+        ("from studio.lettering import lettering, wrap", None),
+        ("from ..lettering import wrap", None),
+        ("from studio.letteringx import wrap", "studio.letteringx"),
     ],
 )
 def test_the_import_check_catches_each_way_of_naming_a_client_module(

@@ -56,3 +56,20 @@ def test_a_shortcut_past_the_jobs_service_breaks_a_contract(
     result = lint_imports(tree_copy)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("file", "line"),
+    [
+        ("studio/contact_sheet.py", "from studio.emulator.captions import draw_caption"),
+        ("components/frame.py", "import studio.emulator"),
+    ],
+)
+def test_production_code_that_imports_the_demo_backend_breaks_a_contract(
+    tree_copy: Path, file: str, line: str
+) -> None:
+    target = tree_copy / file
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    result = lint_imports(tree_copy)
+    assert result.returncode != 0
+    assert "studio.emulator" in result.stdout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from studio.emulator.lettering import lettering, wrap
+from studio.lettering import lettering, wrap
 
 CAPTION_LINES = 2
 LINE_SPACING = 4  # pixels between a caption's lines

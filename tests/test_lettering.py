@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont, features
 
-from studio.emulator.lettering import TEXT_FONT, Lettering, clusters, lettering, wrap
+from studio.lettering import TEXT_FONT, Lettering, clusters, lettering, wrap
 
 SIZE = 32
 PAPER, INK = (255, 255, 255), (0, 0, 0)

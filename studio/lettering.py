@@ -5,9 +5,10 @@ no emoji; Noto Emoji (monochrome, OFL, in assets/fonts/) has the emoji. Pillow d
 with one font at a time, so a line is cut into runs, each drawn in the font that has its
 characters, all on one baseline and in one colour.
 
-The emulator's captions and the studio's contact sheet both set text with it. It lives
-in the emulator's package because the emulator imports nothing outside it
-(tests/test_emulator_contract.py), while the studio may import the emulator.
+The studio's contact sheets and the emulator's captions both set text with it. It is the
+studio's own: production code never imports the emulator (an import contract in
+pyproject.toml), and the emulator may import it because it holds no fact of FoxAPI's
+contract (tests/test_emulator_contract.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 TEXT_FONT = str(files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc")
-EMOJI_FONT = str(Path(__file__).resolve().parents[2] / "assets" / "fonts" / "NotoEmoji-Regular.ttf")
+EMOJI_FONT = str(Path(__file__).resolve().parents[1] / "assets" / "fonts" / "NotoEmoji-Regular.ttf")
 ZERO_WIDTH_JOINER = "\u200d"
 EMOJI_STYLE = "\ufe0f"  # variation selector 16: "show the character before me as an emoji"
 # Characters that belong to the one before them: the text and emoji variation
@@ -103,7 +104,7 @@ class Lettering:
 
 @lru_cache(maxsize=32)
 def lettering(size: int) -> Lettering:
-    """One Lettering per size for the emulator, which captions every picture it draws."""
+    """One Lettering per size, kept: the emulator captions every picture it draws."""
     return Lettering(size)
 
 
