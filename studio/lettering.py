@@ -1,7 +1,7 @@
 """Text drawn in two fonts: letters in WenQuanYi Micro Hei, emoji in Noto Emoji.
 
-WenQuanYi Micro Hei (the pinned package `paperang-p2-fonts-cjk`) has Latin and CJK but
-no emoji; Noto Emoji (monochrome, OFL, in assets/fonts/) has the emoji. Pillow draws
+WenQuanYi Micro Hei (Apache 2.0) has Latin and CJK but no emoji; Noto Emoji (monochrome,
+OFL) has the emoji. Both are committed in assets/fonts/ with their licences. Pillow draws
 with one font at a time, so a line is cut into runs, each drawn in the font that has its
 characters, all on one baseline and in one colour.
 
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-TEXT_FONT = str(files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc")
-EMOJI_FONT = str(Path(__file__).resolve().parents[1] / "assets" / "fonts" / "NotoEmoji-Regular.ttf")
+FONTS = Path(__file__).resolve().parents[1] / "assets" / "fonts"
+TEXT_FONT = str(FONTS / "wqy-microhei.ttc")
+EMOJI_FONT = str(FONTS / "NotoEmoji-Regular.ttf")
 ZERO_WIDTH_JOINER = "\u200d"
 EMOJI_STYLE = "\ufe0f"  # variation selector 16: "show the character before me as an emoji"
 # Characters that belong to the one before them: the text and emoji variation
