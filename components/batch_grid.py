@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components import frame, media
@@ -14,7 +16,9 @@ from studio.states import JobStatus
 def latest() -> None:
     """The sweep this session sent last, if it sent one."""
     batch_id = latest_batch.get()
-    jobs = frame.jobs().batch(batch_id) if batch_id else []
+    if not batch_id:
+        return
+    jobs = frame.jobs().batch(batch_id)
     if len(jobs) < 2:
         return
     prompts = list(dict.fromkeys(job.prompt for job in jobs))
@@ -30,7 +34,7 @@ def latest() -> None:
     for kind in ("png", "pdf"):
         st.download_button(
             f"Contact sheet ({kind.upper()})",
-            data=lambda kind=kind: service.contact_sheet(batch_id, kind),
+            data=partial(service.contact_sheet, batch_id, kind),
             file_name=f"image-studio-sweep-{batch_id[:8]}.{kind}",
             mime="application/pdf" if kind == "pdf" else "image/png",
             key=f"sweep-sheet-{kind}",

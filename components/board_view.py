@@ -11,6 +11,7 @@ on every tick.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 import streamlit as st
@@ -96,7 +97,7 @@ def _toolbar(board: Board) -> None:
         for kind in ("png", "pdf"):
             st.download_button(
                 f"Contact sheet ({kind.upper()})",
-                data=lambda kind=kind: service.board_contact_sheet(board.id, kind),
+                data=partial(service.board_contact_sheet, board.id, kind),
                 file_name=f"board-{board.id}-contact-sheet.{kind}",
                 mime="application/pdf" if kind == "pdf" else "image/png",
                 key=f"board-sheet-{kind}-{board.id}",

@@ -7,6 +7,8 @@ a ticking fragment.
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components import add_to_board, compare, frame, gallery_view, media, verdicts
@@ -126,7 +128,7 @@ def selection_bar() -> None:
         for kind in ("png", "pdf"):
             st.download_button(
                 kind.upper(),
-                data=lambda kind=kind: frame.jobs().selection_contact_sheet(ids, kind),
+                data=partial(frame.jobs().selection_contact_sheet, ids, kind),
                 file_name=f"image-studio-selection.{kind}",
                 mime="application/pdf" if kind == "pdf" else "image/png",
                 key=f"gallery-sheet-{kind}",

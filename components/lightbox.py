@@ -52,7 +52,7 @@ def _lightbox(view: View) -> None:
     service = frame.jobs()
     item = service.image(image_id) if image_id is not None else None
     if item is None:
-        if service.may_see_image(image_id) is False:
+        if image_id is not None and service.may_see_image(image_id) is False:
             st.warning("This image is not yours to see.", icon=":material/lock:")
         else:
             st.info("This image is no longer in the gallery.")

@@ -9,6 +9,7 @@ reached the studio at; a run without a browser (AppTest) gets data URLs instead.
 from __future__ import annotations
 
 import base64
+from typing import Literal
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -40,7 +41,7 @@ def thumbnail(
     image: ImageRecord,
     alt: str,
     *,
-    width: int | str = "stretch",
+    width: int | Literal["stretch", "content"] = "stretch",
     asker: tuple[JobService, str] | None = None,
 ) -> None:
     """`asker`: the jobs service and viewer, when the caller already has them (a page of

@@ -29,7 +29,8 @@ from sqlalchemy.pool import NullPool
 
 # Defined with the other failures; imported from here too, where they always were.
 from studio.errors import DatabaseError as DatabaseError
-from studio.errors import DatabaseTooNew, DatabaseUnavailable
+from studio.errors import DatabaseTooNew as DatabaseTooNew
+from studio.errors import DatabaseUnavailable as DatabaseUnavailable
 from studio.settings import DEFAULTS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

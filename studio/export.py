@@ -22,6 +22,7 @@ import c2pa
 
 from studio import formats, imaging
 from studio.archive import Archive
+from studio.errors import InvalidImage
 from studio.provenance import ContentSigner, Facts, Ingredient
 from studio.records import GalleryItem
 from studio.request import MODEL
@@ -85,7 +86,7 @@ def download_copy(
     try:
         data = imaging.embed_metadata(original, metadata_for(item, outside=outside))
         embedded = True
-    except imaging.InvalidImage:
+    except InvalidImage:
         data, embedded = original, False
     filename, mime_type = copy_filename(item), formats.mime_type(item.image.format)
     signed = False
@@ -197,6 +198,9 @@ class _Pipe:
 
     def flush(self) -> None:
         pass
+
+    def close(self) -> None:
+        """Nothing to release: zipfile never closes a file it was handed, take() lets go."""
 
     def take(self) -> bytes:
         data = b"".join(self._chunks)

@@ -389,14 +389,16 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     convertible = image.mode in ("RGB", "RGBA", "CMYK", "L") and "transparency" not in image.info
     if icc_profile and convertible:
         try:
-            return ImageCms.profileToProfile(
+            converted = ImageCms.profileToProfile(
                 image,
                 ImageCms.ImageCmsProfile(BytesIO(icc_profile)),
                 ImageCms.createProfile("sRGB"),
                 outputMode=target,
             )
         except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a profile that does not fit the pixels: show them as they are
+            converted = None  # a profile that does not fit the pixels: show them as they are
+        if converted is not None:  # (profileToProfile answers None only when in place)
+            return converted
     return image.convert(target)
 
 

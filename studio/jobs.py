@@ -24,7 +24,7 @@ from sqlalchemy.exc import NoResultFound
 
 from studio import boards, contact_sheet, export, exposure, formats, imaging, sweeps, web
 from studio.archive import Archive
-from studio.boards import Review
+from studio.boards import Review as Review  # the components' name for it
 from studio.boards import review_url_path as review_url_path  # the pages build links with it
 from studio.credentials import Backend, Credentials
 from studio.engine import Engine

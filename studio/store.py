@@ -588,12 +588,14 @@ class Store:
 
     def add_style(self, owner_sub: str | None, name: str, text: str, *, shared: bool) -> int:
         with self.engine.begin() as conn:
-            result = conn.execute(
-                styles.insert().values(
+            new_id = conn.execute(
+                styles.insert()
+                .values(
                     owner_sub=owner_sub, name=name, text=text, shared=shared, created_at=time.time()
                 )
-            )
-        return int(result.inserted_primary_key[0])
+                .returning(styles.c.id)
+            ).scalar_one()
+        return int(new_id)
 
     def styles_for(self, owner_sub: str | None) -> list[Style]:
         """`owner_sub`'s own styles and everyone's shared ones, by name."""
@@ -890,8 +892,9 @@ class Store:
     def create_board(self, owner_sub: str | None, owner_email: str | None, name: str) -> int:
         now = time.time()
         with self.engine.begin() as conn:
-            result = conn.execute(
-                boards.insert().values(
+            new_id = conn.execute(
+                boards.insert()
+                .values(
                     owner_sub=owner_sub,
                     owner_email=owner_email,
                     name=name,
@@ -899,8 +902,9 @@ class Store:
                     updated_at=now,
                     archived=False,
                 )
-            )
-        return int(result.inserted_primary_key[0])
+                .returning(boards.c.id)
+            ).scalar_one()
+        return int(new_id)
 
     def board(self, board_id: int) -> Board | None:
         found = self._boards(boards.c.id == board_id)
@@ -1074,8 +1078,9 @@ class Store:
     ) -> int:
         now = time.time()
         with self.engine.begin() as conn:
-            result = conn.execute(
-                review_links.insert().values(
+            new_id = conn.execute(
+                review_links.insert()
+                .values(
                     board_id=board_id,
                     token_sha256=token_sha256,
                     label=label,
@@ -1086,8 +1091,9 @@ class Store:
                     window_start=now,
                     window_changes=0,
                 )
-            )
-        return int(result.inserted_primary_key[0])
+                .returning(review_links.c.id)
+            ).scalar_one()
+        return int(new_id)
 
     def review_links(self, board_id: int) -> list[ReviewLink]:
         """The board's links, newest first."""
@@ -1393,7 +1399,8 @@ class Store:
             ) * SECONDS_PER_DAY
             insert: Any = sqlite.insert(request_slots)
         else:
-            now = sa.extract("epoch", sa.func.clock_timestamp())
+            # Seconds with a fraction (SQLAlchemy types an extract as a whole number).
+            now = sa.type_coerce(sa.extract("epoch", sa.func.clock_timestamp()), sa.Float)
             insert = postgresql.insert(request_slots)
         slot = sa.case((request_slots.c.next_free > now, request_slots.c.next_free), else_=now)
         statement = (

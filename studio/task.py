@@ -53,9 +53,7 @@ def parse_task(data: Any) -> Task:
         raise UnexpectedResponse(
             f"FoxAPI reported an unknown task status “{data.get('status')}”."
         ) from None
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
-    task_info = data.get("task_info") if isinstance(data.get("task_info"), dict) else {}
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    error, task_info, usage = (_object(data.get(name)) for name in ("error", "task_info", "usage"))
     return Task(
         id=data["id"],
         status=status,
@@ -69,6 +67,11 @@ def parse_task(data: Any) -> Task:
     )
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object as a dict; anything else (missing, null, a list) as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _result_urls(data: dict[str, Any]) -> tuple[str, ...]:
     results = data.get("results")
     if isinstance(results, list):
@@ -76,9 +79,9 @@ def _result_urls(data: dict[str, Any]) -> tuple[str, ...]:
         return tuple(url for url in urls if isinstance(url, str) and url)
     output = data.get("output")
     if isinstance(output, dict):
-        urls = output.get("urls")
-        if isinstance(urls, list) and urls:
-            return tuple(url for url in urls if isinstance(url, str) and url)
+        listed = output.get("urls")
+        if isinstance(listed, list) and listed:
+            return tuple(url for url in listed if isinstance(url, str) and url)
         if isinstance(output.get("url"), str) and output["url"]:
             return (output["url"],)
     return ()
