@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import frame, review
-from studio import health, web
+from studio import health, runtime, web
 from studio.database import DatabaseError
 from studio.errors import StorageError
 
@@ -79,6 +79,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
         raise SystemExit(f"Image Studio cannot start. {exc.message}") from None
     except StorageError as exc:
         raise SystemExit(f"Image Studio cannot start. {exc}") from None
+    runtime.freeze_start_up_objects()
     yield
     # Stops the engine, handing its leases back, and the demo backend.
     frame.get_studio.clear()
