@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import subprocess
 import sys
@@ -15,8 +16,14 @@ import pytest
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.runtime import DataFolderUnusable, check_data_folder, open_studio
+from studio.runtime import (
+    DataFolderUnusable,
+    check_data_folder,
+    freeze_start_up_objects,
+    open_studio,
+)
 from studio.settings import Settings
+from tests.app_support import GALLERY, open_app, open_app_studio
 from tests.conftest import EMULATOR_KEY, posts
 
 
@@ -143,3 +150,31 @@ def test_a_start_on_an_up_to_date_folder_loads_neither_boto3_nor_alembic(
     )
     assert first == "['alembic']"  # a new database: its schema is made by the migrations
     assert second == "[]"
+
+
+def test_with_the_start_up_frozen_the_collection_after_each_run_still_keeps_memory_flat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server freezes what its start made, then reruns pages for days: what runs make
+    # must still be collected (Streamlit's collection after each run), or memory grows.
+    studios = open_app_studio(tmp_path, monkeypatch)
+    next(studios)
+    try:
+        app = open_app(GALLERY)
+        assert freeze_start_up_objects() > 50_000  # Streamlit's and the studio's imports
+        for _ in range(5):
+            app.run()
+        gc.collect()
+        settled = len(gc.get_objects())  # what the collector still walks: not the frozen
+        runs = 30
+        for _ in range(runs):
+            app.run()
+        assert not app.exception
+        gc.collect()
+        # A run of the Gallery makes thousands of objects: left uncollected, they would
+        # show here by the ten thousand. (A dozen dead weak references a run stay, in
+        # Streamlit's run machinery, frozen or not.)
+        assert len(gc.get_objects()) - settled < 25 * runs
+    finally:
+        gc.unfreeze()
+        next(studios, None)
