@@ -373,6 +373,13 @@ def plot(runs: list[VersionRun], levels: list[int], path: Path) -> None:
         parts.append(
             f'<text x="{(left + right) / 2}" y="{bottom + 26}" text-anchor="middle">sessions</text>'
         )
+        if index == 0 and ceiling > TARGET_P95:
+            parts.append(
+                f'<path d="M{left},{y(TARGET_P95):.1f} H{right}" stroke="#999" '
+                'stroke-dasharray="4 3" fill="none"/>'
+                f'<text x="{right}" y="{y(TARGET_P95) - 4:.1f}" text-anchor="end" fill="#666">'
+                f"target {TARGET_P95:g} s</text>"
+            )
         for run, colour in zip(runs, colours, strict=True):
             points = " ".join(
                 f"{x(sessions):.1f},{y(read(run.levels[sessions])):.1f}" for sessions in levels

@@ -174,7 +174,6 @@ class SharedRateLimiter(RateLimiter):
                 )
             self._shared = False
             return
-        answered = self._clock()
         self._shared = True
         if wait > self._interval / 2:
             # Another process holds the key until then: this process's next turn follows.
@@ -185,7 +184,9 @@ class SharedRateLimiter(RateLimiter):
         # lengthen every interval by the jitter.
         if wait > 0:
             self._sleep(wait)
-        late = self._clock() - (answered + max(wait, 0.0))
+        # The slot came between asking and the answer: counted from asking, the commit and
+        # the answer's way back (a loaded machine, PostgreSQL's commit) are lateness too.
+        late = self._clock() - (asked + max(wait, 0.0))
         if late > LATE_SECONDS:
             # This request leaves late (the thread was not run in time): the key's next
             # slots move by as much, so the requests after it keep their distance.
