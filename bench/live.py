@@ -48,11 +48,12 @@ from bench.support import (
     Version,
     print_table,
     seed,
+    send_generation,
     studio_server,
     versions,
 )
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.browser.support import CHROMIUM_ARGS, VIEWPORT, send_generation, wait_until_idle
+from tests.browser.support import CHROMIUM_ARGS, VIEWPORT, wait_until_idle
 
 CHROMIUM = "/usr/bin/chromium"
 TABS = 10

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from playwright.sync_api import Page, expect
 
 from tests.browser.support import streamlit_command
 
@@ -122,12 +123,24 @@ class Server:
 
 @contextlib.contextmanager
 def studio_server(
-    version: Version, data_dir: Path, log_path: Path, upstream: str | None = None
+    version: Version,
+    data_dir: Path,
+    log_path: Path,
+    upstream: str | None = None,
+    *,
+    cpus: Sequence[int] = (),
+    **extra_settings: str,
 ) -> Iterator[Server]:
-    """`streamlit run app.py` of `version` on a free loopback port; the emulator as FoxAPI."""
+    """`streamlit run app.py` of `version` on a free loopback port; the emulator as FoxAPI.
+
+    `cpus` pins the server (every thread it starts) to those processors.
+    """
     settings = {"FOXAPI_API_KEY": EMULATOR_KEY, "FOXAPI_BASE_URL": upstream} if upstream else {}
+    settings |= extra_settings
     port = free_port()
     command = streamlit_command(port)
+    if cpus:
+        command = ["taskset", "--cpu-list", ",".join(map(str, cpus)), *command]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
@@ -158,6 +171,21 @@ def studio_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# Pages of either version ------------------------------------------------------------
+
+# The Generate button's name: "Generate" today, with the shortcut it announces on main.
+GENERATE_BUTTON = re.compile(r"^Generate( Shortcut .+)?$")
+
+
+def send_generation(page: Page, prompt: str) -> None:
+    """Type `prompt` on the Generate page, press Generate, wait for the toast saying it was
+    sent; on either version (tests/browser/support.py's own follows main's page only)."""
+    page.get_by_role("textbox", name="Prompt", exact=True).fill(prompt)
+    page.get_by_role("button", name=GENERATE_BUTTON).click()
+    toasts = page.get_by_test_id("stToast").filter(has_text="Sent")
+    expect(toasts.filter(has_text=prompt[:40])).to_have_count(1)
 
 
 # Report ----------------------------------------------------------------------------

@@ -51,9 +51,13 @@ def manager() -> None:
                     f"Delete “{style.name}”",
                     key=f"style-delete-{style.id}",
                     icon=":material/delete:",
-                    on_click=frame.jobs().remove_style,
+                    on_click=_remove,
                     args=(style.id,),
                 )
+
+
+def _remove(style_id: int) -> None:
+    frame.jobs().remove_style(style_id)
 
 
 def _save() -> None:

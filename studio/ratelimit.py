@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -9,18 +10,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
 
 from studio.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
-# FoxAPI counts requests as they arrive, and on a loaded machine a request can leave well
-# after its slot (more than 50 ms was measured) while the next leaves on time. Shared
-# slots keep this much more than the cap's spacing: at 5/s, five slots span 1.2 s, so a
-# request up to 0.2 s late still never makes a second hold one request too many. The
-# price is a rate about a sixth under the cap.
-ARRIVAL_GUARD_SECONDS = 0.04
+# FoxAPI counts requests as they arrive. A key's shared slot is taken the moment its
+# request is about to leave (never ahead of time), so a thread that wakes late takes a
+# later slot rather than squeezing the next one; what is left between a slot and the
+# request's arrival (a database round trip, the loopback) is covered by spacing slots
+# this share more than the cap's interval: at 5/s, 0.206 s apart. Slots taken late (a
+# loaded machine) cost a little more, and the cap is still used to 95% or better; a second
+# holds one request too many only if one arrives 30 ms later than the fifth after it, which
+# FoxAPI would answer with a 429 that is safely retried (the request did no work).
+ARRIVAL_MARGIN = 0.03
+# A request that leaves more than this after its shared slot moves the key's next slots.
+LATE_SECONDS = 0.005
 
 
 class Priority(IntEnum):
@@ -101,11 +106,12 @@ class RateLimiter:
         try:
             while True:
                 with self._lock:
-                    wait = reservation.slot - self._clock()
+                    now = self._clock()
+                    wait = reservation.slot - now
                     if wait <= 0:
                         self._waiting.remove(reservation)
-                        if self._last_sent is None or reservation.slot > self._last_sent:
-                            self._last_sent = reservation.slot
+                        # A caller woken late goes late: the next waits a full interval.
+                        self._sent_at(max(reservation.slot, now))
                         return
                 self._sleep(wait)
         except BaseException:
@@ -115,18 +121,31 @@ class RateLimiter:
                     self._waiting.remove(reservation)
             raise
 
+    def _sent_at(self, moment: float) -> None:
+        """A request leaves at `moment`: every caller still waiting goes at least one
+        interval after it, and after one another. Called holding the lock."""
+        if self._last_sent is not None and moment <= self._last_sent:
+            return
+        self._last_sent = previous = moment
+        for later in self._waiting:
+            later.slot = max(later.slot, previous + self._interval)
+            previous = later.slot
+
     def __repr__(self) -> str:
-        return f"RateLimiter(rate_per_second={1.0 / self._interval:g})"
+        return f"{type(self).__name__}(interval={self._interval:g} s)"
 
 
 class SharedRateLimiter(RateLimiter):
     """The cap for one key, held together by every process sharing the studio's database.
 
-    The in-process limiter's spacing and order come first; then the store hands out the
-    key's next slot (`reserve_slot(interval)` returns the seconds until it), so servers
-    and command-line processes using one key take turns, each slot 1/rate seconds and
-    ARRIVAL_GUARD_SECONDS after the last. While the database does not
-    answer, each process keeps only its own spacing, rather than stop sending.
+    One pacing: this process's queue (its spacing, a click before polls) decides who goes
+    next, and only that caller, once its turn has come, takes the key's next slot from the
+    store (`reserve_slot(interval)` returns the seconds until it), so servers and
+    command-line processes using one key take turns. A process thus never holds more
+    than the one slot it is about to use: a click waits for at most the slot in use and
+    the other processes' own, never behind a queue of this process's polls. Slots are
+    1/rate seconds and ARRIVAL_MARGIN apart. While the database does not answer, each
+    process keeps only its own spacing, rather than stop sending.
     """
 
     def __init__(
@@ -138,14 +157,16 @@ class SharedRateLimiter(RateLimiter):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(rate_per_second, clock=clock, sleep=sleep)
+        self._interval *= 1 + ARRIVAL_MARGIN  # the process's spacing is the key's
         self._reserve_slot = reserve_slot
         self._shared = True  # False while the database is away (logged once per outage)
 
-    def acquire(self, *args: Any, **kwargs: Any) -> None:
-        """Block until this caller may send one request; arguments go to RateLimiter's."""
-        super().acquire(*args, **kwargs)
+    def acquire(self, priority: Priority = Priority.NORMAL) -> None:
+        """Block until this caller may send one request: its turn here, then the key's slot."""
+        super().acquire(priority)
+        asked = self._clock()
         try:
-            wait = self._reserve_slot(self._interval + ARRIVAL_GUARD_SECONDS)
+            wait = self._reserve_slot(self._interval)
         except DatabaseUnavailable as exc:
             if self._shared:
                 log.warning(
@@ -154,5 +175,20 @@ class SharedRateLimiter(RateLimiter):
             self._shared = False
             return
         self._shared = True
+        if wait > self._interval / 2:
+            # Another process holds the key until then: this process's next turn follows.
+            with self._lock:
+                self._sent_at(asked + wait)
+        # A shorter wait is the database's round trip varying from one request to the next:
+        # slept, it keeps the key's spacing; added to this process's turns, it would
+        # lengthen every interval by the jitter.
         if wait > 0:
             self._sleep(wait)
+        # The slot came between asking and the answer: counted from asking, the commit and
+        # the answer's way back (a loaded machine, PostgreSQL's commit) are lateness too.
+        late = self._clock() - (asked + max(wait, 0.0))
+        if late > LATE_SECONDS:
+            # This request leaves late (the thread was not run in time): the key's next
+            # slots move by as much, so the requests after it keep their distance.
+            with contextlib.suppress(DatabaseUnavailable):
+                self._reserve_slot(late)

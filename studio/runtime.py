@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -126,6 +127,20 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     if start:
         engine.start()
     return Studio(settings, store, archive, engine, credentials, demo, content_signer)
+
+
+def freeze_start_up_objects() -> int:
+    """Put every object made so far out of the garbage collector's reach; return how many.
+
+    For a server, once the studio has started. Streamlit collects every generation after
+    each script run (`runner.postScriptGC`), and that full collection walked the ~100,000
+    objects Streamlit and the studio made while importing: about 50 ms of every click.
+    Frozen, they are skipped; what sessions make afterwards is collected as before, so
+    memory stays flat.
+    """
+    gc.collect()  # the start's own garbage is not kept for good
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def _url_secret(settings: Settings) -> bytes:

@@ -14,13 +14,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from tenacity import (
     retry,
     retry_if_exception,
@@ -31,6 +27,11 @@ from tenacity import (
 from studio import formats
 from studio.errors import ObjectMissing, StorageError
 from studio.settings import Settings
+
+if TYPE_CHECKING:
+    # boto3 and botocore are imported when a bucket is first opened: most installs keep
+    # their images in the data folder, and the two weigh about 15 MB and 0.1 s at start.
+    from botocore.client import BaseClient
 
 S3_SCHEME = "s3"
 # S3 answers 409 when another conditional write to the same key is under way; AWS's
@@ -93,6 +94,9 @@ def s3_client(settings: Settings) -> BaseClient:
     an instance or container role). One client serves every thread: boto3's low-level
     clients are thread-safe, and it keeps a pool of connections.
     """
+    import boto3  # only installs with a bucket pay for it (see above)
+    from botocore.config import Config
+
     secret = settings.aws_secret_access_key
     return boto3.session.Session().client(
         "s3",
@@ -194,10 +198,13 @@ class LocalStorage:
 
 
 def _is_write_conflict(exc: BaseException) -> bool:
+    from botocore.exceptions import ClientError  # loaded with the client already
+
     return isinstance(exc, ClientError) and _error_code(exc) == "ConditionalRequestConflict"
 
 
-def _error_code(exc: ClientError) -> str:
+def _error_code(exc: Any) -> str:
+    """The error code of a botocore ClientError."""
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
@@ -228,6 +235,8 @@ class S3Storage:
         reraise=True,
     )
     def _put_new(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import ClientError  # loaded with the client already
+
         try:
             self._client.put_object(
                 Bucket=self.bucket,
@@ -245,11 +254,15 @@ class S3Storage:
         with self._errors(key):
             body = self._client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"]
             with body:
-                return body.read()
+                return bytes(body.read())
 
     def open(self, key: str) -> BinaryIO:
         with self._errors(key):
-            return self._client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"]
+            # botocore's StreamingBody: read() and close(), as a BinaryIO is used here.
+            body: BinaryIO = self._client.get_object(Bucket=self.bucket, Key=self.object_key(key))[
+                "Body"
+            ]
+            return body
 
     def exists(self, key: str) -> bool:
         try:
@@ -273,6 +286,12 @@ class S3Storage:
     @contextmanager
     def _errors(self, key: str | None) -> Iterator[None]:
         """botocore's errors as StorageError, with a sentence an operator can act on."""
+        from botocore.exceptions import (  # loaded with the client already
+            BotoCoreError,
+            ClientError,
+            EndpointConnectionError,
+        )
+
         try:
             yield
         except ClientError as exc:

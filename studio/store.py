@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 
 from studio import database
@@ -365,7 +365,7 @@ class Store:
             "size_bytes": archived.size_bytes,
             "created_at": time.time(),
         }
-        insert: Any = (sqlite.insert if self._sqlite else postgresql.insert)(input_assets)
+        insert: Any = self._upsert(input_assets)
         with self.engine.begin() as conn:
             conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
             row = conn.execute(
@@ -1313,7 +1313,7 @@ class Store:
                 ).first()
                 if on_board is None:
                     raise _NotOnBoard  # rolls the count back too: nothing was changed
-                insert: Any = (sqlite.insert if self._sqlite else postgresql.insert)(review_notes)
+                insert: Any = self._upsert(review_notes)
                 note = insert.values(
                     link_id=link_id,
                     reviewer=reviewer,
@@ -1380,6 +1380,15 @@ class Store:
 
     # Internals --------------------------------------------------------------------
 
+    def _upsert(self, table: sa.Table) -> Any:
+        """An INSERT that can say ON CONFLICT, in this database's dialect. PostgreSQL's is
+        imported only by a studio on PostgreSQL (about 2 MB a SQLite install never needs)."""
+        if self._sqlite:
+            return sqlite.insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+
     # Request slots ----------------------------------------------------------------
 
     def reserve_request_slot(self, key_id: str, interval: float) -> float:
@@ -1397,11 +1406,10 @@ class Store:
             now: sa.ColumnElement[float] = (
                 sa.func.julianday("now") - UNIX_EPOCH_JULIAN_DAY
             ) * SECONDS_PER_DAY
-            insert: Any = sqlite.insert(request_slots)
         else:
             # Seconds with a fraction (SQLAlchemy types an extract as a whole number).
             now = sa.type_coerce(sa.extract("epoch", sa.func.clock_timestamp()), sa.Float)
-            insert = postgresql.insert(request_slots)
+        insert = self._upsert(request_slots)
         slot = sa.case((request_slots.c.next_free > now, request_slots.c.next_free), else_=now)
         statement = (
             insert.values(key_id=key_id, next_free=now + interval)

@@ -275,6 +275,20 @@ def test_the_newest_revision_makes_exactly_the_tables_the_code_uses(database_url
         store.close()
 
 
+def test_the_head_a_start_checks_without_alembic_is_alembics_own_head() -> None:
+    # A start on a database at `database.HEAD` skips Alembic: a migration added without
+    # moving HEAD would never run.
+    assert database._scripts().get_current_head() == database.HEAD
+
+
+def test_a_database_already_at_the_head_is_left_as_it_is(tmp_path: Path) -> None:
+    engine = database.create_engine(f"sqlite:///{tmp_path}/studio.db")
+    assert database.upgrade(engine).current is None  # a new database: every revision runs
+    assert database.upgrade(engine) == database.Revision(database.HEAD, database.HEAD, True)
+    assert database.revision(engine).up_to_date
+    engine.dispose()
+
+
 def test_current_revision_is_read_without_changing_anything(tmp_path: Path) -> None:
     url = release_database(f"sqlite:///{tmp_path}", tmp_path)
     engine = database.create_engine(url)

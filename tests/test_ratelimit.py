@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from studio.database import DatabaseUnavailable
-from studio.ratelimit import ARRIVAL_GUARD_SECONDS, Priority, RateLimiter, SharedRateLimiter
+from studio.ratelimit import ARRIVAL_MARGIN, Priority, RateLimiter, SharedRateLimiter
 
 
 class FakeTime:
@@ -213,20 +213,22 @@ def test_a_rate_that_cannot_space_calls_is_refused(rate: float) -> None:
 class FakeSlots:
     """The store's request slots for one key, on the fake clock; or a database that is away."""
 
-    def __init__(self, fake: FakeTime) -> None:
+    def __init__(self, fake: FakeTime | SharedTime) -> None:
         self.fake = fake
         self.next_free = 0.0
         self.away = False
+        self._lock = threading.Lock()  # the database's own write lock
 
     def reserve(self, interval: float) -> float:
         if self.away:
             raise DatabaseUnavailable("The studio cannot reach its database.")
-        slot = max(self.next_free, self.fake.now)
-        self.next_free = slot + interval
-        return slot - self.fake.now
+        with self._lock:
+            slot = max(self.next_free, self.fake.now)
+            self.next_free = slot + interval
+            return slot - self.fake.now
 
 
-def make_shared(rate: float, fake: FakeTime, slots: FakeSlots) -> SharedRateLimiter:
+def make_shared(rate: float, fake: FakeTime | SharedTime, slots: FakeSlots) -> SharedRateLimiter:
     return SharedRateLimiter(rate, slots.reserve, clock=fake.clock, sleep=fake.sleep)
 
 
@@ -243,7 +245,7 @@ def test_processes_sharing_a_key_take_turns_at_its_slots() -> None:
     ]:
         limiter.acquire(priority)
         sent_at.append(fake.now)
-    spacing = 0.5 + ARRIVAL_GUARD_SECONDS
+    spacing = 0.5 * (1 + ARRIVAL_MARGIN)
     assert sent_at == pytest.approx([100.0 + spacing * turn for turn in range(4)])
 
 
@@ -258,13 +260,116 @@ def test_while_the_database_is_away_each_process_keeps_its_own_spacing(
     for _ in range(3):
         limiter.acquire()
         sent_at.append(fake.now)
-    assert sent_at == [100.0, 100.5, 101.0]
+    spacing = 0.5 * (1 + ARRIVAL_MARGIN)
+    assert sent_at == pytest.approx([100.0, 100.0 + spacing, 100.0 + 2 * spacing])
     assert caplog.text.count("cannot reach its database") == 1
     slots.away = False
     slots.next_free = 103.0  # another process holds the key's slots until then
     limiter.acquire()
     assert fake.now == 103.0
-    assert slots.next_free == pytest.approx(103.5 + ARRIVAL_GUARD_SECONDS)
+    assert slots.next_free == pytest.approx(103.0 + spacing)
+
+
+def test_a_click_waits_at_most_one_slot_behind_the_polls_of_a_key_shared_with_others() -> None:
+    # A hundred polls queue through a FoxAPI key's shared slots; a person clicks ten
+    # seconds in, when fifty have gone. The click's POST takes the next slot, wherever
+    # the polls stand: this process never holds more of the key's slots than the one
+    # it is about to use.
+    shared = SharedTime()
+    slots = FakeSlots(shared)
+    limiter = make_shared(5.0, shared, slots)
+    spacing = 0.2 * (1 + ARRIVAL_MARGIN)
+    sent_at: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def poll(name: str) -> Callable[[], None]:
+        def call() -> None:
+            limiter.acquire()
+            with lock:
+                sent_at[name] = shared.clock()
+
+        return call
+
+    def click() -> None:
+        shared.sleep(10.0)
+        limiter.acquire(Priority.HIGH)
+        with lock:
+            sent_at["click"] = shared.clock()
+
+    threads = [shared.start(poll(f"poll {index}")) for index in range(100)]
+    threads.append(shared.start(click))
+    shared.run_until_done()
+    for thread in threads:
+        thread.join()
+
+    assert sent_at["click"] <= 110.0 + spacing + 1e-9
+    times = sorted(sent_at.values())
+    assert all(b - a >= spacing - 1e-9 for a, b in itertools.pairwise(times))
+
+
+def test_with_two_servers_polling_one_key_a_click_waits_for_at_most_three_slots() -> None:
+    shared = SharedTime()
+    slots = FakeSlots(shared)
+    servers = [make_shared(5.0, shared, slots), make_shared(5.0, shared, slots)]
+    spacing = 0.2 * (1 + ARRIVAL_MARGIN)
+    sent_at: list[float] = []
+    clicked_at: list[float] = []
+    lock = threading.Lock()
+
+    def poll(server: SharedRateLimiter) -> Callable[[], None]:
+        def call() -> None:
+            server.acquire()
+            with lock:
+                sent_at.append(shared.clock())
+
+        return call
+
+    def click() -> None:
+        shared.sleep(10.0)
+        servers[0].acquire(Priority.HIGH)
+        with lock:
+            clicked_at.append(shared.clock())
+
+    threads = [shared.start(poll(server)) for server in servers for _ in range(60)]
+    threads.append(shared.start(click))
+    shared.run_until_done()
+    for thread in threads:
+        thread.join()
+
+    # The slot in use, the other server's one, then the click's own.
+    assert clicked_at[0] <= 110.0 + 3 * spacing + 1e-9
+    times = sorted([*sent_at, *clicked_at])
+    assert all(b - a >= spacing - 1e-9 for a, b in itertools.pairwise(times))
+
+
+def test_saturated_a_shared_key_is_used_to_at_least_95_percent_of_its_cap_never_over() -> None:
+    fake = FakeTime()
+    limiter = make_shared(5.0, fake, FakeSlots(fake))
+    sent_at = []
+    for _ in range(51):
+        limiter.acquire()
+        sent_at.append(fake.now)
+    rate = 50 / (sent_at[-1] - sent_at[0])
+    assert 0.95 * 5.0 <= rate <= 5.0
+    busiest = max(sum(1 for t in sent_at if start <= t < start + 1.0) for start in sent_at)
+    assert busiest == 5
+
+
+def test_a_caller_woken_late_does_not_bring_the_next_one_closer() -> None:
+    fake = FakeTime()
+    overslept = []
+
+    def sleep_late_once(seconds: float) -> None:
+        late = 0.0 if overslept else 0.1  # a loaded machine wakes the first sleeper late
+        overslept.append(late)
+        fake.sleep(seconds + late)
+
+    limiter = RateLimiter(5.0, clock=fake.clock, sleep=sleep_late_once)
+    sent_at = []
+    for _ in range(3):
+        limiter.acquire()
+        sent_at.append(fake.now)
+    assert sent_at == pytest.approx([100.0, 100.3, 100.5])
 
 
 def test_a_caller_interrupted_while_waiting_gives_its_place_up() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import errno
+import gc
 import logging
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,8 +16,14 @@ import pytest
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.runtime import DataFolderUnusable, check_data_folder, open_studio
+from studio.runtime import (
+    DataFolderUnusable,
+    check_data_folder,
+    freeze_start_up_objects,
+    open_studio,
+)
 from studio.settings import Settings
+from tests.app_support import GALLERY, open_app, open_app_studio
 from tests.conftest import EMULATOR_KEY, posts
 
 
@@ -120,3 +129,52 @@ def test_a_read_only_data_folder_names_the_folder_and_the_setting(
     )
     assert "\n" not in str(refused.value)
     assert not (tmp_path / "studio.db").exists()
+
+
+def test_a_start_on_an_up_to_date_folder_loads_neither_boto3_nor_alembic(
+    tmp_path: Path,
+) -> None:
+    # Most installs keep images in the data folder and start on a database already at
+    # the newest revision: they pay neither library's memory or start-up time.
+    opened = (
+        "import sys; from studio.runtime import open_studio; from studio.settings import Settings;"
+        f"open_studio(Settings(studio_data_dir={str(tmp_path / 'data')!r})).close();"
+        "print(sorted({'boto3', 'botocore', 'alembic'} & set(sys.modules)))"
+    )
+    root = Path(__file__).parent.parent
+    first, second = (
+        subprocess.run(
+            [sys.executable, "-c", opened], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    )
+    assert first == "['alembic']"  # a new database: its schema is made by the migrations
+    assert second == "[]"
+
+
+def test_with_the_start_up_frozen_the_collection_after_each_run_still_keeps_memory_flat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server freezes what its start made, then reruns pages for days: what runs make
+    # must still be collected (Streamlit's collection after each run), or memory grows.
+    studios = open_app_studio(tmp_path, monkeypatch)
+    next(studios)
+    try:
+        app = open_app(GALLERY)
+        assert freeze_start_up_objects() > 50_000  # Streamlit's and the studio's imports
+        for _ in range(5):
+            app.run()
+        gc.collect()
+        settled = len(gc.get_objects())  # what the collector still walks: not the frozen
+        runs = 30
+        for _ in range(runs):
+            app.run()
+        assert not app.exception
+        gc.collect()
+        # A run of the Gallery makes thousands of objects: left uncollected, they would
+        # show here by the ten thousand. (A dozen dead weak references a run stay, in
+        # Streamlit's run machinery, frozen or not.)
+        assert len(gc.get_objects()) - settled < 25 * runs
+    finally:
+        gc.unfreeze()
+        next(studios, None)
