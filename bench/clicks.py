@@ -33,7 +33,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.support import DEFAULT_RELEASE_FOLDER, Version, version_environment, versions
+from bench.support import (
+    DEFAULT_RELEASE_FOLDER,
+    Version,
+    compared_versions,
+    version_environment,
+)
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 
 KEY = "sk-bench-click-5d2f"
@@ -110,11 +115,7 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     arguments = parser.parse_args()
-    today, this = versions(arguments.release)
-    chosen = [today]
-    if arguments.before is not None:
-        chosen.append(Version("before", arguments.before))
-    chosen.append(Version("this", this.root))
+    chosen = compared_versions(arguments.release, arguments.before)
     figures = {version.name: Figures() for version in chosen}
     upstream = start_emulator(EmulatorConfig(api_key=KEY))
     try:

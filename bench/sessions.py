@@ -47,7 +47,14 @@ import websockets
 from playwright.sync_api import Page, expect, sync_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.support import DEFAULT_RELEASE_FOLDER, Server, Version, seed, studio_server, versions
+from bench.support import (
+    DEFAULT_RELEASE_FOLDER,
+    Server,
+    Version,
+    compared_versions,
+    seed,
+    studio_server,
+)
 from tests.browser.support import CHROMIUM_ARGS, VIEWPORT, wait_until_idle
 
 CHROMIUM = "/usr/bin/chromium"
@@ -411,11 +418,7 @@ def main() -> None:
     others = os.sched_getaffinity(0) - {SERVER_CPU}
     if others:
         os.sched_setaffinity(0, others)
-    today, this = versions(arguments.release)
-    chosen = [today]
-    if arguments.before is not None:
-        chosen.append(Version("before", arguments.before))
-    chosen.append(Version("this", this.root))
+    chosen = compared_versions(arguments.release, arguments.before)
     with tempfile.TemporaryDirectory(prefix="bench-sessions-") as folder_name:
         folder = Path(folder_name)
         runs = [VersionRun(version, folder / version.name) for version in chosen]

@@ -42,9 +42,9 @@ from bench.support import (
     START_TIMEOUT,
     STOP_TIMEOUT,
     Version,
+    compared_versions,
     free_port,
     version_environment,
-    versions,
 )
 from tests.browser.support import streamlit_command
 
@@ -131,11 +131,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="another tree to compare, e.g. main")
     parser.add_argument("--rounds", type=int, default=7)
     arguments = parser.parse_args()
-    today, this = versions(arguments.release)
-    chosen = [today]
-    if arguments.before is not None:
-        chosen.append(Version("before", arguments.before))
-    chosen.append(Version("this", this.root))
+    chosen = compared_versions(arguments.release, arguments.before)
     figures = {version.name: Figures() for version in chosen}
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder_name:
         folder = Path(folder_name)

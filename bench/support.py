@@ -60,6 +60,13 @@ def versions(release_folder: Path) -> list[Version]:
     return [Version("today", release_folder), Version("main", ROOT)]
 
 
+def compared_versions(release_folder: Path, before: Path | None) -> list[Version]:
+    """The release before, optionally another tree (`before`, e.g. main), and this tree."""
+    today, this = versions(release_folder)
+    extra = [] if before is None else [Version("before", before)]
+    return [today, *extra, Version("this", this.root)]
+
+
 def version_environment(version: Version, data_dir: Path, **settings: str) -> dict[str, str]:
     """The process environment for `version` on `data_dir`: nothing of the developer's own."""
     environment = {
