@@ -25,7 +25,7 @@ from components import (
     verdicts,
 )
 from components.state import Scoped
-from components.text import escape_markdown, excerpt, plural
+from components.text import escape_markdown, excerpt, plural, when
 from studio.errors import BoardInputError
 from studio.jobs import BOARD_NAME_CHARS, NO_SUCH_BOARD
 from studio.records import Board, GalleryItem, Verdicts
@@ -61,6 +61,13 @@ def board(board_id: int) -> None:
     _toolbar(found)
     links = service.review_links(board_id)
     board_sharing.sharing(found, links)
+    for done in service.finished_reviews(board_id):
+        via = f", via {done.link_label}" if done.link_label else ""
+        # Typed by a reviewer: plain text, never Markdown.
+        st.text(
+            f"\N{WHITE HEAVY CHECK MARK} {done.reviewer} finished their review{via} · "
+            f"{when(done.finished_at, st.context.timezone)}"
+        )
     if any(board_sharing.is_live(link) for link in links):
         # Read before the verdicts below, so a vote between the two is not missed.
         _shown_marker(str(board_id)).set(service.review_activity_marker(board_id))

@@ -1,0 +1,125 @@
+"""The review as a presentation, in a real browser at a laptop's and a phone's size: each
+image fitted to the screen with the verdict bar in view, a verdict moving on, the count,
+and the summary's Send my review reaching the owner's board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from studio.archive import Archive
+from studio.boards import new_token, review_url_path
+from studio.store import Store
+from tests.app_support import image_bytes, seed_images
+from tests.browser.support import (
+    UI_TIMEOUT,
+    StudioServers,
+    new_tab,
+    open_page,
+    wait_until_idle,
+)
+from tests.browser.test_accessibility import violations
+
+pytestmark = pytest.mark.browser
+
+# FoxAPI's 9:16 and 16:9 sizes, and a small square one never drawn larger than itself.
+TALL, WIDE, SMALL = (768, 1408), (1408, 768), (320, 320)
+SCREENSHOTS = Path("test-artifacts") / "review-screens"
+
+
+def shared_board_in(data_dir: Path) -> tuple[int, str]:
+    """A board of a tall, a wide and a small image, and a review link to it: (board id,
+    the link's path)."""
+    store = Store(f"sqlite:///{data_dir / 'studio.db'}")
+    try:
+        archive = Archive(data_dir / "images")
+        ids = []
+        for prompt, size in (
+            ("a tall lighthouse", TALL),
+            ("a wide harbour", WIDE),
+            ("a small buoy", SMALL),
+        ):
+            picture = image_bytes((40, 90, 160), size=size)
+            [item] = seed_images(store, archive, prompt, pictures=(picture,))
+            ids.append(item.image.id)
+        board_id = store.create_board(None, None, "Harbour picks")
+        store.add_board_images(board_id, ids)
+        token, digest = new_token()
+        store.create_review_link(
+            board_id, digest, label="Acme", expires_at=None, allow_downloads=False
+        )
+    finally:
+        store.close()
+    return board_id, review_url_path(token)
+
+
+def fits(page: Page, picture: Locator, bar: Locator) -> None:
+    """The picture wholly on screen above the bar, the bar wholly on screen, and the
+    picture no larger than its own pixels."""
+    expect(picture).to_be_visible()
+    picture.evaluate("image => image.decode()")
+    height = page.viewport_size["height"] if page.viewport_size else 0
+    shown, pinned = picture.bounding_box(), bar.bounding_box()
+    assert shown is not None and pinned is not None
+    assert shown["y"] >= 0 and shown["y"] + shown["height"] <= pinned["y"] + 1, (shown, pinned)
+    assert pinned["y"] + pinned["height"] <= height + 1, (pinned, height)
+    natural = picture.evaluate("image => [image.naturalWidth, image.naturalHeight]")
+    assert shown["width"] <= natural[0] + 1 and shown["height"] <= natural[1] + 1
+
+
+def verdict(bar: Locator, option: str) -> None:
+    bar.get_by_role("radio", name=option, exact=True).click()
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_the_review_presents_one_fitted_image_at_a_time_and_sends_a_summary(
+    chromium: Browser, studio_servers: StudioServers, tmp_path: Path, phone: bool
+) -> None:
+    board_id, path = shared_board_in(tmp_path / "data")
+    server = studio_servers.start(tmp_path / "data")
+    context, reviewer, _console = new_tab(chromium, phone=phone)
+    size = "phone" if phone else "laptop"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        open_page(reviewer, server.url(path), "Harbour picks")
+        reviewer.get_by_role("textbox", name="Your name").fill("Jane")
+        reviewer.get_by_role("button", name="Start reviewing").click()
+        bar = reviewer.locator(".st-key-review-bar")
+        picture = reviewer.locator(".st-key-review-slide img")
+        expect(reviewer.get_by_text("Reviewing as Jane")).to_be_visible()
+        expect(bar.get_by_text("0 of 3 reviewed")).to_be_visible()
+        wait_until_idle(reviewer)
+        fits(reviewer, picture, bar)  # 9:16
+        reviewer.screenshot(path=SCREENSHOTS / f"tall-{size}.png")
+        assert violations(reviewer) == [], "the review, one image at a time"
+
+        verdict(bar, "Approve")
+        expect(bar.get_by_text("1 of 3 reviewed")).to_be_visible()
+        expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        fits(reviewer, picture, bar)  # 16:9
+        reviewer.screenshot(path=SCREENSHOTS / f"wide-{size}.png")
+
+        verdict(bar, "Needs changes")
+        expect(bar.get_by_text("2 of 3 reviewed")).to_be_visible()
+        wait_until_idle(reviewer)
+        fits(reviewer, picture, bar)  # small: its own size, not upscaled
+        verdict(bar, "Approve")
+        summary = reviewer.locator(".st-key-review-summary")
+        expect(summary.get_by_text("You approved 2 and asked for changes on 1.")).to_be_visible()
+        expect(bar.get_by_text("3 of 3 reviewed")).to_be_visible()
+        wait_until_idle(reviewer)
+        assert violations(reviewer) == [], "the review's summary"
+        summary.get_by_role("button", name="Send my review").click()
+        expect(summary.get_by_text("finished your review")).to_be_visible()
+        reviewer.screenshot(path=SCREENSHOTS / f"summary-{size}.png")
+
+        owner = context.new_page()
+        owner.goto(server.url(f"/boards?board={board_id}"))
+        expect(owner.get_by_text("Jane finished their review, via Acme")).to_be_visible(
+            timeout=UI_TIMEOUT
+        )
+    finally:
+        context.close()
