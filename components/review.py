@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from components import arrow_keys, frame, media, review_deck
+from components import arrow_keys, frame, media, review_deck, review_memory
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
 from studio.boards import COMMENT_CHARS, REVIEWER_CHARS, reviewer_name
@@ -36,6 +36,8 @@ _name_error: SessionValue[str | None] = SessionValue("reviewer_name_error", lamb
 _index = SessionValue("review_index", lambda: 0)
 # What happened to a reviewer's last change, per image: ("error" or "saved", sentence).
 _outcome: SessionValue[dict[int, tuple[str, str]]] = SessionValue("review_outcome", dict)
+# Comments typed but not saved before a reload, by image number, as the browser kept them.
+_drafts: SessionValue[dict[int, str]] = SessionValue("review_drafts", dict)
 
 
 def asked_for() -> bool:
@@ -78,6 +80,9 @@ def _board(review: Review) -> None:
     if review.expires_at is not None:
         facts.append(f"open until {when(review.expires_at, st.context.timezone)}")
     st.caption(" · ".join(facts))
+    memory = review_memory.remembered(str(review.link_id), _reviewer.get())
+    if memory is not None:
+        _restore(review, *memory)
     # One row: who is reviewing and the view (a grid overview one tap away), so the
     # image below has the most of the screen.
     with st.container(horizontal=True, vertical_alignment="center"):
@@ -164,6 +169,28 @@ def _name_form(review: Review) -> None:
         st.caption("Give your name to approve images, ask for changes and comment.")
 
 
+def _restore(review: Review, name: str, drafts: dict[int, str]) -> None:
+    """Take back what this browser remembered for the link (a reload)."""
+    _drafts.set(drafts)
+    if _reviewer.get() or not name:
+        return
+    try:
+        # A name the studio would keep (anything else is asked again), and what it said.
+        images, mine = review.images(), review.my_notes(name)
+    except (BoardInputError, ReviewGone):
+        return
+    _reviewer.set(reviewer_name(name))
+    _forget_controls()
+    _index.set(review_deck.next_unreviewed(images, mine, -1))  # where they left off
+
+
+def _forget_controls() -> None:
+    """The controls start again from what this reviewer said before."""
+    _outcome.clear()
+    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
+        del st.session_state[key]
+
+
 def _take_name(review: Review) -> None:
     typed = str(st.session_state.get(NAME_FIELD) or "")
     try:
@@ -176,10 +203,7 @@ def _take_name(review: Review) -> None:
     _name_error.clear()
     # Shown as kept: control and direction characters (a right-to-left override) gone.
     _reviewer.set(reviewer_name(typed))
-    # The controls start again from what this reviewer said before (a reload, a new name).
-    _outcome.clear()
-    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
-        del st.session_state[key]
+    _forget_controls()  # a new name: its own votes and comments
 
 
 def _previous_next(index: int, total: int, progress: str) -> None:
@@ -284,11 +308,15 @@ def _picture(review: Review, image: ReviewImage, kind: str) -> None:
 def _comment_form(
     review: Review, image: ReviewImage, number: int, name: str, note: ReviewNote | None
 ) -> None:
+    key = f"review-comment-text-{image.image_id}"
+    if key not in st.session_state:
+        # A comment typed before a reload comes back, else the one saved.
+        saved = note.comment if note is not None else ""
+        st.session_state[key] = _drafts.get().get(number, saved)
     with st.form(f"review-comment-{image.image_id}", border=False):
         st.text_area(
             f"Comment on image {number} (optional)",
-            value=note.comment if note is not None else "",
-            key=f"review-comment-text-{image.image_id}",
+            key=key,
             max_chars=COMMENT_CHARS,
             height=80,
             disabled=not name,

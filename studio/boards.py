@@ -126,6 +126,7 @@ class Review:
         self._link_id = link.id
         self._changes_per_minute = changes_per_minute
         self._clock = clock
+        self.link_id = link.id  # never reused: the reviewer's browser remembers them by it
         self.board_name = board_name
         self.allow_downloads = link.allow_downloads
         self.expires_at = link.expires_at

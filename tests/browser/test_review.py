@@ -123,3 +123,58 @@ def test_the_review_presents_one_fitted_image_at_a_time_and_sends_a_summary(
         )
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_a_reload_keeps_the_reviewer_their_verdicts_and_the_comment_being_typed(
+    chromium: Browser, studio_servers: StudioServers, tmp_path: Path, phone: bool
+) -> None:
+    _board_id, path = shared_board_in(tmp_path / "data")
+    server = studio_servers.start(tmp_path / "data")
+    context, reviewer, console = new_tab(chromium, phone=phone)
+    try:
+        open_page(reviewer, server.url(path), "Harbour picks")
+        reviewer.get_by_role("textbox", name="Your name").fill("Jane")
+        reviewer.get_by_role("button", name="Start reviewing").click()
+        expect(reviewer.get_by_text("Reviewing as Jane")).to_be_visible()
+        wait_until_idle(reviewer)
+        comment(reviewer, 1, "Keep the light", save=True)
+        verdict(reviewer.locator(".st-key-review-bar"), "Approve")
+        expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        comment(reviewer, 2, "Brighter sky, please", save=False)
+
+        reviewer.reload()
+        expect(reviewer.get_by_text("Reviewing as Jane")).to_be_visible(timeout=UI_TIMEOUT)
+        expect(reviewer.get_by_text("1 of 3 reviewed")).to_be_visible()
+        expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()  # left off
+        expect(reviewer.get_by_role("textbox", name="Your name")).to_have_count(0)
+        wait_until_idle(reviewer)
+        expect(open_comment(reviewer, 2)).to_have_value("Brighter sky, please")
+        reviewer.keyboard.press("Escape")
+        reviewer.get_by_role("button", name="Previous").click()
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        approve = reviewer.get_by_role("radiogroup", name="Your verdict on image 1")
+        expect(approve.get_by_role("radio", name="Approve", exact=True)).to_be_checked()
+        expect(open_comment(reviewer, 1)).to_have_value("Keep the light")
+        assert [line for line in console if "page error" in line] == []
+    finally:
+        context.close()
+
+
+def open_comment(page: Page, number: int) -> Locator:
+    page.locator(".st-key-review-bar").get_by_role("button", name="Comment").click()
+    box = page.get_by_role("textbox", name=f"Comment on image {number} (optional)")
+    expect(box).to_be_visible()
+    return box
+
+
+def comment(page: Page, number: int, text: str, *, save: bool) -> None:
+    box = open_comment(page, number)
+    box.fill(text)
+    if save:
+        page.get_by_role("button", name="Save comment").click()
+        expect(page.get_by_text("Comment saved.")).to_be_visible()
+        wait_until_idle(page)
+    page.keyboard.press("Escape")
