@@ -625,6 +625,11 @@ class JobService:
         """How long a new review link lives unless its owner says otherwise."""
         return self.settings.studio_review_link_days
 
+    @property
+    def public_url(self) -> str | None:
+        """STUDIO_PUBLIC_URL: the address people outside reach the studio at, if set."""
+        return self.settings.studio_public_url
+
     def review_links(self, board_id: int) -> list[ReviewLink]:
         if self.board(board_id) is None:
             return []

@@ -18,6 +18,7 @@ from tests.browser.support import (
     StudioServers,
     new_tab,
     open_page,
+    share_for_review,
     wait_until_idle,
 )
 from tests.browser.test_accessibility import violations
@@ -29,9 +30,9 @@ TALL, WIDE, SMALL = (768, 1408), (1408, 768), (320, 320)
 SCREENSHOTS = Path("test-artifacts") / "review-screens"
 
 
-def shared_board_in(data_dir: Path) -> tuple[int, str]:
-    """A board of a tall, a wide and a small image, and a review link to it: (board id,
-    the link's path)."""
+def shared_board_in(data_dir: Path, *, link: bool = True) -> tuple[int, str]:
+    """A board of a tall, a wide and a small image, and (unless not `link`) a review link
+    to it: (board id, the link's path or "")."""
     store = Store(f"sqlite:///{data_dir / 'studio.db'}")
     try:
         archive = Archive(data_dir / "images")
@@ -46,6 +47,8 @@ def shared_board_in(data_dir: Path) -> tuple[int, str]:
             ids.append(item.image.id)
         board_id = store.create_board(None, None, "Harbour picks")
         store.add_board_images(board_id, ids)
+        if not link:
+            return board_id, ""
         token, digest = new_token()
         store.create_review_link(
             board_id, digest, label="Acme", expires_at=None, allow_downloads=False
@@ -178,3 +181,57 @@ def comment(page: Page, number: int, text: str, *, save: bool) -> None:
         expect(page.get_by_text("Comment saved.")).to_be_visible()
         wait_until_idle(page)
     page.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_a_link_shared_from_this_computer_says_who_can_open_it_copies_and_revokes_once(
+    chromium: Browser, studio_servers: StudioServers, tmp_path: Path, phone: bool
+) -> None:
+    board_id, _path = shared_board_in(tmp_path / "data", link=False)
+    server = studio_servers.start(tmp_path / "data")
+    context, designer, _console = new_tab(chromium, phone=phone)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    size = "phone" if phone else "laptop"
+    try:
+        designer.goto(server.url(f"/boards?board={board_id}"))
+        address = share_for_review(designer, "Acme")
+        warning = designer.get_by_text("Only this computer can open links shared from here")
+        expect(warning).to_be_visible()
+        expect(designer.get_by_text("STUDIO_PUBLIC_URL").first).to_be_visible()
+        assert address.startswith(server.url("/review?token="))
+        assert "127.0.0.1" in address
+
+        copy = designer.get_by_role("button", name="Copy link", exact=True)
+        expect(copy).to_be_visible()
+        copy.click()
+        expect(designer.get_by_role("status").get_by_text("Copied")).to_be_visible()
+        assert designer.evaluate("navigator.clipboard.readText()") == address
+        wait_until_idle(designer)
+        designer.screenshot(path=SCREENSHOTS / f"shared-{size}.png")
+        assert violations(designer) == [], "a board just shared from this computer"
+
+        designer.get_by_role("button", name="Revoke link").click()
+        expect(designer.get_by_text("Revoke Acme's link?")).to_be_visible()
+        wait_until_idle(designer)
+        designer.screenshot(path=SCREENSHOTS / f"revoke-{size}.png")
+        designer.get_by_role("button", name="Yes, revoke it").click()
+        expect(designer.get_by_text("Link revoked: it shows nothing now.")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_with_a_public_address_the_shared_link_starts_with_it_and_no_warning_shows(
+    chromium: Browser, studio_servers: StudioServers, tmp_path: Path
+) -> None:
+    board_id, _path = shared_board_in(tmp_path / "data", link=False)
+    server = studio_servers.start(
+        tmp_path / "data", STUDIO_PUBLIC_URL="https://studio.example.com/"
+    )
+    context, designer, _console = new_tab(chromium)
+    try:
+        designer.goto(server.url(f"/boards?board={board_id}"))
+        address = share_for_review(designer, "Acme")
+        assert address.startswith("https://studio.example.com/review?token=")
+        expect(designer.get_by_text("Only this computer can open")).to_have_count(0)
+    finally:
+        context.close()
