@@ -22,6 +22,7 @@ from components import (
     frame,
     gallery_view,
     media,
+    present,
     verdicts,
 )
 from components.state import Scoped
@@ -121,6 +122,13 @@ def _toolbar(board: Board) -> None:
                 icon=":material/download:",
                 help="The board's images, each with its prompt and settings inside, and a "
                 "manifest.json listing them",
+            )
+        if not empty:
+            st.link_button(
+                "Present",
+                f"/{present.PATH}?{present.BOARD}={board.id}",
+                icon=":material/slideshow:",
+                help="The board full-screen in a new tab, one image at a time: Left and Right step",
             )
         st.page_link(
             "pages/gallery.py",
