@@ -24,6 +24,8 @@ SEND = "review-send"
 _ABOVE_AND_BAR, _ABOVE_AND_BAR_PHONE = "17.5rem", "22.5rem"
 _STYLE = f"""<style>
 .stMainBlockContainer {{ padding-top: 1rem; }}
+/* Components with nothing to show (the browser's memory, the arrow keys) take no room. */
+.st-key-review-memory, .st-key-review-arrow-keys {{ display: none; }}
 .stMainBlockContainer h1 {{ font-size: 1.75rem; padding-top: 0.5rem; }}
 .st-key-{SLIDE} {{ align-items: center; }}
 .st-key-{SLIDE} [data-testid="stElementContainer"] {{ width: auto !important; max-width: 100%; }}
