@@ -18,7 +18,7 @@ if __name__ != "__main__":
     # (about a tenth of the start); runtime.freeze_start_up_objects does the rest.
     gc.freeze()
 
-from components import frame, outage, review
+from components import frame, outage, present, review
 from studio import health, runtime, web
 from studio.database import DatabaseError
 from studio.errors import StorageError
@@ -48,6 +48,19 @@ def run() -> None:
     # With sign-in configured, nobody gets further without being signed in and admitted;
     # a deep link on a fresh server comes here too (see frame.ensure_frame).
     if not frame.gate():
+        return
+    if present.asked_for():
+        # The owner's board full-screen: signed in as above, and nothing else on screen
+        # (no navigation, no sidebar). A default page too, as for a review link above.
+        page = st.navigation(
+            [
+                st.Page(present.present, title="Present", url_path="present-board", default=True),
+                st.Page("pages/present.py", title="Present", url_path=present.PATH),
+            ],
+            position="hidden",
+        )
+        frame.mark_frame_ran()
+        page.run()
         return
     pages = [
         st.Page(

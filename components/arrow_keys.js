@@ -2,8 +2,12 @@
 // dialog does: Streamlit's own button shortcuts never see keys pressed inside a dialog.
 export default function (component) {
   const { setTriggerValue } = component;
+  // A switch or checkbox (Captions, say) has no use for Left and Right: those still step.
   const typing = (element) =>
-    element && (["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName) || element.isContentEditable);
+    element &&
+    ((element.tagName === "INPUT" && element.type !== "checkbox") ||
+      ["TEXTAREA", "SELECT"].includes(element.tagName) ||
+      element.isContentEditable);
   const onKey = (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
     if (event.key === "ArrowLeft") setTriggerValue("step", "previous");

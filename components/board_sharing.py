@@ -1,7 +1,10 @@
 """Share for review: links that show one board to whoever holds them, and Revoke link.
 
-A new link's token is shown once, as the full address to copy (st.code has a copy
-button); the studio keeps only its hash, so it cannot be shown again later.
+A new link's token is shown once, as the full address with a Copy link button; the
+studio keeps only its hash, so it cannot be shown again later. The address starts with
+STUDIO_PUBLIC_URL when set, else with the address this browser is on; when only this
+computer or this network can reach that, the form says so and how to fix it. Revoke
+link asks once before it acts.
 """
 
 from __future__ import annotations
@@ -10,16 +13,25 @@ import time
 
 import streamlit as st
 
-from components import frame, media
+from components import frame
+from components.copy_button import copy_button
 from components.state import Scoped
 from components.text import escape_markdown, plural, when
 from studio.errors import BoardInputError
 from studio.jobs import LINK_LABEL_CHARS, MAX_LINK_DAYS, review_url_path
 from studio.records import Board, ReviewLink
+from studio.share_address import ShareAddress, share_address
 
 # The address of the link just made, per board, until its owner dismisses it.
 _created: Scoped[str | None] = Scoped("board_new_link", lambda: None)
 _error: Scoped[str | None] = Scoped("board_share_error", lambda: None)
+# The link whose Revoke link was pressed once, per link id, until confirmed or kept.
+_revoking: Scoped[bool] = Scoped("board_revoking", lambda: False)
+FIX = (
+    "To share it, set `STUDIO_PUBLIC_URL` to the address other people reach the studio at "
+    "(for example `https://studio.example.com`) and restart the studio, or open the "
+    "studio at that address and share again."
+)
 
 
 def is_live(link: ReviewLink, now: float | None = None) -> bool:
@@ -41,8 +53,30 @@ def sharing(board: Board, links: list[ReviewLink]) -> None:
                 _link_row(link)
 
 
+def address_of(path: str) -> ShareAddress:
+    """Where a shared `path` leads: STUDIO_PUBLIC_URL, else this browser's address."""
+    return share_address(path, public_url=frame.jobs().public_url, browser_url=st.context.url)
+
+
+def reach_warning(address: ShareAddress) -> None:
+    """Says plainly when a link made here would open only on this computer or network."""
+    if address.reach == "this_computer":
+        st.warning(
+            f"Only this computer can open links shared from here: they start with "
+            f"{escape_markdown(address.host)}, this computer's own address. {FIX}",
+            icon=":material/computer:",
+        )
+    elif address.reach == "network":
+        st.warning(
+            f"Only people on this network can open links shared from here: "
+            f"{escape_markdown(address.host)} is a local address. {FIX}",
+            icon=":material/lan:",
+        )
+
+
 def _share_form(board: Board) -> None:
     default_days = frame.jobs().review_link_days
+    reach_warning(address_of("/"))
     error = _error(str(board.id))
     with st.form(f"share-{board.id}", border=True):
         label = st.text_input(
@@ -82,8 +116,7 @@ def _share_form(board: Board) -> None:
             error.set(exc.message)
         else:
             error.clear()
-            path = review_url_path(token)
-            _created(str(board.id)).set(media.absolute(path) or path)
+            _created(str(board.id)).set(address_of(review_url_path(token)).url)
             st.rerun()
     message = error.get()
     if message:
@@ -92,16 +125,17 @@ def _share_form(board: Board) -> None:
 
 def _show_created(board: Board, address: str) -> None:
     st.success(
-        "The review link is ready. Copy it now (the button in its corner): "
-        "it is shown only this once.",
+        "The review link is ready. Copy it now: it is shown only this once.",
         icon=":material/link:",
     )
     st.code(address, language=None, wrap_lines=True)
-    st.button(
-        "Done, I copied it",
-        key=f"share-done-{board.id}",
-        on_click=_created(str(board.id)).clear,
-    )
+    with st.container(horizontal=True, vertical_alignment="center"):
+        copy_button("Copy link", address, key=f"share-copy-{board.id}")
+        st.button(
+            "Done, I copied it",
+            key=f"share-done-{board.id}",
+            on_click=_created(str(board.id)).clear,
+        )
 
 
 def _link_row(link: ReviewLink) -> None:
@@ -112,15 +146,42 @@ def _link_row(link: ReviewLink) -> None:
             st.text(link.label or "Review link")
             st.caption(" · ".join(_facts(link, now)))
         if is_live(link, now):
+            asking = _revoking(str(link.id))
             action.button(
                 "Revoke link",
                 key=f"revoke-link-{link.id}",
                 icon=":material/link_off:",
-                on_click=_revoke,
-                args=(link.id,),
+                on_click=asking.set,
+                args=(True,),
+                disabled=asking.get(),
                 help=f"End the link for {escape_markdown(link.label or 'this review')} now: "
                 "it then shows nothing",
             )
+            if asking.get():
+                _confirm_revoke(link)
+
+
+def _confirm_revoke(link: ReviewLink) -> None:
+    """The second step: Revoke link acts only once its owner says yes."""
+    who = f"{link.label}'s" if link.label else "this"
+    st.warning(
+        f"Revoke {escape_markdown(who)} link? Whoever holds it sees nothing from then on, "
+        "and it cannot be opened again.",
+        icon=":material/link_off:",
+    )
+    with st.container(horizontal=True):
+        st.button(
+            "Yes, revoke it",
+            key=f"revoke-link-yes-{link.id}",
+            type="primary",
+            on_click=_revoke,
+            args=(link.id,),
+        )
+        st.button(
+            "Keep it",
+            key=f"revoke-link-keep-{link.id}",
+            on_click=_revoking(str(link.id)).clear,
+        )
 
 
 def _facts(link: ReviewLink, now: float) -> list[str]:
@@ -140,6 +201,7 @@ def _facts(link: ReviewLink, now: float) -> list[str]:
 
 
 def _revoke(link_id: int) -> None:
+    _revoking(str(link_id)).clear()
     try:
         frame.jobs().revoke_link(link_id)
     except BoardInputError as exc:

@@ -23,10 +23,11 @@ from components import (
     frame,
     gallery_view,
     media,
+    present,
     verdicts,
 )
 from components.state import Scoped
-from components.text import escape_markdown, excerpt, plural
+from components.text import escape_markdown, excerpt, plural, when
 from studio.errors import BoardInputError
 from studio.jobs import BOARD_NAME_CHARS, NO_SUCH_BOARD
 from studio.records import Board, GalleryItem, Verdicts
@@ -62,6 +63,13 @@ def board(board_id: int) -> None:
     _toolbar(found)
     links = service.review_links(board_id)
     board_sharing.sharing(found, links)
+    for done in service.finished_reviews(board_id):
+        via = f", via {done.link_label}" if done.link_label else ""
+        # Typed by a reviewer: plain text, never Markdown.
+        st.text(
+            f"\N{WHITE HEAVY CHECK MARK} {done.reviewer} finished their review{via} · "
+            f"{when(done.finished_at, st.context.timezone)}"
+        )
     if any(board_sharing.is_live(link) for link in links):
         # Read before the verdicts below, so a vote between the two is not missed.
         _shown_marker(str(board_id)).set(service.review_activity_marker(board_id))
@@ -115,6 +123,13 @@ def _toolbar(board: Board) -> None:
                 icon=":material/download:",
                 help="The board's images, each with its prompt and settings inside, and a "
                 "manifest.json listing them",
+            )
+        if not empty:
+            st.link_button(
+                "Present",
+                f"/{present.PATH}?{present.BOARD}={board.id}",
+                icon=":material/slideshow:",
+                help="The board full-screen in a new tab, one image at a time: Left and Right step",
             )
         st.page_link(
             "pages/gallery.py",

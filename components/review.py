@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from components import arrow_keys, frame, media
+from components import arrow_keys, frame, media, review_deck, review_memory
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
 from studio.boards import COMMENT_CHARS, REVIEWER_CHARS, reviewer_name
@@ -36,6 +36,8 @@ _name_error: SessionValue[str | None] = SessionValue("reviewer_name_error", lamb
 _index = SessionValue("review_index", lambda: 0)
 # What happened to a reviewer's last change, per image: ("error" or "saved", sentence).
 _outcome: SessionValue[dict[int, tuple[str, str]]] = SessionValue("review_outcome", dict)
+# Comments typed but not saved before a reload, by image number, as the browser kept them.
+_drafts: SessionValue[dict[int, str]] = SessionValue("review_drafts", dict)
 
 
 def asked_for() -> bool:
@@ -78,13 +80,33 @@ def _board(review: Review) -> None:
     if review.expires_at is not None:
         facts.append(f"open until {when(review.expires_at, st.context.timezone)}")
     st.caption(" · ".join(facts))
-    name = _name(review)
+    memory = review_memory.remembered(str(review.link_id), _reviewer.get())
+    if memory is not None:
+        _restore(review, *memory)
+    # One row: who is reviewing and the view (a grid overview one tap away), so the
+    # image below has the most of the screen.
+    with st.container(horizontal=True, vertical_alignment="center"):
+        name = _reviewer.get()
+        if name:
+            st.text(f"Reviewing as {name}")
+            st.button("Change name", key="review-change-name", on_click=_reviewer.clear)
+        view = (
+            st.segmented_control(
+                "View",
+                [ONE_AT_A_TIME, GRID],
+                default=ONE_AT_A_TIME,
+                required=True,
+                key=VIEW,
+                label_visibility="collapsed",
+            )
+            if images
+            else None
+        )
+    if not name:
+        _name_form(review)
     if not images:
         st.info("There are no images on this board yet.")
         return
-    view = st.segmented_control(
-        "View", [ONE_AT_A_TIME, GRID], default=ONE_AT_A_TIME, required=True, key=VIEW
-    )
     mine = review.my_notes(name) if name else {}
     if view == GRID:
         for start in range(0, len(images), GRID_COLUMNS):
@@ -93,24 +115,42 @@ def _board(review: Review) -> None:
                 with column, st.container(border=True):
                     _image(review, image, len(images), name, mine.get(image.image_id), "thumb")
     else:
-        index = min(_index.get(), len(images) - 1)
-        step = arrow_keys.pressed("review-arrow-keys")  # Left and Right step too
-        if step and 0 <= index + step < len(images):
-            index += step
-            _index.set(index)
-        _previous_next(index, len(images))
-        with st.container(border=True):
-            _image(review, images[index], len(images), name, mine.get(images[index].image_id))
+        _present(review, images, name, mine)
 
 
-def _name(review: Review) -> str:
-    """The reviewer's name, asked once; "" until given."""
-    name = _reviewer.get()
-    if name:
-        who, change = st.columns([3, 1], vertical_alignment="center")
-        who.text(f"Reviewing as {name}")
-        change.button("Change name", key="review-change-name", on_click=_reviewer.clear)
-        return name
+def _present(
+    review: Review, images: list[ReviewImage], name: str, mine: dict[int, ReviewNote]
+) -> None:
+    """One image fitted to the screen with the verdict bar pinned under it; the summary
+    after the last (index len(images))."""
+    review_deck.style()
+    index = min(_index.get(), len(images))
+    step = arrow_keys.pressed("review-arrow-keys")  # Left and Right step too
+    if step and 0 <= index + step <= len(images):
+        index += step
+        _index.set(index)
+    if index == len(images):
+        review_deck.summary(review, images, name, mine)
+        with st.container(key=review_deck.BAR, horizontal=True, vertical_alignment="center"):
+            _previous_next(index, len(images), review_deck.progress(images, mine))
+        return
+    image = images[index]
+    note = mine.get(image.image_id)
+    with st.container(key=review_deck.SLIDE):
+        _picture(review, image, "original")
+    st.text(image.prompt)
+    st.caption(f"Image {index + 1} of {len(images)}")
+    _outcome_line(image.image_id)
+    _download(review, image, index + 1)
+    with st.container(key=review_deck.BAR, horizontal=True, vertical_alignment="center"):
+        _verdict(review, image, index + 1, name, note, collapsed=True)
+        with st.popover("Comment", icon=":material/chat:", disabled=not name):
+            _comment_form(review, image, index + 1, name, note)
+        _previous_next(index, len(images), review_deck.progress(images, mine))
+
+
+def _name_form(review: Review) -> None:
+    """The reviewer's name, asked once."""
     with st.form("review-name-form", border=True, enter_to_submit=True):
         st.text_input(
             "Your name",
@@ -127,7 +167,28 @@ def _name(review: Review) -> str:
         st.error(escape_markdown(error), icon=":material/error:")
     else:
         st.caption("Give your name to approve images, ask for changes and comment.")
-    return ""
+
+
+def _restore(review: Review, name: str, drafts: dict[int, str]) -> None:
+    """Take back what this browser remembered for the link (a reload)."""
+    _drafts.set(drafts)
+    if _reviewer.get() or not name:
+        return
+    try:
+        # A name the studio would keep (anything else is asked again), and what it said.
+        images, mine = review.images(), review.my_notes(name)
+    except (BoardInputError, ReviewGone):
+        return
+    _reviewer.set(reviewer_name(name))
+    _forget_controls()
+    _index.set(review_deck.next_unreviewed(images, mine, -1))  # where they left off
+
+
+def _forget_controls() -> None:
+    """The controls start again from what this reviewer said before."""
+    _outcome.clear()
+    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
+        del st.session_state[key]
 
 
 def _take_name(review: Review) -> None:
@@ -142,14 +203,11 @@ def _take_name(review: Review) -> None:
     _name_error.clear()
     # Shown as kept: control and direction characters (a right-to-left override) gone.
     _reviewer.set(reviewer_name(typed))
-    # The controls start again from what this reviewer said before (a reload, a new name).
-    _outcome.clear()
-    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
-        del st.session_state[key]
+    _forget_controls()  # a new name: its own votes and comments
 
 
-def _previous_next(index: int, total: int) -> None:
-    with st.container(horizontal=True, vertical_alignment="center"):
+def _previous_next(index: int, total: int, progress: str) -> None:
+    with st.container(horizontal=True, vertical_alignment="center", width="content"):
         st.button(
             "Previous",
             key="review-previous",
@@ -158,13 +216,13 @@ def _previous_next(index: int, total: int) -> None:
             on_click=_index.set,
             args=(index - 1,),
         )
-        st.markdown(f"Image {index + 1} of {total}")
+        st.markdown(f"**{progress}**")
         st.button(
-            "Next",
+            "Next" if index < total - 1 else "Summary",
             key="review-next",
             icon=":material/chevron_right:",
             icon_position="right",
-            disabled=index >= total - 1,
+            disabled=index >= total,
             on_click=_index.set,
             args=(index + 1,),
         )
@@ -183,6 +241,21 @@ def _image(
     st.text(image.prompt)
     shape = image.aspect_ratio or f"{image.width} x {image.height}"
     st.caption(f"Image {number} of {total} · {escape_markdown(shape)}")
+    _verdict(review, image, number, name, note)
+    _comment_form(review, image, number, name, note)
+    _outcome_line(image.image_id)
+    _download(review, image, number)
+
+
+def _verdict(
+    review: Review,
+    image: ReviewImage,
+    number: int,
+    name: str,
+    note: ReviewNote | None,
+    *,
+    collapsed: bool = False,
+) -> None:
     key = f"review-vote-{image.image_id}"
     if key not in st.session_state and note is not None and note.vote is not None:
         st.session_state[key] = VOTE_LABELS[note.vote]
@@ -194,15 +267,21 @@ def _image(
         on_change=_voted,
         args=(review, name, image.image_id),
         help="Choose again to change it; choose the same again to take it back.",
+        label_visibility="collapsed" if collapsed else "visible",
     )
-    _comment_form(review, image, number, name, note)
-    outcome = _outcome.get().get(image.image_id)
+
+
+def _outcome_line(image_id: int) -> None:
+    outcome = _outcome.get().get(image_id)
     if outcome is not None:
         kind_of, sentence = outcome
         if kind_of == "error":
             st.error(escape_markdown(sentence), icon=":material/error:")
         else:
             st.caption(sentence)
+
+
+def _download(review: Review, image: ReviewImage, number: int) -> None:
     link = review.image_link(image.image_id, "download") if review.allow_downloads else None
     if link is not None:
         st.link_button(
@@ -229,11 +308,15 @@ def _picture(review: Review, image: ReviewImage, kind: str) -> None:
 def _comment_form(
     review: Review, image: ReviewImage, number: int, name: str, note: ReviewNote | None
 ) -> None:
+    key = f"review-comment-text-{image.image_id}"
+    if key not in st.session_state:
+        # A comment typed before a reload comes back, else the one saved.
+        saved = note.comment if note is not None else ""
+        st.session_state[key] = _drafts.get().get(number, saved)
     with st.form(f"review-comment-{image.image_id}", border=False):
         st.text_area(
             f"Comment on image {number} (optional)",
-            value=note.comment if note is not None else "",
-            key=f"review-comment-text-{image.image_id}",
+            key=key,
             max_chars=COMMENT_CHARS,
             height=80,
             disabled=not name,
@@ -260,6 +343,18 @@ def _voted(review: Review, name: str, image_id: int) -> None:
     except ReviewGone:
         return  # the run that follows shows only why
     _say(image_id, "saved", f"Saved: {label}." if label else "Vote taken back.")
+    if label:
+        _move_on(review, name, image_id)
+
+
+def _move_on(review: Review, name: str, image_id: int) -> None:
+    """After a verdict, the next image without one (the summary when none is left)."""
+    try:
+        images, mine = review.images(), review.my_notes(name)
+    except (BoardInputError, ReviewGone):
+        return
+    at = next((i for i, image in enumerate(images) if image.image_id == image_id), -1)
+    _index.set(review_deck.next_unreviewed(images, mine, at))
 
 
 def _recorded_vote(review: Review, name: str, image_id: int) -> str | None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlencode
 
-from studio import formats, web
+from studio import formats, review_finishes, web
 from studio.archive import Archive
 from studio.errors import BoardInputError, ReviewGone, ReviewRateLimited
 from studio.records import (
@@ -126,6 +126,7 @@ class Review:
         self._link_id = link.id
         self._changes_per_minute = changes_per_minute
         self._clock = clock
+        self.link_id = link.id  # never reused: the reviewer's browser remembers them by it
         self.board_name = board_name
         self.allow_downloads = link.allow_downloads
         self.expires_at = link.expires_at
@@ -222,6 +223,16 @@ class Review:
                 f"A comment can be at most {COMMENT_CHARS} characters; this one has {len(text)}."
             )
         self._change(reviewer, image_id, {"comment": text})
+
+    def finish(self, reviewer: str) -> None:
+        """Tell the board's owner that `reviewer` is done ("Send my review"; again moves it)."""
+        name = reviewer_name(reviewer)
+        if not review_finishes.finish(self._store, self._token_sha256, self._clock(), name):
+            raise self._gone()
+
+    def finished_at(self, reviewer: str) -> float | None:
+        """When `reviewer` last sent their review through this link, if they did."""
+        return review_finishes.finished_on(self._store, self._token_sha256, reviewer_name(reviewer))
 
     def _change(self, reviewer: str, image_id: int, changes: dict[str, object]) -> None:
         outcome = self._store.review_change(

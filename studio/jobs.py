@@ -60,6 +60,7 @@ from studio.records import (
     Verdicts,
 )
 from studio.request import MAX_INPUT_IMAGES, GenerationRequest, InvalidRequest, check_image_url
+from studio.review_finishes import FinishedReview, finished_reviews
 from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
@@ -624,6 +625,11 @@ class JobService:
         """How long a new review link lives unless its owner says otherwise."""
         return self.settings.studio_review_link_days
 
+    @property
+    def public_url(self) -> str | None:
+        """STUDIO_PUBLIC_URL: the address people outside reach the studio at, if set."""
+        return self.settings.studio_public_url
+
     def review_links(self, board_id: int) -> list[ReviewLink]:
         if self.board(board_id) is None:
             return []
@@ -654,7 +660,14 @@ class JobService:
         """Changes whenever a vote or comment on the board does: cheap, for live refresh."""
         if self.board(board_id) is None:
             return ""
-        return self._store.review_activity(board_id)
+        finished = [done.finished_at for done in finished_reviews(self._store, board_id)]
+        return f"{self._store.review_activity(board_id)}|{max(finished, default=0)}"
+
+    def finished_reviews(self, board_id: int) -> list[FinishedReview]:
+        """Who sent their review of the board (none when it is not this person's)."""
+        if self.board(board_id) is None:
+            return []
+        return finished_reviews(self._store, board_id)
 
     # The review side ------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from studio import share_address
+
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 DEFAULT_BASE_URL = "https://api.foxapi.cc"
 
@@ -61,6 +63,9 @@ class Settings(BaseSettings):
     studio_review_changes_per_minute: int = Field(default=60, ge=1)
     # How long a new review link lives unless its owner says otherwise.
     studio_review_link_days: int = Field(default=7, ge=1)
+    # The address people outside reach the studio at (https://studio.example.com): shared
+    # links start with it. Unset, they start with the address the sharer's browser is on.
+    studio_public_url: str | None = None
     # Content credentials (C2PA) on every download: off with STUDIO_C2PA=off. The
     # certificate chain (end-entity first) and its key are PEM files or PEM text; unset,
     # a self-signed chain is made in the data folder (readers call it untrusted).
@@ -82,6 +87,13 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+        return value
+
+    @field_validator("studio_public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return share_address.public_base(value)
         return value
 
     @field_validator("studio_paper", mode="before")

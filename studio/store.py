@@ -223,6 +223,15 @@ review_notes = sa.Table(
     sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
 
+# A reviewer's "Send my review" through one link (see migration 0011).
+review_finishes = sa.Table(
+    "review_finishes",
+    metadata,
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("review_links.id"), primary_key=True),
+    sa.Column("reviewer", sa.String(60), primary_key=True),
+    sa.Column("finished_at", sa.Float, nullable=False),
+)
+
 # The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))
@@ -1175,7 +1184,7 @@ class Store:
                 .outerjoin(images, archived)
                 .outerjoin(jobs, jobs.c.id == images.c.job_id)
             )
-            .where(_live_link(token_sha256, now))
+            .where(live_link(token_sha256, now))
             .order_by(board_images.c.position, board_images.c.image_id)
         )
         with self.engine.connect() as conn:
@@ -1211,7 +1220,7 @@ class Store:
         query = (
             sa.select(review_links.c.id, review_links.c.allow_downloads, images)
             .select_from(review_links.outerjoin(board_images, on_board).outerjoin(images, archived))
-            .where(_live_link(token_sha256, now))
+            .where(live_link(token_sha256, now))
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
@@ -1256,7 +1265,7 @@ class Store:
                     ),
                 )
             )
-            .where(_live_link(token_sha256, now))
+            .where(live_link(token_sha256, now))
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -1284,7 +1293,7 @@ class Store:
         counted = (
             review_links.update()
             .where(
-                _live_link(token_sha256, now),
+                live_link(token_sha256, now),
                 sa.or_(window_over, review_links.c.window_changes < per_minute),
             )
             .values(
@@ -1298,7 +1307,7 @@ class Store:
                 counted_row = conn.execute(counted).first()
                 if counted_row is None:
                     live = conn.execute(
-                        sa.select(review_links.c.id).where(_live_link(token_sha256, now))
+                        sa.select(review_links.c.id).where(live_link(token_sha256, now))
                     ).first()
                     return "limited" if live is not None else "closed"
                 link_id, board_id = counted_row
@@ -1564,7 +1573,7 @@ class _NotOnBoard(Exception):
     """Raised inside a review change to roll it back: the image is not on the board."""
 
 
-def _live_link(token_sha256: str, now: float) -> sa.ColumnElement[bool]:
+def live_link(token_sha256: str, now: float) -> sa.ColumnElement[bool]:
     """The review link with this token hash, unless it was revoked or has expired."""
     return sa.and_(
         review_links.c.token_sha256 == token_sha256,

@@ -77,8 +77,30 @@ def test_revoke_link_ends_it(studio: Studio) -> None:
 
     [link] = local_service(studio).review_links(board.id)
     app.button(key=f"revoke-link-{link.id}").click().run()
+    assert isinstance(local_service(studio).open_review(token), Review)  # asked, not yet done
+    assert "Whoever holds it sees nothing from then on" in app.warning[0].value
+    app.button(key=f"revoke-link-keep-{link.id}").click().run()
+    assert app.warning == [] and not app.button(key=f"revoke-link-{link.id}").disabled
+    assert isinstance(local_service(studio).open_review(token), Review)  # kept
+
+    app.button(key=f"revoke-link-{link.id}").click().run()
+    app.button(key=f"revoke-link-yes-{link.id}").click().run()
 
     closed = local_service(studio).open_review(token)
     assert isinstance(closed, ReviewClosed) and closed.reason == "revoked"
     assert any("revoked" in caption.value for caption in app.caption)
     assert not [button for button in app.button if button.key == f"revoke-link-{link.id}"]
+
+
+def test_with_a_public_address_set_shared_links_start_with_it(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(studio.settings, "studio_public_url", "https://studio.example.com")
+    board, _items = board_of(studio, "a fox")
+    app = open_app(BOARDS, board=str(board.id))
+
+    app.button(key=f"FormSubmitter:share-{board.id}-Share for review").click().run()
+
+    [address] = [code.value for code in app.code]
+    assert address.startswith("https://studio.example.com/review?token=")
+    assert app.warning == []  # the operator said where the studio is reached

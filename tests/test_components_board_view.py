@@ -124,13 +124,17 @@ def test_contact_sheet_and_zip_are_offered_once_the_board_has_images(studio: Stu
     sheets = contact_sheet_buttons(app)
     assert len(sheets) == 2 and all(button.proto.disabled for button in sheets)
     assert app.button(key="board-zip-none").disabled
+    assert app.get("link_button") == []  # nothing to present either
 
     board, _items = board_of(studio, "a fox")
     app = open_app(BOARDS, board=str(board.id))
     sheets = contact_sheet_buttons(app)
     assert len(sheets) == 2 and not any(button.proto.disabled for button in sheets)
-    [zipped] = app.get("link_button")
+    zipped, presenting = app.get("link_button")
     assert zipped.proto.url.startswith("/api/")
+    # And Present: the board full-screen (tests/browser/test_present.py).
+    assert presenting.proto.label == "Present"
+    assert presenting.proto.url == f"/present?board={board.id}"
 
 
 def test_another_persons_or_a_missing_board_says_so(studio: Studio) -> None:

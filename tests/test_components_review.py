@@ -16,6 +16,7 @@ from tests.app_support import (
     GALLERY,
     RUN_TIMEOUT,
     app_as,
+    open_app,
     open_app_studio,
     shown_text,
     texts,
@@ -46,6 +47,10 @@ def open_review(token: str, *, auth: dict[str, Any] | None = None) -> AppTest:
 def give_name(app: AppTest, name: str) -> AppTest:
     app.text_input(key="review-name").set_value(name)
     return app.button(key="FormSubmitter:review-name-form-Start reviewing").click().run()
+
+
+def in_grid(app: AppTest) -> AppTest:
+    return app.button_group(key="review-view").set_value("Grid").run()
 
 
 def test_the_link_shows_its_board_alone_one_image_at_a_time_or_as_a_grid(studio: Studio) -> None:
@@ -82,6 +87,7 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
 
     give_name(app, "Jane\u202e <b>Doe</b>\x1b[2J\u2066")  # a direction override, an escape
     assert "Reviewing as Jane <b>Doe</b>[2J" in texts(app)  # as kept: nothing to act on
+    in_grid(app)  # every image's controls at once: a verdict does not move on there
     app.button_group(key=f"review-vote-{fox.image.id}").set_value("Approve").run()
     app.text_area(key=f"review-comment-text-{fox.image.id}").set_value("Lovely *fur*")
     app.button(key=f"FormSubmitter:review-comment-{fox.image.id}-Save comment").click().run()
@@ -102,22 +108,52 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
 def test_a_returning_reviewer_finds_what_they_said(studio: Studio) -> None:
     board, (fox,) = board_of(studio, "a fox")
     token = shared_board(studio, board)
-    first = give_name(open_review(token), "Jane")
+    first = in_grid(give_name(open_review(token), "Jane"))
     first.button_group(key=f"review-vote-{fox.image.id}").set_value("Approve").run()
     first.text_area(key=f"review-comment-text-{fox.image.id}").set_value("Keep the fur")
     first.button(key=f"FormSubmitter:review-comment-{fox.image.id}-Save comment").click().run()
 
     again = open_review(token)  # a reload: a new session, the name asked again
-    assert again.button_group(key=f"review-vote-{fox.image.id}").value is None
-    give_name(again, "Jane")
+    assert in_grid(again).button_group(key=f"review-vote-{fox.image.id}").value is None
+    in_grid(give_name(again, "Jane"))
 
     assert again.button_group(key=f"review-vote-{fox.image.id}").value == "Approve"
     assert again.text_area(key=f"review-comment-text-{fox.image.id}").value == "Keep the fur"
 
 
+def test_a_verdict_moves_on_and_the_summary_sends_the_review_to_the_owner(
+    studio: Studio,
+) -> None:
+    board, (fox, heron, owl) = board_of(studio, "a fox", "a heron", "an owl")
+    app = give_name(open_review(shared_board(studio, board, label="Acme")), "Jane")
+    assert "0 of 3 reviewed" in shown_text(app)
+
+    app.button_group(key=f"review-vote-{fox.image.id}").set_value("Approve").run()
+    assert texts(app)[-1] == "a heron"  # on to the next image without a verdict
+    assert "1 of 3 reviewed" in shown_text(app)
+    app.button(key="review-next").click().run()
+    app.button_group(key=f"review-vote-{owl.image.id}").set_value("Needs changes").run()
+    assert texts(app)[-1] == "a heron"  # the one left, before the summary
+    app.button_group(key=f"review-vote-{heron.image.id}").set_value("Approve").run()
+
+    assert "3 of 3 reviewed" in shown_text(app)
+    assert "You approved 2 and asked for changes on 1." in [md.value for md in app.markdown]
+    assert local_service(studio).finished_reviews(board.id) == []
+    app.button(key="review-send").click().run()
+    [finished] = local_service(studio).finished_reviews(board.id)
+    assert (finished.reviewer, finished.link_label) == ("Jane", "Acme")
+    assert len(app.success) == 1
+
+    owner = open_app(BOARDS, board=str(board.id))
+    assert any(
+        text.startswith("\N{WHITE HEAVY CHECK MARK} Jane finished their review, via Acme")
+        for text in texts(owner)
+    )
+
+
 def test_too_many_changes_say_so_next_to_the_vote_and_record_nothing(studio: Studio) -> None:
     board, (fox,) = board_of(studio, "a fox")
-    app = give_name(open_review(shared_board(studio, board)), "Jane")
+    app = in_grid(give_name(open_review(shared_board(studio, board)), "Jane"))
     vote = f"review-vote-{fox.image.id}"
     for choice in ("Approve", "Needs changes", "Approve", "Needs changes"):  # 4 a minute
         app.button_group(key=vote).set_value(choice).run()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from studio import database
+from studio import database, review_finishes
 from studio.database import DatabaseTooNew, DatabaseUnavailable
 from studio.records import ArchivedFile, GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest
@@ -627,5 +627,54 @@ def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
         asset = store.add_input_asset(_archived())
         board_id = store.create_board("bob", None, "Bob's")
         assert (image_id, asset.id, board_id) == (3, 2, 2)
+    finally:
+        store.close()
+
+
+def test_a_database_before_finished_reviews_upgrades_with_its_links_kept(
+    database_url: str,
+) -> None:
+    engine = database.create_engine(database_url)
+    database.upgrade(engine, to="0010")
+    board = {
+        "id": 1,
+        "owner_sub": None,
+        "owner_email": None,
+        "name": "Client picks",
+        "created_at": 1.0,
+        "updated_at": 1.0,
+        "archived": 0,
+    }
+    link = {
+        "id": 1,
+        "board_id": 1,
+        "token_sha256": "a" * 64,
+        "label": "Acme",
+        "created_at": 1.0,
+        "expires_at": None,
+        "revoked_at": None,
+        "allow_downloads": 0,
+        "window_start": 0.0,
+        "window_changes": 0,
+    }
+    tables = {
+        name: sa.Table(name, sa.MetaData(), autoload_with=engine)
+        for name in ("boards", "review_links")
+    }
+    with engine.begin() as conn:
+        conn.execute(tables["boards"].insert(), [_typed(tables["boards"], board)])
+        conn.execute(tables["review_links"].insert(), [_typed(tables["review_links"], link)])
+    engine.dispose()
+
+    store = Store(database_url)
+    try:
+        assert rows_in(store.engine, ("boards", "review_links")) == {
+            "boards": [board],
+            "review_links": [link],
+        }
+        # And a reviewer's "Send my review" is kept for the board's owner.
+        assert review_finishes.finish(store, "a" * 64, 2.0, "Jane")
+        [done] = review_finishes.finished_reviews(store, 1)
+        assert (done.reviewer, done.link_label, done.finished_at) == ("Jane", "Acme", 2.0)
     finally:
         store.close()

@@ -119,6 +119,7 @@ def test_a_reviewer_without_an_account_votes_and_the_designer_sees_it_live(
         expect(main.get_by_text("Warmer light, please", exact=True)).to_be_visible()
 
         page.get_by_role("button", name="Revoke link").click()
+        page.get_by_role("button", name="Yes, revoke it").click()  # it asks once
         expect(page.get_by_text(re.compile(" · revoked · "))).to_be_visible()
         reviewer.reload()
         expect(reviewer.get_by_text("This review link was revoked by its owner.")).to_be_visible(

@@ -1,0 +1,42 @@
+"""A reviewer remembered in this browser for one review link: a reload keeps their name
+(their votes and comments then show again from the studio) and any comment being typed.
+
+The browser keeps it (localStorage, under a key made from the link's token hash), not
+the studio: no account, and another link or another browser starts afresh. The first
+run of a session asks the browser once; what it remembered arrives on the run after.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from components.state import SessionValue
+
+_component = st.components.v2.component(
+    "image_studio.review_memory", js=(Path(__file__).parent / "review_memory.js").read_text()
+)
+_restored = SessionValue("review_memory_restored", lambda: False)
+
+
+def remembered(link_key: str, name: str) -> tuple[str, dict[int, str]] | None:
+    """Once per session, what the browser remembered: (name, comment drafts by image
+    number); None otherwise. Afterwards keeps `name` in the browser as it changes."""
+    result = _component(
+        key="review-memory",
+        data={"link": link_key, "restored": _restored.get(), "name": name},
+        on_remembered_change=lambda: None,
+    )
+    found: Any = result.remembered
+    if _restored.get() or not isinstance(found, dict):
+        return None
+    _restored.set(True)
+    kept = found.get("drafts")
+    drafts: dict[Any, Any] = kept if isinstance(kept, dict) else {}
+    return str(found.get("name") or ""), {
+        int(number): str(text)
+        for number, text in drafts.items()
+        if str(number).isdigit() and isinstance(text, str)
+    }
