@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import frame, review
+from components import appearance, frame, review
 from studio import health, web
 from studio.database import DatabaseError
 from studio.errors import StorageError
@@ -22,6 +22,7 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 
 def run() -> None:
     st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
+    appearance.apply()
     if review.asked_for():
         # A review link works signed out, and shows that board alone (or, with no token,
         # why there is none): no gate, no navigation, no sidebar. Every other page still
