@@ -67,9 +67,6 @@ def generate_form(credentials: Credentials) -> None:
         _images_shown.set(
             request_fields.billed_line(count, credentials, ratios=ratios, prompt=styled)
         )
-        # Streamlit fades a button's shortcut hint to 3.3:1 on the theme's orange; AA
-        # needs 4.5:1, which the hint has at full strength (white on it: 6.5:1).
-        st.html(f"<style>.st-key-{GENERATE_SEND} kbd {{ opacity: 1; }}</style>")
         submitted = st.button(
             "Generate",
             key=GENERATE_SEND,
