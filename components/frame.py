@@ -10,12 +10,14 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from components import tab_title
 from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.errors import StorageError
 from studio.jobs import JobService
 from studio.people import LOCAL, Person
+from studio.records import GalleryFilter
 from studio.runtime import Studio, check_start_up, open_studio
 from studio.settings import Settings
 
@@ -272,13 +274,15 @@ def counters(slot: DeltaGenerator) -> None:
     service = jobs()
     billable = service.person.signed_in or session_credentials().backend is not Backend.DEMO
     with slot.container():
-        st.metric("Jobs in flight", service.count_in_flight(), help="Jobs not finished yet")
+        in_flight = service.count_in_flight()
+        st.metric("Jobs in flight", in_flight, help="Jobs not finished yet")
         if billable:
             st.metric(
                 "Images billed today",
                 service.images_billed_today(),
                 help="Images FoxAPI accepted since midnight (demo images cost nothing).",
             )
+        tab_title.show(running=in_flight, images=service.gallery_count(GalleryFilter(mine=True)))
 
 
 def queue_toast(message: str, icon: str) -> None:
