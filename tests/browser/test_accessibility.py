@@ -54,7 +54,12 @@ def in_scheme(page: Page, scheme: Literal["light", "dark"]) -> None:
 
 
 def expect_theme(page: Page, scheme: str) -> None:
+    """The theme of `scheme` shows, and the studio's own CSS is in (st.html draws it with a
+    component the browser loads on first use, a moment after the page's first run)."""
     expect(page.get_by_test_id("stApp")).to_have_css("background-color", BACKGROUNDS[scheme])
+    page.wait_for_function(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--studio-accent')"
+    )
 
 
 def violations(page: Page) -> list[str]:
