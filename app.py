@@ -18,7 +18,7 @@ if __name__ != "__main__":
     # (about a tenth of the start); runtime.freeze_start_up_objects does the rest.
     gc.freeze()
 
-from components import frame, outage, present, review
+from components import appearance, frame, outage, present, review
 from studio import health, runtime, web
 from studio.database import DatabaseError
 from studio.errors import StorageError
@@ -29,6 +29,7 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 
 def run() -> None:
     st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
+    appearance.apply()
     if review.asked_for():
         # A review link works signed out, and shows that board alone (or, with no token,
         # why there is none): no gate, no navigation, no sidebar. Every other page still

@@ -37,7 +37,7 @@ def form(image_ids: Sequence[int], scope: str) -> str | None:
             "New board name",
             key=f"{scope}-new-name",
             max_chars=BOARD_NAME_CHARS,
-            placeholder="Client picks, March",
+            placeholder="e.g. Client picks, March",
             help="A name you will recognise; reviewers see it too.",
         )
     added = st.button(

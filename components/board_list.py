@@ -66,7 +66,7 @@ def _new_board() -> None:
             "Board name",
             key=NEW_NAME,
             max_chars=BOARD_NAME_CHARS,
-            placeholder="Client picks, March",
+            placeholder="e.g. Client picks, March",
         )
         submitted = button_column.form_submit_button(
             "New board", icon=":material/add:", type="primary"

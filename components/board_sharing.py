@@ -82,7 +82,7 @@ def _share_form(board: Board) -> None:
         label = st.text_input(
             "Who it is for",
             key=f"share-label-{board.id}",
-            placeholder="Acme (Jane)",
+            placeholder="e.g. Acme (Jane)",
             max_chars=LINK_LABEL_CHARS,
             help="Shown to you beside their verdicts; each link keeps its own reviewers.",
         )

@@ -10,12 +10,14 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from components import tab_title
 from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.errors import StorageError
 from studio.jobs import JobService
 from studio.people import LOCAL, Person
+from studio.records import GalleryFilter
 from studio.runtime import Studio, check_start_up, open_studio
 from studio.settings import Settings
 
@@ -207,39 +209,54 @@ def sidebar() -> DeltaGenerator:
             email = escape_markdown(person.email or "")
             st.markdown(f"Signed in as **{who}**" + (f"  \n{email}" if email != who else ""))
             st.button("Sign out", icon=":material/logout:", on_click=st.logout)
-        backend = st.container()
-        if not service.server_has_key:
-            st.text_input(
-                "FoxAPI key",
-                type="password",
-                key=KEY_FIELD,
-                placeholder="sk-…",
-                on_change=_key_typed,
-                help=(
-                    f"Used for {whose_key(service)} only: kept in the server's memory, never "
-                    "written anywhere. Leave it empty to keep using the demo backend."
-                ),
-            )
+        # The field's value is in the session before the run starts: the key it holds
+        # decides what the notice says and whether the field is asked for at all.
         credentials = session_credentials()
+        demo = credentials.backend is Backend.DEMO
+        if demo:
+            st.info(
+                "Demo backend: images are drawn on this machine and nothing is billed. "
+                + (
+                    "To use FoxAPI, enter your key below."
+                    if person.signed_in
+                    else "To use FoxAPI, start the studio with FOXAPI_API_KEY set, or "
+                    "use a key in this browser session:"
+                ),
+                icon=":material/science:",
+            )
+        else:
+            whose = (
+                f" with the key you entered ({whose_key(service)} only)"
+                if credentials is not service.server_credentials
+                else ""
+            )
+            st.success(
+                f"FoxAPI at {escape_markdown(credentials.host)}{whose}",
+                icon=":material/cloud_done:",
+            )
+        if not service.server_has_key:
+            # A demo without sign-in asks for no key: it is one click away for those
+            # who have one. Signed-in people each keep their own, so theirs stays in view.
+            place = (
+                st.expander("Use a FoxAPI key", icon=":material/key:")
+                if demo and not person.signed_in
+                else st.container()
+            )
+            with place:
+                st.text_input(
+                    "FoxAPI key",
+                    type="password",
+                    key=KEY_FIELD,
+                    placeholder="sk-…",
+                    on_change=_key_typed,
+                    help=(
+                        f"Used for {whose_key(service)} only: kept in the server's memory, "
+                        "never written anywhere. Leave it empty to keep using the demo backend."
+                    ),
+                )
         warning = service.exposure_warning(st.get_option("server.address"))
         if warning is not None:
             st.warning(warning, icon=":material/warning:")
-        with backend:
-            if credentials.backend is Backend.DEMO:
-                st.info(
-                    "Demo backend: images are drawn on this machine and nothing is billed",
-                    icon=":material/science:",
-                )
-            else:
-                whose = (
-                    f" with the key you entered ({whose_key(service)} only)"
-                    if credentials is not service.server_credentials
-                    else ""
-                )
-                st.success(
-                    f"FoxAPI at {escape_markdown(credentials.host)}{whose}",
-                    icon=":material/cloud_done:",
-                )
         return st.empty()
 
 
@@ -252,16 +269,20 @@ def whose_key(service: JobService) -> str:
 
 
 def counters(slot: DeltaGenerator) -> None:
-    """Jobs in flight and images billed today, drawn after the page so a job it just
-    sent is counted."""
+    """Jobs in flight and, where anything can be billed, images billed today: drawn after
+    the page so a job it just sent is counted."""
     service = jobs()
+    billable = service.person.signed_in or session_credentials().backend is not Backend.DEMO
     with slot.container():
-        st.metric("Jobs in flight", service.count_in_flight(), help="Jobs not finished yet")
-        st.metric(
-            "Images billed today",
-            service.images_billed_today(),
-            help="Images FoxAPI accepted since midnight (demo images cost nothing).",
-        )
+        in_flight = service.count_in_flight()
+        st.metric("Jobs in flight", in_flight, help="Jobs not finished yet")
+        if billable:
+            st.metric(
+                "Images billed today",
+                service.images_billed_today(),
+                help="Images FoxAPI accepted since midnight (demo images cost nothing).",
+            )
+        tab_title.show(running=in_flight, images=service.gallery_count(GalleryFilter(mine=True)))
 
 
 def queue_toast(message: str, icon: str) -> None:

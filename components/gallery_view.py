@@ -60,7 +60,7 @@ def filters() -> View:
         "Search prompts",
         key=SEARCH,
         bind="query-params",
-        placeholder="fox, lighthouse, watercolour…",
+        placeholder="e.g. fox, lighthouse, watercolour",
         on_change=first_page,
     ).strip()
     choice = mode.segmented_control(

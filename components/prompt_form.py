@@ -35,9 +35,13 @@ _awaiting_confirmation: SessionValue[Sweep | None] = SessionValue("sweep_to_conf
 _images_shown: SessionValue[int | None] = SessionValue("generate_images_shown", lambda: None)
 
 
+GENERATE_FORM = "generate-form"  # on a phone, appearance.css puts its prompt column first
+
+
 def generate_form(credentials: Credentials) -> None:
-    # Settings first: on a phone the columns stack, and the button comes after them.
-    settings_column, text_column = st.columns([2, 3], gap="large")
+    # Settings first at desktop widths; on a phone the columns stack, and the prompt and
+    # its button come first (appearance.css), so Generate is on the first screen.
+    settings_column, text_column = st.container(key=GENERATE_FORM).columns([2, 3], gap="large")
     with settings_column:
         aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
         ratios = [aspect_ratio, *request_fields.more_ratios_picker(GENERATE_MORE, aspect_ratio)]
@@ -46,7 +50,6 @@ def generate_form(credentials: Credentials) -> None:
         chosen_styles = styles.picker()
         styles.manager()
     with text_column:
-        _recent_prompts("generate", GENERATE_PROMPT)
         # No form: the prompt reaches the server when it is left or Ctrl+Enter is pressed,
         # so the line below prices its variants before the click. Ctrl+Enter is also the
         # button's shortcut, and the prompt's value comes in first.
@@ -55,7 +58,7 @@ def generate_form(credentials: Credentials) -> None:
             "Prompt",
             key=GENERATE_PROMPT,
             height=180,
-            placeholder="A red fox curled up in fresh snow, soft morning light",
+            placeholder="e.g. A red fox curled up in fresh snow, soft morning light",
             help=(
                 "Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it. "
                 "Write {red|blue} to try variants: each is a job of its own."
@@ -67,9 +70,6 @@ def generate_form(credentials: Credentials) -> None:
         _images_shown.set(
             request_fields.billed_line(count, credentials, ratios=ratios, prompt=styled)
         )
-        # Streamlit fades a button's shortcut hint to 3.3:1 on the theme's orange; AA
-        # needs 4.5:1, which the hint has at full strength (white on it: 6.5:1).
-        st.html(f"<style>.st-key-{GENERATE_SEND} kbd {{ opacity: 1; }}</style>")
         submitted = st.button(
             "Generate",
             key=GENERATE_SEND,
@@ -83,6 +83,8 @@ def generate_form(credentials: Credentials) -> None:
             submission.show_send_outcome("generate")
             _confirm_sweep(credentials)
         submission.show_feedback("generate")
+        # Under the button: appearing after the first run, it moves nothing above it.
+        _recent_prompts("generate", GENERATE_PROMPT)
 
 
 def _send_generation(
@@ -181,14 +183,13 @@ def edit_form(credentials: Credentials) -> None:
         count = request_fields.count_picker(EDIT_COUNT)
         st.caption("An edit keeps the shape of its input image, so there is no aspect ratio here.")
     with text_column:
-        _recent_prompts("edit", EDIT_PROMPT)
         with st.form("edit", border=False):
             st.session_state.setdefault(EDIT_PROMPT, "")
             prompt = st.text_area(
                 "Describe the change",
                 key=EDIT_PROMPT,
                 height=140,
-                placeholder="Make it night time and add falling snow",
+                placeholder="e.g. Make it night time and add falling snow",
                 help="Say what to change in the input images. Ctrl+Enter (Cmd+Enter) sends it.",
                 persist_state="session",
             )
@@ -209,6 +210,7 @@ def edit_form(credentials: Credentials) -> None:
         else:
             submission.show_send_outcome("edit")
         submission.show_feedback("edit")
+        _recent_prompts("edit", EDIT_PROMPT)
 
 
 def _recent_prompts(scope: str, prompt_key: str) -> None:

@@ -156,7 +156,7 @@ def _name_form(review: Review) -> None:
             "Your name",
             key=NAME_FIELD,
             max_chars=REVIEWER_CHARS,
-            placeholder="Jane at Acme",
+            placeholder="e.g. Jane at Acme",
             help="Shown to the person who shared these images, beside your votes and comments.",
         )
         st.form_submit_button(

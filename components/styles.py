@@ -33,12 +33,12 @@ def picker() -> list[int]:
 def manager() -> None:
     """Save a new style; delete your own."""
     with st.expander("Styles", icon=":material/palette:"):
-        st.text_input("Name", key=_NAME, placeholder="brand palette")
+        st.text_input("Name", key=_NAME, placeholder="e.g. brand palette")
         st.text_area(
             "Words added to the prompt",
             key=_TEXT,
             height=80,
-            placeholder="warm orange and charcoal, flat vector",
+            placeholder="e.g. warm orange and charcoal, flat vector",
         )
         st.checkbox("Shared with everyone", key=_SHARED)
         st.button("Save style", key="style-save", icon=":material/add:", on_click=_save)

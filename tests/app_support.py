@@ -140,10 +140,15 @@ def apply_edit(app: AppTest, change: str) -> AppTest:
 
 def live_jobs(app: AppTest) -> list[dict[str, Any]]:
     """The jobs in flight the page hands to the browser to follow, as the browser gets them."""
+    return [job for data in handed_over(app, "live_progress") for job in data["jobs"]]
+
+
+def handed_over(app: AppTest, component: str) -> list[dict[str, Any]]:
+    """What each of the page's `component` (live_progress, board_order...) hands the browser."""
     return [
-        job
+        json.loads(element.proto.json)
         for element in app.get("bidi_component")
-        for job in json.loads(element.proto.json)["jobs"]
+        if element.proto.component_name.endswith(f".{component}")
     ]
 
 

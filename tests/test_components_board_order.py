@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from studio.runtime import Studio
-from tests.app_support import open_app, open_app_studio
+from tests.app_support import handed_over, open_app, open_app_studio
 from tests.board_support import BOARDS, board_of
 
 
@@ -23,7 +22,7 @@ def test_the_strip_gets_the_images_in_board_order_as_plain_data(studio: Studio) 
 
     app = open_app(BOARDS, board=str(board.id))
 
-    [strip] = [json.loads(element.proto.json) for element in app.get("bidi_component")]
+    [strip] = handed_over(app, "board_order")
     assert [(image["id"], image["number"], image["prompt"]) for image in strip["images"]] == [
         (fox.image.id, 1, "a fox <b>"),
         (heron.image.id, 2, "a heron"),
@@ -32,9 +31,9 @@ def test_the_strip_gets_the_images_in_board_order_as_plain_data(studio: Studio) 
 
 def test_no_strip_for_one_image_or_when_sorted_by_approvals(studio: Studio) -> None:
     single, _items = board_of(studio, "a fox")
-    assert open_app(BOARDS, board=str(single.id)).get("bidi_component") == []
+    assert handed_over(open_app(BOARDS, board=str(single.id)), "board_order") == []
 
     board, _items = board_of(studio, "a fox", "a heron")
     app = open_app(BOARDS, board=str(board.id))
     app.button_group(key="board-sort").set_value("Most approved").run()
-    assert app.get("bidi_component") == []
+    assert handed_over(app, "board_order") == []

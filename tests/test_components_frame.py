@@ -35,7 +35,10 @@ from tests.app_support import (
 )
 from tests.conftest import EMULATOR_KEY
 
-DEMO_NOTE = "Demo backend: images are drawn on this machine and nothing is billed"
+DEMO_NOTE = (
+    "Demo backend: images are drawn on this machine and nothing is billed. To use FoxAPI, "
+    "start the studio with FOXAPI_API_KEY set, or use a key in this browser session:"
+)
 
 
 @pytest.fixture
@@ -61,16 +64,32 @@ def keyed_studio(
     )
 
 
-def test_sidebar_names_the_demo_backend_and_counts_jobs_and_images(studio: Studio) -> None:
-    foxapi_key = Credentials(Backend.FOXAPI, "https://api.foxapi.cc", "sk-counted").key_id
-    seed_job(studio.store, "a fox in flight", num_outputs=3, key_id=foxapi_key)
-    seed_job(studio.store, "a fox that failed", status=JobStatus.FAILED, num_outputs=2)
-    seed_job(studio.store, "a demo fox", num_outputs=4)  # drawn locally: never billed
+def test_a_demo_asks_for_no_key_and_counts_no_bill_but_says_how_to_use_a_key(
+    studio: Studio,
+) -> None:
+    seed_job(studio.store, "a demo fox", num_outputs=4)
 
     app = open_app()
 
     assert [info.value for info in app.sidebar.info] == [DEMO_NOTE]
-    assert app.sidebar.text_input(key="foxapi_key").label == "FoxAPI key"
+    # The key field waits, folded, under the notice that points to it.
+    [folded] = app.sidebar.expander
+    assert folded.label == "Use a FoxAPI key"
+    assert [field.key for field in folded.text_input] == ["foxapi_key"]
+    metrics = {metric.label: metric.value for metric in app.sidebar.metric}
+    assert metrics == {"Jobs in flight": "1"}
+
+
+def test_with_a_key_the_sidebar_counts_jobs_and_images_billed_today(
+    keyed_studio: Studio, emulator: RunningEmulator
+) -> None:
+    foxapi_key = Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
+    seed_job(keyed_studio.store, "a fox in flight", num_outputs=3, key_id=foxapi_key)
+    seed_job(keyed_studio.store, "a fox that failed", status=JobStatus.FAILED, num_outputs=2)
+    seed_job(keyed_studio.store, "a demo fox", num_outputs=4)  # drawn locally: never billed
+
+    app = open_app()
+
     metrics = {metric.label: metric.value for metric in app.sidebar.metric}
     assert metrics == {"Jobs in flight": "2", "Images billed today": "3"}
 
@@ -98,6 +117,12 @@ def test_a_typed_key_switches_this_session_to_foxapi_and_is_never_shown(
     [note] = app.sidebar.success
     assert "FoxAPI at 127\\.0\\.0\\.1" in note.value
     assert "with the key you entered (this browser session only)" in note.value
+    # Out of the demo: the field is in view (to change or clear the key), and so is the bill.
+    assert not app.sidebar.expander
+    assert app.sidebar.text_input(key="foxapi_key").value == EMULATOR_KEY
+    assert "Images billed today" in [metric.label for metric in app.sidebar.metric]
+    app.run()  # and it stays so on the next run
+    assert app.sidebar.success and not app.sidebar.info
     submit_generation(app, "a fox sent with my own key")
 
     assert not app.error
@@ -192,6 +217,18 @@ def test_a_person_outside_the_allowed_list_is_told_and_shown_nothing(
     assert "elsewhere\\.org" in refusal.value
     assert [button.label for button in app.button] == ["Sign out"]
     assert "secret fox" not in shown_text(app) and "Gallery" not in shown_text(app)
+
+
+def test_signed_in_people_keep_their_key_field_and_bill_in_view_in_a_demo(
+    studio: Studio,
+) -> None:
+    app = app_as(ALICE)
+
+    [note] = app.sidebar.info
+    assert note.value.endswith("To use FoxAPI, enter your key below.")
+    assert not app.sidebar.expander
+    assert app.sidebar.text_input(key="foxapi_key").label == "FoxAPI key"
+    assert "Images billed today" in [metric.label for metric in app.sidebar.metric]
 
 
 def test_the_sidebar_names_who_is_signed_in(studio: Studio) -> None:

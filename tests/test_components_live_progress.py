@@ -6,7 +6,6 @@ tested there (tests/browser); here, what the page hands it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,15 @@ from streamlit.testing.v1 import AppTest
 from components import submission
 from studio.runtime import Studio
 from studio.states import JobStatus
-from tests.app_support import APP_FILE, GALLERY, RUN_TIMEOUT, open_app, open_app_studio, seed_job
+from tests.app_support import (
+    APP_FILE,
+    GALLERY,
+    RUN_TIMEOUT,
+    handed_over,
+    open_app,
+    open_app_studio,
+    seed_job,
+)
 
 MARKUP = "**bold** <img src=x onerror=alert(1)>"
 
@@ -29,7 +36,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
 
 def _handed_over(app: AppTest) -> list[dict[str, Any]]:
     """What each live area on the page gives the browser."""
-    return [json.loads(element.proto.json) for element in app.get("bidi_component")]
+    return handed_over(app, "live_progress")
 
 
 def test_the_browser_gets_each_job_in_flight_with_its_shape_words_and_times(

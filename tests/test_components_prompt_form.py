@@ -105,3 +105,11 @@ def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> N
         "Describe the change\\: Type a prompt describing the image\\."
     ]
     assert studio.store.jobs() == []
+
+
+def test_the_prompt_fields_start_empty_with_an_example_that_says_so(studio: Studio) -> None:
+    generate, edit = open_app(), open_app(EDIT)
+
+    for field in (generate.text_area(key="generate_prompt"), edit.text_area(key="edit_prompt")):
+        assert field.value == ""
+        assert field.placeholder.startswith("e.g. ")

@@ -2,10 +2,13 @@
 
 Violations inside Streamlit's own widgets that no app can change are listed in
 STREAMLIT_OWN with the reason; everything else (the theme's colours, our headings,
-labels, buttons and components) must pass.
+labels, buttons and components) must pass, in the light theme and the dark one (the
+studio follows the browser's setting).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -40,6 +43,25 @@ STREAMLIT_OWN = {
 }
 
 
+# The page's background in each light (config.toml): proof the browser's setting was followed.
+BACKGROUNDS = {"light": "rgb(255, 252, 249)", "dark": "rgb(26, 22, 20)"}
+SCHEMES = pytest.mark.parametrize("scheme", ["light", "dark"])
+
+
+def in_scheme(page: Page, scheme: Literal["light", "dark"]) -> None:
+    """From now on the tab's browser prefers `scheme` (as a person's system setting would)."""
+    page.emulate_media(color_scheme=scheme)
+
+
+def expect_theme(page: Page, scheme: str) -> None:
+    """The theme of `scheme` shows, and the studio's own CSS is in (st.html draws it with a
+    component the browser loads on first use, a moment after the page's first run)."""
+    expect(page.get_by_test_id("stApp")).to_have_css("background-color", BACKGROUNDS[scheme])
+    page.wait_for_function(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--studio-accent')"
+    )
+
+
 def violations(page: Page) -> list[str]:
     """Serious and critical violations, one line each, less Streamlit's own."""
     wait_until_idle(page)
@@ -56,12 +78,18 @@ def violations(page: Page) -> list[str]:
     return found
 
 
+@SCHEMES
 def test_every_page_and_the_dialog_pass_axe_core(
-    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+    page: Page,
+    studio_servers: StudioServers,
+    upstream: RunningEmulator,
+    scheme: Literal["light", "dark"],
 ) -> None:
     page.set_viewport_size({"width": 1440, "height": 900})
+    in_scheme(page, scheme)
     server = studio_servers.start()
     open_page(page, server.url(), "Generate")
+    expect_theme(page, scheme)
     send_generation(page, "A heron standing in a reed bed", count=2)
     wait_for_ready(page, "A heron standing in a reed bed")
 
@@ -75,10 +103,16 @@ def test_every_page_and_the_dialog_pass_axe_core(
     assert violations(page) == [], "the image dialog"
 
 
+@SCHEMES
 def test_boards_a_board_and_the_review_page_pass_axe_core(
-    page: Page, chromium: Browser, studio_servers: StudioServers, upstream: RunningEmulator
+    page: Page,
+    chromium: Browser,
+    studio_servers: StudioServers,
+    upstream: RunningEmulator,
+    scheme: Literal["light", "dark"],
 ) -> None:
     page.set_viewport_size({"width": 1440, "height": 900})
+    in_scheme(page, scheme)
     server = studio_servers.start()
     open_page(page, server.url(), "Generate")
     send_generation(page, "Two herons at dawn", count=2)
@@ -98,7 +132,9 @@ def test_boards_a_board_and_the_review_page_pass_axe_core(
     context, reviewer, _console = new_tab(chromium)
     try:
         reviewer.set_viewport_size({"width": 390, "height": 844})  # a phone
+        in_scheme(reviewer, scheme)
         open_page(reviewer, address, "Herons")
+        expect_theme(reviewer, scheme)
         assert violations(reviewer) == [], "the review page"
         choose(reviewer, "View", "Grid")
         assert violations(reviewer) == [], "the review page as a grid"

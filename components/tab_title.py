@@ -1,0 +1,18 @@
+"""The tab's title says what is running and what is ready, for a person in another tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+_component = st.components.v2.component(
+    "image_studio.tab_title", js=(Path(__file__).parent / "tab_title.js").read_text()
+)
+
+
+def show(*, running: int, images: int) -> None:
+    """Hand the browser this person's jobs in flight and images made so far; it writes the
+    title ("2 running - Image Studio", "4 ready - ..." for images that came while nobody
+    looked)."""
+    _component(key="tab-title", data={"running": running, "images": images})
