@@ -45,7 +45,7 @@ _STYLE = f"""<style>
 [data-testid="stLayoutWrapper"]:has(> .st-key-{BAR}) {{ position: sticky; bottom: 0; z-index: 10; }}
 .st-key-{BAR} {{
   padding: 0.5rem 0 0.75rem;
-  background: var(--background-color, #fff); border-top: 1px solid rgba(128, 128, 128, 0.3);
+  background: var(--studio-background); border-top: 1px solid rgba(128, 128, 128, 0.3);
 }}
 </style>"""
 

@@ -13,6 +13,7 @@ from tests.app_support import APP_FILE
 
 CONFIG = APP_FILE.parent / ".streamlit" / "config.toml"
 AA = 4.5  # normal-size text
+COLOUR_VARIABLE = r"--studio-(accent|on-accent|background):\s*(#[0-9A-Fa-f]{6})"
 
 
 def themes() -> dict[str, dict[str, Any]]:
@@ -36,12 +37,13 @@ def contrast(first: str, second: str) -> float:
 
 
 def css_accents() -> dict[str, dict[str, str]]:
-    """--studio-accent and --studio-on-accent as the CSS sets them, for light and dark."""
+    """--studio-accent, --studio-on-accent and --studio-background as the CSS sets them,
+    for light and dark."""
     css = CSS_FILE.read_text()
     dark_at = css.index("@media (prefers-color-scheme: dark)")
     found = {}
     for light, part in (("light", css[:dark_at]), ("dark", css[dark_at:])):
-        found[light] = dict(re.findall(r"--studio-(accent|on-accent):\s*(#[0-9A-Fa-f]{6})", part))
+        found[light] = dict(re.findall(COLOUR_VARIABLE, part))
     return found
 
 
@@ -73,4 +75,6 @@ def test_text_links_and_the_accent_read_at_aa_on_both_backgrounds(light: str) ->
 def test_the_css_uses_the_themes_accent_and_words_on_it_read_at_aa(light: str) -> None:
     accents = css_accents()[light]
     assert accents["accent"] == themes()[light]["primaryColor"]
+    # What the studio paints behind text of its own (the review's pinned verdict bar).
+    assert accents["background"] == themes()[light]["backgroundColor"]
     assert contrast(accents["on-accent"], accents["accent"]) >= AA
