@@ -46,7 +46,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] {{ display: none !impo
   .stMain:has(.st-key-present-caption) {{ --present-below: 12rem; }}
 }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-{BAR}) {{ position: sticky; bottom: 0; }}
-.st-key-{BAR} {{ justify-content: center; background: var(--background-color, #fff); }}
+.st-key-{BAR} {{ justify-content: center; background: var(--studio-background); }}
 </style>"""
 
 

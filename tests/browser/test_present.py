@@ -4,12 +4,13 @@ captions on and off, nothing else on screen; and only for someone signed in."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.support import UI_TIMEOUT, StudioServers, new_tab, wait_until_idle
-from tests.browser.test_accessibility import violations
+from tests.browser.test_accessibility import in_scheme, violations
 from tests.browser.test_review import SCREENSHOTS, shared_board_in
 from tests.browser.test_sign_in import project_with_secrets
 
@@ -32,13 +33,20 @@ def fitted(page: Page) -> None:
     assert shown["width"] <= natural[0] + 1 and shown["height"] <= natural[1] + 1
 
 
-@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+@pytest.mark.parametrize(
+    ("phone", "scheme"), [(False, "light"), (True, "dark")], ids=["laptop", "phone-dark"]
+)
 def test_a_board_presents_full_screen_fitted_and_steps_with_the_keys(
-    chromium: Browser, studio_servers: StudioServers, tmp_path: Path, phone: bool
+    chromium: Browser,
+    studio_servers: StudioServers,
+    tmp_path: Path,
+    phone: bool,
+    scheme: Literal["light", "dark"],
 ) -> None:
     board_id, _path = shared_board_in(tmp_path / "data", link=False)
     server = studio_servers.start(tmp_path / "data")
     context, page, console = new_tab(chromium, phone=phone)
+    in_scheme(page, scheme)
     size = "phone" if phone else "laptop"
     try:
         page.goto(server.url(f"/present?board={board_id}"))
