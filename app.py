@@ -6,7 +6,7 @@ connects; each browser session then runs this file as the page script.
 """
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -27,6 +27,23 @@ from studio.errors import StorageError
 ICON = Path(__file__).parent / "assets" / "icon.png"
 
 
+def _run_alone(
+    draw: Callable[[], None], title: str, default_path: str, page_file: str, url_path: str
+) -> None:
+    """One page on its own: no navigation, no sidebar. `draw` is the default page and
+    `page_file` the one at `url_path`: a default page's address is "/", so the page at
+    `url_path` must not be it, or `url_path` would be "not found" (run under a warning)."""
+    page = st.navigation(
+        [
+            st.Page(draw, title=title, url_path=default_path, default=True),
+            st.Page(page_file, title=title, url_path=url_path),
+        ],
+        position="hidden",
+    )
+    frame.mark_frame_ran()
+    page.run()
+
+
 def run() -> None:
     st.set_page_config(page_title="Image Studio", page_icon=str(ICON), layout="wide")
     appearance.apply()
@@ -34,17 +51,7 @@ def run() -> None:
         # A review link works signed out, and shows that board alone (or, with no token,
         # why there is none): no gate, no navigation, no sidebar. Every other page still
         # meets the gate below.
-        page = st.navigation(
-            [
-                # Not the default page: a default page's address is "/", and /review would
-                # then be "not found" (the page runs, under a warning).
-                st.Page(review.review, title="Review", url_path="review-link", default=True),
-                st.Page("pages/review.py", title="Review", url_path=review.PATH),
-            ],
-            position="hidden",
-        )
-        frame.mark_frame_ran()
-        page.run()
+        _run_alone(review.review, "Review", "review-link", "pages/review.py", review.PATH)
         return
     # With sign-in configured, nobody gets further without being signed in and admitted;
     # a deep link on a fresh server comes here too (see frame.ensure_frame).
@@ -52,16 +59,8 @@ def run() -> None:
         return
     if present.asked_for():
         # The owner's board full-screen: signed in as above, and nothing else on screen
-        # (no navigation, no sidebar). A default page too, as for a review link above.
-        page = st.navigation(
-            [
-                st.Page(present.present, title="Present", url_path="present-board", default=True),
-                st.Page("pages/present.py", title="Present", url_path=present.PATH),
-            ],
-            position="hidden",
-        )
-        frame.mark_frame_ran()
-        page.run()
+        # (no navigation, no sidebar).
+        _run_alone(present.present, "Present", "present-board", "pages/present.py", present.PATH)
         return
     pages = [
         st.Page(
