@@ -10,6 +10,8 @@ or expired while the page is open shows only its sentence on the next run.
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -29,7 +31,7 @@ ONE_AT_A_TIME, GRID = "One at a time", "Grid"
 GRID_COLUMNS = 3
 VOTES: dict[str, VoteKind] = {"Approve": "approve", "Needs changes": "changes"}
 VOTE_LABELS = {kind: label for label, kind in VOTES.items()}
-_PER_IMAGE_KEYS = ("review-vote-", "review-comment-text-")
+_VOTE_KEYS = "review-vote-"
 
 _reviewer = SessionValue("reviewer_name", lambda: "")
 _name_error: SessionValue[str | None] = SessionValue("reviewer_name_error", lambda: None)
@@ -83,6 +85,10 @@ def _board(review: Review) -> None:
     memory = review_memory.remembered(str(review.link_id), _reviewer.get())
     if memory is not None:
         _restore(review, *memory)
+    elif not review_memory.answered():
+        # Drawn only once the browser has said who this is: no flash of the name form,
+        # and the controls start from what was kept, not from an empty first draft.
+        return
     # One row: who is reviewing and the view (a grid overview one tap away), so the
     # image below has the most of the screen.
     with st.container(horizontal=True, vertical_alignment="center"):
@@ -187,7 +193,7 @@ def _restore(review: Review, name: str, drafts: dict[int, str]) -> None:
 def _forget_controls() -> None:
     """The controls start again from what this reviewer said before."""
     _outcome.clear()
-    for key in [key for key in st.session_state if str(key).startswith(_PER_IMAGE_KEYS)]:
+    for key in [key for key in st.session_state if str(key).startswith(_VOTE_KEYS)]:
         del st.session_state[key]
 
 
@@ -308,15 +314,15 @@ def _picture(review: Review, image: ReviewImage, kind: str) -> None:
 def _comment_form(
     review: Review, image: ReviewImage, number: int, name: str, note: ReviewNote | None
 ) -> None:
-    key = f"review-comment-text-{image.image_id}"
-    if key not in st.session_state:
-        # A comment typed before a reload comes back, else the one saved.
-        saved = note.comment if note is not None else ""
-        st.session_state[key] = _drafts.get().get(number, saved)
+    saved = note.comment if note is not None else ""
     with st.form(f"review-comment-{image.image_id}", border=False):
         st.text_area(
             f"Comment on image {number} (optional)",
-            key=key,
+            # A comment typed before a reload comes back, else the one saved. Given as
+            # the box's first value, not written into session state: the box sits in a
+            # popover the browser draws only when opened, and would miss such a write.
+            value=_drafts.get().get(number, saved),
+            key=_comment_key(image.image_id, name),
             max_chars=COMMENT_CHARS,
             height=80,
             disabled=not name,
@@ -365,8 +371,13 @@ def _recorded_vote(review: Review, name: str, image_id: int) -> str | None:
     return VOTE_LABELS[note.vote] if note is not None and note.vote is not None else None
 
 
+def _comment_key(image_id: int, name: str) -> str:
+    """Each reviewer's own comment box: another name starts from that name's comment."""
+    return f"review-comment-text-{image_id}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+
+
 def _commented(review: Review, name: str, image_id: int) -> None:
-    text = str(st.session_state.get(f"review-comment-text-{image_id}") or "")
+    text = str(st.session_state.get(_comment_key(image_id, name)) or "")
     try:
         review.comment(name, image_id, text)
     except BoardInputError as exc:

@@ -3,7 +3,8 @@
 
 The browser keeps it (localStorage, under a key made from the link's token hash), not
 the studio: no account, and another link or another browser starts afresh. The first
-run of a session asks the browser once; what it remembered arrives on the run after.
+run of a session asks the browser once; what it remembered arrives on the run after,
+and until then the page waits (`answered`) rather than draw a reviewer it may not be.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from components.state import SessionValue
 _component = st.components.v2.component(
     "image_studio.review_memory", js=(Path(__file__).parent / "review_memory.js").read_text()
 )
-_restored = SessionValue("review_memory_restored", lambda: False)
+# Whether the browser has answered this session; set beforehand, it stands for a browser
+# that remembered nothing (how the script-only tests open a review).
+ANSWERED = SessionValue("review_memory_answered", lambda: False)
 
 
 def remembered(link_key: str, name: str) -> tuple[str, dict[int, str]] | None:
@@ -26,13 +29,13 @@ def remembered(link_key: str, name: str) -> tuple[str, dict[int, str]] | None:
     number); None otherwise. Afterwards keeps `name` in the browser as it changes."""
     result = _component(
         key="review-memory",
-        data={"link": link_key, "restored": _restored.get(), "name": name},
+        data={"link": link_key, "restored": ANSWERED.get(), "name": name},
         on_remembered_change=lambda: None,
     )
     found: Any = result.remembered
-    if _restored.get() or not isinstance(found, dict):
+    if ANSWERED.get() or not isinstance(found, dict):
         return None
-    _restored.set(True)
+    ANSWERED.set(True)
     kept = found.get("drafts")
     drafts: dict[Any, Any] = kept if isinstance(kept, dict) else {}
     return str(found.get("name") or ""), {
@@ -40,3 +43,8 @@ def remembered(link_key: str, name: str) -> tuple[str, dict[int, str]] | None:
         for number, text in drafts.items()
         if str(number).isdigit() and isinstance(text, str)
     }
+
+
+def answered() -> bool:
+    """Whether this session has heard from the browser yet (it answers on its first run)."""
+    return ANSWERED.get()
