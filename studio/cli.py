@@ -18,7 +18,7 @@ from studio.database import DatabaseError
 from studio.emulator import EmulatorConfig, serve
 from studio.errors import DatabaseUnavailable, FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
-from studio.jobs import EditInput, JobService
+from studio.jobs import EditInput, JobService, Sweep, SweepResult
 from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
@@ -126,8 +126,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="generate or edit images and wait for them")
-    generate.add_argument("prompt")
-    generate.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, metavar="RATIO")
+    generate.add_argument("prompt", help="`{a|b}` sends one job per variant, as the form does")
+    generate.add_argument(
+        "--aspect-ratio",
+        action="append",
+        default=[],
+        choices=ASPECT_RATIOS,
+        metavar="RATIO",
+        dest="aspect_ratios",
+        help="repeat it for a sweep over several ratios",
+    )
     generate.add_argument("--format", choices=OUTPUT_FORMATS, dest="output_format")
     generate.add_argument(
         "-n", "--images", type=int, default=1, dest="num_outputs", help="1 to 4 (billed each)"
@@ -138,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL_OR_FILE",
         help="an input image to edit (up to 3)",
+    )
+    generate.add_argument(
+        "--yes", action="store_true", help="send a sweep over the studio's confirmation size"
     )
     jobs = commands.add_parser("jobs", help="list jobs and their states")
     jobs.add_argument("--limit", type=int, default=30)
@@ -172,14 +183,25 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
     try:
         # Everything is checked before anything is uploaded or billed.
         inputs = [_edit_input(service, item) for item in args.image]
-        fields = {"prompt": args.prompt, "num_outputs": args.num_outputs}
+        result: SweepResult | None
         if inputs:
-            submission = service.edit(output_format=args.output_format, inputs=inputs, **fields)
-        else:
-            submission = service.generation(
-                aspect_ratio=args.aspect_ratio, output_format=args.output_format, **fields
+            if args.aspect_ratios:
+                return _fail("An edit keeps its input's shape: leave out --aspect-ratio.")
+            edit = service.edit(
+                prompt=args.prompt,
+                num_outputs=args.num_outputs,
+                output_format=args.output_format,
+                inputs=inputs,
             )
-        job = service.send(submission, service.server_credentials)
+            result = SweepResult([service.send(edit, service.server_credentials)])
+        else:
+            sweep = service.sweep(
+                prompt=args.prompt,
+                aspect_ratios=args.aspect_ratios or [None],
+                num_outputs=args.num_outputs,
+                output_format=args.output_format,
+            )
+            result = _send_sweep(service, sweep, confirmed=args.yes)
     except SpendLimitReached as exc:
         return _fail(exc.message)
     except InvalidRequest as exc:
@@ -192,9 +214,33 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
         return _fail(f"“{exc.filename}” cannot be read: {exc.strerror or exc}.")
     except FoxAPIError as exc:  # OutcomeUnknown included: its message says it was not resent
         return _fail(exc.message)
-    print(f"Sent: {job.request.num_outputs} image(s) billed.", file=sys.stderr)
-    _wait(service, [job.id])
-    return _report(service, job.id)
+    if result is None:
+        return 1  # not confirmed: nothing sent, the reason printed
+    billed = sum(job.request.num_outputs for job in result.jobs)
+    print(f"Sent: {billed} image(s) billed.", file=sys.stderr)
+    _wait(service, [job.id for job in result.jobs])
+    reported = max(_report(service, job.id) for job in result.jobs)
+    return 1 if result.stopped_by is not None else reported
+
+
+def _send_sweep(service: JobService, sweep: Sweep, *, confirmed: bool) -> SweepResult | None:
+    """The price first, then the jobs, as the Generate form sends them; a sweep over the
+    confirmation size only with --yes (None without). A refusal before the first job is
+    raised; one midway keeps the jobs already sent, and is printed."""
+    plan = sweep.plan
+    if plan.is_sweep:
+        print(f"This sweep: {plan.price_line()}.", file=sys.stderr)
+    limit = service.settings.studio_confirm_above_images
+    if plan.images > limit and not confirmed:
+        _fail(f"It bills {plan.images} images, more than {limit} at once: add --yes to send it.")
+        return None
+    result = service.send_sweep(sweep, service.server_credentials)
+    if result.stopped_by is not None:
+        if not result.jobs:
+            raise result.stopped_by
+        stopped = f"Stopped after {len(result.jobs)} job(s): {result.stopped_by.message}"
+        print(inert(stopped), file=sys.stderr)
+    return result
 
 
 def _edit_input(service: JobService, item: str) -> EditInput:

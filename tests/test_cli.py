@@ -100,6 +100,36 @@ def test_a_local_file_is_cleaned_uploaded_and_edited(
     assert "aspect_ratio" not in body and len(body["image_urls"]) == 1
 
 
+def test_a_sweep_sends_one_job_per_variant_and_ratio_after_saying_its_price(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    args = ["generate", "a {red|blue} fox", "--aspect-ratio", "1:1", "--aspect-ratio", "16:9"]
+    done = run_studio(tmp_path, emulator, *args)
+    assert done.returncode == 0, done.stderr
+    assert "This sweep: 4 images: 2 ratios x 2 variants x 1 image." in done.stderr
+    assert len(done.stdout.splitlines()) == 4
+    assert [(body["prompt"], body["aspect_ratio"]) for body in posts(emulator)] == [
+        ("a red fox", "1:1"),
+        ("a red fox", "16:9"),
+        ("a blue fox", "1:1"),
+        ("a blue fox", "16:9"),
+    ]
+
+
+def test_a_sweep_over_the_confirmation_size_is_sent_only_with_yes(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    args = ["generate", "a {red|blue} fox", "-n", "2"]
+    refused = run_studio(tmp_path, emulator, *args, STUDIO_CONFIRM_ABOVE_IMAGES="3")
+    assert refused.returncode == 1
+    assert "It bills 4 images, more than 3 at once: add --yes to send it." in refused.stderr
+    assert posts(emulator) == []
+
+    sent = run_studio(tmp_path, emulator, *args, "--yes", STUDIO_CONFIRM_ABOVE_IMAGES="3")
+    assert sent.returncode == 0, sent.stderr
+    assert len(posts(emulator)) == 2 and len(sent.stdout.splitlines()) == 4
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -107,6 +137,10 @@ def test_a_local_file_is_cleaned_uploaded_and_edited(
         (["generate", "fox", "-n", "5"], "between 1 and 4"),
         (["generate", "fox", "--image", "notes.png"], "not a PNG, JPEG or WebP"),
         (["generate", "fox", "--image", "ftp://example.com/a.png"], "https://"),
+        (
+            ["generate", "fox", "--image", "https://example.com/a.png", "--aspect-ratio", "1:1"],
+            "An edit keeps its input's shape",
+        ),
         # Longer than any file path can be: once "File name too long".
         (["generate", "fox", "--image", "a" * 5000], "is not a web address FoxAPI can fetch"),
     ],
