@@ -1,7 +1,11 @@
 // Left and Right arrows anywhere on the page, except while typing. Listens before the
 // dialog does: Streamlit's own button shortcuts never see keys pressed inside a dialog.
+// The pictures a step would show are fetched ahead, so the next one appears at once.
 export default function (component) {
-  const { setTriggerValue } = component;
+  const { data, setTriggerValue } = component;
+  for (const address of (data && data.prefetch) || []) {
+    new Image().src = address;
+  }
   // A switch or checkbox (Captions, say) has no use for Left and Right: those still step.
   const typing = (element) =>
     element &&
