@@ -144,7 +144,7 @@ def test_images_survive_a_reload_and_a_server_restart(
 def _gallery_tiles(page: Page) -> list[str]:
     """The prompt of every picture in the grid, in order, once each picture has loaded."""
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("button", name="Open").first).to_be_visible()
+    expect(main.locator("li.tile").first).to_be_visible()
     pictures = main.locator("img[alt]")
     expect(pictures.first).to_be_visible()  # a tile's picture may follow its button
     for index in range(pictures.count()):
