@@ -28,6 +28,11 @@ export default function (component) {
     }
     status.textContent = copied ? "Copied" : "Select the link above and copy it";
   };
-  button.addEventListener("click", onClick);
-  return () => button.removeEventListener("click", onClick);
+  // Set, not added: Streamlit calls this again when the text changes (the image dialog's
+  // next prompt), and only the newest text may be copied.
+  button.onclick = onClick;
+  status.textContent = "";
+  return () => {
+    if (button.onclick === onClick) button.onclick = null;
+  };
 }

@@ -1,35 +1,49 @@
 """The gallery grid: every archived image, newest first, 24 to a page.
 
 The page number and filters live in the URL (components/gallery_view.py), so a link
-reproduces the view. The grid reads the store on every full run and is never inside
-a ticking fragment.
+reproduces the view. The page of images is one element, drawn by the browser
+(gallery_tiles.js): a page change or a selection sends one message, not 200. A tile's
+picture opens the image dialog, its corner checkbox selects (shift-click for a range),
+and its Add to board asks for a board; the selection bar follows the person down the page.
 """
 
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from components import add_to_board, compare, frame, gallery_view, media, verdicts
 from components.gallery_view import PAGE_SIZE, View
+from components.state import SessionValue
 from components.text import MODE_LABELS, excerpt, plural
 from studio import formats
 from studio.jobs import JobService
 from studio.records import NO_VERDICTS, GalleryFilter, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 
-COLUMNS = 4
-SELECT_PREFIX = "select-image-"
+TILES_KEY = "gallery-tiles"
 EMPTY = "No images yet. Generate your first on the Generate page."
+_HERE = Path(__file__).parent
+_tiles = st.components.v2.component(
+    "image_studio.gallery_tiles",
+    css=(_HERE / "gallery_tiles.css").read_text(),
+    js=(_HERE / "gallery_tiles.js").read_text(),
+)
+_STYLE = f"<style>{(_HERE / 'gallery.css').read_text()}</style>"
+# Images selected on any page of the gallery in this session.
+_selection: SessionValue[list[int]] = SessionValue("gallery_selection", list)
 
 
 def gallery() -> View:
-    """Filters, selection, the page of images the URL asks for, and the page picker.
+    """Filters, selection, the page of images the URL asks for, and its pagers.
 
     Returns the view as shown: the image dialog steps through the same images.
     """
     service = frame.jobs()
+    st.html(_STYLE)
     everything = service.gallery_count(GalleryFilter())
     if everything == 0:
         st.info(EMPTY, icon=":material/photo_library:")
@@ -43,125 +57,158 @@ def gallery() -> View:
         st.info("No images match these filters.", icon=":material/filter_alt_off:")
         st.button("Clear filters", key="gallery-clear-filters", on_click=gallery_view.clear_filters)
         return view
-    st.caption(plural(total, "image"))
-    grid = st.container()  # filled once the picker under it has said which page
-    view = gallery_view.page_picker(view, total)
+    count, pager = st.columns([1, 5], vertical_alignment="center")
+    count.caption(plural(total, "image"))
+    with pager:
+        view = gallery_view.page_picker(view, total)
     items = service.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
     said = service.verdicts([item.image.id for item in items])
     asker = (service, frame.viewer())  # asked once a page: the tiles' links need both
-    with grid:
-        for start in range(0, len(items), COLUMNS):
-            for column, item in zip(
-                st.columns(COLUMNS), items[start : start + COLUMNS], strict=False
-            ):
-                with column:
-                    _tile(item, said.get(item.image.id, NO_VERDICTS), asker)
+    _tiles(
+        key=TILES_KEY,
+        data={
+            "label": f"Images, page {view.page}",
+            "page": view.page,
+            "images": [_tile(item, said.get(item.image.id, NO_VERDICTS), asker) for item in items],
+            "selected": selected_ids(),
+            "focus": gallery_view.take_focus(),
+        },
+        on_open_change=_opened,
+        on_select_change=_selected,
+        on_board_change=_board_asked,
+    )
+    gallery_view.page_picker_below(view, total)
     return view
 
 
-def _tile(item: GalleryItem, said: Verdicts, asker: tuple[JobService, str]) -> None:
+def _tile(item: GalleryItem, said: Verdicts, asker: tuple[JobService, str]) -> dict[str, Any]:
+    """What the browser draws for one image: plain data, its texts set as text."""
     image, job = item.image, item.job
-    name = f"“{excerpt(job.prompt, 60)}”"
-    with st.container(border=True, key=f"tile-{image.id}"):
-        media.thumbnail(image, job.prompt, asker=asker)
-        st.text(excerpt(job.prompt, 90), wrap=False)
-        shape = (
-            job.request.aspect_ratio or DEFAULT_ASPECT_RATIO
-            if job.mode is Mode.GENERATE
-            else f"{image.width} x {image.height}"
-        )
-        details = [MODE_LABELS[job.mode], shape, formats.label(image.format)]
-        if image.favourite:
-            details.append(":material/star: Favourite")
-        st.caption(" · ".join(part for part in details if part))
-        verdicts.summary(said)
-        # One row, not two columns: each block is a message to the browser, 24 times a page.
-        actions = st.container(
-            horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"
-        )
-        with actions:
-            gallery_view.open_button(image.id, name)
-        actions.checkbox(
-            "Select",
-            key=f"{SELECT_PREFIX}{image.id}",
-            persist_state="session",
-            help=f"Select {name} to download or compare it",
-        )
-        add_to_board.tile_button(image.id, name=name)
+    shape = (
+        job.request.aspect_ratio or DEFAULT_ASPECT_RATIO
+        if job.mode is Mode.GENERATE
+        else f"{image.width} x {image.height}"
+    )
+    details = [MODE_LABELS[job.mode], shape, formats.label(image.format)]
+    if image.favourite:
+        details.append("★ Favourite")
+    details.append(verdicts.counts_line(said, icons=False))
+    return {
+        "id": image.id,
+        "url": media.thumbnail_url(image, asker=asker),
+        "prompt": job.prompt,
+        "name": f"“{excerpt(job.prompt, 60)}”",
+        "excerpt": excerpt(job.prompt, 90),
+        "details": " · ".join(part for part in details if part),
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def _event(name: str) -> Any:
+    return (st.session_state.get(TILES_KEY) or {}).get(name)
+
+
+def _opened() -> None:
+    image_id = _event("open")
+    if isinstance(image_id, int):
+        gallery_view.open_image(image_id)
+
+
+def _selected() -> None:
+    """A tile's checkbox, or a shift-click's range: those images in or out of the selection."""
+    event = _event("select")
+    if not isinstance(event, dict):
+        return
+    ids = {number for number in event.get("ids") or [] if isinstance(number, int)}
+    chosen = set(_selection.get())
+    _selection.set(sorted(chosen | ids if event.get("selected") else chosen - ids))
+
+
+def _board_asked() -> None:
+    image_id = _event("board")
+    if isinstance(image_id, int):
+        add_to_board.ask([image_id])
 
 
 # Selection -----------------------------------------------------------------------
 
 
 def selected_ids() -> list[int]:
-    """Images ticked on any page of the gallery in this session."""
-    return sorted(
-        int(key.removeprefix(SELECT_PREFIX))
-        for key, ticked in st.session_state.items()
-        if isinstance(key, str) and key.startswith(SELECT_PREFIX) and ticked is True
-    )
+    """Images selected on any page of the gallery in this session."""
+    return sorted(_selection.get())
 
 
 def selection_bar() -> None:
+    """What can be done with the selection; once anything is selected, the bar stays at the
+    top of the window as the person scrolls (gallery.css)."""
     ids = selected_ids()
-    download, sheet, comparing, boarding, clear = st.columns([2, 1, 1, 1, 1])
+    bar = st.container(
+        key="gallery-selection",
+        horizontal=True,
+        vertical_alignment="center",
+        gap="small",
+    )
+    with bar:
+        st.markdown(f"**{len(ids)} selected**" if ids else "Nothing selected", width="content")
+        st.button(
+            "Compare",
+            key="gallery-compare",
+            icon=":material/compare:",
+            disabled=not compare.can_compare(len(ids)),
+            on_click=compare.start,
+            args=(ids,),
+            help=f"Side by side, {compare.MIN_IMAGES} to {compare.MAX_IMAGES} selected images",
+        )
+        st.button(
+            "Add to board",
+            key="gallery-add-selected-to-board",
+            icon=":material/library_add:",
+            disabled=not ids,
+            on_click=add_to_board.ask,
+            args=(ids,),
+            help="Add the selected images to one of your boards, or to a new one",
+        )
+        with st.popover("Contact sheet", icon=":material/grid_view:", disabled=not ids):
+            for kind in ("png", "pdf"):
+                st.download_button(
+                    kind.upper(),
+                    data=partial(frame.jobs().selection_contact_sheet, ids, kind),
+                    file_name=f"image-studio-selection.{kind}",
+                    mime="application/pdf" if kind == "pdf" else "image/png",
+                    key=f"gallery-sheet-{kind}",
+                    icon=":material/download:",
+                    on_click="ignore",
+                    help="The selected images on one sheet, numbered, with prompts and ratios",
+                )
+        _download_selected(ids)
+        st.button(
+            "Clear selection",
+            key="gallery-clear-selection",
+            type="tertiary",
+            disabled=not ids,
+            on_click=_clear_selection,
+        )
+
+
+def _download_selected(ids: list[int]) -> None:
     label = f"Download selected ({len(ids)})"
-    explanation = (
-        "A zip of the selected images, each with its prompt and settings inside, "
-        "and a manifest.json listing them."
-    )
-    if ids:
-        download.link_button(
-            label,
-            # A relative link: the zip streams from the studio's own route, one image at a time.
-            frame.jobs().zip_link(ids, frame.viewer()),
-            key="gallery-download-selected",
-            icon=":material/download:",
-            help=explanation,
-        )
-    else:
+    if not ids:
         # A disabled button, not a link to nowhere: assistive technology knows it is off.
-        download.button(
-            label, key="gallery-download-none", icon=":material/download:", disabled=True
-        )
-    with sheet, st.popover("Contact sheet", icon=":material/grid_view:", disabled=not ids):
-        for kind in ("png", "pdf"):
-            st.download_button(
-                kind.upper(),
-                data=partial(frame.jobs().selection_contact_sheet, ids, kind),
-                file_name=f"image-studio-selection.{kind}",
-                mime="application/pdf" if kind == "pdf" else "image/png",
-                key=f"gallery-sheet-{kind}",
-                icon=":material/download:",
-                on_click="ignore",
-                help="The selected images on one sheet, numbered, with prompts and ratios",
-            )
-    comparing.button(
-        "Compare",
-        key="gallery-compare",
-        icon=":material/compare:",
-        disabled=not compare.can_compare(len(ids)),
-        on_click=compare.start,
-        args=(ids,),
-        help=f"Side by side, {compare.MIN_IMAGES} to {compare.MAX_IMAGES} selected images",
-    )
-    boarding.button(
-        "Add to board",
-        key="gallery-add-selected-to-board",
-        icon=":material/library_add:",
-        disabled=not ids,
-        on_click=add_to_board.ask,
-        args=(ids,),
-        help="Add the selected images to one of your boards, or to a new one",
-    )
-    clear.button(
-        "Clear selection",
-        key="gallery-clear-selection",
-        disabled=not ids,
-        on_click=_clear_selection,
+        st.button(label, key="gallery-download-none", icon=":material/download:", disabled=True)
+        return
+    st.link_button(
+        label,
+        # A relative link: the zip streams from the studio's own route, one image at a time.
+        frame.jobs().zip_link(ids, frame.viewer()),
+        key="gallery-download-selected",
+        icon=":material/download:",
+        help=(
+            "A zip of the selected images, each with its prompt and settings inside, "
+            "and a manifest.json listing them."
+        ),
     )
 
 
 def _clear_selection() -> None:
-    for key in [key for key in st.session_state if str(key).startswith(SELECT_PREFIX)]:
-        st.session_state[key] = False
+    _selection.clear()

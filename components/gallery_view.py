@@ -15,13 +15,15 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from components import focus, frame
+from components import frame
+from components.state import SessionValue
 from components.text import plural
 from studio.records import GalleryFilter
 from studio.request import Mode
 
 PAGE_SIZE = 24
 SEARCH, MODE, FAVOURITES, PAGE, IMAGE, WHOSE = "q", "mode", "fav", "page", "image", "whose"
+PAGE_BELOW = "page-below"  # the picker under the grid, in step with `page`
 BOARD = "board"  # `board=ID`: a bound widget would write the board's name instead
 BOARD_CHOICE = "gallery-board"
 ALL_IMAGES = 0  # the board picker's "All images"; boards' ids start at 1
@@ -29,6 +31,7 @@ MINE, EVERYONE = "Mine", "Everyone"
 # A bound choice is written to the URL as its label, so the labels are the options.
 EVERYTHING = "Everything"
 MODE_CHOICES = {EVERYTHING: None, "Text to image": Mode.GENERATE, "Edits": Mode.EDIT}
+_focus_after_close: SessionValue[int | None] = SessionValue("gallery_focus", lambda: None)
 _NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() takes "²", a link may hold it
 
 
@@ -146,18 +149,34 @@ def whose_images() -> bool:
 
 
 def page_picker(view: View, total: int) -> View:
-    """The page picker under the grid; the view on the page it shows."""
-    pages = max(1, math.ceil(total / PAGE_SIZE))
+    """The page picker above the grid (bound to `page` in the URL); the view on its page."""
+    pages = page_count(total)
     if pages == 1:
         return view
     asked = st.query_params.get(PAGE, "")
     # A page past the end (an old link, or images deleted since) shows the last page.
     past_the_end = _NUMBER.fullmatch(asked) is not None and int(asked) > pages
-    with st.container(horizontal_alignment="center"):
-        page = st.pagination(
-            pages, default=pages if past_the_end else 1, key=PAGE, bind="query-params"
-        )
+    page = st.pagination(pages, default=pages if past_the_end else 1, key=PAGE, bind="query-params")
     return replace(view, page=page)
+
+
+def page_picker_below(view: View, total: int) -> None:
+    """The same picker under the grid: where a person who scrolled to the end is."""
+    if page_count(total) == 1:
+        return
+    # One picker a page, so it starts on the page the one above (and the URL) holds.
+    key = f"{PAGE_BELOW}-{view.page}"
+    st.pagination(
+        page_count(total), default=view.page, key=key, on_change=_paged_below, args=(key,)
+    )
+
+
+def _paged_below(key: str) -> None:
+    go_to_page(int(st.session_state[key]))
+
+
+def page_count(total: int) -> int:
+    return max(1, math.ceil(total / PAGE_SIZE))
 
 
 def first_page() -> None:
@@ -195,10 +214,10 @@ def open_image(image_id: int) -> None:
 
 
 def open_button(image_id: int, name: str) -> None:
-    """An image's Open: its key is where the focus goes back when the dialog closes."""
+    """An image's Open (a board's rows): where the focus goes back when the dialog closes."""
     st.button(
         "Open",
-        key=_open_key(image_id),
+        key=open_button_key(image_id),
         icon=":material/open_in_full:",
         on_click=open_image,
         args=(image_id,),
@@ -206,8 +225,8 @@ def open_button(image_id: int, name: str) -> None:
     )
 
 
-def _open_key(image_id: int) -> str:
-    return f"open-image-{image_id}"
+def open_button_key(image_id: int | None) -> str | None:
+    return None if image_id is None else f"open-image-{image_id}"
 
 
 def close_image() -> None:
@@ -215,4 +234,12 @@ def close_image() -> None:
     st.query_params.pop(IMAGE, None)
     if closed is not None:
         # Keyboard users land back on the tile they opened it from, not at the page's top.
-        focus.return_to(_open_key(closed))
+        _focus_after_close.set(closed)
+
+
+def take_focus() -> int | None:
+    """The image whose tile or Open button takes the keyboard focus, once: the one a
+    dialog just closed on."""
+    image_id = _focus_after_close.get()
+    _focus_after_close.clear()
+    return image_id

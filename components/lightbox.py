@@ -1,8 +1,10 @@
-"""One image, large, in a dialog: every setting, and what can be done with it.
+"""One image, large, in a dialog: its prompt and settings, and what can be done with it.
 
-Which image is open lives in the URL (`/gallery?image=ID`), so a link opens it in a new
-tab; closing the dialog takes it out. Previous and Next sit above the picture, and the
-Left and Right arrow keys press them.
+Which image is open lives in the URL (`/gallery?image=ID`), so the address bar can always
+be copied and opens it again; stepping changes it and closing the dialog takes it out.
+Previous and Next sit above the picture, with one counter between them; the Left and
+Right arrow keys press them. What only a developer or support needs (the FoxAPI task,
+file sizes, times) is folded under Details.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import streamlit as st
 from components import (
     add_to_board,
     arrow_keys,
+    copy_button,
     frame,
     gallery_view,
     image_pickers,
@@ -23,7 +26,7 @@ from components import (
     verdicts,
 )
 from components.gallery_view import View, close_image, open_image_id, page_of
-from components.text import MODE_LABELS, escape_markdown, excerpt, plural, when
+from components.text import MODE_LABELS, duration, escape_markdown, excerpt, plural, when
 from studio import formats
 from studio.people import NotAllowed
 from studio.records import GalleryItem, InputAsset
@@ -34,40 +37,42 @@ UPLOAD_ALT = "An uploaded input image"
 
 def show_if_open(view: View) -> None:
     """The dialog, when the URL names an image; its neighbours are those of `view`."""
-    image_id = open_image_id()
-    if image_id is None:
-        return
-    # Heard on the page: Streamlit's button shortcuts do not reach into a dialog.
-    step = arrow_keys.pressed("lightbox-arrow-keys")
-    index = frame.jobs().gallery_position(view.filter, image_id) if step else None
-    if index is not None:
-        _step(view, index, step)
-    _lightbox(view)
+    if open_image_id() is not None:
+        _lightbox(view)
 
 
 @st.dialog("Image", width="large", on_dismiss=close_image)
 def _lightbox(view: View) -> None:
-    # Read afresh on every run of the dialog: Previous and Next rerun it alone.
+    # Read afresh on every run of the dialog: Previous, Next and the arrow keys rerun it alone.
     image_id = open_image_id()
+    if image_id is None:
+        # Closed from inside (deleted, say): a whole run takes the dialog away.
+        st.rerun()
+        return
     service = frame.jobs()
-    item = service.image(image_id) if image_id is not None else None
+    item = service.image(image_id)
     if item is None:
-        if image_id is not None and service.may_see_image(image_id) is False:
+        if service.may_see_image(image_id) is False:
             st.warning("This image is not yours to see.", icon=":material/lock:")
         else:
             st.info("This image is no longer in the gallery.")
         return
-    _previous_next(view, service.gallery_position(view.filter, item.image.id))
+    index = service.gallery_position(view.filter, item.image.id)
+    _previous_next(view, index)
     picture, details = st.columns([3, 2], gap="medium")
     with picture:
         media.original(item.image, item.job.prompt)
     with details:
-        st.caption("Prompt (the button in its corner copies it)")
-        st.code(item.job.prompt, language=None, wrap_lines=True)
+        st.markdown("**Prompt**")
+        st.text(item.job.prompt)
+        copy_button.copy_button("Copy prompt", item.job.prompt, key="lightbox-copy-prompt")
         st.markdown(_settings(item))
         _actions(item)
         _reviews(item)
+        with st.expander("Details", icon=":material/info:"):
+            st.markdown(_details(item))
     _lineage(item)
+    _arrow_keys(view, index)
 
 
 def _reviews(item: GalleryItem) -> None:
@@ -131,24 +136,40 @@ def _relative(relative: GalleryItem | InputAsset) -> None:
 
 
 def _settings(item: GalleryItem) -> str:
-    job, image = item.job, item.image
+    """What a person chose and when: the rest is under Details."""
+    job = item.job
     rows = [("Mode", MODE_LABELS[job.mode])]
     if job.mode is Mode.GENERATE:
         rows.append(("Aspect ratio", job.request.aspect_ratio or DEFAULT_ASPECT_RATIO))
-    rows += [
-        ("Format asked for", formats.label(job.request.output_format)),
+    rows.append(("Made", when(job.created_at, st.context.timezone)))
+    return _rows(rows)
+
+
+def _details(item: GalleryItem) -> str:
+    """The file, the job it came from and its times: for support, a bug report, a bill."""
+    job, image = item.job, item.image
+    rows = [
         (
             "File",
             f"{formats.label(image.format)}, "
             f"{image.width} x {image.height} px, {_size(image.size_bytes or 0)}",
         ),
-        ("Image", f"{image.position + 1} of {job.request.num_outputs}"),
-        ("Made", when(job.created_at, st.context.timezone)),
+        ("Format asked for", formats.label(job.request.output_format)),
+        ("Image of its job", f"{image.position + 1} of {job.request.num_outputs}"),
     ]
-    if job.task_id:
-        rows.append(("FoxAPI task", job.task_id))
     if job.request.image_urls:
         rows.append(("Input images", str(len(job.request.image_urls))))
+    if job.task_id:
+        rows.append(("FoxAPI task", job.task_id))
+    rows.append(("Sent", when(job.submitted_at or job.created_at, st.context.timezone)))
+    if job.finished_at is not None:
+        took = job.finished_at - (job.submitted_at or job.created_at)
+        finished = when(job.finished_at, st.context.timezone)
+        rows.append(("Finished", f"{finished} (took {duration(took)})"))
+    return _rows(rows)
+
+
+def _rows(rows: list[tuple[str, str]]) -> str:
     return "\n".join(f"- **{name}:** {escape_markdown(value)}" for name, value in rows)
 
 
@@ -230,8 +251,8 @@ def _deleted(delete: Callable[[Any], None], target: int | str) -> None:
     except NotAllowed as exc:
         frame.queue_toast(exc.message, ":material/block:")
         return
-    close_image()
-    frame.queue_toast("Deleted.", ":material/delete:")
+    close_image()  # the dialog's run that follows sees no image and closes it
+    frame.queue_toast("Deleted. This cannot be undone.", ":material/delete:")
 
 
 def _favourite_changed(image_id: int) -> None:
@@ -240,27 +261,46 @@ def _favourite_changed(image_id: int) -> None:
 
 
 def _previous_next(view: View, index: int | None) -> None:
-    """Previous and Next in the gallery the dialog was opened from."""
+    """Previous and Next in the gallery the dialog was opened from, and where it is in it
+    (one row, on a phone too); Left and Right press them."""
     total = frame.jobs().gallery_count(view.filter)
-    previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
-    previous.button(
-        "Previous",
-        key="lightbox-previous",
-        icon=":material/chevron_left:",
-        disabled=index is None or index <= 0,
-        on_click=_step,
-        args=(view, index, -1),
+    with st.container(
+        horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"
+    ):
+        st.button(
+            "Previous",
+            key="lightbox-previous",
+            icon=":material/chevron_left:",
+            disabled=index is None or index <= 0,
+            on_click=_step,
+            args=(view, index, -1),
+        )
+        if index is not None:
+            st.markdown(f"{index + 1} of {total}", width="content")
+        st.button(
+            "Next",
+            key="lightbox-next",
+            icon=":material/chevron_right:",
+            icon_position="right",
+            disabled=index is None or index >= total - 1,
+            on_click=_step,
+            args=(view, index, 1),
+        )
+
+
+def _arrow_keys(view: View, index: int | None) -> None:
+    """Left and Right, heard on the whole page but drawn in the dialog, so a key press
+    reruns the dialog alone; the pictures either side are fetched ahead."""
+    around = (
+        frame.jobs().gallery(view.filter, limit=3, offset=max(0, index - 1))
+        if index is not None
+        else []
     )
-    if index is not None:
-        position.markdown(f"{index + 1} of {plural(total, 'image')}", text_alignment="center")
-    following.button(
-        "Next",
-        key="lightbox-next",
-        icon=":material/chevron_right:",
-        icon_position="right",
-        disabled=index is None or index >= total - 1,
-        on_click=_step,
-        args=(view, index, 1),
+    links = [media.link(item.image, "original") for item in around]
+    arrow_keys.pressed(
+        "lightbox-arrow-keys",
+        on_step=lambda step: _step(view, index, step),
+        prefetch=[link for link in links if link is not None],
     )
 
 

@@ -46,16 +46,24 @@ def thumbnail(
 ) -> None:
     """`asker`: the jobs service and viewer, when the caller already has them (a page of
     tiles asks once, not once a tile)."""
+    url = thumbnail_url(image, asker=asker)
+    if url is None:
+        st.caption("The thumbnail is missing from the archive.")
+        return
+    st.image(url, alt=alt, width=width)
+
+
+def thumbnail_url(image: ImageRecord, *, asker: tuple[JobService, str] | None = None) -> str | None:
+    """The thumbnail's signed link (a data URL without a browser); None when it is missing."""
     service, viewer = asker or (frame.jobs(), frame.viewer())
     url = absolute(service.image_link(image, "thumb", viewer)) if image.thumb_path else None
     if url is None:
         data = service.thumbnail(image)
         if data is None or not image.thumb_path:
-            st.caption("The thumbnail is missing from the archive.")
-            return
+            return None
         extension = image.thumb_path.rpartition(".")[2]
         url = data_url(data, formats.mime_type(extension))
-    st.image(url, alt=alt, width=width)
+    return url
 
 
 def original(image: ImageRecord, alt: str) -> None:

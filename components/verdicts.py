@@ -17,16 +17,21 @@ from studio.records import ReviewNote, Verdicts
 VOTE_WORDS = {"approve": "Approved", "changes": "Needs changes", None: "No vote"}
 
 
-def counts_line(verdicts: Verdicts) -> str:
-    """ "2 approvals · 1 needs changes · 1 comment": fixed words only, safe as Markdown."""
+def counts_line(verdicts: Verdicts, *, icons: bool = True) -> str:
+    """ "2 approvals · 1 needs changes · 1 comment": fixed words only, safe as Markdown;
+    without icons, plain text (for the gallery's tiles, drawn by the browser)."""
     comments = sum(1 for note in verdicts.notes if note.comment)
     parts = []
+
+    def icon(name: str) -> str:
+        return f":material/{name}: " if icons else ""
+
     if verdicts.approvals:
-        parts.append(f":material/thumb_up: {plural(verdicts.approvals, 'approval')}")
+        parts.append(f"{icon('thumb_up')}{plural(verdicts.approvals, 'approval')}")
     if verdicts.changes:
-        parts.append(f":material/edit_note: {verdicts.changes} needs changes")
+        parts.append(f"{icon('edit_note')}{verdicts.changes} needs changes")
     if comments:
-        parts.append(f":material/chat: {plural(comments, 'comment')}")
+        parts.append(f"{icon('chat')}{plural(comments, 'comment')}")
     return " · ".join(parts)
 
 

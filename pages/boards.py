@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import board_list, board_view, focus, frame, lightbox
+from components import board_list, board_view, focus, frame, gallery_view, lightbox
 from components.gallery_view import View
 
 frame.ensure_frame()
@@ -14,4 +14,4 @@ if board_id is None:
 else:
     board_view.board(board_id)
     lightbox.show_if_open(View(board=board_id))
-    focus.restore()
+    focus.restore(gallery_view.open_button_key(gallery_view.take_focus()))

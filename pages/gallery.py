@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import add_to_board, compare, focus, frame, gallery_grid, job_cards, lightbox
+from components import add_to_board, compare, frame, gallery_grid, job_cards, lightbox
 
 frame.ensure_frame()
 
@@ -13,4 +13,3 @@ view = gallery_grid.gallery()
 lightbox.show_if_open(view)
 compare.show_if_open()
 add_to_board.show_if_asked()
-focus.restore()

@@ -28,10 +28,10 @@ from tests.browser.support import (  # noqa: E402 (after the path is set)
     find_chromium,
     open_board,
     open_page,
+    select_tiles,
     send_generation,
     set_expect_timeout,
     stored_gallery,
-    tile,
     wait_for_ready,
     wait_until_idle,
 )
@@ -108,9 +108,7 @@ def desktop(browser: Browser, server: StudioServer) -> None:
     page = _new_page(browser, DESKTOP)
     open_page(page, server.url("/gallery"), "Gallery")
     newest = [item.image.id for item in stored_gallery(server.data_dir)][:3]
-    for image_id in newest:
-        tile(page, image_id).get_by_text("Select", exact=True).click()
-        wait_until_idle(page)
+    select_tiles(page, newest)
     opener = page.locator(".st-key-gallery-add-selected-to-board").get_by_role(
         "button", name="Add to board"
     )

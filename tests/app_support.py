@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import streamlit as st
 from PIL import Image
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from components.frame import get_studio
@@ -150,6 +152,39 @@ def handed_over(app: AppTest, component: str) -> list[dict[str, Any]]:
         for element in app.get("bidi_component")
         if element.proto.component_name.endswith(f".{component}")
     ]
+
+
+def send_event(app: AppTest, component: str, event: str, value: Any) -> AppTest:
+    """Run the app as after the browser's `component` sent `event` (a tile's click, say):
+    the trigger a custom component's setTriggerValue sends, beside every widget's state."""
+    [element] = [
+        element
+        for element in app.get("bidi_component")
+        if element.proto.component_name.endswith(f".{component}")
+    ]
+    states = app._tree.get_widget_states()
+    trigger = WidgetState()
+    trigger.id = _make_trigger_id(element.proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": event, "value": value}])
+    states.widgets.append(trigger)
+    assert app._tree._runner is not None
+    return app._tree._runner._run(states)
+
+
+def gallery_tiles(app: AppTest) -> list[dict[str, Any]]:
+    """The gallery's tiles as handed to the browser (none when no grid is drawn)."""
+    return [tile for grid in handed_over(app, "gallery_tiles") for tile in grid["images"]]
+
+
+def gallery_prompts(app: AppTest) -> list[str]:
+    """The prompts of the gallery's tiles, in order."""
+    return [tile["prompt"] for tile in gallery_tiles(app)]
+
+
+def select_in_gallery(app: AppTest, *items: GalleryItem, selected: bool = True) -> AppTest:
+    """Tick gallery tiles' corner checkboxes (at once, as a shift-click's range sends them)."""
+    ids = [item.image.id for item in items]
+    return send_event(app, "gallery_tiles", "select", {"ids": ids, "selected": selected})
 
 
 def shown_text(app: AppTest) -> str:

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from studio.runtime import Studio
-from tests.app_support import GALLERY, open_app, open_app_studio, seed_images
+from tests.app_support import (
+    GALLERY,
+    open_app,
+    open_app_studio,
+    seed_images,
+    select_in_gallery,
+    send_event,
+)
 from tests.board_support import local_service
 
 DIALOG = "add-to-board-dialog"
@@ -29,7 +36,7 @@ def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
     [fox] = seed_images(studio.store, studio.archive, "a fox")
     app = open_app(GALLERY)
 
-    app.button(key=f"add-to-board-{fox.image.id}").click().run()
+    send_event(app, "gallery_tiles", "board", fox.image.id)
     assert app.selectbox(key=f"{DIALOG}-board").value == 0  # no boards yet: a new one
     app.button(key=f"{DIALOG}-add").click().run()
     assert len(app.error) == 1  # a new board needs a name; nothing made
@@ -47,8 +54,8 @@ def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Studio)
     first, second = seed_images(studio.store, studio.archive, "a heron", count=2)
     board = local_service(studio).create_board("Herons", [second.image.id])
     app = open_app(GALLERY)
-    app.checkbox(key=f"select-image-{first.image.id}").check().run()
-    app.checkbox(key=f"select-image-{second.image.id}").check().run()
+    select_in_gallery(app, first)
+    select_in_gallery(app, second)
 
     app.button(key="gallery-add-selected-to-board").click().run()
     assert app.selectbox(key=f"{DIALOG}-board").value == board.id

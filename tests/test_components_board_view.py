@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.runtime import Studio
-from tests.app_support import open_app, open_app_studio, texts
+from tests.app_support import handed_over, open_app, open_app_studio, texts
 from tests.board_support import BOARDS, board_of, local_service, shared_board
 
 MARKUP = "**Jane** <img src=x onerror=alert(1)> :red[x]"
@@ -150,5 +150,6 @@ def test_open_shows_the_image_dialog_over_the_board(studio: Studio) -> None:
     app.button(key=f"open-image-{fox.image.id}").click().run()
 
     assert app.query_params["image"] == str(fox.image.id)
-    assert [code.value for code in app.code] == ["a fox"]  # the dialog's prompt
+    copied = [copy["text"] for copy in handed_over(app, "copy_button")]
+    assert copied == ["a fox"]  # the dialog's prompt, with its Copy prompt button
     assert [header.value for header in app.header] == ["Client picks"]  # still on the board

@@ -9,7 +9,7 @@ import pytest
 
 from components.text import escape_markdown
 from studio.runtime import Studio
-from tests.app_support import open_app, open_app_studio, seed_images
+from tests.app_support import open_app, open_app_studio, seed_images, select_in_gallery
 
 GALLERY = "pages/gallery.py"
 
@@ -26,7 +26,7 @@ def test_compare_is_offered_for_two_to_four_selected_images(studio: Studio) -> N
     assert compare.disabled
 
     for count, item in enumerate(items, start=1):
-        app.checkbox(key=f"select-image-{item.image.id}").check().run()
+        select_in_gallery(app, item)
         assert app.button(key="gallery-compare").disabled is not (2 <= count <= 4), count
 
 
@@ -34,8 +34,8 @@ def test_the_settings_that_differ_are_marked(studio: Studio) -> None:
     [wide] = seed_images(studio.store, studio.archive, "a fox, wide", aspect_ratio="16:9")
     [square] = seed_images(studio.store, studio.archive, "a fox, square", aspect_ratio="1:1")
     app = open_app(GALLERY)
-    app.checkbox(key=f"select-image-{wide.image.id}").check().run()
-    app.checkbox(key=f"select-image-{square.image.id}").check().run()
+    select_in_gallery(app, wide)
+    select_in_gallery(app, square)
 
     app.button(key="gallery-compare").click().run()
 

@@ -17,20 +17,27 @@ from tests.app_support import (
     BOB,
     GALLERY,
     app_as,
+    gallery_prompts,
+    gallery_tiles,
+    handed_over,
     open_app,
     open_app_studio,
     seed_images,
+    select_in_gallery,
+    send_event,
     shown_text,
-    texts,
 )
 
 MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
 
 
 def pager(app: AppTest) -> tuple[int, int]:
-    """The page st.pagination shows, and how many there are."""
-    [widget] = app.get("pagination")
-    return widget.proto.value or widget.proto.default, widget.proto.num_pages
+    """The page the pickers above and below the grid show, and how many there are."""
+    above, below = app.get("pagination")
+    shown = [(widget.proto.value or widget.proto.default) for widget in (above, below)]
+    assert shown[0] == shown[1]
+    assert above.proto.num_pages == below.proto.num_pages
+    return shown[0], above.proto.num_pages
 
 
 @pytest.fixture
@@ -54,11 +61,10 @@ def test_grid_shows_thumbnails_with_the_prompt_as_alt_text_and_as_plain_text(
 
     app = open_app(GALLERY)
 
-    [thumbnail] = app.image
-    assert thumbnail.proto.imgs[0].alt == MARKUP
-    assert thumbnail.value[0].startswith("data:image/webp;base64,")
-    assert MARKUP in texts(app)  # st.text: never read as Markdown or HTML
-    assert any("16:9" in caption.value and "PNG" in caption.value for caption in app.caption)
+    [tile] = gallery_tiles(app)
+    assert tile["prompt"] == MARKUP  # set as text and alt text by the browser, never HTML
+    assert tile["url"].startswith("data:image/webp;base64,")  # no browser: no links
+    assert tile["details"] == "Text to image · 16:9 · PNG"
 
 
 def test_pages_of_24_with_previous_and_next_in_the_url(studio: Studio) -> None:
@@ -66,14 +72,27 @@ def test_pages_of_24_with_previous_and_next_in_the_url(studio: Studio) -> None:
         seed_images(studio.store, studio.archive, f"lighthouse number {n}")
 
     app = open_app(GALLERY)
-    assert len(app.image) == 24
+    assert len(gallery_tiles(app)) == 24
     assert pager(app) == (1, 2)
 
     app = open_app(GALLERY, page="2")  # a link; pressing page 2 in a browser makes it
 
-    assert len(app.image) == 6
+    assert len(gallery_tiles(app)) == 6
     assert pager(app) == (2, 2)
-    assert "lighthouse number 0" in texts(app)  # the oldest is last
+    assert gallery_tiles(app)[-1]["prompt"] == "lighthouse number 0"  # the oldest is last
+
+
+def test_the_pager_under_the_grid_turns_the_page_too(studio: Studio) -> None:
+    for n in range(30):
+        seed_images(studio.store, studio.archive, f"lighthouse number {n}")
+    app = open_app(GALLERY)
+
+    _above, below = app.get("pagination")
+    below.set_value(2).run()
+
+    assert pager(app) == (2, 2)
+    assert app.query_params["page"] == "2"
+    assert len(gallery_tiles(app)) == 6
 
 
 def test_a_link_past_the_last_page_shows_the_last_page(studio: Studio) -> None:
@@ -82,7 +101,7 @@ def test_a_link_past_the_last_page_shows_the_last_page(studio: Studio) -> None:
 
     app = open_app(GALLERY, page="9", mode="nonsense")
 
-    assert len(app.image) == 2
+    assert len(gallery_tiles(app)) == 2
     assert pager(app) == (2, 2)
 
 
@@ -93,8 +112,8 @@ def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
     assert idle.label == "Download selected (0)"
     assert idle.disabled
 
-    app.checkbox(key=f"select-image-{items[0].image.id}").check().run()
-    app.checkbox(key=f"select-image-{items[2].image.id}").check().run()
+    select_in_gallery(app, items[0])
+    select_in_gallery(app, items[2])
 
     [download] = [
         button for button in app.get("link_button") if "Download selected" in button.proto.label
@@ -112,7 +131,7 @@ def test_the_selection_has_a_contact_sheet_once_images_are_selected(studio: Stud
     [popover] = [element for element in app.get("popover") if "Contact sheet" in str(element.proto)]
     assert popover.proto.popover.disabled
 
-    app.checkbox(key=f"select-image-{items[1].image.id}").check().run()
+    select_in_gallery(app, items[1])
 
     [popover] = [element for element in app.get("popover") if "Contact sheet" in str(element.proto)]
     assert not popover.proto.popover.disabled
@@ -128,12 +147,12 @@ def test_a_signed_in_gallery_opens_on_mine_with_everyone_beside_it(studio: Studi
 
     bob = app_as(BOB, GALLERY)
     assert bob.button_group(key="whose").value == "Mine"
-    assert "alice's lighthouse" not in texts(bob)
+    assert "alice's lighthouse" not in gallery_prompts(bob)
     bob.button_group(key="whose").set_value("Everyone").run()
-    assert "alice's lighthouse" in texts(bob)
+    assert "alice's lighthouse" in gallery_prompts(bob)
 
     alice = app_as(ALICE, GALLERY)
-    assert "alice's lighthouse" in texts(alice)
+    assert "alice's lighthouse" in gallery_prompts(alice)
 
 
 def test_private_galleries_show_bob_nothing_of_alices(
@@ -150,3 +169,32 @@ def test_private_galleries_show_bob_nothing_of_alices(
     deep_link = app_as(BOB, GALLERY, image=str(item.image.id))
     assert [warning.value for warning in deep_link.warning] == ["This image is not yours to see."]
     assert "secret lighthouse" not in shown_text(deep_link)
+
+
+def test_a_range_then_one_out_and_clear(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, "four herons", count=4)
+    app = open_app(GALLERY)
+
+    select_in_gallery(app, *items[:3])  # a shift-click's range
+    assert handed_over(app, "gallery_tiles")[0]["selected"] == sorted(
+        item.image.id for item in items[:3]
+    )
+    assert app.button(key="gallery-compare").disabled is False
+    select_in_gallery(app, items[1], selected=False)
+    assert handed_over(app, "gallery_tiles")[0]["selected"] == sorted(
+        [items[0].image.id, items[2].image.id]
+    )
+
+    app.button(key="gallery-clear-selection").click().run()
+    assert handed_over(app, "gallery_tiles")[0]["selected"] == []
+    assert app.button(key="gallery-compare").disabled
+
+
+def test_a_click_on_a_picture_opens_it_in_the_dialog(studio: Studio) -> None:
+    _first, second = seed_images(studio.store, studio.archive, "two herons", count=2)
+    app = open_app(GALLERY)
+
+    send_event(app, "gallery_tiles", "open", second.image.id)
+
+    assert app.query_params["image"] == str(second.image.id)
+    assert "two herons" in [text.value for text in app.text]  # the dialog's prompt

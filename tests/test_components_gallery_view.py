@@ -9,7 +9,14 @@ import pytest
 
 from studio.people import LOCAL
 from studio.runtime import Studio
-from tests.app_support import GALLERY, open_app, open_app_studio, seed_images, texts
+from tests.app_support import (
+    GALLERY,
+    gallery_prompts,
+    gallery_tiles,
+    open_app,
+    open_app_studio,
+    seed_images,
+)
 
 
 @pytest.fixture
@@ -25,15 +32,15 @@ def test_filters_come_from_the_url(studio: Studio) -> None:
     )
 
     searched = open_app(GALLERY, q="fox")
-    assert sorted(texts(searched)) == ["a red fox in the snow", "the fox, now at night"]
+    assert sorted(gallery_prompts(searched)) == ["a red fox in the snow", "the fox, now at night"]
     assert searched.text_input(key="q").value == "fox"
 
     edits = open_app(GALLERY, q="fox", mode="Edits")
-    assert texts(edits) == ["the fox, now at night"]
+    assert gallery_prompts(edits) == ["the fox, now at night"]
     assert edits.button_group(key="mode").value == "Edits"
 
     favourites = open_app(GALLERY, fav="true")
-    assert texts(favourites) == ["a lighthouse at dusk"]
+    assert gallery_prompts(favourites) == ["a lighthouse at dusk"]
     assert favourites.toggle(key="fav").value is True
 
     nothing = open_app(GALLERY, q="zebra")
@@ -48,7 +55,7 @@ def test_changing_a_filter_writes_it_to_the_url_and_goes_back_to_page_one(studio
     app.text_input(key="q").set_value("lighthouse").run()
 
     # Streamlit writes the bound widgets to the URL in the browser (tests/browser).
-    assert texts(app) == ["a lighthouse at dusk"]
+    assert gallery_prompts(app) == ["a lighthouse at dusk"]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +69,8 @@ def test_a_page_number_that_is_not_one_shows_the_first_page(studio: Studio, page
 
     app = open_app(GALLERY, page=page)  # no "This app has encountered an error"
 
-    assert len(app.image) == 24
-    [pager] = app.get("pagination")
+    assert len(gallery_tiles(app)) == 24
+    pager, _below = app.get("pagination")
     assert (pager.proto.value or pager.proto.default, pager.proto.num_pages) == (1, 2)
 
 
@@ -81,7 +88,7 @@ def test_a_search_longer_than_a_prompt_is_cut_with_a_note(studio: Studio) -> Non
     assert any("No images match" in info.value for info in app.info)
 
     short = open_app(GALLERY, q="fox")
-    assert texts(short) == ["a red fox in the snow"]
+    assert gallery_prompts(short) == ["a red fox in the snow"]
     assert not any("was cut" in caption.value for caption in short.caption)
 
 
@@ -91,11 +98,11 @@ def test_a_board_in_the_url_shows_only_its_images(studio: Studio) -> None:
     board = studio.jobs.for_person(LOCAL).create_board("Foxes", [fox.image.id])
 
     app = open_app(GALLERY, board=str(board.id))
-    assert texts(app) == ["a red fox in the snow"]
+    assert gallery_prompts(app) == ["a red fox in the snow"]
     assert app.selectbox(key="gallery-board").value == board.id
 
     app.selectbox(key="gallery-board").set_value(0).run()  # All images
-    assert sorted(texts(app)) == ["a lighthouse at dusk", "a red fox in the snow"]
+    assert sorted(gallery_prompts(app)) == ["a lighthouse at dusk", "a red fox in the snow"]
     assert "board" not in app.query_params
 
 
@@ -105,4 +112,4 @@ def test_a_board_that_is_not_theirs_shows_the_whole_gallery(studio: Studio, boar
 
     app = open_app(GALLERY, board=board)
 
-    assert texts(app) == ["a red fox in the snow"]
+    assert gallery_prompts(app) == ["a red fox in the snow"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.app_support import (
     BOB,
     GALLERY,
     app_as,
+    handed_over,
     image_bytes,
     open_app,
     open_app_studio,
@@ -27,9 +29,14 @@ MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
 
 
 def _expanders(app: AppTest) -> list[str]:
-    """The labels of the page's and dialog's expanders (not the sidebar's key field's)."""
+    """The labels of the page's and dialog's expanders, but the sidebar's key field's and
+    the Details every image has."""
     sidebar = {expander.label for expander in app.sidebar.expander}
-    return [expander.label for expander in app.expander if expander.label not in sidebar]
+    return [
+        expander.label
+        for expander in app.expander
+        if expander.label not in sidebar and expander.label != "Details"
+    ]
 
 
 @pytest.fixture
@@ -45,10 +52,15 @@ def test_dialog_opened_from_the_url_shows_settings_and_actions(studio: Studio) -
     app.query_params["image"] = str(first.image.id)  # /gallery?image=ID opens it
     app.run()
 
-    assert [code.value for code in app.code] == [MARKUP]  # st.code: literal, with a copy button
+    assert MARKUP in [text.value for text in app.text]  # st.text: literal
+    assert handed_over(app, "copy_button") == [{"label": "Copy prompt", "text": MARKUP}]
     settings = " ".join(markdown.value for markdown in app.markdown)
     assert "**Aspect ratio:** 9\\:16" in settings
-    assert "**Image:** 1 of 2" in settings
+    assert counters(app) == ["1 of 2"]  # one counter: where it is in the gallery
+    [details] = [expander for expander in app.expander if expander.label == "Details"]
+    folded = " ".join(markdown.value for markdown in details.markdown)
+    assert "**Image of its job:** 1 of 2" in folded
+    assert "**File:** PNG" in folded
     download = app.get("download_button")
     assert any(button.label == "Download" for button in download)
     assert app.toggle(key=f"lightbox-favourite-{first.image.id}").value is False
@@ -58,7 +70,30 @@ def test_dialog_opened_from_the_url_shows_settings_and_actions(studio: Studio) -
 
     app.button(key="lightbox-next").click().run()
     assert app.query_params["image"] == str(second.image.id)
-    assert "**Image:** 2 of 2" in " ".join(markdown.value for markdown in app.markdown)
+    assert counters(app) == ["2 of 2"]
+
+
+def counters(app: AppTest) -> list[str]:
+    """The dialog's counters ("1 of 2"): Markdown that is only where the image is."""
+    return [
+        markdown.value for markdown in app.markdown if re.fullmatch(r"\d+ of \d+", markdown.value)
+    ]
+
+
+def test_the_task_id_is_only_under_details(studio: Studio) -> None:
+    [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
+    task = item.job.task_id
+    assert task
+    app = open_app(GALLERY, image=str(item.image.id))
+
+    [details] = [expander for expander in app.expander if expander.label == "Details"]
+    assert task in " ".join(markdown.value for markdown in details.markdown).replace("\\", "")
+    outside = [
+        markdown.value.replace("\\", "")
+        for markdown in app.markdown
+        if markdown not in details.markdown
+    ]
+    assert not any(task in value for value in outside)
 
 
 def test_reuse_settings_opens_generate_filled_in(studio: Studio) -> None:
@@ -101,7 +136,7 @@ def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: S
 
     delete = f"lightbox-delete-image-{first.image.id}"
     bob = app_as(BOB, GALLERY, image=str(first.image.id))
-    assert [code.value for code in bob.code] == ["alice's owls"]  # he sees it, open
+    assert "alice's owls" in [text.value for text in bob.text]  # he sees it, open
     assert delete not in [button.key for button in bob.button]
 
     alice = app_as(ALICE, GALLERY, image=str(first.image.id))
@@ -112,6 +147,8 @@ def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: S
     assert not original.exists()
     assert studio.store.image(second.image.id) is not None  # nothing else is touched
     assert "image" not in alice.query_params  # the dialog closed
+    assert not any("no longer in the gallery" in info.value for info in alice.info)
+    assert [toast.value for toast in alice.toast] == ["Deleted. This cannot be undone."]
 
 
 def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> None:

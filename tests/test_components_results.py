@@ -12,7 +12,7 @@ from components import submission
 from studio.emulator import RunningEmulator
 from studio.records import GalleryItem
 from studio.runtime import Studio
-from tests.app_support import APP_FILE, RUN_TIMEOUT, open_app_studio, seed_images
+from tests.app_support import APP_FILE, RUN_TIMEOUT, handed_over, open_app_studio, seed_images
 from tests.conftest import EMULATOR_KEY
 
 FOXES = "Two foxes in a birch forest, morning mist"
@@ -114,7 +114,8 @@ def test_open_shows_the_image_with_its_settings(studio: Studio) -> None:
     app.button(key=_key(items[1], "open")).click().run()
 
     assert app.query_params["image"] == str(items[1].image.id)
-    assert [code.value for code in app.code] == [FOXES]  # the dialog's prompt
+    copied = [copy["text"] for copy in handed_over(app, "copy_button")]
+    assert copied == [FOXES]  # the dialog's prompt, with its Copy prompt button
 
 
 def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:

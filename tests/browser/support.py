@@ -434,11 +434,8 @@ def natural_size(image: Locator) -> tuple[int, int]:
 
 
 def open_image_dialog(page: Page) -> Locator:
-    """Press "Open" on the gallery's first tile (the newest image); return the dialog."""
-    # By the tile's key: a select box's own toggle (the gallery's Board picker) is "Open" too.
-    page.get_by_test_id("stMain").locator("[class*='st-key-open-image-']").first.get_by_role(
-        "button", name="Open"
-    ).click()
+    """Click the picture of the gallery's first tile (the newest image); return the dialog."""
+    page.get_by_test_id("stMain").locator("li.tile").first.get_by_role("link").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible(timeout=UI_TIMEOUT)
     return dialog
@@ -448,16 +445,25 @@ def open_image_dialog(page: Page) -> Locator:
 
 
 def tile(page: Page, image_id: int) -> Locator:
-    """The gallery tile of one image."""
-    return page.locator(f".st-key-tile-{image_id}")
+    """The gallery tile of one image (drawn by the grid's component, in its shadow root)."""
+    return page.get_by_test_id("stMain").locator(f"li.tile[data-id='{image_id}']")
+
+
+def selected_count(page: Page) -> int:
+    """How many images the gallery's selection bar says are selected."""
+    found = re.search(r"Download selected \((\d+)\)", page.get_by_test_id("stMain").inner_text())
+    assert found is not None, "no selection bar"
+    return int(found.group(1))
 
 
 def select_tiles(page: Page, image_ids: list[int]) -> None:
-    """Tick the gallery tiles of `image_ids`, one at a time."""
+    """Tick the gallery tiles of `image_ids` by their corner checkboxes, one at a time."""
     for image_id in image_ids:
+        before = selected_count(page)
         checkbox = tile(page, image_id).get_by_role("checkbox", name="Select")
-        tile(page, image_id).get_by_text("Select", exact=True).click()
+        checkbox.click()
         expect(checkbox).to_be_checked()
+        expect(page.get_by_role("link", name=f"Download selected ({before + 1})")).to_be_visible()
         wait_until_idle(page)
 
 

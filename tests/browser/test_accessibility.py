@@ -8,6 +8,7 @@ studio follows the browser's setting).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -24,6 +25,7 @@ from tests.browser.support import (
     open_board,
     open_image_dialog,
     open_page,
+    select_tiles,
     send_generation,
     share_for_review,
     stored_gallery,
@@ -31,6 +33,7 @@ from tests.browser.support import (
     wait_for_ready,
     wait_until_idle,
 )
+from tests.browser.test_gallery import seeded_gallery
 
 pytestmark = pytest.mark.browser
 
@@ -156,5 +159,34 @@ def test_boards_a_board_and_the_review_page_pass_axe_core(
         expect(reviewer.get_by_text("Reviewing as Jane")).to_be_visible()
         choose(reviewer, "View", "Grid")
         assert violations(reviewer) == [], "the review page as a grid"
+    finally:
+        context.close()
+
+
+@SCHEMES
+def test_the_gallery_grid_with_a_selection_passes_axe_core_on_a_phone_and_a_desktop(
+    page: Page,
+    chromium: Browser,
+    studio_servers: StudioServers,
+    tmp_path: Path,
+    scheme: Literal["light", "dark"],
+) -> None:
+    server = seeded_gallery(studio_servers, tmp_path, jobs=10)
+    newest = [item.image.id for item in stored_gallery(server.data_dir)][:3]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    in_scheme(page, scheme)
+    open_page(page, server.url("/gallery"), "Gallery")
+    expect_theme(page, scheme)
+    select_tiles(page, newest[:2])
+    tile(page, newest[2]).get_by_role("link").focus()  # a tile's controls show on focus
+    assert violations(page) == [], "the gallery, two images selected"
+
+    context, phone, _console = new_tab(chromium, phone=True)
+    try:
+        in_scheme(phone, scheme)
+        open_page(phone, server.url("/gallery"), "Gallery")
+        expect_theme(phone, scheme)
+        select_tiles(phone, newest[:1])
+        assert violations(phone) == [], "the gallery on a phone, one image selected"
     finally:
         context.close()

@@ -42,10 +42,13 @@ ONE_TICK_MS = int((REFRESH_SECONDS * 2 + 6) * 1000)
 
 def wait_for_images(page: Page, image_ids: list[int]) -> None:
     """Wait until the page's pictures are exactly these images (read from their signed
-    links), once a rerun's leftovers are gone."""
+    links), once a rerun's leftovers are gone; the gallery's are in its grid's shadow root."""
     page.wait_for_function(
         """(ids) => {
-            const shown = [...document.querySelectorAll("[data-testid='stMain'] img")]
+            const pictures = (root) => [...root.querySelectorAll("img")].concat(
+                ...[...root.querySelectorAll("*")].filter((element) => element.shadowRoot)
+                    .map((element) => pictures(element.shadowRoot)));
+            const shown = pictures(document.querySelector("[data-testid='stMain']"))
                 .map((image) => (image.getAttribute("src") || "").match(/\\/images\\/(\\d+)\\//))
                 .filter(Boolean).map((match) => Number(match[1]));
             return [...new Set(shown)].sort((a, b) => a - b).join(",") === ids

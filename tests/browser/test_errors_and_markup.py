@@ -93,9 +93,9 @@ def test_a_prompt_with_html_is_shown_as_text_and_never_runs(
     expect(page.get_by_role("heading", name="Latest results", exact=True)).to_be_visible()
     expect(images_named(page, SCRIPT)).to_have_count(1)
     go_to(page, "Gallery")
-    expect(page.get_by_test_id("stText").get_by_text(SCRIPT, exact=True)).to_be_visible()
+    expect(page.locator("li.tile").get_by_text(SCRIPT, exact=True)).to_be_visible()
     dialog = open_image_dialog(page)
-    expect(dialog.get_by_test_id("stCode")).to_have_text(SCRIPT)
+    expect(dialog.get_by_test_id("stText")).to_have_text(SCRIPT)
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == []
 
