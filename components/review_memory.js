@@ -3,7 +3,7 @@
 // Stored in localStorage under the link's key; nothing leaves the browser but what the
 // page reads back once, on its first run.
 export default function (component) {
-  const { data, setStateValue } = component;
+  const { data, parentElement, setStateValue } = component;
   const storageKey = `image-studio-review:${data.link}`;
   const read = () => {
     try {
@@ -34,6 +34,11 @@ export default function (component) {
     const memory = read();
     write({ ...memory, drafts: { ...memory.drafts, [number[1]]: box.value } });
   };
+  // Streamlit calls this again when the data changes (the name) but calls the cleanup
+  // only once the element goes: the listener from the call before comes off here.
+  const before = parentElement.studioOnInput;
+  if (before) document.removeEventListener("input", before, true);
+  parentElement.studioOnInput = onInput;
   document.addEventListener("input", onInput, true);
   return () => document.removeEventListener("input", onInput, true);
 }
