@@ -1,5 +1,8 @@
-// Left and Right arrows anywhere on the page, except while typing. Listens before the
-// dialog does: Streamlit's own button shortcuts never see keys pressed inside a dialog.
+// Left and Right arrows anywhere on the page, except while typing; and a finger's swipe
+// across the page (to the left for the next image, as a phone's photos do). Keys are heard
+// before the dialog hears them: Streamlit's own button shortcuts never see keys pressed
+// inside a dialog.
+const SWIPE_PX = 50; // shorter, or more up-and-down than across, is a tap or a scroll
 export default function (component) {
   const { setTriggerValue } = component;
   // A switch or checkbox (Captions, say) has no use for Left and Right: those still step.
@@ -13,6 +16,35 @@ export default function (component) {
     if (event.key === "ArrowLeft") setTriggerValue("step", "previous");
     if (event.key === "ArrowRight") setTriggerValue("step", "next");
   };
+  // Only watched, never prevented (passive): the browser still scrolls a vertical swipe.
+  let start = null;
+  const onTouchStart = (event) => {
+    const fieldTouched = event.target.closest?.("input, textarea, select, [role='slider']");
+    start =
+      event.touches.length === 1 && !fieldTouched
+        ? { x: event.touches[0].clientX, y: event.touches[0].clientY }
+        : null; // a second finger is a pinch, not a swipe
+  };
+  const onTouchEnd = (event) => {
+    if (!start || event.touches.length > 0) return;
+    const end = event.changedTouches[0];
+    const across = end.clientX - start.x;
+    const down = end.clientY - start.y;
+    start = null;
+    if (Math.abs(across) < SWIPE_PX || Math.abs(across) <= Math.abs(down)) return;
+    setTriggerValue("step", across < 0 ? "next" : "previous");
+  };
+  const onTouchCancel = () => {
+    start = null;
+  };
   window.addEventListener("keydown", onKey, true);
-  return () => window.removeEventListener("keydown", onKey, true);
+  window.addEventListener("touchstart", onTouchStart, { capture: true, passive: true });
+  window.addEventListener("touchend", onTouchEnd, { capture: true, passive: true });
+  window.addEventListener("touchcancel", onTouchCancel, { capture: true, passive: true });
+  return () => {
+    window.removeEventListener("keydown", onKey, true);
+    window.removeEventListener("touchstart", onTouchStart, true);
+    window.removeEventListener("touchend", onTouchEnd, true);
+    window.removeEventListener("touchcancel", onTouchCancel, true);
+  };
 }

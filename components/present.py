@@ -3,7 +3,7 @@
 /present?board=ID is the owner's view (app.py's sign-in gate comes first; a board that is
 not theirs shows nothing) and reads only: nothing here can send a request or spend. The
 images are fitted to the screen like the review's (never upscaled, letterboxed on the
-page's background); Left and Right step, Captions shows or hides each prompt, and
+page's background); Left and Right (or a swipe) step, Captions shows or hides each prompt, and
 nothing else is on screen: no sidebar, no header, no toolbar.
 """
 

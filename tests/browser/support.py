@@ -444,6 +444,29 @@ def open_image_dialog(page: Page) -> Locator:
     return dialog
 
 
+def swipe(page: Page, across: float, down: float = 0.0, *, at: Locator | None = None) -> None:
+    """A finger on a touchscreen (as Chromium receives one from the phone's glass): down on
+    the middle of `at` (else of the screen), moved `across` and `down` px in steps, lifted."""
+    box = at.bounding_box() if at is not None else None
+    size = page.viewport_size or {"width": 0, "height": 0}
+    x, y = (
+        (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        if box is not None
+        else (size["width"] / 2, size["height"] / 2)
+    )
+    glass = page.context.new_cdp_session(page)
+    try:
+        glass.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]}
+        )
+        for step in range(1, 11):
+            point = {"x": x + across * step / 10, "y": y + down * step / 10}
+            glass.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        glass.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        glass.detach()
+
+
 # Boards ----------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.support import UI_TIMEOUT, StudioServers, new_tab, wait_until_idle
+from tests.browser.support import UI_TIMEOUT, StudioServers, new_tab, swipe, wait_until_idle
 from tests.browser.test_accessibility import in_scheme, violations
 from tests.browser.test_review import SCREENSHOTS, shared_board_in
 from tests.browser.test_sign_in import project_with_secrets
@@ -96,5 +96,30 @@ server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"
         wait_until_idle(page)
         expect(page.get_by_test_id("stMain").get_by_role("img")).to_have_count(0)
         assert "a tall lighthouse" not in page.content()
+    finally:
+        context.close()
+
+
+def test_on_a_phone_a_swipe_across_steps_and_one_up_or_down_does_not(
+    chromium: Browser, studio_servers: StudioServers, tmp_path: Path
+) -> None:
+    board_id, _path = shared_board_in(tmp_path / "data", link=False)
+    server = studio_servers.start(tmp_path / "data")
+    context, page, console = new_tab(chromium, phone=True)
+    try:
+        page.goto(server.url(f"/present?board={board_id}"))
+        expect(page.get_by_text("1 of 3", exact=True)).to_be_visible(timeout=UI_TIMEOUT)
+        wait_until_idle(page)
+        slide = page.locator(".st-key-present-slide img")
+        swipe(page, -120, at=slide)  # to the left: the next image, as a phone's photos do
+        expect(page.get_by_text("2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(page)
+        swipe(page, -20, -150, at=slide)  # mostly up: a scroll, not a step
+        swipe(page, -30, at=slide)  # too short to mean anything
+        wait_until_idle(page)
+        expect(page.get_by_text("2 of 3", exact=True)).to_be_visible()
+        swipe(page, 120, at=slide)
+        expect(page.get_by_text("1 of 3", exact=True)).to_be_visible()
+        assert [line for line in console if "page error" in line] == []
     finally:
         context.close()
