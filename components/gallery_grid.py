@@ -11,7 +11,7 @@ from functools import partial
 
 import streamlit as st
 
-from components import add_to_board, compare, frame, gallery_view, media, verdicts
+from components import add_to_board, compare, frame, gallery_view, media, present, verdicts
 from components.gallery_view import PAGE_SIZE, View
 from components.text import MODE_LABELS, excerpt, plural
 from studio import formats
@@ -104,7 +104,10 @@ def selected_ids() -> list[int]:
 
 def selection_bar() -> None:
     ids = selected_ids()
-    download, sheet, comparing, boarding, clear = st.columns([2, 1, 1, 1, 1])
+    download, sheet, comparing, boarding, presenting, clear = st.columns(
+        # Each about as wide as its label
+        [1.8, 1.45, 1.05, 1.3, 1, 1.2]
+    )
     label = f"Download selected ({len(ids)})"
     explanation = (
         "A zip of the selected images, each with its prompt and settings inside, "
@@ -153,6 +156,15 @@ def selection_bar() -> None:
         on_click=add_to_board.ask,
         args=(ids,),
         help="Add the selected images to one of your boards, or to a new one",
+    )
+    presenting.link_button(
+        "Present",
+        present.selection_link(ids),
+        key="gallery-present-selected",
+        icon=":material/slideshow:",
+        disabled=not ids or len(ids) > present.MAX_IMAGES,
+        help=f"The selected images full-screen in a new tab, one at a time (up to "
+        f"{present.MAX_IMAGES})",
     )
     clear.button(
         "Clear selection",
