@@ -66,6 +66,7 @@ from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
 from studio.web import UrlSigner
+from studio.webhook import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +207,10 @@ class JobService:
         signer: UrlSigner,
         *,
         content_signer: ContentSigner | None = None,
+        webhook: Webhook | None = None,
     ) -> None:
         self.settings = settings
+        self._webhook = webhook
         self._store = store
         self._archive = archive
         self._engine = engine
@@ -690,6 +693,7 @@ class JobService:
             archive=self._archive,
             signer=self.signer,
             changes_per_minute=self.settings.studio_review_changes_per_minute,
+            on_finished=self._webhook.review_finished if self._webhook else None,
         )
 
     def review_item(self, viewer: str, image_id: int, kind: str) -> GalleryItem | None:
