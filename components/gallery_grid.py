@@ -157,15 +157,22 @@ def selection_bar() -> None:
         args=(ids,),
         help="Add the selected images to one of your boards, or to a new one",
     )
-    presenting.link_button(
-        "Present",
-        present.selection_link(ids),
-        key="gallery-present-selected",
-        icon=":material/slideshow:",
-        disabled=not ids or len(ids) > present.MAX_IMAGES,
-        help=f"The selected images full-screen in a new tab, one at a time (up to "
-        f"{present.MAX_IMAGES})",
-    )
+    if 0 < len(ids) <= present.MAX_IMAGES:
+        presenting.link_button(
+            "Present",
+            present.selection_link(ids),
+            key="gallery-present-selected",
+            icon=":material/slideshow:",
+            help="The selected images full-screen in a new tab, one at a time",
+        )
+    else:  # a disabled button, as for Download: not a link to nowhere
+        presenting.button(
+            "Present",
+            key="gallery-present-none",
+            icon=":material/slideshow:",
+            disabled=True,
+            help=f"Select 1 to {present.MAX_IMAGES} images to present them full-screen",
+        )
     clear.button(
         "Clear selection",
         key="gallery-clear-selection",

@@ -61,7 +61,8 @@ function badge(news) {
     content: "${news}" / "${words}";
     margin-left: auto; padding: 0 0.45rem; min-width: 1.3rem; box-sizing: border-box;
     border-radius: 999px; text-align: center; font-size: 0.8rem; line-height: 1.3rem;
-    font-weight: 600; background: var(--studio-accent); color: var(--studio-on-accent);
+    font-weight: 600; background: var(--studio-accent, #A8380B);
+    color: var(--studio-on-accent, #FFFFFF);
   }
   [data-testid="stExpandSidebarButton"] { position: relative; overflow: visible; }
   [data-testid="stExpandSidebarButton"]::after { position: absolute; top: -0.4rem; right: -0.9rem; }`;
