@@ -1,9 +1,14 @@
-// Left and Right arrows anywhere on the page, except while typing. Listens before the
-// dialog does: Streamlit's own button shortcuts never see keys pressed inside a dialog.
-// The pictures a step would show are fetched ahead, so the next one appears at once.
+// Left and Right arrows anywhere on the page, except while typing; and a finger's swipe
+// across the page (to the left for the next image, as a phone's photos do). Keys are heard
+// before the dialog hears them: Streamlit's own button shortcuts never see keys pressed
+// inside a dialog. The pictures a step would show are fetched ahead, so the next one
+// appears at once.
 // Streamlit calls this again whenever the data changes (a dialog step sends new pictures)
-// and calls the returned cleanup only once the element goes: so the listener from the
-// call before is taken off here, or each step would add one more.
+// and calls the returned cleanup only once the element goes: so the listeners from the
+// call before are taken off here, or each step would add more.
+const SWIPE_PX = 50; // shorter, or more up-and-down than across, is a tap or a scroll
+const PASSIVE = { capture: true, passive: true };
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   for (const address of (data && data.prefetch) || []) {
@@ -20,9 +25,38 @@ export default function (component) {
     if (event.key === "ArrowLeft") setTriggerValue("step", "previous");
     if (event.key === "ArrowRight") setTriggerValue("step", "next");
   };
-  const before = parentElement.studioOnKey;
-  if (before) window.removeEventListener("keydown", before, true);
-  parentElement.studioOnKey = onKey;
+  // Only watched, never prevented (passive): the browser still scrolls a vertical swipe.
+  let start = null;
+  const onTouchStart = (event) => {
+    const fieldTouched = event.target.closest?.("input, textarea, select, [role='slider']");
+    start =
+      event.touches.length === 1 && !fieldTouched
+        ? { x: event.touches[0].clientX, y: event.touches[0].clientY }
+        : null; // a second finger is a pinch, not a swipe
+  };
+  const onTouchEnd = (event) => {
+    if (!start || event.touches.length > 0) return;
+    const end = event.changedTouches[0];
+    const across = end.clientX - start.x;
+    const down = end.clientY - start.y;
+    start = null;
+    if (Math.abs(across) < SWIPE_PX || Math.abs(across) <= Math.abs(down)) return;
+    setTriggerValue("step", across < 0 ? "next" : "previous");
+  };
+  const onTouchCancel = () => {
+    start = null;
+  };
+  const stopListening = () => {
+    window.removeEventListener("keydown", onKey, true);
+    window.removeEventListener("touchstart", onTouchStart, true);
+    window.removeEventListener("touchend", onTouchEnd, true);
+    window.removeEventListener("touchcancel", onTouchCancel, true);
+  };
+  parentElement.studioStopListening?.();
+  parentElement.studioStopListening = stopListening;
   window.addEventListener("keydown", onKey, true);
-  return () => window.removeEventListener("keydown", onKey, true);
+  window.addEventListener("touchstart", onTouchStart, PASSIVE);
+  window.addEventListener("touchend", onTouchEnd, PASSIVE);
+  window.addEventListener("touchcancel", onTouchCancel, PASSIVE);
+  return stopListening;
 }

@@ -1,4 +1,5 @@
-"""The Left and Right arrow keys, heard on the whole page, for stepping through images."""
+"""The Left and Right arrow keys, heard on the whole page, and a finger's swipe across it,
+for stepping through images."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def pressed(
     on_step: Callable[[int], None] | None = None,
     prefetch: Sequence[str] = (),
 ) -> int:
-    """-1 when Left was just pressed, +1 for Right, else 0.
+    """-1 when Left was just pressed (or a finger swiped to the right), +1 for Right (or
+    a swipe to the left), else 0.
 
     `on_step` is called with the step before the run (as a button's on_click is), so what
     it changes is seen by everything the run draws. `prefetch`: addresses of pictures a

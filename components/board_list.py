@@ -47,10 +47,11 @@ def boards() -> None:
         )
         return
     st.caption(plural(len(found), "archived board" if archived else "board"))
+    news = frame.jobs().board_news().new
     for start in range(0, len(found), COLUMNS):
         for column, board in zip(st.columns(COLUMNS), found[start : start + COLUMNS], strict=False):
             with column:
-                _card(board)
+                _card(board, news.get(board.id, 0))
 
 
 _EMPTY = (
@@ -82,7 +83,7 @@ def _new_board() -> None:
     st.rerun()
 
 
-def _card(board: Board) -> None:
+def _card(board: Board, news: int) -> None:
     service = frame.jobs()
     with st.container(border=True, key=f"board-card-{board.id}"):
         cover = service.image(board.cover_image_id) if board.cover_image_id else None
@@ -91,6 +92,9 @@ def _card(board: Board) -> None:
         else:
             st.caption("No images yet")
         st.text(excerpt(board.name, 60), wrap=False)
+        if news:
+            # Votes, comments and finished reviews since the board was last opened.
+            st.badge(f"{news} new from reviewers", icon=":material/rate_review:", color="orange")
         st.caption(
             f"{plural(board.image_count, 'image')} · changed "
             f"{when(board.updated_at, st.context.timezone)}"

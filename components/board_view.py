@@ -57,6 +57,8 @@ def board(board_id: int) -> None:
     if found is None:
         st.warning(NO_SUCH_BOARD, icon=":material/lock:")
         return
+    # Its owner looking: what reviewers said so far is shown below, so no longer news.
+    service.mark_board_seen(board_id)
     st.header(escape_markdown(found.name), anchor=False)
     state = "archived · " if found.archived else ""
     st.caption(f"{state}{plural(found.image_count, 'image')}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import tab_title
+from components import review_news, tab_title
 from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
@@ -283,6 +283,7 @@ def counters(slot: DeltaGenerator) -> None:
                 help="Images FoxAPI accepted since midnight (demo images cost nothing).",
             )
         tab_title.show(running=in_flight, images=service.gallery_count(GalleryFilter(mine=True)))
+        review_news.show(jobs)
 
 
 def queue_toast(message: str, icon: str) -> None:

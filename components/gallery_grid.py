@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import add_to_board, compare, frame, gallery_view, media, verdicts
+from components import add_to_board, compare, frame, gallery_view, media, present, verdicts
 from components.gallery_view import PAGE_SIZE, View
 from components.state import SessionValue
 from components.text import MODE_LABELS, excerpt, plural
@@ -182,12 +182,32 @@ def selection_bar() -> None:
                     help="The selected images on one sheet, numbered, with prompts and ratios",
                 )
         _download_selected(ids)
+        _present_selected(ids)
         st.button(
             "Clear selection",
             key="gallery-clear-selection",
             type="tertiary",
             disabled=not ids,
             on_click=_clear_selection,
+        )
+
+
+def _present_selected(ids: list[int]) -> None:
+    if 0 < len(ids) <= present.MAX_IMAGES:
+        st.link_button(
+            "Present",
+            present.selection_link(ids),
+            key="gallery-present-selected",
+            icon=":material/slideshow:",
+            help="The selected images full-screen in a new tab, one at a time",
+        )
+    else:  # a disabled button, as for Download: not a link to nowhere
+        st.button(
+            "Present",
+            key="gallery-present-none",
+            icon=":material/slideshow:",
+            disabled=True,
+            help=f"Select 1 to {present.MAX_IMAGES} images to present them full-screen",
         )
 
 

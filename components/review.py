@@ -2,10 +2,10 @@
 
 Everything here goes through the `Review` the link's token opens, which can read that
 board's images and record votes and comments, and nothing else: no navigation, no key,
-no generation. The images show one at a time (Previous and Next, or the Left and Right
-arrow keys) or as a grid. A reviewer gives their name once (kept for the session), then
-per image Approve or Needs changes (changeable) and an optional comment. A link revoked
-or expired while the page is open shows only its sentence on the next run.
+no generation. The images show one at a time (Previous and Next, the Left and Right
+arrow keys, or a swipe) or as a grid. A reviewer gives their name once (kept for the
+session), then per image Approve or Needs changes (changeable) and an optional comment.
+A link revoked or expired while the page is open shows only its sentence on the next run.
 """
 
 from __future__ import annotations

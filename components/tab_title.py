@@ -1,4 +1,5 @@
-"""The tab's title says what is running and what is ready, for a person in another tab."""
+"""The tab's title says what is running, what is ready and what reviewers said, for a
+person in another tab; the last also as a badge on Boards in the sidebar."""
 
 from __future__ import annotations
 
@@ -16,3 +17,9 @@ def show(*, running: int, images: int) -> None:
     title ("2 running - Image Studio", "4 ready - ..." for images that came while nobody
     looked)."""
     _component(key="tab-title", data={"running": running, "images": images})
+
+
+def reviewers_said(news: int) -> None:
+    """Hand the browser how many votes, comments and finished reviews are new on this
+    person's boards: "3 from reviewers - ..." in the title, and a badge on Boards."""
+    _component(key="tab-title-news", data={"news": news})

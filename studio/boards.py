@@ -118,8 +118,10 @@ class Review:
         board_name: str,
         changes_per_minute: int,
         clock: Callable[[], float] = time.time,
+        on_finished: Callable[[Review, str], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_finished = on_finished  # told of each "Send my review" (the webhook)
         self._archive = archive
         self._signer = signer
         self._token_sha256 = token_hash(token)
@@ -128,6 +130,7 @@ class Review:
         self._clock = clock
         self.link_id = link.id  # never reused: the reviewer's browser remembers them by it
         self.board_name = board_name
+        self.link_label = link.label
         self.allow_downloads = link.allow_downloads
         self.expires_at = link.expires_at
 
@@ -141,6 +144,7 @@ class Review:
         signer: UrlSigner,
         changes_per_minute: int,
         clock: Callable[[], float] = time.time,
+        on_finished: Callable[[Review, str], None] | None = None,
     ) -> Review | ReviewClosed:
         """The review behind `token`, or why it shows nothing."""
         if not _TOKEN.fullmatch(token.strip()):
@@ -159,6 +163,7 @@ class Review:
             board_name=board_name,
             changes_per_minute=changes_per_minute,
             clock=clock,
+            on_finished=on_finished,
         )
 
     def images(self) -> list[ReviewImage]:
@@ -229,6 +234,8 @@ class Review:
         name = reviewer_name(reviewer)
         if not review_finishes.finish(self._store, self._token_sha256, self._clock(), name):
             raise self._gone()
+        if self._on_finished is not None:
+            self._on_finished(self, name)
 
     def finished_at(self, reviewer: str) -> float | None:
         """When `reviewer` last sent their review through this link, if they did."""

@@ -11,6 +11,7 @@ import errno
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -95,9 +96,12 @@ class Engine:
         transport: httpx.BaseTransport | None = None,
         fetch_policy: FetchPolicy | None = None,
         retry_seconds: float = 2.0,
+        on_job_finished: Callable[[str], None] | None = None,
     ) -> None:
         """`retry_seconds` is the first wait after a failure; each next one doubles, up to a
-        minute. `fetch_policy` governs result downloads (FetchPolicy.from_settings)."""
+        minute. `fetch_policy` governs result downloads (FetchPolicy.from_settings).
+        `on_job_finished` hears of each job this engine moved to its final state."""
+        self._on_job_finished = on_job_finished
         self.store = store
         self.archive = archive
         self.lease_seconds = lease_seconds
@@ -449,7 +453,7 @@ class Engine:
                 error_code="not_found",
                 error_message="FoxAPI no longer knows this task, so its images cannot be fetched.",
             )
-            self._forget(job.id)
+            self._finished(job.id)
             return
         except UnusableTask as exc:
             self._end(job.id, exc.message)
@@ -492,7 +496,7 @@ class Engine:
                 error_code=task.error_code,
                 error_message=task.error_message or "FoxAPI could not generate this image.",
             )
-            self._forget(job.id)
+            self._finished(job.id)
         elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
                 self.store.set_job_note(job.id, None, owner=self.owner)
@@ -566,7 +570,7 @@ class Engine:
         note = downloads.final_note(gave_up if saved else gave_up or RESULTS_EXPIRED, sent_more)
         event = JobEvent.SAVED if saved else JobEvent.NOTHING_SAVED
         self.store.finish_job(job.id, event, owner=self.owner, error_message=note)
-        self._forget(job.id)
+        self._finished(job.id)
 
     def _give_up_image(self, job_id: str, image_id: int, reason: str) -> None:
         log.warning("Gave up on image %s of job %s: %s", image_id, job_id, reason)
@@ -577,7 +581,7 @@ class Engine:
     def _end(self, job_id: str, reason: str) -> None:
         """The studio stops trying: the job fails with `reason`, in words its owner can read."""
         self.store.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
-        self._forget(job_id)
+        self._finished(job_id)
 
     # Helpers ----------------------------------------------------------------------
 
@@ -636,6 +640,14 @@ class Engine:
         finish = likely_finish(elapsed=elapsed, estimated_time=estimated_time, progress=progress)
         with self._lock:
             self._likely_finish[job_id] = submitted_at + finish
+
+    def _finished(self, job_id: str) -> None:
+        self._forget(job_id)
+        if self._on_job_finished is not None:
+            try:
+                self._on_job_finished(job_id)
+            except Exception:  # a listener's trouble is never the job's
+                log.exception("A listener failed on finished job %s", job_id)
 
     def _forget(self, job_id: str) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import NoResultFound
 
 from studio import boards, contact_sheet, export, exposure, formats, imaging, sweeps, web
 from studio.archive import Archive
+from studio.board_news import BoardNews, mark_seen, news
 from studio.boards import Review as Review  # the components' name for it
 from studio.boards import review_url_path as review_url_path  # the pages build links with it
 from studio.credentials import Backend, Credentials
@@ -65,6 +66,7 @@ from studio.settings import Settings
 from studio.states import IN_FLIGHT, NEEDS_ATTENTION, ImageStatus, JobStatus, status_words
 from studio.store import Store
 from studio.web import UrlSigner
+from studio.webhook import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +207,10 @@ class JobService:
         signer: UrlSigner,
         *,
         content_signer: ContentSigner | None = None,
+        webhook: Webhook | None = None,
     ) -> None:
         self.settings = settings
+        self._webhook = webhook
         self._store = store
         self._archive = archive
         self._engine = engine
@@ -663,6 +667,16 @@ class JobService:
         finished = [done.finished_at for done in finished_reviews(self._store, board_id)]
         return f"{self._store.review_activity(board_id)}|{max(finished, default=0)}"
 
+    def board_news(self) -> BoardNews:
+        """What reviewers said on this person's boards since they last opened each."""
+        return news(self._store, self.person.sub, time.time())
+
+    def mark_board_seen(self, board_id: int) -> None:
+        """Its owner is looking at the board: what reviewers said so far is no longer news."""
+        found = self.board(board_id)
+        if found is not None and found.owner_sub == self.person.sub:
+            mark_seen(self._store, board_id, time.time())
+
     def finished_reviews(self, board_id: int) -> list[FinishedReview]:
         """Who sent their review of the board (none when it is not this person's)."""
         if self.board(board_id) is None:
@@ -679,6 +693,7 @@ class JobService:
             archive=self._archive,
             signer=self.signer,
             changes_per_minute=self.settings.studio_review_changes_per_minute,
+            on_finished=self._webhook.review_finished if self._webhook else None,
         )
 
     def review_item(self, viewer: str, image_id: int, kind: str) -> GalleryItem | None:

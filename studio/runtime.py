@@ -8,7 +8,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from studio.archive import Archive
@@ -23,6 +23,7 @@ from studio.settings import Settings
 from studio.storage import open_storage
 from studio.store import Store
 from studio.web import UrlSigner
+from studio.webhook import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Studio:
     demo: RunningEmulator | None
     # Signs every download's content credentials; None with STUDIO_C2PA=off.
     content_signer: ContentSigner | None = None
+    webhook: Webhook | None = None  # STUDIO_WEBHOOK_URL's, when set
 
     @cached_property
     def jobs(self) -> JobService:
@@ -53,10 +55,13 @@ class Studio:
             self.credentials,
             signer,
             content_signer=self.content_signer,
+            webhook=self.webhook,
         )
 
     def close(self) -> None:
         self.engine.stop()
+        if self.webhook is not None:
+            self.webhook.close()
         self.store.close()
         if self.demo is not None:
             self.demo.stop()
@@ -105,12 +110,14 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     # A bucket that is missing or refuses the credentials is said at start, in one line.
     archive.check()
     store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
+    webhook = _webhook(settings)
     engine = Engine(
         store,
         archive,
         requests_per_second=settings.studio_max_requests_per_second,
         lease_seconds=settings.studio_lease_seconds,
         fetch_policy=FetchPolicy.from_settings(settings),
+        on_job_finished=partial(webhook.job_finished, store) if webhook else None,
     )
     demo: RunningEmulator | None = None
     if settings.api_key is None:
@@ -126,7 +133,14 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     engine.add_credentials(credentials)
     if start:
         engine.start()
-    return Studio(settings, store, archive, engine, credentials, demo, content_signer)
+    return Studio(settings, store, archive, engine, credentials, demo, content_signer, webhook)
+
+
+def _webhook(settings: Settings) -> Webhook | None:
+    url = settings.studio_webhook_url
+    if url is None or not url.get_secret_value().strip():
+        return None
+    return Webhook(url.get_secret_value().strip(), FetchPolicy.from_settings(settings))
 
 
 def freeze_start_up_objects() -> int:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # The address people outside reach the studio at (https://studio.example.com): shared
     # links start with it. Unset, they start with the address the sharer's browser is on.
     studio_public_url: str | None = None
+    # A Slack-compatible incoming webhook (https://hooks.slack.com/..., or any that takes
+    # {"text": ...}): told when a reviewer sends their review and when a sweep finishes.
+    studio_webhook_url: SecretStr | None = None
     # Content credentials (C2PA) on every download: off with STUDIO_C2PA=off. The
     # certificate chain (end-entity first) and its key are PEM files or PEM text; unset,
     # a self-signed chain is made in the data folder (readers call it untrusted).

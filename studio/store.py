@@ -232,6 +232,14 @@ review_finishes = sa.Table(
     sa.Column("finished_at", sa.Float, nullable=False),
 )
 
+# When a board's owner last opened it: what reviewers said since is news (migration 0012).
+board_seen = sa.Table(
+    "board_seen",
+    metadata,
+    sa.Column("board_id", sa.Integer, sa.ForeignKey("boards.id"), primary_key=True),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+
 # The prompt search index on SQLite: an FTS5 table made by a migration (0002), one row per
 # image, its rowid the image's id. On PostgreSQL, a pg_trgm index on jobs.prompt instead.
 image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("prompt"))

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from studio.records import ReviewClosed
 from studio.runtime import Studio
 from tests.app_support import open_app, open_app_studio, texts
-from tests.board_support import BOARDS, board_of, local_service
+from tests.board_support import BOARDS, board_of, local_service, shared_board
 
 
 @pytest.fixture
@@ -71,3 +72,24 @@ def test_archived_boards_show_only_when_asked(studio: Studio) -> None:
 
     app.toggle(key="boards-show-archived").set_value(True).run()
     assert texts(app) == ["Old campaign"]
+
+
+def test_a_board_says_what_reviewers_said_until_it_is_opened(studio: Studio) -> None:
+    board, items = board_of(studio, "a red fox", "a lighthouse", name="Client picks")
+    quiet, _ = board_of(studio, "a heron", name="Nobody looked")
+    review = studio.jobs.open_review(shared_board(studio, board))
+    assert not isinstance(review, ReviewClosed)
+    review.vote("Jane", items[0].image.id, "approve")
+    review.comment("Jane", items[1].image.id, "Brighter, please")
+
+    app = open_app(BOARDS)
+    assert [said.value for said in app.markdown if "from reviewers" in said.value] == [
+        ":orange-badge[:material/rate_review: 2 new from reviewers]"
+    ]
+    assert local_service(studio).board_news().new == {board.id: 2}
+
+    app.button(key=f"open-board-{board.id}").click().run()  # seen
+    app.button(key="board-back").click().run()
+    assert not [said for said in app.markdown if "from reviewers" in said.value]
+    assert local_service(studio).board_news().total == 0
+    assert quiet.id not in local_service(studio).board_news().new

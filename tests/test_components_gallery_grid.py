@@ -139,6 +139,18 @@ def test_the_selection_has_a_contact_sheet_once_images_are_selected(studio: Stud
     assert sheets == ["PNG", "PDF"]
 
 
+def test_the_selection_presents_once_images_are_selected(studio: Studio) -> None:
+    items = seed_images(studio.store, studio.archive, "three foxes", count=3)
+    app = open_app(GALLERY)
+    assert app.button(key="gallery-present-none").disabled  # a button, not a dead link
+
+    app.checkbox(key=f"select-image-{items[2].image.id}").check().run()
+    app.checkbox(key=f"select-image-{items[0].image.id}").check().run()
+
+    [present] = [button for button in app.get("link_button") if button.proto.label == "Present"]
+    assert present.proto.url == f"/present?images={items[0].image.id},{items[2].image.id}"
+
+
 # Teams --------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import contextlib
 import shutil
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from studio import database, review_finishes
+from studio import board_news, database, review_finishes
 from studio.database import DatabaseTooNew, DatabaseUnavailable
 from studio.records import ArchivedFile, GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest
@@ -676,5 +677,56 @@ def test_a_database_before_finished_reviews_upgrades_with_its_links_kept(
         assert review_finishes.finish(store, "a" * 64, 2.0, "Jane")
         [done] = review_finishes.finished_reviews(store, 1)
         assert (done.reviewer, done.link_label, done.finished_at) == ("Jane", "Acme", 2.0)
+    finally:
+        store.close()
+
+
+def test_a_database_before_board_news_upgrades_with_its_reviews_kept_and_seen(
+    database_url: str,
+) -> None:
+    engine = database.create_engine(database_url)
+    database.upgrade(engine, to="0011")
+    board = {
+        "id": 1,
+        "owner_sub": None,
+        "owner_email": None,
+        "name": "Client picks",
+        "created_at": 1.0,
+        "updated_at": 1.0,
+        "archived": 0,
+    }
+    link = {
+        "id": 1,
+        "board_id": 1,
+        "token_sha256": "a" * 64,
+        "label": "Acme",
+        "created_at": 1.0,
+        "expires_at": None,
+        "revoked_at": None,
+        "allow_downloads": 0,
+        "window_start": 0.0,
+        "window_changes": 0,
+    }
+    finish = {"link_id": 1, "reviewer": "Jane", "finished_at": 2.0}
+    tables = {
+        name: sa.Table(name, sa.MetaData(), autoload_with=engine)
+        for name in ("boards", "review_links", "review_finishes")
+    }
+    with engine.begin() as conn:
+        for name, row in (("boards", board), ("review_links", link), ("review_finishes", finish)):
+            conn.execute(tables[name].insert(), [_typed(tables[name], row)])
+    engine.dispose()
+
+    store = Store(database_url)
+    try:
+        assert rows_in(store.engine, ("boards", "review_links", "review_finishes")) == {
+            "boards": [board],
+            "review_links": [link],
+            "review_finishes": [finish],
+        }
+        # What came before the upgrade counts as seen; a review finished after it is news.
+        assert board_news.news(store, None, time.time()).new == {}
+        assert review_finishes.finish(store, "a" * 64, time.time() + 60, "Max")
+        assert board_news.news(store, None, time.time()).new == {1: 1}
     finally:
         store.close()

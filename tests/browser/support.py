@@ -354,7 +354,7 @@ def go_to(page: Page, title: str) -> None:
     test_live_progress.py covers the cases that are fixed); a person clicks again, and so
     does this: following a link spends nothing.
     """
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+    link = nav_link(page, title)
     heading = page.get_by_role("heading", name=title, exact=True, level=1)
     for _ in range(3):
         link.click()
@@ -365,6 +365,13 @@ def go_to(page: Page, title: str) -> None:
             continue
     expect(heading).to_be_visible(timeout=UI_TIMEOUT)
     wait_until_idle(page)
+
+
+def nav_link(page: Page, title: str) -> Locator:
+    """The sidebar's link to a page, with or without a badge after its name (Boards has
+    one for what reviewers said: "Boards 2 new from reviewers")."""
+    name = re.compile(rf"^{re.escape(title)}( .+)?$")
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
 
 
 def choose(page: Page, group: str, option: str) -> None:
@@ -439,6 +446,29 @@ def open_image_dialog(page: Page) -> Locator:
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible(timeout=UI_TIMEOUT)
     return dialog
+
+
+def swipe(page: Page, across: float, down: float = 0.0, *, at: Locator | None = None) -> None:
+    """A finger on a touchscreen (as Chromium receives one from the phone's glass): down on
+    the middle of `at` (else of the screen), moved `across` and `down` px in steps, lifted."""
+    box = at.bounding_box() if at is not None else None
+    size = page.viewport_size or {"width": 0, "height": 0}
+    x, y = (
+        (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        if box is not None
+        else (size["width"] / 2, size["height"] / 2)
+    )
+    glass = page.context.new_cdp_session(page)
+    try:
+        glass.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]}
+        )
+        for step in range(1, 11):
+            point = {"x": x + across * step / 10, "y": y + down * step / 10}
+            glass.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        glass.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        glass.detach()
 
 
 # Boards ----------------------------------------------------------------------------

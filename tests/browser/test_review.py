@@ -19,6 +19,7 @@ from tests.browser.support import (
     new_tab,
     open_page,
     share_for_review,
+    swipe,
     wait_until_idle,
 )
 from tests.browser.test_accessibility import violations
@@ -124,6 +125,35 @@ def test_the_review_presents_one_fitted_image_at_a_time_and_sends_a_summary(
         expect(owner.get_by_text("Jane finished their review, via Acme")).to_be_visible(
             timeout=UI_TIMEOUT
         )
+    finally:
+        context.close()
+
+
+def test_on_a_phone_a_swipe_steps_through_the_images_and_one_up_or_down_scrolls(
+    chromium: Browser, studio_servers: StudioServers, tmp_path: Path
+) -> None:
+    _board_id, path = shared_board_in(tmp_path / "data")
+    server = studio_servers.start(tmp_path / "data")
+    context, reviewer, console = new_tab(chromium, phone=True)
+    try:
+        open_page(reviewer, server.url(path), "Harbour picks")
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        picture = reviewer.locator(".st-key-review-slide img")
+        swipe(reviewer, -120, at=picture)  # to the left: the next image
+        expect(reviewer.get_by_text("Image 2 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        swipe(reviewer, 120, at=picture)
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        wait_until_idle(reviewer)
+        # Up the page (taller than a phone with the name form): it scrolls, the image stays.
+        scrolled = "document.querySelector('[data-testid=stMain]').scrollTop"
+        before = reviewer.evaluate(scrolled)
+        swipe(reviewer, -30, -200, at=picture)
+        reviewer.wait_for_function(f"{scrolled} > {before}")
+        wait_until_idle(reviewer)
+        expect(reviewer.get_by_text("Image 1 of 3", exact=True)).to_be_visible()
+        assert [line for line in console if "page error" in line] == []
     finally:
         context.close()
 
