@@ -144,8 +144,8 @@ def test_the_selection_presents_once_images_are_selected(studio: Studio) -> None
     app = open_app(GALLERY)
     assert app.button(key="gallery-present-none").disabled  # a button, not a dead link
 
-    app.checkbox(key=f"select-image-{items[2].image.id}").check().run()
-    app.checkbox(key=f"select-image-{items[0].image.id}").check().run()
+    select_in_gallery(app, items[2])
+    select_in_gallery(app, items[0])
 
     [present] = [button for button in app.get("link_button") if button.proto.label == "Present"]
     assert present.proto.url == f"/present?images={items[0].image.id},{items[2].image.id}"
