@@ -480,8 +480,11 @@ def tile(page: Page, image_id: int) -> Locator:
 
 
 def selected_count(page: Page) -> int:
-    """How many images the gallery's selection bar says are selected."""
-    found = re.search(r"Download selected \((\d+)\)", page.get_by_test_id("stMain").inner_text())
+    """How many images the gallery's selection bar says are selected (once it is drawn)."""
+    pattern = re.compile(r"^Download selected \((\d+)\)$")
+    bar = page.get_by_test_id("stMain").get_by_text(pattern).filter(visible=True)
+    expect(bar.first).to_be_visible()
+    found = pattern.search(bar.first.inner_text().strip())
     assert found is not None, "no selection bar"
     return int(found.group(1))
 
