@@ -40,7 +40,6 @@ class Feedback:
 @dataclass(frozen=True)
 class _Outcome:
     job_ids: tuple[str, ...] = ()
-    batch_id: str | None = None
     feedback: Feedback | None = None
     toast: str | None = None
     may_resend: bool = False  # refused before anything was billed
@@ -58,8 +57,6 @@ class _Send:
 
 # The ids of the jobs this session sent, newest first.
 recent_jobs: SessionValue[list[str]] = SessionValue("session_jobs", list)
-# The sweep this session sent last, shown as a grid under the form.
-latest_batch: SessionValue[str | None] = SessionValue("latest_batch", lambda: None)
 _feedback: Scoped[Feedback | None] = Scoped("feedback", lambda: None)
 _last_send: Scoped[_Send | None] = Scoped("last_sent", lambda: None)
 
@@ -96,7 +93,7 @@ def send_once(scope: str, fingerprint: str, send: Callable[[], JobRecord | Sweep
     """Call `send` unless this session sent the same request within the last few seconds.
 
     FoxAPI's refusals become the page's error; an outcome FoxAPI may or may not have
-    received becomes a warning. Success is a toast and a card under the form.
+    received becomes a warning. Success is a toast and a card in the feed.
     """
     last = _last_send(scope).get()
     now = time.monotonic()
@@ -125,8 +122,6 @@ def show_send_outcome(scope: str) -> None:
     outcome = sending.outcome
     for job_id in reversed(outcome.job_ids):
         remember_job(job_id)
-    if outcome.batch_id is not None:
-        latest_batch.set(outcome.batch_id)
     if outcome.feedback is not None:
         _feedback(scope).set(outcome.feedback)
     if outcome.may_resend:
@@ -150,7 +145,7 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
     try:
         sent = send()
     except OutcomeUnknown as exc:
-        # The job's card under the form says what happened.
+        # The job's card in the feed says what happened.
         return _Outcome(job_ids=(exc.job_id,), feedback=Feedback("warning", exc.message))
     except FoxAPIError as exc:
         return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
@@ -177,7 +172,6 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
         what = f"a sweep of {plural(len(jobs), 'job')} from {what}"
     return _Outcome(
         job_ids=tuple(job.id for job in jobs),
-        batch_id=jobs[0].origin.batch_id,
         feedback=feedback,
         toast=f"Sent: {what} ({billed})",
     )

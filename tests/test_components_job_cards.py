@@ -115,7 +115,7 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     app.run()
 
     assert [job["progress"] for job in live_jobs(app)] == [60]
-    assert "Your recent jobs" in [header.value for header in app.subheader]
+    assert [error.value for error in app.error] == [escape_markdown("Failed: Refused.")]
     assert any(image.proto.imgs[0].alt == "a fox that is done" for image in app.image)
     assert app.button(key=f"recent-generate-{failed.id}-retry")
 

@@ -1,4 +1,4 @@
-"""components.results: this session's latest images, large under the form, with what comes next."""
+"""components.results: a result image, large, with what comes next (in the feed of Generate)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,6 @@ def test_the_latest_images_show_large_each_with_its_five_actions(studio: Studio)
 
     app = _generate_page_after(items)
 
-    assert "Latest results" in [header.value for header in app.subheader]
-    assert "**2 results**" in [markdown.value for markdown in app.markdown]
     assert [image.proto.imgs[0].alt for image in app.image] == [FOXES, FOXES]
     for item in items:
         assert [app.button(key=_key(item, action)).label for action in ("open", "edit")] == [

@@ -1,4 +1,4 @@
-"""The designer's loop in a real browser: results large under the form, with what comes next."""
+"""The designer's loop in a real browser: results large beside the form, with what comes next."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ FOXES = "Two foxes in a birch forest, morning mist"
 ACTIONS = ("Open", "Download", "Favourite", "Edit this image", "More like this")
 
 
-def test_two_results_show_large_under_the_form_with_their_five_actions(
+def test_two_results_show_large_beside_the_form_with_their_five_actions(
     page: Page, studio_servers: StudioServers, upstream: RunningEmulator
 ) -> None:
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -39,9 +39,11 @@ def test_two_results_show_large_under_the_form_with_their_five_actions(
         box = pictures.nth(index).bounding_box()
         assert box is not None and button is not None
         assert box["width"] >= 320, box
-        assert button["y"] < box["y"] < 900, box  # under the form, in view without scrolling
+        assert box["x"] > button["x"] + button["width"], box  # beside the form
+    first = pictures.first.bounding_box()
+    assert first is not None and 0 <= first["y"] < first["y"] + first["height"] <= 900, first
     for index in range(2):
-        # The result's own card (the Recent prompts box has an "Open" button of its own).
+        # The result's own actions (the Recent prompts box has an "Open" button of its own).
         card = pictures.nth(index).locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
         for action in ACTIONS:
             expect(card.get_by_role("button", name=action, exact=True)).to_have_count(1)
