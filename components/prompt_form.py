@@ -7,12 +7,13 @@ away. Other pages fill them in ("Reuse settings") by setting the same session ke
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import streamlit as st
 
-from components import frame, image_pickers, request_fields, styles, submission
+from components import confirmation, frame, image_pickers, request_fields, styles, submission
 from components.state import SessionValue
-from components.text import excerpt, plural
+from components.text import excerpt
 from studio import formats
 from studio.credentials import Backend, Credentials
 from studio.jobs import EditInput, JobService, Submission, Sweep
@@ -115,7 +116,7 @@ def _send_generation(
     # a step behind the widgets: that alone is no reason to ask.)
     variants = len(sweep.plan.prompts) > 1
     unseen = variants and (images_shown is None or sweep.plan.images > images_shown)
-    if again or unseen or sweep.plan.images > service.settings.studio_confirm_above_images:
+    if again or unseen or confirmation.above_threshold(sweep.plan.images):
         _awaiting_confirmation.set(sweep)
         _confirm_sweep(credentials)
     elif not sweep.plan.is_sweep:
@@ -143,24 +144,16 @@ def _confirm_sweep(credentials: Credentials) -> None:
     sweep = _awaiting_confirmation.get()
     if sweep is None:
         return
-    demo = credentials.backend is Backend.DEMO
-    price = sweep.plan.price_line()
-    with st.container(border=True):
-        what = "This sweep sends" if sweep.plan.is_sweep else "This sends"
-        st.warning(
-            f"{what} {plural(len(sweep.submissions), 'job')}: {price}"
-            + (" (drawn by the demo backend, nothing billed)." if demo else ", billed by FoxAPI."),
-            icon=":material/payments:",
-        )
-        confirm, cancel = st.columns(2)
-        confirm.button(
-            f"Send {plural(sweep.plan.images, 'image')}",
-            key="generate-sweep-confirm",
-            type="primary",
-            on_click=_confirmed,
-            args=(credentials,),
-        )
-        cancel.button("Cancel", key="generate-sweep-cancel", on_click=_awaiting_confirmation.clear)
+    confirmation.ask(
+        key="generate-sweep",
+        jobs=len(sweep.submissions),
+        images=sweep.plan.images,
+        price=sweep.plan.price_line(),
+        sweep=sweep.plan.is_sweep,
+        demo=credentials.backend is Backend.DEMO,
+        on_confirm=partial(_confirmed, credentials),
+        on_cancel=_awaiting_confirmation.clear,
+    )
 
 
 def _confirmed(credentials: Credentials) -> None:

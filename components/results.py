@@ -8,13 +8,19 @@ buttons are icons alone (their words stay their names for assistive technology).
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from components import frame, gallery_view, image_pickers, media, submission
+from components import confirmation, frame, gallery_view, image_pickers, media, submission
+from components.state import SessionValue
 from components.text import excerpt, plural
 from studio.credentials import Backend
 from studio.jobs import Submission
 from studio.records import ImageRecord, JobRecord
+
+# The image (its feed's scope and id) whose More like this waits for a yes.
+_confirm_again: SessionValue[tuple[str, int] | None] = SessionValue("confirm_again", lambda: None)
 
 
 def result(job: JobRecord, image: ImageRecord, scope: str, *, compact: bool = False) -> None:
@@ -74,9 +80,21 @@ def result(job: JobRecord, image: ImageRecord, scope: str, *, compact: bool = Fa
             key=f"{key}-again",
             icon=":material/autorenew:",
             on_click=_more_like_this,
-            args=(job, scope),
+            args=(job, scope, image.id),
             help=f"Send the request behind {name} again: {_price(job, credentials.backend)}",
             width="content",
+        )
+    if _confirm_again.get() == (scope, image.id):
+        images = job.request.num_outputs
+        confirmation.ask(
+            key=f"{key}-again",
+            jobs=1,
+            images=images,
+            price=plural(images, "image"),
+            sweep=False,
+            demo=credentials.backend is Backend.DEMO,
+            on_confirm=partial(_confirmed, job, scope, image.id),
+            on_cancel=_confirm_again.clear,
         )
 
 
@@ -87,7 +105,23 @@ def _price(job: JobRecord, backend: Backend) -> str:
     return f"{images} billed by FoxAPI"
 
 
-def _more_like_this(job: JobRecord, scope: str) -> None:
+def _more_like_this(job: JobRecord, scope: str, image_id: int) -> None:
+    """The same request again; above the confirmation threshold, once the person says yes."""
+    if confirmation.above_threshold(job.request.num_outputs):
+        _confirm_again.set((scope, image_id))
+        return
+    _send_again(job, scope)
+
+
+def _confirmed(job: JobRecord, scope: str, image_id: int) -> None:
+    # Taken out first: a second click of the same button finds nothing to send.
+    if _confirm_again.get() != (scope, image_id):
+        return
+    _confirm_again.clear()
+    _send_again(job, scope)
+
+
+def _send_again(job: JobRecord, scope: str) -> None:
     again = Submission(job.request)
     credentials = frame.session_credentials()
     service = frame.jobs()

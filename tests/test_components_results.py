@@ -32,6 +32,13 @@ def keyed_studio(
     )
 
 
+@pytest.fixture
+def cautious_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    """A studio that asks before a click bills more than two images."""
+    monkeypatch.setenv("STUDIO_CONFIRM_ABOVE_IMAGES", "2")
+    yield from open_app_studio(tmp_path, monkeypatch)
+
+
 def _generate_page_after(items: list[GalleryItem]) -> AppTest:
     """The Generate page of a session that sent the job behind `items`, now done."""
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
@@ -123,3 +130,36 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
 
     assert [title.value for title in app.title] == ["Edit"]
     assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]
+
+
+def test_more_like_this_above_the_threshold_waits_for_a_yes_priced_like_generate(
+    cautious_studio: Studio,
+) -> None:
+    studio = cautious_studio
+    items = seed_images(studio.store, studio.archive, FOXES, count=3)
+    app = _generate_page_after(items)
+
+    app.button(key=_key(items[0], "again")).click().run()
+
+    assert len(studio.store.jobs()) == 1  # nothing sent yet
+    [warning] = app.warning
+    assert warning.value == (
+        "This sends 1 job: 3 images (drawn by the demo backend, nothing billed)."
+    )
+    app.button(key=_key(items[0], "again-confirm")).click().run()
+    first, again = sorted(studio.store.jobs(), key=lambda job: job.created_at)
+    assert again.request == first.request
+    assert not app.warning
+    assert not [button for button in app.button if button.key == _key(items[0], "again-confirm")]
+
+
+def test_more_like_this_above_the_threshold_can_be_cancelled(cautious_studio: Studio) -> None:
+    studio = cautious_studio
+    items = seed_images(studio.store, studio.archive, FOXES, count=3)
+    app = _generate_page_after(items)
+    app.button(key=_key(items[0], "again")).click().run()
+
+    app.button(key=_key(items[0], "again-cancel")).click().run()
+
+    assert len(studio.store.jobs()) == 1
+    assert not app.warning

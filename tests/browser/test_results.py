@@ -8,11 +8,13 @@ from playwright.sync_api import Page, expect
 from studio.emulator import RunningEmulator
 from tests.browser.support import (
     StudioServers,
+    choose,
     generate_button,
     images_named,
     open_page,
     send_generation,
     wait_for_ready,
+    wait_until_idle,
 )
 from tests.conftest import posts
 
@@ -53,6 +55,31 @@ def test_two_results_show_large_beside_the_form_with_their_five_actions(
     main.get_by_role("button", name="More like this", exact=True).first.click()
 
     expect(main.get_by_role("progressbar").first).to_be_visible()  # the new job, in flight
+    wait_for_ready(page, FOXES)
+    first, again = posts(upstream)
+    assert again == first
+
+
+def test_more_like_this_above_the_threshold_is_priced_and_sent_only_on_a_yes(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    server = studio_servers.start(STUDIO_CONFIRM_ABOVE_IMAGES="1")
+    open_page(page, server.url(), "Generate")
+    choose(page, "Images", "2")
+    page.get_by_role("textbox", name="Prompt", exact=True).fill(FOXES)
+    generate_button(page).click()
+    page.get_by_role("button", name="Send 2 images", exact=True).click()  # Generate asks too
+    wait_for_ready(page, FOXES)
+    main = page.get_by_test_id("stMain")
+
+    main.get_by_role("button", name="More like this", exact=True).first.click()
+
+    expect(main.get_by_text("This sends 1 job: 2 images, billed by FoxAPI.")).to_be_visible()
+    wait_until_idle(page)
+    assert len(posts(upstream)) == 1  # nothing sent before the yes
+    main.get_by_role("button", name="Send 2 images", exact=True).click()
+    expect(main.get_by_role("progressbar").first).to_be_visible()
     wait_for_ready(page, FOXES)
     first, again = posts(upstream)
     assert again == first
