@@ -16,9 +16,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import frame, job_cards, results, submission, tab_title
+from components import frame, image_pickers, job_cards, results, submission, tab_title
 from components.live_progress import LiveJob, live_progress
 from components.text import escape_markdown, excerpt, plural, settings_line, timing_line
+from studio.credentials import Backend
 from studio.jobs import JobProgress
 from studio.records import GalleryFilter, ImageRecord, JobRecord
 from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
@@ -26,6 +27,10 @@ from studio.states import JobStatus
 
 FEED_JOBS = 80  # the jobs read for the feed: a few submissions, sweeps of 12 jobs included
 FEED_SUBMISSIONS = 6  # cards in the feed; the Gallery keeps everything
+DEMO_EDIT_NOTE = (
+    "Drawn by the demo backend from a grey placeholder: it does not fetch pictures from "
+    "other addresses, so the input link was not used."
+)
 CONTROLS = "studio-controls"  # appearance.css keeps the column holding it in place
 FEED = "studio-feed"
 
@@ -136,6 +141,10 @@ def _single(job: JobRecord, scope: str, states: Mapping[str, JobProgress]) -> No
         job_cards.failure(job, key=f"{scope}-{job.id}")
         return
     st.caption(f"{settings_line(job)} · {timing_line(job)}")
+    if job.backend == Backend.DEMO and any(
+        map(image_pickers.demo_cannot_fetch, job.request.image_urls)
+    ):
+        st.caption(DEMO_EDIT_NOTE)
     images = frame.jobs().saved_images(job.id)
     if images:
         width, height = _pixels(images[0], job)

@@ -11,6 +11,7 @@ frame.ensure_frame()
 controls, work = feed.studio_columns()
 with controls:
     st.title("Edit")
+    image_pickers.take_pasted()  # before the inputs are drawn, so a pasted one shows
     # The pictures first: the button that sends the edit comes after what it edits.
     image_pickers.chosen_inputs()
     image_pickers.input_sources()
