@@ -14,7 +14,7 @@ import streamlit as st
 from components import frame, media
 from components.live_progress import LiveJob, live_progress
 from components.state import Scoped, SessionValue
-from components.submission import Feedback, remember_job
+from components.submission import Feedback
 from components.text import (
     escape_markdown,
     excerpt,
@@ -145,12 +145,10 @@ def _retry(job_id: str) -> None:
     try:
         job = frame.jobs().retry(job_id, frame.session_credentials())
     except OutcomeUnknown as exc:
-        remember_job(exc.job_id)
         feedback[job_id] = Feedback("warning", exc.message)
     except FoxAPIError as exc:
         feedback[job_id] = Feedback("error", exc.message)
     else:
-        remember_job(job.id)
         _hide(job_id)
         frame.queue_toast(
             f"Sent again: “{escape_markdown(excerpt(job.prompt, 60))}”", ":material/replay:"

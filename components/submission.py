@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import frame
-from components.state import Scoped, SessionValue
+from components.state import Scoped
 from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
@@ -28,7 +28,6 @@ from studio.records import JobRecord
 from studio.request import InvalidRequest
 
 DUPLICATE_WINDOW = 3.0  # seconds within which an identical request is the same click
-_RECENT_LIMIT = 64  # a whole sweep
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ class Feedback:
 
 @dataclass(frozen=True)
 class _Outcome:
-    job_ids: tuple[str, ...] = ()
     feedback: Feedback | None = None
     toast: str | None = None
     may_resend: bool = False  # refused before anything was billed
@@ -55,8 +53,6 @@ class _Send:
     toast_queued: bool = False
 
 
-# The ids of the jobs this session sent, newest first.
-recent_jobs: SessionValue[list[str]] = SessionValue("session_jobs", list)
 _feedback: Scoped[Feedback | None] = Scoped("feedback", lambda: None)
 _last_send: Scoped[_Send | None] = Scoped("last_sent", lambda: None)
 
@@ -120,8 +116,6 @@ def show_send_outcome(scope: str) -> None:
         _still_sending(scope)
         return
     outcome = sending.outcome
-    for job_id in reversed(outcome.job_ids):
-        remember_job(job_id)
     if outcome.feedback is not None:
         _feedback(scope).set(outcome.feedback)
     if outcome.may_resend:
@@ -146,7 +140,7 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
         sent = send()
     except OutcomeUnknown as exc:
         # The job's card in the feed says what happened.
-        return _Outcome(job_ids=(exc.job_id,), feedback=Feedback("warning", exc.message))
+        return _Outcome(feedback=Feedback("warning", exc.message))
     except FoxAPIError as exc:
         return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     except InvalidImage as exc:
@@ -171,12 +165,6 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
     if len(jobs) > 1:
         what = f"a sweep of {plural(len(jobs), 'job')} from {what}"
     return _Outcome(
-        job_ids=tuple(job.id for job in jobs),
         feedback=feedback,
         toast=f"Sent: {what} ({billed})",
     )
-
-
-def remember_job(job_id: str) -> None:
-    recent = [job_id, *recent_jobs.get()]
-    recent_jobs.set(list(dict.fromkeys(recent))[:_RECENT_LIMIT])

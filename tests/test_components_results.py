@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import submission
 from studio.emulator import RunningEmulator
 from studio.records import GalleryItem
 from studio.runtime import Studio
@@ -42,7 +41,6 @@ def cautious_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def _generate_page_after(items: list[GalleryItem]) -> AppTest:
     """The Generate page of a session that sent the job behind `items`, now done."""
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.session_state[submission.recent_jobs.key] = [items[0].job.id]
     app.run()
     assert not app.exception, app.exception
     return app
