@@ -27,9 +27,15 @@ from studio.states import JobStatus
 
 FEED_JOBS = 80  # the jobs read for the feed: a few submissions, sweeps of 12 jobs included
 FEED_SUBMISSIONS = 6  # cards in the feed; the Gallery keeps everything
-DEMO_EDIT_NOTE = (
+# The demo backend fetches none of an edit's links: it edits its own files (the uploads
+# it was sent), or a grey placeholder when there are none.
+DEMO_PLACEHOLDER_NOTE = (
     "Drawn by the demo backend from a grey placeholder: it does not fetch pictures from "
-    "other addresses, so the input link was not used."
+    "other addresses, so the input links were not used."
+)
+DEMO_LEFT_OUT_NOTE = (
+    "The demo backend does not fetch pictures from other addresses: the input links were "
+    "left out of this edit."
 )
 CONTROLS = "studio-controls"  # appearance.css keeps the column holding it in place
 FEED = "studio-feed"
@@ -141,10 +147,8 @@ def _single(job: JobRecord, scope: str, states: Mapping[str, JobProgress]) -> No
         job_cards.failure(job, key=f"{scope}-{job.id}")
         return
     st.caption(f"{settings_line(job)} · {timing_line(job)}")
-    if job.backend == Backend.DEMO and any(
-        map(image_pickers.demo_cannot_fetch, job.request.image_urls)
-    ):
-        st.caption(DEMO_EDIT_NOTE)
+    if job.backend == Backend.DEMO:
+        _demo_edit_note(job)
     images = frame.jobs().saved_images(job.id)
     if images:
         width, height = _pixels(images[0], job)
@@ -155,6 +159,15 @@ def _single(job: JobRecord, scope: str, states: Mapping[str, JobProgress]) -> No
                 with column:
                     results.result(job, image, scope)
     _shortfall(job, len(images))
+
+
+def _demo_edit_note(job: JobRecord) -> None:
+    """What the demo backend made of an edit's links it would not fetch, said plainly."""
+    unfetched = [url for url in job.request.image_urls if image_pickers.demo_cannot_fetch(url)]
+    if not unfetched:
+        return
+    every = len(unfetched) == len(job.request.image_urls)
+    st.caption(DEMO_PLACEHOLDER_NOTE if every else DEMO_LEFT_OUT_NOTE)
 
 
 def _shortfall(job: JobRecord, saved: int) -> None:

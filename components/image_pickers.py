@@ -24,9 +24,11 @@ from studio.request import MAX_INPUT_IMAGES
 
 URLS_FIELD = "edit_urls"
 PASTE_KEY = "edit-paste"  # appearance.css gives the paste listener no room
-DEMO_PLACEHOLDER = (
-    "The demo backend does not fetch pictures from other addresses: it edits a grey "
-    "placeholder instead of this one. Upload the file to see it edited."
+PREVIEW_WIDTH = 72  # px: a chosen input's picture in its row
+DEMO_LEFT_OUT = (
+    "The demo backend does not fetch pictures from other addresses, so it leaves this one "
+    "out (with no other input, it edits a grey placeholder). Upload the file to see it "
+    "edited."
 )
 PASTE_UNREADABLE = (
     "The pasted image could not be read. Copy it again, or save it and upload the file."
@@ -74,23 +76,27 @@ def _remove(identity: str) -> None:
 
 
 def chosen_inputs() -> None:
+    """The inputs as a list, one row each: its picture, its name and Remove (a list fits the
+    studio's narrow left column and a phone alike)."""
     inputs = chosen()
     st.markdown(f"**Input images** ({len(inputs)} of {MAX_INPUT_IMAGES})")
     if not inputs:
         st.caption("No input images yet: add up to three below.")
         return
-    columns = st.columns(MAX_INPUT_IMAGES)
-    for column, item in zip(columns, inputs, strict=False):
-        with column, st.container(border=True):
-            _preview(item)
-            st.text(excerpt(item.label, 60), wrap=False)
-            st.button(
-                "Remove",
-                key=f"edit-input-remove-{item.identity}",
-                icon=":material/close:",
-                on_click=_remove,
-                args=(item.identity,),
-            )
+    for item in inputs:
+        with st.container(border=True):
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                _preview(item)
+                st.text(excerpt(item.label, 60), wrap=False, width="stretch")
+                st.button(
+                    "Remove",
+                    key=f"edit-input-remove-{item.identity}",
+                    icon=":material/close:",
+                    on_click=_remove,
+                    args=(item.identity,),
+                )
+            if item.kind == "url" and item.url and demo_cannot_fetch(item.url):
+                st.caption(DEMO_LEFT_OUT)
 
 
 def demo_cannot_fetch(url: str) -> bool:
@@ -109,17 +115,15 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _preview(item: EditInput) -> None:
     if item.kind == "url" and item.url:
-        st.image(item.url, alt=item.url, width="stretch")
-        if demo_cannot_fetch(item.url):
-            st.caption(DEMO_PLACEHOLDER)
+        st.image(item.url, alt=item.url, width=PREVIEW_WIDTH)
     elif item.kind == "upload" and item.preview:
-        st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width="stretch")
+        st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width=PREVIEW_WIDTH)
     elif item.image_id is not None:
         gallery_item = frame.jobs().image(item.image_id)
         if gallery_item is None:
             st.caption("This image is no longer in the gallery.")
         else:
-            media.thumbnail(gallery_item.image, gallery_item.job.prompt)
+            media.thumbnail(gallery_item.image, gallery_item.job.prompt, width=PREVIEW_WIDTH)
 
 
 def input_sources() -> None:

@@ -185,3 +185,15 @@ def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Studi
         [first.id, second.id],
     ]
     assert [entry.is_sweep for entry in entries] == [False, True]
+
+
+def test_a_demo_edit_says_which_of_its_links_the_demo_did_not_fetch(studio: Studio) -> None:
+    own = f"{studio.jobs.server_credentials.base_url}/cdn/uploads/harbour.png"
+    seed_images(studio.store, studio.archive, "a lake by night", image_urls=[own, LAKE])
+    seed_images(studio.store, studio.archive, "a lake at dawn", image_urls=[LAKE])
+
+    app = open_app("pages/edit.py")
+
+    captions = [caption.value for caption in app.caption]
+    assert captions.count(feed.DEMO_LEFT_OUT_NOTE) == 1  # its upload was edited
+    assert captions.count(feed.DEMO_PLACEHOLDER_NOTE) == 1  # nothing of its own to edit

@@ -97,13 +97,13 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
 def test_a_demo_edit_of_an_address_it_will_not_fetch_says_so_plainly(studio: Studio) -> None:
     app = add_urls(open_app(EDIT), "https://example.com/fox.png")
 
-    assert image_pickers.DEMO_PLACEHOLDER in [caption.value for caption in app.caption]
+    assert image_pickers.DEMO_LEFT_OUT in [caption.value for caption in app.caption]
 
     app = apply_edit(app, "Make it night")
     [job] = studio.store.jobs()
     assert wait_until_finished(studio.store, job.id, timeout=30) is JobStatus.DONE
     app.run()
-    assert feed.DEMO_EDIT_NOTE in [caption.value for caption in app.caption]
+    assert feed.DEMO_PLACEHOLDER_NOTE in [caption.value for caption in app.caption]
 
 
 def test_the_upload_field_says_images_can_be_dropped_or_pasted(studio: Studio) -> None:
