@@ -57,7 +57,9 @@ class Entry:
 
     @property
     def is_sweep(self) -> bool:
-        return len(self.jobs) > 1
+        # Only a sweep's jobs share a batch (its grid reads them all, even if the feed's
+        # read of recent jobs cut it short).
+        return self.jobs[0].origin.batch_id is not None
 
     @property
     def in_flight(self) -> bool:
