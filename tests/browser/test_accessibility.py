@@ -173,7 +173,8 @@ def test_the_studio_feed_with_a_sweep_and_edit_pass_axe_core(
     scheme: Literal["light", "dark"],
     viewport: dict[str, int],
 ) -> None:
-    """The feed's cards, a sweep's grid with its icon-only actions, and Edit beside its feed."""
+    """The feed's cards, a sweep's grid with its icon-only actions, and Edit (its input rows)
+    beside its feed."""
     page.set_viewport_size(viewport)
     in_scheme(page, scheme)
     server = studio_servers.start()
@@ -191,4 +192,7 @@ def test_the_studio_feed_with_a_sweep_and_edit_pass_axe_core(
 
     assert violations(page) == [], "Generate with a sweep in its feed"
     open_page(page, server.url("/edit"), "Edit")
-    assert violations(page) == [], "Edit"
+    page.get_by_role("textbox", name="Image URLs", exact=True).fill(f"{upstream.base_url}/a.png")
+    page.get_by_role("button", name="Add URLs", exact=True).click()
+    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
+    assert violations(page) == [], "Edit with an input"
