@@ -29,6 +29,10 @@ _typed_credentials: SessionValue[Credentials | None] = SessionValue(
     "_typed_credentials", lambda: None
 )
 _pending_toasts: SessionValue[list[tuple[str, str]]] = SessionValue("_pending_toasts", list)
+# The sidebar's slot for the counters, of the last full run, and whether a page's fragment
+# drew them in this one (components/feed.py's, which keeps them current between full runs).
+_counters_slot: SessionValue[DeltaGenerator | None] = SessionValue("_counters_slot", lambda: None)
+_counters_drawn = SessionValue("_counters_drawn", lambda: False)
 
 
 @st.cache_resource(show_spinner="Starting the studio…", on_release=Studio.close)
@@ -257,7 +261,10 @@ def sidebar() -> DeltaGenerator:
         warning = service.exposure_warning(st.get_option("server.address"))
         if warning is not None:
             st.warning(warning, icon=":material/warning:")
-        return st.empty()
+        slot = st.empty()
+    _counters_slot.set(slot)
+    _counters_drawn.clear()
+    return slot
 
 
 def whose_key(service: JobService) -> str:
@@ -270,20 +277,38 @@ def whose_key(service: JobService) -> str:
 
 def counters(slot: DeltaGenerator) -> None:
     """Jobs in flight and, where anything can be billed, images billed today: drawn after
-    the page so a job it just sent is counted."""
+    the page so a job it just sent is counted (unless the page's feed drew them)."""
+    if _counters_drawn.get():
+        return
     service = jobs()
-    billable = service.person.signed_in or session_credentials().backend is not Backend.DEMO
     with slot.container():
-        in_flight = service.count_in_flight()
-        st.metric("Jobs in flight", in_flight, help="Jobs not finished yet")
-        if billable:
-            st.metric(
-                "Images billed today",
-                service.images_billed_today(),
-                help="Images FoxAPI accepted since midnight (demo images cost nothing).",
-            )
+        in_flight = _metrics(service)
         tab_title.show(running=in_flight, images=service.gallery_count(GalleryFilter(mine=True)))
         review_news.show(jobs)
+
+
+def counters_from_fragment() -> None:
+    """The sidebar's counters drawn by a fragment, in every run of it, so its own reruns (a
+    job finished) keep them current. The fragment shows the tab's title itself: a widget
+    stays in a fragment's own body."""
+    slot = _counters_slot.get()
+    if slot is None:
+        return
+    _counters_drawn.set(True)
+    with slot.container():
+        _metrics(jobs())
+
+
+def _metrics(service: JobService) -> int:
+    in_flight = service.count_in_flight()
+    st.metric("Jobs in flight", in_flight, help="Jobs not finished yet")
+    if service.person.signed_in or session_credentials().backend is not Backend.DEMO:
+        st.metric(
+            "Images billed today",
+            service.images_billed_today(),
+            help="Images FoxAPI accepted since midnight (demo images cost nothing).",
+        )
+    return in_flight
 
 
 def queue_toast(message: str, icon: str) -> None:

@@ -8,19 +8,31 @@ remove button, and turned into a link FoxAPI can fetch only when the edit is sen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from components import frame, media
+from components import frame, media, paste_image
 from components.state import SessionValue
 from components.text import escape_markdown, excerpt
+from studio.credentials import Backend
 from studio.errors import InvalidImage
 from studio.jobs import EditInput
 from studio.records import GalleryFilter
 from studio.request import MAX_INPUT_IMAGES
 
 URLS_FIELD = "edit_urls"
+PASTE_KEY = "edit-paste"  # appearance.css gives the paste listener no room
+PREVIEW_WIDTH = 72  # px: a chosen input's picture in its row
+DEMO_LEFT_OUT = (
+    "The demo backend does not fetch pictures from other addresses, so it leaves this one "
+    "out (with no other input, it edits a grey placeholder). Upload the file to see it "
+    "edited."
+)
+PASTE_UNREADABLE = (
+    "The pasted image could not be read. Copy it again, or save it and upload the file."
+)
 _GALLERY_CHOICES = 8
 FULL = f"An edit takes at most {MAX_INPUT_IMAGES} input images. Remove one to add another."
 
@@ -64,36 +76,54 @@ def _remove(identity: str) -> None:
 
 
 def chosen_inputs() -> None:
+    """The inputs as a list, one row each: its picture, its name and Remove (a list fits the
+    studio's narrow left column and a phone alike)."""
     inputs = chosen()
     st.markdown(f"**Input images** ({len(inputs)} of {MAX_INPUT_IMAGES})")
     if not inputs:
         st.caption("No input images yet: add up to three below.")
         return
-    columns = st.columns(MAX_INPUT_IMAGES)
-    for column, item in zip(columns, inputs, strict=False):
-        with column, st.container(border=True):
-            _preview(item)
-            st.text(excerpt(item.label, 60), wrap=False)
-            st.button(
-                "Remove",
-                key=f"edit-input-remove-{item.identity}",
-                icon=":material/close:",
-                on_click=_remove,
-                args=(item.identity,),
-            )
+    for item in inputs:
+        with st.container(border=True):
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                _preview(item)
+                st.text(excerpt(item.label, 60), wrap=False, width="stretch")
+                st.button(
+                    "Remove",
+                    key=f"edit-input-remove-{item.identity}",
+                    icon=":material/close:",
+                    on_click=_remove,
+                    args=(item.identity,),
+                )
+            if item.kind == "url" and item.url and demo_cannot_fetch(item.url):
+                st.caption(DEMO_LEFT_OUT)
+
+
+def demo_cannot_fetch(url: str) -> bool:
+    """Whether the demo backend will edit a placeholder instead of the picture at `url`:
+    it fetches nothing but its own files (the uploads it was sent)."""
+    demo = frame.jobs().server_credentials
+    if demo.backend is not Backend.DEMO:
+        return False
+    return _origin(url) != _origin(demo.base_url)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _preview(item: EditInput) -> None:
     if item.kind == "url" and item.url:
-        st.image(item.url, alt=item.url, width="stretch")
+        st.image(item.url, alt=item.url, width=PREVIEW_WIDTH)
     elif item.kind == "upload" and item.preview:
-        st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width="stretch")
+        st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width=PREVIEW_WIDTH)
     elif item.image_id is not None:
         gallery_item = frame.jobs().image(item.image_id)
         if gallery_item is None:
             st.caption("This image is no longer in the gallery.")
         else:
-            media.thumbnail(gallery_item.image, gallery_item.job.prompt)
+            media.thumbnail(gallery_item.image, gallery_item.job.prompt, width=PREVIEW_WIDTH)
 
 
 def input_sources() -> None:
@@ -110,13 +140,17 @@ def input_sources() -> None:
     with uploads:
         round_number = _uploader_round.get()
         st.file_uploader(
-            "Upload images",
+            "Upload images: drop them here, or paste one anywhere on this page",
             type=["png", "jpg", "jpeg", "webp"],
             accept_multiple_files=True,
             key=f"edit-upload-{round_number}",
             on_change=_take_uploads,
             args=(f"edit-upload-{round_number}",),
-            help="PNG, JPEG or WebP, up to 20 MB. Location and camera data are removed first.",
+            help=(
+                "Drag images onto this field or browse for them; an image copied to the "
+                "clipboard can be pasted anywhere on the page (Ctrl+V, Cmd+V on a Mac). "
+                "PNG, JPEG or WebP, up to 20 MB. Location and camera data are removed first."
+            ),
         )
     with gallery:
         _gallery_choices()
@@ -160,17 +194,33 @@ def _take_urls() -> None:
 
 def _take_uploads(key: str) -> None:
     files: list[UploadedFile] = list(st.session_state.get(key) or [])
+    _take_files([(upload.name, upload.getvalue()) for upload in files])
+    # A fresh uploader: the files now show among the chosen inputs, with remove buttons.
+    _uploader_round.set(_uploader_round.get() + 1)
+
+
+def _take_files(files: Sequence[tuple[str, bytes]]) -> None:
+    """Files (name, bytes) checked as uploads: the ones that pass join the inputs."""
     service = frame.jobs()
     taken, messages = [], []
-    for upload in files:
+    for name, data in files:
         try:
-            taken.append(service.upload_input(upload.getvalue(), upload.name))
+            taken.append(service.upload_input(data, name))
         except InvalidImage as exc:
             messages.append(exc.message)
     messages += add(taken)
     _messages.set(messages)
-    # A fresh uploader: the files now show among the chosen inputs, with remove buttons.
-    _uploader_round.set(_uploader_round.get() + 1)
+
+
+def take_pasted() -> None:
+    """An image pasted anywhere on the page (Ctrl+V) becomes an upload, checked like one."""
+    files = paste_image.pasted(PASTE_KEY)
+    if files is None:
+        return
+    if not files:
+        _messages.set([PASTE_UNREADABLE])
+        return
+    _take_files([(file.name, file.data) for file in files])
 
 
 def add_from_gallery(image_id: int) -> None:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components import frame, media, results
+from components import frame, media
 from components.live_progress import LiveJob, live_progress
 from components.state import Scoped, SessionValue
-from components.submission import Feedback, recent_jobs, remember_job
+from components.submission import Feedback
 from components.text import (
     escape_markdown,
     excerpt,
@@ -27,7 +27,7 @@ from studio.credentials import Backend
 from studio.errors import FoxAPIError, OutcomeUnknown
 from studio.jobs import JobProgress
 from studio.records import JobRecord
-from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
+from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS
 from studio.states import JobStatus
 
 MAX_LIVE_CARDS = 12
@@ -44,8 +44,6 @@ _watched: Scoped[set[str]] = Scoped("watched_jobs", set)
 
 
 def job_card(job: JobRecord, *, key: str) -> None:
-    key_available = frame.jobs().has_key_for(job)
-    words = status_words(job, key_available=key_available)
     with st.container(border=True):
         st.text(excerpt(job.prompt, 240))
         st.caption(settings_line(job))
@@ -56,14 +54,20 @@ def job_card(job: JobRecord, *, key: str) -> None:
             _result_thumbnails(job)
             st.caption(timing_line(job))
         else:
-            if job.status is JobStatus.UNKNOWN:
-                st.warning(escape_markdown(words), icon=":material/help:")
-            else:
-                st.error(escape_markdown(words), icon=":material/error:")
-            if job.status is not JobStatus.FAILED and job.error_message:
-                st.caption(escape_markdown(job.error_message))
-            st.caption(timing_line(job))
-            _retry_controls(job, key=key)
+            failure(job, key=key)
+
+
+def failure(job: JobRecord, *, key: str) -> None:
+    """What went wrong with a job that ended without images, in words, and Retry or Hide."""
+    words = status_words(job, key_available=frame.jobs().has_key_for(job))
+    if job.status is JobStatus.UNKNOWN:
+        st.warning(escape_markdown(words), icon=":material/help:")
+    else:
+        st.error(escape_markdown(words), icon=":material/error:")
+    if job.status is not JobStatus.FAILED and job.error_message:
+        st.caption(escape_markdown(job.error_message))
+    st.caption(timing_line(job))
+    _retry_controls(job, key=key)
 
 
 def _result_thumbnails(job: JobRecord) -> None:
@@ -122,6 +126,11 @@ def _cancel_retry() -> None:
     _confirm_retry.clear()
 
 
+def hidden_jobs() -> set[str]:
+    """The jobs this session hid (failed ones it does not want to see again)."""
+    return _hidden.get()
+
+
 def _hide(job_id: str) -> None:
     _hidden.set(_hidden.get() | {job_id})
 
@@ -136,12 +145,10 @@ def _retry(job_id: str) -> None:
     try:
         job = frame.jobs().retry(job_id, frame.session_credentials())
     except OutcomeUnknown as exc:
-        remember_job(exc.job_id)
         feedback[job_id] = Feedback("warning", exc.message)
     except FoxAPIError as exc:
         feedback[job_id] = Feedback("error", exc.message)
     else:
-        remember_job(job.id)
         _hide(job_id)
         frame.queue_toast(
             f"Sent again: “{escape_markdown(excerpt(job.prompt, 60))}”", ":material/replay:"
@@ -164,7 +171,7 @@ def live_jobs(scope: str, *, only: Sequence[str] | None = None) -> None:
     """The jobs in flight (all, or those in `only`), followed by the browser."""
     service = frame.jobs()
     jobs = service.in_flight(only)
-    _announce_finished(scope, jobs)
+    announce_finished(scope, jobs)
     if not jobs:
         return
     shown = jobs[:MAX_LIVE_CARDS]
@@ -193,7 +200,7 @@ def _live_job(job: JobRecord, state: JobProgress) -> LiveJob:
     )
 
 
-def _announce_finished(scope: str, jobs: Sequence[JobRecord]) -> None:
+def announce_finished(scope: str, jobs: Sequence[JobRecord]) -> None:
     """Toast every job watched last time that has left flight since."""
     watched = _watched(scope)
     now_watched = {job.id for job in jobs}
@@ -214,22 +221,6 @@ def _finish_message(job: JobRecord) -> tuple[str, str]:
 
 
 # What pages show -----------------------------------------------------------------
-
-
-def session_jobs(mode: Mode) -> None:
-    """This session's recent jobs of one mode: live while in flight, then the outcome."""
-    jobs = [job for job in frame.jobs().jobs(recent_jobs.get()) if job.mode is mode]
-    live_jobs(f"session-{mode.value}", only=[job.id for job in jobs])
-    hidden = _hidden.get()
-    finished = [job for job in jobs if not job.in_flight and job.id not in hidden]
-    if finished and finished[0].status is JobStatus.DONE:
-        # The newest result, large, where the eye is; older jobs as cards below.
-        st.subheader("Latest results")
-        results.latest(finished[0], f"recent-{mode.value}")
-        finished = finished[1:]
-    if finished:
-        st.subheader("Your recent jobs")
-        _grid(finished, key=f"recent-{mode.value}")
 
 
 def needs_attention() -> None:

@@ -12,20 +12,26 @@ function text(tag, className, value) {
   return element;
 }
 
-function draw(root, jobs, states, started) {
+function draw(root, data, states, started) {
   root.replaceChildren();
-  for (const job of jobs) {
+  for (const job of data.jobs) {
     const state = states.get(job.id) || job;
     const card = document.createElement("section");
     card.className = "job";
     card.setAttribute("aria-label", `Job: ${job.prompt}`);
-    card.append(text("p", "prompt", job.prompt), text("p", "settings", job.settings));
+    // Compact: the page around the area shows the prompt and settings already.
+    if (!data.compact) card.append(text("p", "prompt", job.prompt), text("p", "settings", job.settings));
     const slots = document.createElement("div");
     slots.className = "slots";
     for (let index = 0; index < job.images; index++) {
       const slot = document.createElement("div");
       slot.className = "slot";
       slot.style.aspectRatio = `${job.width} / ${job.height}`;
+      if (data.columns) {
+        // As many a row as the images will have, each no wider than its height allows.
+        slot.style.flex = `0 1 calc((100% - ${data.columns - 1} * 0.5rem) / ${data.columns})`;
+        slot.style.maxWidth = `calc(var(--slot-height) * ${job.width} / ${job.height})`;
+      }
       const track = document.createElement("div");
       track.className = "track";
       track.setAttribute("role", "progressbar");
@@ -74,7 +80,7 @@ export default function (component) {
   // The parent also holds the component's <style>: replace only our own area.
   parentElement.querySelector(".area")?.remove();
   const root = document.createElement("div");
-  root.className = "area";
+  root.className = data.compact ? "area compact" : "area";
   root.setAttribute("data-testid", "live-progress");
   parentElement.append(root);
   const shown = new Set(data.jobs.map((job) => job.id));
@@ -85,7 +91,7 @@ export default function (component) {
   let waiting = null;  // the reason of a rerun held back, asked once the page is quiet
   let lastInput = 0;
   let ranSinceInput = true;
-  draw(root, data.jobs, states, started);
+  draw(root, data, states, started);
 
   const noteInput = () => { lastInput = Date.now(); ranSinceInput = false; };
   document.addEventListener("pointerdown", noteInput, true);
@@ -131,14 +137,14 @@ export default function (component) {
       states = new Map(jobs.map((job) => [job.id, job]));
       started = Date.now();
       // Drawn as each answer arrives, so the bars trail the store by one request at most.
-      draw(root, data.jobs, states, started);
+      draw(root, data, states, started);
       if (changed) return ask("jobs changed");
     } catch (error) {
       return;  // the server is restarting: keep showing what is known
     }
   }
   // Between answers only the elapsed time moves.
-  const ticker = setInterval(() => draw(root, data.jobs, states, started), 1000);
+  const ticker = setInterval(() => draw(root, data, states, started), 1000);
   const poller = setInterval(poll, data.poll);
   return () => {
     disposed = true;

@@ -44,11 +44,21 @@ class LiveJob:
     state: JobProgress
 
 
-def live_progress(key: str, url: str, jobs: Sequence[LiveJob]) -> None:
-    """Mount the area; the browser reruns the page when a job it shows changes state."""
+def live_progress(
+    key: str, url: str, jobs: Sequence[LiveJob], *, compact: bool = False, columns: int = 0
+) -> None:
+    """Mount the area; the browser reruns the page (or the fragment holding the area) when
+    a job it shows changes state. `compact`: the placeholders, status and time alone (the
+    page shows the prompt), `columns` of them a row (0: all in one row)."""
     _component(
         key=key,
-        data={"url": url, "poll": POLL_MILLISECONDS, "jobs": [_flat(job) for job in jobs]},
+        data={
+            "url": url,
+            "poll": POLL_MILLISECONDS,
+            "jobs": [_flat(job) for job in jobs],
+            "compact": compact,
+            "columns": columns,
+        },
         on_changed_change=lambda: None,
     )
 

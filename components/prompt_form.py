@@ -7,12 +7,13 @@ away. Other pages fill them in ("Reuse settings") by setting the same session ke
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import streamlit as st
 
-from components import frame, image_pickers, request_fields, styles, submission
+from components import confirmation, frame, image_pickers, request_fields, styles, submission
 from components.state import SessionValue
-from components.text import excerpt, plural
+from components.text import excerpt
 from studio import formats
 from studio.credentials import Backend, Credentials
 from studio.jobs import EditInput, JobService, Submission, Sweep
@@ -35,21 +36,17 @@ _awaiting_confirmation: SessionValue[Sweep | None] = SessionValue("sweep_to_conf
 _images_shown: SessionValue[int | None] = SessionValue("generate_images_shown", lambda: None)
 
 
-GENERATE_FORM = "generate-form"  # on a phone, appearance.css puts its prompt column first
-
-
 def generate_form(credentials: Credentials) -> None:
-    # Settings first at desktop widths; on a phone the columns stack, and the prompt and
-    # its button come first (appearance.css), so Generate is on the first screen.
-    settings_column, text_column = st.container(key=GENERATE_FORM).columns([2, 3], gap="large")
-    with settings_column:
-        aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
-        ratios = [aspect_ratio, *request_fields.more_ratios_picker(GENERATE_MORE, aspect_ratio)]
-        output_format = request_fields.format_picker(GENERATE_FORMAT)
-        count = request_fields.count_picker(GENERATE_COUNT)
-        chosen_styles = styles.picker()
-        styles.manager()
-    with text_column:
+    # One column, the prompt and its button first and the settings under them: Generate
+    # is on a phone's first screen, and in the studio's left column it never moves.
+    prompt_part = st.container()
+    aspect_ratio = request_fields.ratio_picker(GENERATE_RATIO)
+    ratios = [aspect_ratio, *request_fields.more_ratios_picker(GENERATE_MORE, aspect_ratio)]
+    output_format = request_fields.format_picker(GENERATE_FORMAT)
+    count = request_fields.count_picker(GENERATE_COUNT)
+    chosen_styles = styles.picker()
+    styles.manager()
+    with prompt_part:
         # No form: the prompt reaches the server when it is left or Ctrl+Enter is pressed,
         # so the line below prices its variants before the click. Ctrl+Enter is also the
         # button's shortcut, and the prompt's value comes in first.
@@ -57,7 +54,7 @@ def generate_form(credentials: Credentials) -> None:
         prompt = st.text_area(
             "Prompt",
             key=GENERATE_PROMPT,
-            height=180,
+            height=140,
             placeholder="e.g. A red fox curled up in fresh snow, soft morning light",
             help=(
                 "Describe the image. Ctrl+Enter (Cmd+Enter on a Mac) sends it. "
@@ -119,7 +116,7 @@ def _send_generation(
     # a step behind the widgets: that alone is no reason to ask.)
     variants = len(sweep.plan.prompts) > 1
     unseen = variants and (images_shown is None or sweep.plan.images > images_shown)
-    if again or unseen or sweep.plan.images > service.settings.studio_confirm_above_images:
+    if again or unseen or confirmation.above_threshold(sweep.plan.images):
         _awaiting_confirmation.set(sweep)
         _confirm_sweep(credentials)
     elif not sweep.plan.is_sweep:
@@ -147,24 +144,16 @@ def _confirm_sweep(credentials: Credentials) -> None:
     sweep = _awaiting_confirmation.get()
     if sweep is None:
         return
-    demo = credentials.backend is Backend.DEMO
-    price = sweep.plan.price_line()
-    with st.container(border=True):
-        what = "This sweep sends" if sweep.plan.is_sweep else "This sends"
-        st.warning(
-            f"{what} {plural(len(sweep.submissions), 'job')}: {price}"
-            + (" (drawn by the demo backend, nothing billed)." if demo else ", billed by FoxAPI."),
-            icon=":material/payments:",
-        )
-        confirm, cancel = st.columns(2)
-        confirm.button(
-            f"Send {plural(sweep.plan.images, 'image')}",
-            key="generate-sweep-confirm",
-            type="primary",
-            on_click=_confirmed,
-            args=(credentials,),
-        )
-        cancel.button("Cancel", key="generate-sweep-cancel", on_click=_awaiting_confirmation.clear)
+    confirmation.ask(
+        key="generate-sweep",
+        jobs=len(sweep.submissions),
+        images=sweep.plan.images,
+        price=sweep.plan.price_line(),
+        sweep=sweep.plan.is_sweep,
+        demo=credentials.backend is Backend.DEMO,
+        on_confirm=partial(_confirmed, credentials),
+        on_cancel=_awaiting_confirmation.clear,
+    )
 
 
 def _confirmed(credentials: Credentials) -> None:
@@ -176,19 +165,19 @@ def _confirmed(credentials: Credentials) -> None:
 
 
 def edit_form(credentials: Credentials) -> None:
-    # Settings first: on a phone the columns stack, and the button comes after them.
-    settings_column, text_column = st.columns([2, 3], gap="large")
-    with settings_column:
-        output_format = request_fields.format_picker(EDIT_FORMAT)
-        count = request_fields.count_picker(EDIT_COUNT)
-        st.caption("An edit keeps the shape of its input image, so there is no aspect ratio here.")
-    with text_column:
+    # The change and its button first, its settings under them (drawn first: the button's
+    # price line counts the images they ask for).
+    change_part = st.container()
+    output_format = request_fields.format_picker(EDIT_FORMAT)
+    count = request_fields.count_picker(EDIT_COUNT)
+    st.caption("An edit keeps the shape of its input image, so there is no aspect ratio here.")
+    with change_part:
         with st.form("edit", border=False):
             st.session_state.setdefault(EDIT_PROMPT, "")
             prompt = st.text_area(
                 "Describe the change",
                 key=EDIT_PROMPT,
-                height=140,
+                height=120,
                 placeholder="e.g. Make it night time and add falling snow",
                 help="Say what to change in the input images. Ctrl+Enter (Cmd+Enter) sends it.",
                 persist_state="session",

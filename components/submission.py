@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import frame
-from components.state import Scoped, SessionValue
+from components.state import Scoped
 from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
@@ -28,7 +28,6 @@ from studio.records import JobRecord
 from studio.request import InvalidRequest
 
 DUPLICATE_WINDOW = 3.0  # seconds within which an identical request is the same click
-_RECENT_LIMIT = 64  # a whole sweep
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,6 @@ class Feedback:
 
 @dataclass(frozen=True)
 class _Outcome:
-    job_ids: tuple[str, ...] = ()
-    batch_id: str | None = None
     feedback: Feedback | None = None
     toast: str | None = None
     may_resend: bool = False  # refused before anything was billed
@@ -56,10 +53,6 @@ class _Send:
     toast_queued: bool = False
 
 
-# The ids of the jobs this session sent, newest first.
-recent_jobs: SessionValue[list[str]] = SessionValue("session_jobs", list)
-# The sweep this session sent last, shown as a grid under the form.
-latest_batch: SessionValue[str | None] = SessionValue("latest_batch", lambda: None)
 _feedback: Scoped[Feedback | None] = Scoped("feedback", lambda: None)
 _last_send: Scoped[_Send | None] = Scoped("last_sent", lambda: None)
 
@@ -96,7 +89,7 @@ def send_once(scope: str, fingerprint: str, send: Callable[[], JobRecord | Sweep
     """Call `send` unless this session sent the same request within the last few seconds.
 
     FoxAPI's refusals become the page's error; an outcome FoxAPI may or may not have
-    received becomes a warning. Success is a toast and a card under the form.
+    received becomes a warning. Success is a toast and a card in the feed.
     """
     last = _last_send(scope).get()
     now = time.monotonic()
@@ -123,10 +116,6 @@ def show_send_outcome(scope: str) -> None:
         _still_sending(scope)
         return
     outcome = sending.outcome
-    for job_id in reversed(outcome.job_ids):
-        remember_job(job_id)
-    if outcome.batch_id is not None:
-        latest_batch.set(outcome.batch_id)
     if outcome.feedback is not None:
         _feedback(scope).set(outcome.feedback)
     if outcome.may_resend:
@@ -150,8 +139,8 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
     try:
         sent = send()
     except OutcomeUnknown as exc:
-        # The job's card under the form says what happened.
-        return _Outcome(job_ids=(exc.job_id,), feedback=Feedback("warning", exc.message))
+        # The job's card in the feed says what happened.
+        return _Outcome(feedback=Feedback("warning", exc.message))
     except FoxAPIError as exc:
         return _Outcome(feedback=Feedback("error", exc.message), may_resend=True)
     except InvalidImage as exc:
@@ -176,13 +165,6 @@ def _attempt(send: Callable[[], JobRecord | SweepResult]) -> _Outcome:
     if len(jobs) > 1:
         what = f"a sweep of {plural(len(jobs), 'job')} from {what}"
     return _Outcome(
-        job_ids=tuple(job.id for job in jobs),
-        batch_id=jobs[0].origin.batch_id,
         feedback=feedback,
         toast=f"Sent: {what} ({billed})",
     )
-
-
-def remember_job(job_id: str) -> None:
-    recent = [job_id, *recent_jobs.get()]
-    recent_jobs.set(list(dict.fromkeys(recent))[:_RECENT_LIMIT])

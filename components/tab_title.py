@@ -12,11 +12,11 @@ _component = st.components.v2.component(
 )
 
 
-def show(*, running: int, images: int) -> None:
+def show(*, running: int, images: int, key: str = "tab-title") -> None:
     """Hand the browser this person's jobs in flight and images made so far; it writes the
     title ("2 running - Image Studio", "4 ready - ..." for images that came while nobody
     looked)."""
-    _component(key="tab-title", data={"running": running, "images": images})
+    _component(key=key, data={"running": running, "images": images})
 
 
 def reviewers_said(news: int) -> None:

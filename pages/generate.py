@@ -1,15 +1,17 @@
-"""Generate: a prompt and settings in, images out (they arrive under the form)."""
+"""Generate: a prompt and settings in the left column, the results feed beside them."""
 
 import streamlit as st
 
-from components import batch_grid, frame, job_cards, lightbox, prompt_form
+from components import feed, frame, lightbox, prompt_form
 from components.gallery_view import View
 from studio.request import Mode
 
 frame.ensure_frame()
 
-st.title("Generate")
-prompt_form.generate_form(frame.session_credentials())
-job_cards.session_jobs(Mode.GENERATE)
-batch_grid.latest()
+controls, work = feed.studio_columns()
+with controls:
+    st.title("Generate")
+    prompt_form.generate_form(frame.session_credentials())
+with work:
+    feed.show(Mode.GENERATE)
 lightbox.show_if_open(View())

@@ -120,7 +120,7 @@ def desktop(browser: Browser, server: StudioServer) -> None:
     open_page(page, server.url("/"), "Generate")
     send_generation(page, LIVE_PROMPT, ratio="16:9", count=2)
     wait_for_ready(page, LIVE_PROMPT)
-    save(page, "generate", show="Latest results")
+    save(page, "generate")  # the results are in view beside the form
     page.context.close()
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from components import feed, image_pickers
 from studio.request import Mode
 from studio.runtime import Studio
+from studio.states import JobStatus
 from tests.app_support import (
     EDIT,
     add_urls,
@@ -20,6 +22,7 @@ from tests.app_support import (
     open_app_studio,
     seed_images,
 )
+from tests.test_engine import wait_until_finished
 
 
 @pytest.fixture
@@ -89,3 +92,24 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
     assert url.startswith(studio.demo.base_url)  # the archived file, uploaded to the backend
     assert job.request.aspect_ratio is None
     assert live_jobs(app)  # its card, live under the form
+
+
+def test_a_demo_edit_of_an_address_it_will_not_fetch_says_so_plainly(studio: Studio) -> None:
+    app = add_urls(open_app(EDIT), "https://example.com/fox.png")
+
+    assert image_pickers.DEMO_LEFT_OUT in [caption.value for caption in app.caption]
+
+    app = apply_edit(app, "Make it night")
+    [job] = studio.store.jobs()
+    assert wait_until_finished(studio.store, job.id, timeout=30) is JobStatus.DONE
+    app.run()
+    assert feed.DEMO_PLACEHOLDER_NOTE in [caption.value for caption in app.caption]
+
+
+def test_the_upload_field_says_images_can_be_dropped_or_pasted(studio: Studio) -> None:
+    app = open_app(EDIT)
+
+    [uploader] = app.get("file_uploader")
+    assert "drop them here, or paste one anywhere on this page" in uploader.proto.label
+    assert "Drag images onto this field" in uploader.proto.help
+    assert "Ctrl+V" in uploader.proto.help

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import submission
 from components.text import escape_markdown
 from studio.runtime import Studio
 from studio.states import IN_FLIGHT, WAITING_FOR_KEY, JobStatus
@@ -105,17 +104,16 @@ def test_outcome_unknown_says_what_happened_and_offers_retry(studio: Studio) -> 
 
 
 def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> None:
-    [item] = seed_images(studio.store, studio.archive, "a fox that is done")
+    seed_images(studio.store, studio.archive, "a fox that is done")
     running = seed_job(studio.store, "a fox still drawing", progress=60)
     failed = seed_job(
         studio.store, "a fox refused", status=JobStatus.FAILED, error_message="Refused."
     )
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.session_state[submission.recent_jobs.key] = [running.id, failed.id, item.job.id]
     app.run()
 
     assert [job["progress"] for job in live_jobs(app)] == [60]
-    assert "Your recent jobs" in [header.value for header in app.subheader]
+    assert [error.value for error in app.error] == [escape_markdown("Failed: Refused.")]
     assert any(image.proto.imgs[0].alt == "a fox that is done" for image in app.image)
     assert app.button(key=f"recent-generate-{failed.id}-retry")
 
@@ -139,7 +137,6 @@ def test_a_finished_job_says_what_it_did_not_keep(studio: Studio) -> None:
             )
         finished.insert(0, item.job.id)
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.session_state[submission.recent_jobs.key] = finished
     app.run()
 
     shown = [caption.value for caption in app.caption]

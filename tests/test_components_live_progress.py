@@ -13,13 +13,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import submission
 from studio.runtime import Studio
 from studio.states import JobStatus
 from tests.app_support import (
-    APP_FILE,
     GALLERY,
-    RUN_TIMEOUT,
     handed_over,
     open_app,
     open_app_studio,
@@ -64,17 +61,18 @@ def test_the_browser_gets_each_job_in_flight_with_its_shape_words_and_times(
     assert drawing["elapsed"] >= 0
 
 
-def test_a_page_following_its_own_jobs_asks_only_for_those(studio: Studio) -> None:
-    mine = seed_job(studio.store, "a fox I sent", progress=10)
-    seed_job(studio.store, "a fox someone else sent", progress=20)
-    app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.session_state[submission.recent_jobs.key] = [mine.id]
+def test_each_card_of_the_feed_asks_only_for_its_own_job(studio: Studio) -> None:
+    older = seed_job(studio.store, "an older fox", progress=10)
+    newer = seed_job(studio.store, "a newer fox", progress=20)
 
-    app.run()
+    app = open_app()
 
-    [area] = _handed_over(app)
-    assert area["url"].startswith(f"/api/progress/{mine.id}?")
-    assert [job["id"] for job in area["jobs"]] == [mine.id]
+    areas = _handed_over(app)
+    assert [area["url"].split("?")[0] for area in areas] == [
+        f"/api/progress/{newer.id}",
+        f"/api/progress/{older.id}",
+    ]
+    assert [[job["id"] for job in area["jobs"]] for area in areas] == [[newer.id], [older.id]]
 
 
 def test_no_job_in_flight_means_no_live_area(studio: Studio) -> None:

@@ -1,4 +1,4 @@
-"""components.results: this session's latest images, large under the form, with what comes next."""
+"""components.results: a result image, large, with what comes next (in the feed of Generate)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import submission
 from studio.emulator import RunningEmulator
 from studio.records import GalleryItem
 from studio.runtime import Studio
@@ -32,10 +31,16 @@ def keyed_studio(
     )
 
 
+@pytest.fixture
+def cautious_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+    """A studio that asks before a click bills more than two images."""
+    monkeypatch.setenv("STUDIO_CONFIRM_ABOVE_IMAGES", "2")
+    yield from open_app_studio(tmp_path, monkeypatch)
+
+
 def _generate_page_after(items: list[GalleryItem]) -> AppTest:
     """The Generate page of a session that sent the job behind `items`, now done."""
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
-    app.session_state[submission.recent_jobs.key] = [items[0].job.id]
     app.run()
     assert not app.exception, app.exception
     return app
@@ -50,8 +55,6 @@ def test_the_latest_images_show_large_each_with_its_five_actions(studio: Studio)
 
     app = _generate_page_after(items)
 
-    assert "Latest results" in [header.value for header in app.subheader]
-    assert "**2 results**" in [markdown.value for markdown in app.markdown]
     assert [image.proto.imgs[0].alt for image in app.image] == [FOXES, FOXES]
     for item in items:
         assert [app.button(key=_key(item, action)).label for action in ("open", "edit")] == [
@@ -126,3 +129,36 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
 
     assert [title.value for title in app.title] == ["Edit"]
     assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]
+
+
+def test_more_like_this_above_the_threshold_waits_for_a_yes_priced_like_generate(
+    cautious_studio: Studio,
+) -> None:
+    studio = cautious_studio
+    items = seed_images(studio.store, studio.archive, FOXES, count=3)
+    app = _generate_page_after(items)
+
+    app.button(key=_key(items[0], "again")).click().run()
+
+    assert len(studio.store.jobs()) == 1  # nothing sent yet
+    [warning] = app.warning
+    assert warning.value == (
+        "This sends 1 job: 3 images (drawn by the demo backend, nothing billed)."
+    )
+    app.button(key=_key(items[0], "again-confirm")).click().run()
+    first, again = sorted(studio.store.jobs(), key=lambda job: job.created_at)
+    assert again.request == first.request
+    assert not app.warning
+    assert not [button for button in app.button if button.key == _key(items[0], "again-confirm")]
+
+
+def test_more_like_this_above_the_threshold_can_be_cancelled(cautious_studio: Studio) -> None:
+    studio = cautious_studio
+    items = seed_images(studio.store, studio.archive, FOXES, count=3)
+    app = _generate_page_after(items)
+    app.button(key=_key(items[0], "again")).click().run()
+
+    app.button(key=_key(items[0], "again-cancel")).click().run()
+
+    assert len(studio.store.jobs()) == 1
+    assert not app.warning

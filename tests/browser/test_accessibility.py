@@ -17,9 +17,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from studio.emulator import RunningEmulator
 from tests.browser.support import (
+    JOB_TIMEOUT,
+    PHONE_VIEWPORT,
     StudioServers,
     add_to_new_board,
     choose,
+    generate_button,
     go_to,
     new_tab,
     open_board,
@@ -30,6 +33,7 @@ from tests.browser.support import (
     share_for_review,
     stored_gallery,
     tile,
+    toast,
     wait_for_ready,
     wait_until_idle,
 )
@@ -190,3 +194,37 @@ def test_the_gallery_grid_with_a_selection_passes_axe_core_on_a_phone_and_a_desk
         assert violations(phone) == [], "the gallery on a phone, one image selected"
     finally:
         context.close()
+
+
+@SCHEMES
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, PHONE_VIEWPORT])
+def test_the_studio_feed_with_a_sweep_and_edit_pass_axe_core(
+    page: Page,
+    studio_servers: StudioServers,
+    upstream: RunningEmulator,
+    scheme: Literal["light", "dark"],
+    viewport: dict[str, int],
+) -> None:
+    """The feed's cards, a sweep's grid with its icon-only actions, and Edit (its input rows)
+    beside its feed."""
+    page.set_viewport_size(viewport)
+    in_scheme(page, scheme)
+    server = studio_servers.start()
+    open_page(page, server.url(), "Generate")
+    expect_theme(page, scheme)
+    prompt = page.get_by_role("textbox", name="Prompt", exact=True)
+    prompt.fill("A {grey|white} heron in the reeds")
+    prompt.press("Tab")  # priced before the click, so it is sent without asking
+    expect(page.get_by_text("2 images: 2 variants x 1 image")).to_be_visible()
+    wait_until_idle(page)
+    generate_button(page).click()
+    expect(toast(page, "Sent: a sweep of 2 jobs")).to_have_count(1)
+    expect(page.get_by_role("progressbar")).to_have_count(0, timeout=JOB_TIMEOUT)
+    expect(page.locator(".st-key-studio-feed").get_by_role("img")).to_have_count(2)
+
+    assert violations(page) == [], "Generate with a sweep in its feed"
+    open_page(page, server.url("/edit"), "Edit")
+    page.get_by_role("textbox", name="Image URLs", exact=True).fill(f"{upstream.base_url}/a.png")
+    page.get_by_role("button", name="Add URLs", exact=True).click()
+    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
+    assert violations(page) == [], "Edit with an input"

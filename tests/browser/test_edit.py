@@ -1,8 +1,10 @@
 """Edit in a real browser: an uploaded PNG goes through FoxAPI's upload, then the edit,
-and the result's dialog shows the upload it was made from."""
+and the result's dialog shows the upload it was made from; an image pasted on the page
+becomes an upload, cleaned like one."""
 
 from __future__ import annotations
 
+import base64
 from io import BytesIO
 from pathlib import Path
 
@@ -93,3 +95,61 @@ def _edit_an_upload(page: Page, edit_address: str, tmp_path: Path) -> None:
     page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
     page.get_by_role("button", name="Apply edit", exact=True).click()
     wait_for_ready(page, CHANGE)
+
+
+# A paste event as the browser fires it for Ctrl+V with an image on the clipboard.
+PASTE = """([name, type, base64]) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const clipboard = new DataTransfer();
+  clipboard.items.add(new File([bytes], name, { type }));
+  const event = new ClipboardEvent("paste", {
+    clipboardData: clipboard, bubbles: true, cancelable: true,
+  });
+  document.querySelector("h1").dispatchEvent(event);
+}"""
+
+
+def _paste(page: Page, name: str, mime: str, data: bytes) -> None:
+    page.evaluate(PASTE, [name, mime, base64.b64encode(data).decode("ascii")])
+
+
+def test_an_image_pasted_anywhere_on_edit_becomes_a_cleaned_upload(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator, tmp_path: Path
+) -> None:
+    server = studio_servers.start()
+    open_page(page, server.url("/edit"), "Edit")
+    photo = BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "Pocket camera"  # Make: metadata the studio removes
+    Image.linear_gradient("L").resize(INPUT_SIZE).convert("RGB").save(photo, "JPEG", exif=exif)
+
+    heading = page.get_by_text("Input images (1 of 3)")
+    for _ in range(5):  # the page's paste listener loads a moment after its first run
+        _paste(page, "image.jpg", "image/jpeg", photo.getvalue())
+        try:
+            expect(heading).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            continue  # the same picture twice is one input: pasting again is harmless
+
+    expect(heading).to_be_visible()
+    expect(page.get_by_test_id("stMain").get_by_role("img", name="image.jpg")).to_be_visible()
+    # Not the studio's decoding: a GIF on the clipboard is refused in words, nothing added.
+    gif = BytesIO()
+    Image.new("RGB", (8, 8), "red").save(gif, "GIF")
+    _paste(page, "animation.gif", "image/gif", gif.getvalue())
+    expect(
+        page.get_by_role("alert").filter(has_text="is a GIF image. Only PNG, JPEG and WebP")
+    ).to_be_visible()
+    expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
+
+    page.get_by_role("textbox", name="Describe the change", exact=True).fill(CHANGE)
+    page.get_by_role("button", name="Apply edit", exact=True).click()
+    wait_for_ready(page, CHANGE)
+    (upload,) = posts(upstream, "/v1/files/upload/stream")
+    (edit,) = posts(upstream)
+    assert isinstance(upload, dict) and isinstance(edit, dict)
+    (input_url,) = edit["image_urls"]
+    with Image.open(BytesIO(httpx.get(input_url, trust_env=False).content)) as sent:
+        assert sent.size == INPUT_SIZE
+        assert 0x010F not in sent.getexif()  # cleaned like any upload

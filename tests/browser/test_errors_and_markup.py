@@ -89,8 +89,9 @@ def test_a_prompt_with_html_is_shown_as_text_and_never_runs(
 
     wait_for_ready(page, SCRIPT)
     expect(toast(page, "Ready")).to_contain_text(f"“{SCRIPT}” is in the gallery")
-    # Done: the newest result shows large under the form, the prompt as its alt text.
-    expect(page.get_by_role("heading", name="Latest results", exact=True)).to_be_visible()
+    # Done: the newest result shows large in the feed, its prompt as text and alt text.
+    feed = page.locator(".st-key-studio-feed")
+    expect(feed.get_by_test_id("stText").get_by_text(SCRIPT, exact=True)).to_be_visible()
     expect(images_named(page, SCRIPT)).to_have_count(1)
     go_to(page, "Gallery")
     expect(page.locator("li.tile").get_by_text(SCRIPT, exact=True)).to_be_visible()

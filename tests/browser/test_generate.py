@@ -239,7 +239,7 @@ def test_a_sweep_shows_its_price_before_the_click_and_ctrl_enter_sends_each_job_
 
     # The toast comes once every POST of the sweep is answered.
     expect(toast(page, "Sent: a sweep of 6 jobs")).to_have_count(1)
-    expect(page.get_by_role("heading", name="Latest sweep")).to_be_visible()
+    expect(page.get_by_text("Sweep: 2 variants x 3 ratios: 6 images")).to_be_visible()
     wait_until_idle(page)
     assert len(stored_jobs(server.data_dir)) == 6
     sent = [(body["prompt"], body["aspect_ratio"]) for body in posts(upstream)]  # type: ignore[index]

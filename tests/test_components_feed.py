@@ -1,5 +1,6 @@
-"""Sweeps from the Generate form: priced before the click, confirmed above the threshold,
-sent as one batch and shown as a grid of variants by ratios."""
+"""components.feed: the person's recent work beside the controls, newest first, one card a
+submission; sweeps from the Generate form priced before the click, confirmed above the
+threshold, sent as one batch and shown as one grid of variants by ratios."""
 
 from __future__ import annotations
 
@@ -9,11 +10,21 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components import feed
+from studio.records import JobOrigin
 from studio.runtime import Studio
-from tests.app_support import open_app, open_app_studio, submit_generation
+from tests.app_support import (
+    live_jobs,
+    open_app,
+    open_app_studio,
+    seed_images,
+    seed_job,
+    submit_generation,
+)
 from tests.conftest import posts
 
 SWEEP = "a {red|blue} fox"
+LAKE = "https://example.com/lake.png"
 
 
 @pytest.fixture
@@ -46,10 +57,9 @@ def test_a_sweep_is_priced_before_the_click_and_shown_as_a_grid(studio: Studio) 
         for prompt in ("a red fox", "a blue fox")
         for ratio in ("16:9", "1:1", "9:16")
     ]
-    assert "Latest sweep" in [header.value for header in app.subheader]
-    headers = [markdown.value for markdown in app.markdown]
-    assert {"**16:9**", "**1:1**", "**9:16**"} <= set(headers)
-    assert {"a red fox", "a blue fox"} <= {text.value for text in app.text}
+    assert "Sweep: 2 variants x 3 ratios: 6 images" in [caption.value for caption in app.caption]
+    assert {"16:9", "1:1", "9:16"} <= {caption.value for caption in app.caption}
+    assert {"**a red fox**", "**a blue fox**"} <= {markdown.value for markdown in app.markdown}
     assert not app.warning  # 6 images is not above the threshold of 6
 
 
@@ -121,5 +131,69 @@ def test_the_sweep_downloads_as_a_contact_sheet(studio: Studio) -> None:
     labels = [button.label for button in app.get("download_button")]
 
     assert {"Contact sheet (PNG)", "Contact sheet (PDF)"} <= set(labels)
-    batch_id = app.session_state["latest_batch"]
+    batch_id = studio.store.jobs()[0].origin.batch_id
+    assert batch_id is not None
     assert studio.jobs.contact_sheet(batch_id, "pdf").startswith(b"%PDF-")
+
+
+# The feed ----------------------------------------------------------------------------
+
+
+def test_the_feed_is_the_stores_recent_work_newest_first_in_a_fresh_session(
+    studio: Studio,
+) -> None:
+    """A reload or another tab has no session state: the feed is read from the store."""
+    seed_images(studio.store, studio.archive, "an older fox", count=2)
+    seed_job(studio.store, "a fox still drawing", progress=30)
+    seed_images(studio.store, studio.archive, "a moon over the lake", image_urls=[LAKE])
+
+    app = open_app()  # Generate: its own mode's work alone
+
+    assert [text.value for text in app.text] == ["a fox still drawing", "an older fox"]
+    assert [job["words"] for job in live_jobs(app)] == ["Generating 30 %"]
+    assert [image.proto.imgs[0].alt for image in app.image] == ["an older fox"] * 2
+    edit = open_app("pages/edit.py")
+    assert "a moon over the lake" in [text.value for text in edit.text]
+
+
+def test_a_sweep_is_one_card_with_every_image_of_every_cell(studio: Studio) -> None:
+    sweep = JobOrigin(batch_id="batch-12")
+    for prompt in ("a red fox", "a blue fox"):
+        for ratio in ("16:9", "1:1", "9:16"):
+            seed_images(
+                studio.store, studio.archive, prompt, count=2, aspect_ratio=ratio, origin=sweep
+            )
+
+    app = open_app()
+
+    assert "Sweep: 2 variants x 3 ratios: 12 images" in [caption.value for caption in app.caption]
+    assert len(app.image) == 12
+    assert len([button for button in app.button if button.label == "Open"]) == 12
+    assert [markdown.value for markdown in app.markdown][:2] == ["**a red fox**", "**a blue fox**"]
+
+
+def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Studio) -> None:
+    sweep = JobOrigin(batch_id="batch-1")
+    first = seed_job(studio.store, "a red fox", origin=sweep)
+    second = seed_job(studio.store, "a blue fox", origin=sweep)
+    single = seed_job(studio.store, "a lone fox")
+
+    entries = feed.submissions(studio.jobs.recent_jobs(10))
+
+    assert [[job.id for job in entry.jobs] for entry in entries] == [
+        [single.id],
+        [first.id, second.id],
+    ]
+    assert [entry.is_sweep for entry in entries] == [False, True]
+
+
+def test_a_demo_edit_says_which_of_its_links_the_demo_did_not_fetch(studio: Studio) -> None:
+    own = f"{studio.jobs.server_credentials.base_url}/cdn/uploads/harbour.png"
+    seed_images(studio.store, studio.archive, "a lake by night", image_urls=[own, LAKE])
+    seed_images(studio.store, studio.archive, "a lake at dawn", image_urls=[LAKE])
+
+    app = open_app("pages/edit.py")
+
+    captions = [caption.value for caption in app.caption]
+    assert captions.count(feed.DEMO_LEFT_OUT_NOTE) == 1  # its upload was edited
+    assert captions.count(feed.DEMO_PLACEHOLDER_NOTE) == 1  # nothing of its own to edit
