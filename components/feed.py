@@ -66,6 +66,15 @@ class Entry:
         return any(job.in_flight for job in self.jobs)
 
 
+@dataclass(frozen=True)
+class Running:
+    """The feed's jobs in flight: where each stands, and the one link the browser asks
+    about all of them (one request a second for the page, however many cards show)."""
+
+    states: Mapping[str, JobProgress]
+    url: str
+
+
 def submissions(jobs: Sequence[JobRecord]) -> list[Entry]:
     """`jobs` (newest first) as submissions, newest first: a sweep's jobs side by side."""
     grouped: dict[str, list[JobRecord]] = {}
@@ -102,7 +111,10 @@ def _feed(mode_value: str) -> None:
     submission.show_feedback(scope)  # what More like this met, if it was refused
     running = [job for entry in entries for job in entry.jobs if job.in_flight]
     job_cards.announce_finished(f"feed-{mode.value}", running)
-    states = {state.id: state for state in service.progress([job.id for job in running])}
+    flying = Running(
+        {state.id: state for state in service.progress([job.id for job in running])},
+        service.progress_link([job.id for job in running], frame.viewer()),
+    )
     if not entries:
         st.caption(
             "Your images will appear here, newest first."
@@ -112,9 +124,9 @@ def _feed(mode_value: str) -> None:
     for entry in entries:
         with st.container(border=True, key=f"feed-{entry.key}"):
             if entry.is_sweep:
-                _sweep(entry, scope, states)
+                _sweep(entry, scope, flying)
             else:
-                _single(entry.jobs[0], scope, states)
+                _single(entry.jobs[0], scope, flying)
     # On a phone the feed is under the controls: the browser brings a new submission, and
     # then its images, into view. (Mounted on an empty feed too, so the first counts.)
     newest = entries[0] if entries else None
@@ -138,11 +150,11 @@ def _feed(mode_value: str) -> None:
 # A single job ----------------------------------------------------------------------
 
 
-def _single(job: JobRecord, scope: str, states: Mapping[str, JobProgress]) -> None:
+def _single(job: JobRecord, scope: str, flying: Running) -> None:
     st.text(excerpt(job.prompt, 240))
     if job.in_flight:
         st.caption(settings_line(job))
-        _live(job, states.get(job.id), columns=_columns(job.request.num_outputs, _ratio(job)))
+        _live(job, flying, columns=_columns(job.request.num_outputs, _ratio(job)))
         return
     if job.status is not JobStatus.DONE:
         st.caption(f"{settings_line(job)} · {timing_line(job)}")
@@ -202,15 +214,17 @@ def _columns(count: int, size: tuple[int, int]) -> int:
     return min(count, 2)
 
 
-def _live(job: JobRecord, state: JobProgress | None, *, columns: int) -> None:
+def _live(job: JobRecord, flying: Running, *, columns: int) -> None:
     """The job's placeholders at its ratio, its status and time, kept current by the browser."""
-    service = frame.jobs()
-    if state is None:  # a sweep's job beyond the jobs the feed read
+    state, url = flying.states.get(job.id), flying.url
+    if state is None:  # a sweep's job beyond the jobs the feed read: a link of its own
+        service = frame.jobs()
         (state,) = service.progress([job.id])
+        url = service.progress_link([job.id], frame.viewer())
     width, height = _ratio(job)
     live_progress(
         f"live-{job.id}",
-        service.progress_link([job.id], frame.viewer()),
+        url,
         [
             LiveJob(
                 prompt=excerpt(job.prompt, 240),
@@ -229,7 +243,7 @@ def _live(job: JobRecord, state: JobProgress | None, *, columns: int) -> None:
 # A sweep ---------------------------------------------------------------------------
 
 
-def _sweep(entry: Entry, scope: str, states: Mapping[str, JobProgress]) -> None:
+def _sweep(entry: Entry, scope: str, flying: Running) -> None:
     """One grid: a row per prompt variant, a column per ratio, every image in its cell."""
     service = frame.jobs()
     batch_id = entry.key
@@ -263,16 +277,16 @@ def _sweep(entry: Entry, scope: str, states: Mapping[str, JobProgress]) -> None:
                 st.caption(ratio)
                 job = cells.get((prompt, ratio))
                 if job is not None:
-                    _cell(job, scope, states)
+                    _cell(job, scope, flying)
 
 
 def _pattern(prompts: Sequence[str]) -> str:
     return " / ".join(excerpt(prompt, 80) for prompt in prompts)
 
 
-def _cell(job: JobRecord, scope: str, states: Mapping[str, JobProgress]) -> None:
+def _cell(job: JobRecord, scope: str, flying: Running) -> None:
     if job.in_flight:
-        _live(job, states.get(job.id), columns=1)
+        _live(job, flying, columns=1)
         return
     if job.status is not JobStatus.DONE:
         job_cards.failure(job, key=f"{scope}-{job.id}")

@@ -182,6 +182,7 @@ def live_jobs(scope: str, *, only: Sequence[str] | None = None) -> None:
         # Every job in flight where the area shows them all, so a new one is noticed too.
         service.progress_link(None if only is None else [job.id for job in shown], frame.viewer()),
         [_live_job(job, states[job.id]) for job in shown],
+        every_job=only is None,
     )
     if len(jobs) > MAX_LIVE_CARDS:
         st.caption(f"And {plural(len(jobs) - MAX_LIVE_CARDS, 'more job')} in flight.")

@@ -75,8 +75,44 @@ function scriptRunning() {
   return BUSY_STATES.has(appElement()?.getAttribute("data-test-script-state"));
 }
 
+// One request a period for each progress link, however many areas show its jobs: the
+// feed draws an area in every card, all reading one answer. Each listener is told the
+// answer and whether an area before it already asked for a rerun (one rerun is enough).
+function subscribe(url, period, listener) {
+  const hub = (window.__imageStudioProgress ??= new Map());
+  let entry = hub.get(url);
+  if (!entry) {
+    entry = { listeners: new Set() };
+    entry.timer = setInterval(async () => {
+      let status, jobs = null;
+      try {
+        const answer = await fetch(url, { cache: "no-store", credentials: "same-origin" });
+        status = answer.status;
+        if (answer.ok) jobs = await answer.json();
+      } catch (error) {
+        return;  // the server is restarting: keep showing what is known
+      }
+      let asked = false;
+      for (const heard of [...entry.listeners]) asked = heard(status, jobs, asked) || asked;
+    }, period);
+    hub.set(url, entry);
+  }
+  entry.listeners.add(listener);
+  return () => {
+    entry.listeners.delete(listener);
+    if (entry.listeners.size === 0) {
+      clearInterval(entry.timer);
+      hub.delete(url);
+    }
+  };
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
+  // Streamlit calls this again when the data changes but calls the cleanup only once the
+  // element goes: the area from the call before stops here, or its poller would go on
+  // asking for reruns about jobs it no longer shows (and polling) for as long as the page.
+  parentElement.studioStopArea?.();
   // The parent also holds the component's <style>: replace only our own area.
   parentElement.querySelector(".area")?.remove();
   const root = document.createElement("div");
@@ -125,33 +161,37 @@ export default function (component) {
     ask(reason);
   }
 
-  async function poll() {
-    try {
-      const answer = await fetch(data.url, { cache: "no-store", credentials: "same-origin" });
-      if (answer.status === 403) return ask("link expired");
-      if (!answer.ok) return;
-      const jobs = await answer.json();
-      if (disposed) return;
-      const flying = new Set(jobs.filter((job) => job.in_flight).map((job) => job.id));
-      const changed = flying.size !== shown.size || [...shown].some((id) => !flying.has(id));
-      states = new Map(jobs.map((job) => [job.id, job]));
-      started = Date.now();
-      // Drawn as each answer arrives, so the bars trail the store by one request at most.
-      draw(root, data, states, started);
-      if (changed) return ask("jobs changed");
-    } catch (error) {
-      return;  // the server is restarting: keep showing what is known
+  // Whether this area needs a rerun (asking for it unless another area already did).
+  function heard(status, jobs, alreadyAsked) {
+    if (disposed) return false;
+    if (status === 403) {
+      if (!alreadyAsked) ask("link expired");
+      return true;
     }
+    if (jobs === null) return false;
+    // Where the link answers for every job in flight, a new one is news too; else only
+    // this area's own jobs are (a shared link answers for other cards' jobs as well).
+    const answered = data.everyJob ? jobs : jobs.filter((job) => shown.has(job.id));
+    const flying = new Set(answered.filter((job) => job.in_flight).map((job) => job.id));
+    const changed = flying.size !== shown.size || [...shown].some((id) => !flying.has(id));
+    states = new Map(jobs.map((job) => [job.id, job]));
+    started = Date.now();
+    // Drawn as each answer arrives, so the bars trail the store by one request at most.
+    draw(root, data, states, started);
+    if (changed && !alreadyAsked) ask("jobs changed");
+    return changed;
   }
   // Between answers only the elapsed time moves.
   const ticker = setInterval(() => draw(root, data, states, started), 1000);
-  const poller = setInterval(poll, data.poll);
-  return () => {
+  const unsubscribe = subscribe(data.url, data.poll, heard);
+  const stop = () => {
     disposed = true;
     clearInterval(ticker);
-    clearInterval(poller);
+    unsubscribe();
     runs.disconnect();
     document.removeEventListener("pointerdown", noteInput, true);
     document.removeEventListener("keydown", noteInput, true);
   };
+  parentElement.studioStopArea = stop;
+  return stop;
 }

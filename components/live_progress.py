@@ -45,17 +45,26 @@ class LiveJob:
 
 
 def live_progress(
-    key: str, url: str, jobs: Sequence[LiveJob], *, compact: bool = False, columns: int = 0
+    key: str,
+    url: str,
+    jobs: Sequence[LiveJob],
+    *,
+    every_job: bool = False,
+    compact: bool = False,
+    columns: int = 0,
 ) -> None:
     """Mount the area; the browser reruns the page (or the fragment holding the area) when
-    a job it shows changes state. `compact`: the placeholders, status and time alone (the
-    page shows the prompt), `columns` of them a row (0: all in one row)."""
+    a job it shows changes state. Areas given one `url` share one request a second (it
+    may answer for more jobs than this area shows); `every_job`: it answers for every job
+    in flight, and a new one is news too. `compact`: the placeholders, status and time
+    alone (the page shows the prompt), `columns` of them a row (0: all in one row)."""
     _component(
         key=key,
         data={
             "url": url,
             "poll": POLL_MILLISECONDS,
             "jobs": [_flat(job) for job in jobs],
+            "everyJob": every_job,
             "compact": compact,
             "columns": columns,
         },

@@ -9,12 +9,21 @@ sidebar link, while that click's run is still going.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import APIResponse, Error, Page, Route, WebSocketRoute, expect
+from playwright.sync_api import (
+    APIResponse,
+    Error,
+    Page,
+    Request,
+    Route,
+    WebSocketRoute,
+    expect,
+)
 
 from studio.emulator import RunningEmulator
 from tests.browser.support import (
@@ -33,6 +42,7 @@ PROGRESS = "**/api/progress/**"
 ROUNDS = 3  # the race is timing: each round must keep the click
 CLICK_SHOWS_MS = 10_000  # a kept click's outcome shows within this on a busy machine
 SERVER_SILENT_MS = 300  # how long the page hears nothing from a busy server
+POLL_WINDOW_MS = 4_000  # requests counted over this long
 
 
 def finished_answer(page: Page, held: list[Route]) -> tuple[Route, APIResponse]:
@@ -151,3 +161,27 @@ def test_a_sidebar_link_clicked_as_a_job_finishes_is_followed(
         expect(heading).to_be_visible(timeout=CLICK_SHOWS_MS)
         wait_until_idle(page, UI_TIMEOUT)
         expect(heading).to_be_visible()  # and no rerun from the old page took it back
+
+
+def test_the_page_asks_about_its_jobs_once_a_second_however_many_it_has_sent(
+    page: Page, studio_servers: StudioServers, upstream: RunningEmulator
+) -> None:
+    """The feed draws a live area in each job's card, and each job sent hands the areas
+    new data: they share one request, and an area drawn before stops its own, so neither
+    the requests nor the reruns they may ask for multiply with the jobs."""
+    upstream.config = dataclasses.replace(upstream.config, estimated_time=60.0)
+    server = studio_servers.start()
+    open_page(page, server.url("/"), "Generate")
+    for number in range(4):
+        send_generation(page, f"Job {number}: still running")
+        wait_until_idle(page)
+    asked: list[str] = []
+
+    def count(request: Request) -> None:
+        if "/api/progress/" in request.url:
+            asked.append(request.url)
+
+    page.on("request", count)
+    page.wait_for_timeout(POLL_WINDOW_MS)
+    # Once a second for the page; an area each job, each polling, asked 16 times.
+    assert 1 <= len(asked) <= POLL_WINDOW_MS // 1000 + 1, asked
