@@ -347,23 +347,11 @@ def open_page(page: Page, url: str, title: str) -> None:
 
 
 def go_to(page: Page, title: str) -> None:
-    """Follow the sidebar's link to a page, as a person would (the session is kept).
-
-    The live-progress area now holds its rerun around a press, but a clean-clone CI run
-    still lost one sidebar click after four jobs finished (tests/browser/
-    test_live_progress.py covers the cases that are fixed); a person clicks again, and so
-    does this: following a link spends nothing.
-    """
-    link = nav_link(page, title)
-    heading = page.get_by_role("heading", name=title, exact=True, level=1)
-    for _ in range(3):
-        link.click()
-        try:
-            expect(heading).to_be_visible(timeout=UI_TIMEOUT / 3)
-            break
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible(timeout=UI_TIMEOUT)
+    """Follow the sidebar's link to a page, as a person would (the session is kept)."""
+    nav_link(page, title).click()
+    expect(page.get_by_role("heading", name=title, exact=True, level=1)).to_be_visible(
+        timeout=UI_TIMEOUT
+    )
     wait_until_idle(page)
 
 
