@@ -18,7 +18,7 @@ def latest() -> None:
     batch_id = latest_batch.get()
     if not batch_id:
         return
-    jobs = frame.jobs().batch(batch_id)
+    jobs = frame.studio().jobs.batch(batch_id)
     if len(jobs) < 2:
         return
     prompts = list(dict.fromkeys(job.prompt for job in jobs))
@@ -30,11 +30,11 @@ def latest() -> None:
         f"{plural(len(prompts), 'variant')} x {plural(len(ratios), 'ratio')}: "
         f"{plural(images, 'image')}"
     )
-    service = frame.jobs()
+    service = frame.studio()
     for kind in ("png", "pdf"):
         st.download_button(
             f"Contact sheet ({kind.upper()})",
-            data=partial(service.contact_sheet, batch_id, kind),
+            data=partial(service.jobs.contact_sheet, batch_id, kind),
             file_name=f"image-studio-sweep-{batch_id[:8]}.{kind}",
             mime="application/pdf" if kind == "pdf" else "image/png",
             key=f"sweep-sheet-{kind}",
@@ -57,8 +57,8 @@ def latest() -> None:
 
 
 def _cell(job: JobRecord) -> None:
-    saved = frame.jobs().saved_images(job.id) if job.status is JobStatus.DONE else []
+    saved = frame.studio().gallery.saved_images(job.id) if job.status is JobStatus.DONE else []
     if saved:
         media.thumbnail(saved[0], job.prompt)
     else:
-        st.caption(status_words(job, key_available=frame.jobs().has_key_for(job)))
+        st.caption(status_words(job, key_available=frame.studio().jobs.has_key_for(job)))

@@ -16,9 +16,9 @@ from components import frame, media
 from components.state import SessionValue
 from components.text import escape_markdown, excerpt
 from studio.errors import InvalidImage
-from studio.jobs import EditInput
 from studio.records import GalleryFilter
 from studio.request import MAX_INPUT_IMAGES
+from studio.service import EditInput
 
 URLS_FIELD = "edit_urls"
 _GALLERY_CHOICES = 8
@@ -89,7 +89,7 @@ def _preview(item: EditInput) -> None:
     elif item.kind == "upload" and item.preview:
         st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width="stretch")
     elif item.image_id is not None:
-        gallery_item = frame.jobs().image(item.image_id)
+        gallery_item = frame.studio().gallery.image(item.image_id)
         if gallery_item is None:
             st.caption("This image is no longer in the gallery.")
         else:
@@ -125,7 +125,7 @@ def input_sources() -> None:
 
 
 def _gallery_choices() -> None:
-    items = frame.jobs().gallery(GalleryFilter(), limit=_GALLERY_CHOICES, offset=0)
+    items = frame.studio().gallery.gallery(GalleryFilter(), limit=_GALLERY_CHOICES, offset=0)
     if not items:
         st.caption("No images in the gallery yet.")
         return
@@ -160,11 +160,11 @@ def _take_urls() -> None:
 
 def _take_uploads(key: str) -> None:
     files: list[UploadedFile] = list(st.session_state.get(key) or [])
-    service = frame.jobs()
+    service = frame.studio()
     taken, messages = [], []
     for upload in files:
         try:
-            taken.append(service.upload_input(upload.getvalue(), upload.name))
+            taken.append(service.gallery.upload_input(upload.getvalue(), upload.name))
         except InvalidImage as exc:
             messages.append(exc.message)
     messages += add(taken)
@@ -175,7 +175,7 @@ def _take_uploads(key: str) -> None:
 
 def add_from_gallery(image_id: int) -> None:
     """Add a gallery image as an input, saying so if three are chosen already."""
-    item = frame.jobs().gallery_input(image_id)
+    item = frame.studio().gallery.gallery_input(image_id)
     if item is None:
         _messages.set(["This image is no longer in the gallery."])
         return

@@ -25,9 +25,9 @@ from components.text import (
 )
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, OutcomeUnknown
-from studio.jobs import JobProgress
 from studio.records import JobRecord
 from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
+from studio.service import JobProgress
 from studio.states import JobStatus
 
 MAX_LIVE_CARDS = 12
@@ -44,7 +44,7 @@ _watched: Scoped[set[str]] = Scoped("watched_jobs", set)
 
 
 def job_card(job: JobRecord, *, key: str) -> None:
-    key_available = frame.jobs().has_key_for(job)
+    key_available = frame.studio().jobs.has_key_for(job)
     words = status_words(job, key_available=key_available)
     with st.container(border=True):
         st.text(excerpt(job.prompt, 240))
@@ -67,7 +67,7 @@ def job_card(job: JobRecord, *, key: str) -> None:
 
 
 def _result_thumbnails(job: JobRecord) -> None:
-    images = frame.jobs().saved_images(job.id)
+    images = frame.studio().gallery.saved_images(job.id)
     if not images:
         return
     columns = st.columns(len(images))
@@ -134,7 +134,7 @@ def _retry(job_id: str) -> None:
     feedback = dict(_retry_feedback.get())
     feedback.pop(job_id, None)
     try:
-        job = frame.jobs().retry(job_id, frame.session_credentials())
+        job = frame.studio().jobs.retry(job_id, frame.session_credentials())
     except OutcomeUnknown as exc:
         remember_job(exc.job_id)
         feedback[job_id] = Feedback("warning", exc.message)
@@ -162,18 +162,20 @@ def _grid(jobs: Sequence[JobRecord], *, key: str) -> None:
 
 def live_jobs(scope: str, *, only: Sequence[str] | None = None) -> None:
     """The jobs in flight (all, or those in `only`), followed by the browser."""
-    service = frame.jobs()
-    jobs = service.in_flight(only)
+    service = frame.studio()
+    jobs = service.jobs.in_flight(only)
     _announce_finished(scope, jobs)
     if not jobs:
         return
     shown = jobs[:MAX_LIVE_CARDS]
-    states = {state.id: state for state in service.progress([job.id for job in shown])}
+    states = {state.id: state for state in service.jobs.progress([job.id for job in shown])}
     st.subheader("In progress")
     live_progress(
         f"live-{scope}",
         # Every job in flight where the area shows them all, so a new one is noticed too.
-        service.progress_link(None if only is None else [job.id for job in shown], frame.viewer()),
+        service.jobs.progress_link(
+            None if only is None else [job.id for job in shown], frame.viewer()
+        ),
         [_live_job(job, states[job.id]) for job in shown],
     )
     if len(jobs) > MAX_LIVE_CARDS:
@@ -199,7 +201,7 @@ def _announce_finished(scope: str, jobs: Sequence[JobRecord]) -> None:
     now_watched = {job.id for job in jobs}
     finished = watched.get() - now_watched
     watched.set(now_watched)
-    for job in frame.jobs().jobs(sorted(finished)):
+    for job in frame.studio().jobs.jobs(sorted(finished)):
         message, icon = _finish_message(job)
         st.toast(message, icon=icon)
 
@@ -218,7 +220,7 @@ def _finish_message(job: JobRecord) -> tuple[str, str]:
 
 def session_jobs(mode: Mode) -> None:
     """This session's recent jobs of one mode: live while in flight, then the outcome."""
-    jobs = [job for job in frame.jobs().jobs(recent_jobs.get()) if job.mode is mode]
+    jobs = [job for job in frame.studio().jobs.jobs(recent_jobs.get()) if job.mode is mode]
     live_jobs(f"session-{mode.value}", only=[job.id for job in jobs])
     hidden = _hidden.get()
     finished = [job for job in jobs if not job.in_flight and job.id not in hidden]
@@ -234,7 +236,7 @@ def session_jobs(mode: Mode) -> None:
 
 def needs_attention() -> None:
     """Recent failed, lost or uncertain jobs that nobody has retried or hidden yet."""
-    jobs = frame.jobs().needing_attention(hidden=_hidden.get(), limit=MAX_LIVE_CARDS)
+    jobs = frame.studio().jobs.needing_attention(hidden=_hidden.get(), limit=MAX_LIVE_CARDS)
     if jobs:
         st.subheader("Needs attention")
         _grid(jobs, key="attention")

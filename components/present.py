@@ -65,15 +65,15 @@ def asked_for() -> bool:
 def present() -> None:
     st.html(_STYLE)
     asked = st.query_params.get(BOARD, "")
-    service = frame.jobs()
-    board = service.board(int(asked)) if asked.isdigit() else None
+    service = frame.studio()
+    board = service.boards.board(int(asked)) if asked.isdigit() else None
     with st.container(key=HEADING):
         st.title(escape_markdown(board.name) if board is not None else "Present", anchor=False)
     if board is None:
         st.info(NO_BOARD, icon=":material/slideshow:")
         st.markdown("[Go to Boards](/boards)")
         return
-    items = service.board_images(board.id)
+    items = service.boards.board_images(board.id)
     if not items:
         st.info("This board has no images yet.", icon=":material/slideshow:")
         st.markdown(f"[Back to the board](/boards?board={board.id})")

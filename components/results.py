@@ -13,15 +13,15 @@ import streamlit as st
 from components import frame, gallery_view, image_pickers, media, submission
 from components.text import escape_markdown, excerpt, plural
 from studio.credentials import Backend
-from studio.jobs import Submission
 from studio.records import ImageRecord, JobRecord
+from studio.service import Submission
 
 COLUMNS = 2
 
 
 def latest(job: JobRecord, scope: str) -> None:
     """The images of `job`, large, with their actions; a note for any that expired."""
-    images = frame.jobs().saved_images(job.id)
+    images = frame.studio().gallery.saved_images(job.id)
     st.markdown(f"**{plural(len(images), 'result')}**")
     for start in range(0, len(images), COLUMNS):
         row = images[start : start + COLUMNS]
@@ -36,7 +36,7 @@ def latest(job: JobRecord, scope: str) -> None:
 
 
 def _result(job: JobRecord, image: ImageRecord, scope: str) -> None:
-    service = frame.jobs()
+    service = frame.studio()
     name = f"image {image.position + 1} of “{excerpt(job.prompt, 60)}”"
     key = f"{scope}-result-{image.id}"
     with st.container(border=True):
@@ -51,13 +51,13 @@ def _result(job: JobRecord, image: ImageRecord, scope: str) -> None:
             help=f"Open {name} with its settings",
             width="stretch",
         )
-        item = service.image(image.id)
+        item = service.gallery.image(image.id)
         if item is not None:
             download.download_button(
                 "Download",
-                data=lambda: service.download(item).data,
-                file_name=service.download_filename(item),
-                mime=service.mime_type(image),
+                data=lambda: service.gallery.download(item).data,
+                file_name=service.gallery.download_filename(item),
+                mime=service.gallery.mime_type(image),
                 key=f"{key}-download",
                 icon=":material/download:",
                 on_click="ignore",
@@ -68,7 +68,7 @@ def _result(job: JobRecord, image: ImageRecord, scope: str) -> None:
             "Unfavourite" if image.favourite else "Favourite",
             key=f"{key}-favourite",
             icon=":material/star:" if image.favourite else ":material/star_border:",
-            on_click=service.set_favourite,
+            on_click=service.gallery.set_favourite,
             args=(image.id, not image.favourite),
             help=f"{'Remove' if image.favourite else 'Mark'} {name} as a favourite",
             width="stretch",
@@ -105,7 +105,7 @@ def _price(job: JobRecord, backend: Backend) -> str:
 def _more_like_this(job: JobRecord, scope: str) -> None:
     again = Submission(job.request)
     credentials = frame.session_credentials()
-    service = frame.jobs()
+    service = frame.studio()
     submission.send_once(
-        scope, again.fingerprint(credentials), lambda: service.send(again, credentials)
+        scope, again.fingerprint(credentials), lambda: service.jobs.send(again, credentials)
     )

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from studio import service
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from studio.engine import Engine
 from studio.errors import StorageError
 from studio.fetch import FetchPolicy
-from studio.jobs import JobService
+from studio.jobs.engine import Engine
+from studio.jobs.keys import TypedKeys
+from studio.links import UrlSigner
 from studio.provenance import ContentSigner, signer_from_settings
 from studio.settings import Settings
 from studio.storage import open_storage
 from studio.store import Store
-from studio.web import UrlSigner
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,19 @@ class Studio:
     content_signer: ContentSigner | None = None
 
     @cached_property
-    def jobs(self) -> JobService:
-        """The service pages, components and the command line use."""
-        signer = UrlSigner(_url_secret(self.settings))
-        return JobService(
+    def service(self) -> service.Studio:
+        """The door pages, components, the routes and the command line use (as nobody in
+        particular: `for_person` binds it to whoever asks)."""
+        parts = service.Parts(
             self.settings,
             self.store,
             self.archive,
             self.engine,
-            self.credentials,
-            signer,
+            TypedKeys(self.credentials),
+            UrlSigner(_url_secret(self.settings)),
             content_signer=self.content_signer,
         )
+        return service.Studio(parts)
 
     def close(self) -> None:
         self.engine.stop()
@@ -106,7 +108,8 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     archive.check()
     store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
     engine = Engine(
-        store,
+        store.jobs,
+        store.work,
         archive,
         requests_per_second=settings.studio_max_requests_per_second,
         lease_seconds=settings.studio_lease_seconds,

@@ -122,4 +122,4 @@ def test_the_sweep_downloads_as_a_contact_sheet(studio: Studio) -> None:
 
     assert {"Contact sheet (PNG)", "Contact sheet (PDF)"} <= set(labels)
     batch_id = app.session_state["latest_batch"]
-    assert studio.jobs.contact_sheet(batch_id, "pdf").startswith(b"%PDF-")
+    assert studio.service.jobs.contact_sheet(batch_id, "pdf").startswith(b"%PDF-")

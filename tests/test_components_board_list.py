@@ -30,7 +30,7 @@ def test_new_board_makes_it_and_opens_it(studio: Studio) -> None:
     app.text_input(key="new-board-name").set_value("Client picks")
     app.button(key="FormSubmitter:new-board-New board").click().run()
 
-    [board] = local_service(studio).boards()
+    [board] = local_service(studio).boards.boards()
     assert board.name == "Client picks"
     assert app.query_params["board"] == str(board.id)
     assert [header.value for header in app.header] == ["Client picks"]
@@ -41,14 +41,14 @@ def test_a_board_without_a_name_is_not_made_and_the_field_says_why(studio: Studi
 
     app.button(key="FormSubmitter:new-board-New board").click().run()
 
-    assert local_service(studio).boards() == []
+    assert local_service(studio).boards.boards() == []
     assert len(app.error) == 1
     assert "board" not in app.query_params
 
 
 def test_boards_show_their_cover_name_and_count_and_open(studio: Studio) -> None:
     board, _items = board_of(studio, "a red fox", "a lighthouse", name="**Bold** <b>name</b>")
-    local_service(studio).create_board("Empty one")
+    local_service(studio).boards.create_board("Empty one")
 
     app = open_app(BOARDS)
 
@@ -64,7 +64,7 @@ def test_boards_show_their_cover_name_and_count_and_open(studio: Studio) -> None
 
 def test_archived_boards_show_only_when_asked(studio: Studio) -> None:
     board, _items = board_of(studio, "a red fox", name="Old campaign")
-    local_service(studio).archive_board(board.id)
+    local_service(studio).boards.archive_board(board.id)
 
     app = open_app(BOARDS)
     assert "Old campaign" not in texts(app)

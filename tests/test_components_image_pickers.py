@@ -82,7 +82,7 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
 
     assert not app.exception
     assert not app.error
-    [job] = [job for job in studio.store.jobs() if job.mode is Mode.EDIT]
+    [job] = [job for job in studio.store.jobs.jobs() if job.mode is Mode.EDIT]
     assert job.prompt == "make it night time"
     [url] = job.request.image_urls
     assert studio.demo is not None

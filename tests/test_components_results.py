@@ -90,7 +90,7 @@ def test_more_like_this_sends_the_same_request_again(studio: Studio) -> None:
 
     app.button(key=_key(items[0], "again")).click().run()
 
-    first, again = sorted(studio.store.jobs(), key=lambda job: job.created_at)
+    first, again = sorted(studio.store.jobs.jobs(), key=lambda job: job.created_at)
     assert again.request == first.request
     assert again.task_id is not None  # accepted by the demo backend
     assert any(toast.value.startswith(f"Sent: “{FOXES}”") for toast in app.toast)
@@ -102,7 +102,7 @@ def test_favourite_marks_the_image_and_the_button_turns(studio: Studio) -> None:
 
     app.button(key=_key(items[1], "favourite")).click().run()
 
-    favourites = [studio.jobs.image(item.image.id) for item in items]
+    favourites = [studio.service.gallery.image(item.image.id) for item in items]
     assert [item.image.favourite for item in favourites if item is not None] == [False, True]
     assert app.button(key=_key(items[1], "favourite")).label == "Unfavourite"
 

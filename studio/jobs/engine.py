@@ -18,7 +18,7 @@ import httpx
 from studio import downloads, formats, leases
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
-from studio.database import DatabaseUnavailable
+from studio.db.database import DatabaseUnavailable
 from studio.decoding import NotDecodable
 from studio.downloads import Downloads, Fetched
 from studio.errors import (
@@ -38,6 +38,7 @@ from studio.errors import (
 from studio.fetch import Fetcher, FetchPolicy
 from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
+from studio.jobs.store import JobStore, WorkStore
 from studio.people import LOCAL, Person, Quota
 from studio.ratelimit import RateLimiter, SharedRateLimiter
 from studio.records import GalleryItem, ImageRecord, JobOrigin, JobRecord
@@ -45,7 +46,6 @@ from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule, likely_finish, most_likely_first
 from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
-from studio.store import Store
 from studio.task import Task, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ DATABASE_RETRY = 2.0  # seconds between tries of a job while the database does n
 class Engine:
     def __init__(
         self,
-        store: Store,
+        jobs: JobStore,
+        work: WorkStore,
         archive: Archive,
         *,
         requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
@@ -98,7 +99,8 @@ class Engine:
     ) -> None:
         """`retry_seconds` is the first wait after a failure; each next one doubles, up to a
         minute. `fetch_policy` governs result downloads (FetchPolicy.from_settings)."""
-        self.store = store
+        self.jobs = jobs
+        self.work = work
         self.archive = archive
         self.lease_seconds = lease_seconds
         self.owner = leases.engine_name()
@@ -106,7 +108,7 @@ class Engine:
         self._requests_per_second = requests_per_second
         self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
         self._poll_schedule = PollSchedule(
-            lambda backend: store.finishes(backend, limit=HISTORY_SIZE)
+            lambda backend: jobs.finishes(backend, limit=HISTORY_SIZE)
         )
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[str, FoxAPIClient] = {}
@@ -168,7 +170,7 @@ class Engine:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._downloads.close()
         try:
-            self.store.release_leases(self.owner)
+            self.work.release_leases(self.owner)
         except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
             log.warning("%s Leases were not handed back.", exc.message)
         for client in self._clients.values():
@@ -194,7 +196,7 @@ class Engine:
         OutcomeUnknown when the request may have arrived (the job stays, marked so).
         """
         self.add_credentials(credentials)
-        job = self.store.create_job(
+        job = self.jobs.create_job(
             request,
             backend=credentials.backend,
             key_id=credentials.key_id,
@@ -212,22 +214,22 @@ class Engine:
             task = self._client(credentials).submit(request)
         except FoxAPIError as exc:
             if not exc.may_have_arrived:
-                self.store.delete_unsent_job(job.id)
+                self.jobs.delete_unsent_job(job.id)
                 raise
             message = (
                 f"{exc.message} FoxAPI may have received the request and billed it; "
                 "the studio did not send it again."
             )
-            self.store.mark_outcome_unknown(job.id, message, error_code=exc.code)
+            self.jobs.mark_outcome_unknown(job.id, message, error_code=exc.code)
             raise OutcomeUnknown(message, job_id=job.id, status=exc.status, code=exc.code) from exc
         except BaseException:
             # Interrupted mid-request (Ctrl-C): the POST may have arrived.
-            self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+            self.jobs.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
             raise
         finally:
             with self._lock:
                 self._sending.discard(job.id)
-        self.store.mark_submitted(
+        self.jobs.mark_submitted(
             job.id, _progress_event(task), task, owner=self.owner, lease_seconds=self.lease_seconds
         )
         first_poll = self._poll_schedule.next_delay(
@@ -240,7 +242,7 @@ class Engine:
         )
         self._expect(job.id, time.time(), 0, task.estimated_time, 0)
         self._schedule(job.id, first_poll)
-        return self.store.job(job.id)
+        return self.jobs.job(job.id)
 
     def retry(
         self,
@@ -251,7 +253,7 @@ class Engine:
         quota: Quota | None = None,
     ) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job."""
-        failed = self.store.job(job_id)
+        failed = self.jobs.job(job_id)
         return self.submit(
             failed.request,
             credentials,
@@ -325,15 +327,15 @@ class Engine:
     def _claim(self) -> None:
         """Take up every job this engine may work on; renew the leases it holds."""
         try:
-            dead = leases.dead_owners(self.store.lease_owners())
-            claimed = self.store.claim_jobs(self.owner, self.lease_seconds, dead_owners=dead)
+            dead = leases.dead_owners(self.work.lease_owners())
+            claimed = self.work.claim_jobs(self.owner, self.lease_seconds, dead_owners=dead)
             self._database_answers()
             # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
             with self._lock:
                 fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
             for job in fresh:
                 if job.status is JobStatus.SUBMITTING:
-                    self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+                    self.jobs.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
                 else:
                     self._schedule(job.id, 0)
         except DatabaseUnavailable as exc:
@@ -351,7 +353,7 @@ class Engine:
     def _work(self, job_id: str) -> None:
         handed_over = False
         try:
-            job = self.store.job(job_id)
+            job = self.jobs.job(job_id)
             if job.status in POLLED:
                 self._poll(job)
             elif job.status is JobStatus.DOWNLOADING:
@@ -381,9 +383,9 @@ class Engine:
     def _pending_results(self, job: JobRecord) -> list[ImageRecord]:
         """The job's results still to fetch; those past FoxAPI's 24 hours are expired."""
         pending = []
-        for image in self.store.pending_images(job.id):
+        for image in self.work.pending_images(job.id):
             if time.time() - image.created_at > RESULT_LIFETIME:
-                self.store.expire_image(image.id)
+                self.work.expire_image(image.id)
             else:
                 pending.append(image)
         return pending
@@ -442,7 +444,7 @@ class Engine:
         try:
             task = self._client(credentials).get_task(job.task_id)
         except NotFound:
-            self.store.finish_job(
+            self.jobs.finish_job(
                 job.id,
                 JobEvent.TASK_LOST,
                 owner=self.owner,
@@ -455,7 +457,7 @@ class Engine:
             self._end(job.id, exc.message)
             return
         except Unauthorized:
-            self.store.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
+            self.jobs.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
             with self._lock:
                 self._credentials.pop(job.key_id, None)
             self._schedule(job.id, 5)
@@ -468,7 +470,7 @@ class Engine:
                 self._end(job.id, f"The studio stopped checking this job. {exc.message}")
                 return
             note = UPSTREAM_TROUBLE if exc.retryable else exc.message
-            self.store.set_job_note(job.id, note, owner=self.owner)
+            self.jobs.set_job_note(job.id, note, owner=self.owner)
             self._schedule(job.id, self._retry_delay(failures, exc))
             return
         self._failures.pop(job.id, None)
@@ -476,16 +478,16 @@ class Engine:
             # Only the images asked for are fetched and kept, however many FoxAPI sent.
             sent_more = downloads.sent_more(len(task.result_urls), job.request.num_outputs)
             task = task.first(job.request.num_outputs)
-            if self.store.record_results(job.id, task, owner=self.owner):
+            if self.jobs.record_results(job.id, task, owner=self.owner):
                 if sent_more:
                     with self._lock:
                         self._sent_more[job.id] = sent_more
-                    self.store.set_job_note(job.id, sent_more, owner=self.owner)
+                    self.jobs.set_job_note(job.id, sent_more, owner=self.owner)
                 with self._lock:
                     self._likely_finish.pop(job.id, None)  # done: its download goes first
                 self._schedule(job.id, 0)  # saved by a download thread
         elif task.failed:
-            self.store.finish_job(
+            self.jobs.finish_job(
                 job.id,
                 JobEvent.TASK_FAILED,
                 owner=self.owner,
@@ -493,9 +495,9 @@ class Engine:
                 error_message=task.error_message or "FoxAPI could not generate this image.",
             )
             self._forget(job.id)
-        elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
+        elif self.jobs.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
-                self.store.set_job_note(job.id, None, owner=self.owner)
+                self.jobs.set_job_note(job.id, None, owner=self.owner)
             submitted_at = job.submitted_at or job.created_at
             elapsed = time.time() - submitted_at
             estimated_time = task.estimated_time or job.estimated_time
@@ -521,7 +523,7 @@ class Engine:
         retry: FoxAPIError | None = None  # the first failure another try may cure
         for image, result in zip(pending, fetched, strict=True):
             if isinstance(result, ResultExpired):
-                self.store.expire_image(image.id)
+                self.work.expire_image(image.id)
                 continue
             if isinstance(result, _FINAL_FETCH_FAILURES):
                 self._give_up_image(job.id, image.id, result.message)
@@ -541,42 +543,42 @@ class Engine:
                 # Nothing is lost: the result stays pending and is fetched again.
                 full = exc.errno in _DISK_FULL_ERRNOS
                 log.warning("Could not archive a result of job %s: %s", job.id, exc)
-                self.store.set_job_note(
+                self.jobs.set_job_note(
                     job.id, DISK_FULL if full else STORAGE_UNWRITABLE, owner=self.owner
                 )
                 self._schedule(job.id, self._retry_delay(self._count(self._disk_waits, job.id)))
                 return
             self._disk_waits.pop(job.id, None)
             if noted:
-                self.store.set_job_note(job.id, sent_more, owner=self.owner)
+                self.jobs.set_job_note(job.id, sent_more, owner=self.owner)
                 noted = False
-            self.store.archive_image(image.id, archived)
+            self.work.archive_image(image.id, archived)
         if retry is not None:
             failures = self._count(self._failures, job.id)
             if failures < MAX_DOWNLOAD_ATTEMPTS:
                 self._schedule(job.id, self._retry_delay(failures, retry))
                 return
             message = f"The result could not be fetched. {retry.message}"
-            for image in self.store.pending_images(job.id):
+            for image in self.work.pending_images(job.id):
                 self._give_up_image(job.id, image.id, message)
         with self._lock:
             gave_up = self._gave_up.get(job.id)
-        saved = any(image.status is ImageStatus.ARCHIVED for image in self.store.job_images(job.id))
+        saved = any(image.status is ImageStatus.ARCHIVED for image in self.work.images_of(job.id))
         # A job with nothing saved says why; one with images, what it lacks, if anything.
         note = downloads.final_note(gave_up if saved else gave_up or RESULTS_EXPIRED, sent_more)
         event = JobEvent.SAVED if saved else JobEvent.NOTHING_SAVED
-        self.store.finish_job(job.id, event, owner=self.owner, error_message=note)
+        self.jobs.finish_job(job.id, event, owner=self.owner, error_message=note)
         self._forget(job.id)
 
     def _give_up_image(self, job_id: str, image_id: int, reason: str) -> None:
         log.warning("Gave up on image %s of job %s: %s", image_id, job_id, reason)
         with self._lock:
             self._gave_up[job_id] = reason
-        self.store.expire_image(image_id)
+        self.work.expire_image(image_id)
 
     def _end(self, job_id: str, reason: str) -> None:
         """The studio stops trying: the job fails with `reason`, in words its owner can read."""
-        self.store.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
+        self.jobs.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
         self._forget(job_id)
 
     # Helpers ----------------------------------------------------------------------
@@ -604,7 +606,7 @@ class Engine:
         key_id = credentials.key_id
         return SharedRateLimiter(
             self._requests_per_second,
-            lambda interval: self.store.reserve_request_slot(key_id, interval),
+            lambda interval: self.work.reserve_request_slot(key_id, interval),
         )
 
     def _database_away(self, problem: DatabaseUnavailable) -> None:
