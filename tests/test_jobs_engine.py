@@ -23,14 +23,9 @@ from studio.emulator import RunningEmulator
 from studio.errors import InsufficientBalance, InvalidInput, OutcomeUnknown, Unauthorized
 from studio.fetch import NOT_ALLOWED, FetchPolicy
 from studio.foxapi import FoxAPIClient
-from studio.jobs.engine import (
-    DISK_FULL,
-    INTERNAL_PROBLEM,
-    JOB_EXPIRED,
-    RESULT_LIFETIME,
-    RESULTS_EXPIRED,
-    Engine,
-)
+from studio.jobs.clients import RESULT_LIFETIME
+from studio.jobs.engine import Engine
+from studio.jobs.notes import DISK_FULL, INTERNAL_PROBLEM, JOB_EXPIRED, RESULTS_EXPIRED
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store

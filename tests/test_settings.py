@@ -176,7 +176,7 @@ def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., S
             "SELECT lease_until - created_at FROM jobs WHERE id = ?", (job.id,)
         ).scalar_one()
     assert lease_until == pytest.approx(7, abs=0.5)
-    assert "interval=0.5 s" in repr(studio.engine._limiter)  # 2 requests a second
+    assert "interval=0.5 s" in repr(studio.engine.clients.demo_limiter)  # 2 requests a second
 
 
 def test_the_database_pool_size_is_the_setting(opened: Callable[..., Studio]) -> None:

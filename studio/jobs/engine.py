@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from studio import downloads, formats, leases
+from studio import downloads, leases
 from studio.archive import Archive
-from studio.credentials import Backend, Credentials
+from studio.credentials import Credentials
 from studio.db.database import DatabaseUnavailable
 from studio.decoding import NotDecodable
 from studio.downloads import Downloads, Fetched
@@ -36,12 +36,20 @@ from studio.errors import (
     UnusableTask,
 )
 from studio.fetch import Fetcher, FetchPolicy
-from studio.foxapi import FoxAPIClient
-from studio.imaging import CleanImage
+from studio.jobs.clients import RESULT_LIFETIME, Clients
+from studio.jobs.notes import (
+    DISK_FULL,
+    INTERNAL_PROBLEM,
+    JOB_EXPIRED,
+    KEY_REFUSED,
+    RESUBMIT_NEVER,
+    RESULTS_EXPIRED,
+    STORAGE_UNWRITABLE,
+    UPSTREAM_TROUBLE,
+)
 from studio.jobs.store import JobStore, WorkStore
 from studio.people import LOCAL, Person, Quota
-from studio.ratelimit import RateLimiter, SharedRateLimiter
-from studio.records import GalleryItem, ImageRecord, JobOrigin, JobRecord
+from studio.records import ImageRecord, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule, likely_finish, most_likely_first
 from studio.settings import DEFAULTS
@@ -50,27 +58,6 @@ from studio.task import Task, TaskStatus
 
 log = logging.getLogger(__name__)
 
-RESUBMIT_NEVER = (
-    "The studio stopped while sending this request, so it cannot tell whether FoxAPI "
-    "received it (and billed it). It was not sent again."
-)
-KEY_REFUSED = "FoxAPI refused the key this job was sent with. Enter a valid key to resume."
-UPSTREAM_TROUBLE = "FoxAPI is not answering right now; the studio keeps checking."
-RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save the images."
-JOB_EXPIRED = (
-    "FoxAPI keeps results for 24 hours and this job's are older, so they can no longer be fetched."
-)
-DISK_FULL = "The studio's disk is full: nothing was lost; free space and it will finish."
-STORAGE_UNWRITABLE = (
-    "The studio cannot save images where it keeps them right now: nothing was lost; "
-    "it will finish once it can."
-)
-INTERNAL_PROBLEM = (
-    "The studio ran into an internal problem with this job and stopped trying. "
-    "The server log says more."
-)
-RESULT_LIFETIME = 24 * 3600  # FoxAPI deletes results this long after they are made
-INPUT_URL_MAX_AGE = RESULT_LIFETIME - 3600  # an hour's margin for the edit that uses it
 MAX_DOWNLOAD_ATTEMPTS = 8  # with the backoff below, about three minutes of patience
 MAX_POLL_REFUSALS = 5  # answers that retrying cannot obviously fix (400, 403, unreadable...)
 MAX_UNEXPECTED_FAILURES = 8
@@ -104,17 +91,19 @@ class Engine:
         self.archive = archive
         self.lease_seconds = lease_seconds
         self.owner = leases.engine_name()
-        self._transport = transport
-        self._requests_per_second = requests_per_second
-        self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
         self._poll_schedule = PollSchedule(
             lambda backend: jobs.finishes(backend, limit=HISTORY_SIZE)
         )
-        self._credentials: dict[str, Credentials] = {}
-        self._clients: dict[str, FoxAPIClient] = {}
         # Results are fetched without any key; each upstream's own origin is trusted as
         # its credentials arrive (the demo backend serves its results on loopback).
         self._fetcher = Fetcher(fetch_policy or FetchPolicy.defaults(), transport=transport)
+        self.clients = Clients(
+            work,
+            archive,
+            self._fetcher,
+            requests_per_second=requests_per_second,
+            transport=transport,
+        )
         # Apart from polls, and each on a thread of its own: a slow result host (each
         # download may take up to the fetch deadline) holds up neither polls nor others.
         self._downloads = Downloads(self._fetcher, max_concurrent=max_downloads)
@@ -144,14 +133,11 @@ class Engine:
 
     def add_credentials(self, credentials: Credentials) -> None:
         """Make a key usable by the engine (kept in memory only) and resume its jobs."""
-        with self._lock:
-            self._credentials[credentials.key_id] = credentials
-        self._fetcher.trust_origin(credentials.base_url)
+        self.clients.add(credentials)
         self._wake.set()
 
     def has_credentials(self, key_id: str) -> bool:
-        with self._lock:
-            return key_id in self._credentials
+        return self.clients.has(key_id)
 
     # Running ----------------------------------------------------------------------
 
@@ -173,8 +159,7 @@ class Engine:
             self.work.release_leases(self.owner)
         except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
             log.warning("%s Leases were not handed back.", exc.message)
-        for client in self._clients.values():
-            client.close()
+        self.clients.close()
         self._fetcher.close()
 
     # What pages and the command line call -----------------------------------------
@@ -211,7 +196,7 @@ class Engine:
         with self._lock:
             self._sending.add(job.id)
         try:
-            task = self._client(credentials).submit(request)
+            task = self.clients.client(credentials).submit(request)
         except FoxAPIError as exc:
             if not exc.may_have_arrived:
                 self.jobs.delete_unsent_job(job.id)
@@ -243,51 +228,6 @@ class Engine:
         self._expect(job.id, time.time(), 0, task.estimated_time, 0)
         self._schedule(job.id, first_poll)
         return self.jobs.job(job.id)
-
-    def retry(
-        self,
-        job_id: str,
-        credentials: Credentials,
-        *,
-        owner: Person = LOCAL,
-        quota: Quota | None = None,
-    ) -> JobRecord:
-        """Send a failed or uncertain job's request again, as a new (billed) job."""
-        failed = self.jobs.job(job_id)
-        return self.submit(
-            failed.request,
-            credentials,
-            retry_of=job_id,
-            origin=failed.origin,
-            owner=owner,
-            quota=quota,
-        )
-
-    def upload(self, image: CleanImage, credentials: Credentials) -> str:
-        """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""
-        client = self._client(credentials)
-        return client.upload(image.data, image.filename, image.content_type).url
-
-    def input_url(self, item: GalleryItem, credentials: Credentials) -> str:
-        """A URL FoxAPI can fetch an archived image from.
-
-        FoxAPI's own result URL while it still lives; otherwise (and always on the demo
-        backend, whose port changes between runs) the archived file, uploaded again.
-        """
-        young = time.time() - item.image.created_at < INPUT_URL_MAX_AGE
-        if young and item.job.backend == credentials.backend == Backend.FOXAPI:
-            return item.image.source_url
-        data = self.archive.read(item.image.file_path or "")
-        extension = formats.extension(item.image.format or "png")
-        image = CleanImage(
-            data=data,
-            content_type=formats.mime_type(extension),
-            extension=extension,
-            width=item.image.width or 0,
-            height=item.image.height or 0,
-            filename=f"studio-{item.image.id}.{extension}",
-        )
-        return self.upload(image, credentials)
 
     # The loop ---------------------------------------------------------------------
 
@@ -436,13 +376,12 @@ class Engine:
             # are judged one by one in _download).
             self._end(job.id, JOB_EXPIRED)
             return
-        with self._lock:
-            credentials = self._credentials.get(job.key_id)
+        credentials = self.clients.credentials(job.key_id)
         if credentials is None or job.task_id is None:
             self._schedule(job.id, 2)  # waits until the key is entered again
             return
         try:
-            task = self._client(credentials).get_task(job.task_id)
+            task = self.clients.client(credentials).get_task(job.task_id)
         except NotFound:
             self.jobs.finish_job(
                 job.id,
@@ -458,8 +397,7 @@ class Engine:
             return
         except Unauthorized:
             self.jobs.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
-            with self._lock:
-                self._credentials.pop(job.key_id, None)
+            self.clients.drop(job.key_id)
             self._schedule(job.id, 5)
             return
         except FoxAPIError as exc:
@@ -582,32 +520,6 @@ class Engine:
         self._forget(job_id)
 
     # Helpers ----------------------------------------------------------------------
-
-    def _client(self, credentials: Credentials) -> FoxAPIClient:
-        with self._lock:
-            client = self._clients.get(credentials.key_id)
-            if client is None:
-                client = FoxAPIClient(
-                    credentials.api_key,
-                    credentials.base_url,
-                    transport=self._transport,
-                    limiter=self._limiter_for(credentials),
-                    max_get_attempts=3,
-                    max_retry_wait=10.0,
-                )
-                self._clients[credentials.key_id] = client
-            return client
-
-    def _limiter_for(self, credentials: Credentials) -> RateLimiter:
-        """A FoxAPI key's cap is shared with every process on this store; the demo backend
-        runs inside this process, so its cap is this process's own."""
-        if credentials.backend is Backend.DEMO:
-            return self._limiter
-        key_id = credentials.key_id
-        return SharedRateLimiter(
-            self._requests_per_second,
-            lambda interval: self.work.reserve_request_slot(key_id, interval),
-        )
 
     def _database_away(self, problem: DatabaseUnavailable) -> None:
         with self._lock:

@@ -291,11 +291,17 @@ class JobService:
 
     def retry(self, job_id: str, credentials: Credentials) -> JobRecord:
         """Send a failed or uncertain job's request again, as a new (billed) job of theirs."""
-        if self.job(job_id) is None:
+        failed = self.job(job_id)
+        if failed is None:
             raise NotAllowed("This job is not yours to see.")
         self._check_key_is_theirs(credentials)
-        return self._engine.retry(
-            job_id, credentials, owner=self.person, quota=self._quota(credentials)
+        return self._engine.submit(
+            failed.request,
+            credentials,
+            retry_of=job_id,
+            origin=failed.origin,
+            owner=self.person,
+            quota=self._quota(credentials),
         )
 
     def _check_key_is_theirs(self, credentials: Credentials) -> None:
@@ -317,13 +323,13 @@ class JobService:
         cache_key = f"{item.identity}|{credentials.key_id}"
         if cache_key not in sent_links:
             if item.image is not None:
-                sent_links[cache_key] = self._engine.upload(item.image, credentials)
+                sent_links[cache_key] = self._engine.clients.upload(item.image, credentials)
             else:
                 image_id = item.image_id
                 gallery_item = self._gallery.image(image_id) if image_id is not None else None
                 if gallery_item is None:
                     raise InvalidImage(GONE_FROM_GALLERY)
-                sent_links[cache_key] = self._engine.input_url(gallery_item, credentials)
+                sent_links[cache_key] = self._engine.clients.input_url(gallery_item, credentials)
         return sent_links[cache_key]
 
     def job(self, job_id: str) -> JobRecord | None:
