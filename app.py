@@ -20,7 +20,7 @@ if __name__ != "__main__":
 
 from components import appearance, frame, outage, present, review
 from studio import health, runtime, web
-from studio.database import DatabaseError
+from studio.db.database import DatabaseError
 from studio.errors import StorageError
 
 # A local file: a Material icon would make every browser fetch it from Google's servers.
@@ -79,7 +79,7 @@ def run() -> None:
         ),
         st.Page("pages/boards.py", title="Boards", icon=":material/dashboard:", url_path="boards"),
     ]
-    if frame.jobs().person.admin and frame.sign_in_configured():
+    if frame.studio().person.admin and frame.sign_in_configured():
         pages.append(
             st.Page("pages/usage.py", title="Usage", icon=":material/bar_chart:", url_path="usage")
         )
@@ -116,7 +116,7 @@ else:
     app = st.App(
         "app.py",
         lifespan=lifespan,
-        routes=[*web.routes(frame.server_jobs), health.route(frame.server_jobs)],
+        routes=[*web.routes(frame.server_studio), health.route(frame.server_studio)],
         # A database outage in any run, fragment or callback: a sentence and a retry.
         on_script_error=outage.on_script_error,
     )

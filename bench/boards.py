@@ -26,8 +26,9 @@ import time
 import sqlalchemy as sa
 
 from bench.store import PAGE, database, fill, timed
+from studio.db.schema import images, review_notes
 from studio.records import GalleryFilter
-from studio.store import Store, images, review_notes
+from studio.store import Store
 from tests.pg_support import PostgresCluster, start_cluster
 
 BOARD, LINKS, REVIEWERS, OTHER_BOARDS, OTHER_SIZE = 200, 5, 40, 20, 50
@@ -40,14 +41,14 @@ def boards(store: Store) -> tuple[int, str, list[int]]:
     # Spread over the whole gallery, newest to oldest, as a board gathered over months is.
     ids = every[:: len(every) // BOARD][:BOARD]
     spare = every[1 : 1 + OTHER_BOARDS * OTHER_SIZE]
-    board_id = store.create_board("bench", "bench@example.org", "Busy board")
-    store.add_board_images(board_id, ids)
+    board_id = store.boards.create_board("bench", "bench@example.org", "Busy board")
+    store.boards.add_board_images(board_id, ids)
     for number in range(OTHER_BOARDS):
-        other = store.create_board("bench", None, f"Board {number}")
-        store.add_board_images(other, spare[number * OTHER_SIZE : (number + 1) * OTHER_SIZE])
+        other = store.boards.create_board("bench", None, f"Board {number}")
+        store.boards.add_board_images(other, spare[number * OTHER_SIZE : (number + 1) * OTHER_SIZE])
     now = time.time()
     for link in range(LINKS):
-        link_id = store.create_review_link(
+        link_id = store.reviews.create_review_link(
             board_id, f"{link:064x}", label=f"Client {link}", expires_at=None, allow_downloads=False
         )
         rows = [
@@ -78,11 +79,11 @@ def run(kind: str, size: int, repeat: int, cluster: PostgresCluster | None) -> N
         on_board = GalleryFilter(board_id=board_id)
         votes = iter(range(10**9))
         operations = {
-            "live marker": lambda: store.review_activity(board_id),
-            "verdicts 24": lambda: store.notes_on(ids[:PAGE], "bench"),
-            f"board {BOARD}": lambda: store.board_items(board_id),
-            "review page": lambda: store.review_images(token_sha256, time.time()),
-            "vote": lambda: store.review_change(
+            "live marker": lambda: store.reviews.review_activity(board_id),
+            "verdicts 24": lambda: store.reviews.notes_on(ids[:PAGE], "bench"),
+            f"board {BOARD}": lambda: store.boards.board_items(board_id),
+            "review page": lambda: store.reviews.review_images(token_sha256, time.time()),
+            "vote": lambda: store.reviews.review_change(
                 token_sha256,
                 time.time(),
                 reviewer=f"Voter {next(votes)}",
@@ -90,9 +91,9 @@ def run(kind: str, size: int, repeat: int, cluster: PostgresCluster | None) -> N
                 changes={"vote": "approve"},
                 per_minute=10**9,
             ),
-            "gallery by board": lambda: store.gallery(on_board, limit=PAGE, offset=0),
+            "gallery by board": lambda: store.gallery.gallery(on_board, limit=PAGE, offset=0),
             "gallery by board count": lambda: (
-                store._counts.clear() or store.gallery_count(on_board)
+                store.gallery._counts.clear() or store.gallery.gallery_count(on_board)
             ),
         }
         results = timed(list(operations.values()), repeat)

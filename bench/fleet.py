@@ -67,7 +67,7 @@ def serve(prompts: list[str]) -> None:
                     prompts,
                 )
             )
-        while any(studio.store.job(job.id).in_flight for job in jobs):
+        while any(studio.store.jobs.job(job.id).in_flight for job in jobs):
             time.sleep(0.5)
     finally:
         studio.close()
@@ -110,7 +110,7 @@ def run(
         wall = time.monotonic() - started
     store = Store(database_url)
     try:
-        done = [job for job in store.jobs() if job.prompt in set(prompts)]
+        done = [job for job in store.jobs.jobs() if job.prompt in set(prompts)]
         jobs_done = sum(1 for job in done if job.status is JobStatus.DONE)
     finally:
         store.close()

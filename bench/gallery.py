@@ -160,7 +160,7 @@ def fill(store: Store, files: list[ArchivedFile], total: int) -> None:
         else:
             fields["aspect_ratio"] = RATIOS[rank % len(RATIOS)]
         prompt = f"{SUBJECTS[rank % len(SUBJECTS)]}, take {rank}"
-        job = store.create_job(
+        job = store.jobs.create_job(
             GenerationRequest.build(prompt=prompt, **fields),
             backend="demo",
             key_id=DEMO_KEY_ID,
@@ -168,7 +168,7 @@ def fill(store: Store, files: list[ArchivedFile], total: int) -> None:
             lease_seconds=600,
         )
         task_id = f"task-bench-{job.id}"
-        store.mark_submitted(
+        store.jobs.mark_submitted(
             job.id,
             JobEvent.TASK_PENDING,
             Task(id=task_id, status=TaskStatus.PENDING),
@@ -176,15 +176,15 @@ def fill(store: Store, files: list[ArchivedFile], total: int) -> None:
             lease_seconds=600,
         )
         urls = tuple(f"https://cdn.example.invalid/{task_id}/{n}.jpg" for n in range(outputs))
-        store.record_results(
+        store.jobs.record_results(
             job.id,
             Task(id=task_id, status=TaskStatus.COMPLETED, progress=100, result_urls=urls),
             owner=SEED_OWNER,
         )
-        for image in store.pending_images(job.id):
+        for image in store.work.pending_images(job.id):
             picture = files[(newer_images[rank] + image.position) % len(files)]
-            store.archive_image(image.id, picture)
-        store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
+            store.work.archive_image(image.id, picture)
+        store.jobs.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
 
 
 # Rerun time -----------------------------------------------------------------------

@@ -62,8 +62,8 @@ import httpx
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, LoggedRequest, start_emulator
-from studio.engine import Engine
 from studio.foxapi import GENERATIONS_PATH, FoxAPIClient
+from studio.jobs.engine import Engine
 from studio.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule, StoredFinish
@@ -444,7 +444,7 @@ def poll_fixed(client: FoxAPIClient, task_id: str, interval: float) -> None:
 
 
 def wait_for_engine(store: Store, job_ids: list[str], deadline: float) -> None:
-    while any(store.job(job_id).in_flight for job_id in job_ids):
+    while any(store.jobs.job(job_id).in_flight for job_id in job_ids):
         if time.monotonic() > deadline:
             raise RuntimeError("The engine did not finish every job in time.")
         time.sleep(0.2)
@@ -463,7 +463,7 @@ def run_workload(tasks: int, scale: float) -> tuple[dict[str, list[str]], list[L
     task_ids: dict[str, list[str]] = {strategy: [] for strategy in strategies}
     with tempfile.TemporaryDirectory() as folder, start_emulator(config) as emulator:
         store = Store(f"sqlite:///{Path(folder) / 'studio.db'}")
-        engine = Engine(store, Archive(Path(folder) / "images"))
+        engine = Engine(store.jobs, store.work, Archive(Path(folder) / "images"))
         credentials = Credentials(Backend.DEMO, emulator.base_url, KEY)
         clients = [FoxAPIClient(KEY, emulator.base_url) for _ in FIXED_INTERVALS]
         pollers: list[Future[None]] = []

@@ -131,8 +131,8 @@ def _worker(drips: int, deadline: float) -> None:
     from studio.archive import Archive
     from studio.credentials import Backend, Credentials
     from studio.emulator import EmulatorConfig, start_emulator
-    from studio.engine import Engine
     from studio.fetch import FetchPolicy
+    from studio.jobs.engine import Engine
     from studio.request import GenerationRequest
     from studio.states import JobEvent, JobStatus
     from studio.store import Store
@@ -144,7 +144,7 @@ def _worker(drips: int, deadline: float) -> None:
     store = Store(f"sqlite:///{Path.cwd() / 'studio.db'}")
     credentials = Credentials(Backend.FOXAPI, emulator.base_url, "sk-bench-slow-hosts")
     for index in range(drips):
-        job = store.create_job(
+        job = store.jobs.create_job(
             GenerationRequest.build(prompt=f"a dripping fox {index}"),
             backend="foxapi",
             key_id=credentials.key_id,
@@ -153,16 +153,18 @@ def _worker(drips: int, deadline: float) -> None:
         )
         task_id = f"task-unified-1-{index:08d}"
         pending = Task(id=task_id, status=TaskStatus.PENDING)
-        store.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="gone", lease_seconds=0)
+        store.jobs.mark_submitted(
+            job.id, JobEvent.TASK_PENDING, pending, owner="gone", lease_seconds=0
+        )
         urls = (f"http://127.0.0.1:{port}/{index}.png",)
         done = Task(id=task_id, status=TaskStatus.COMPLETED, result_urls=urls)
-        store.record_results(job.id, done, owner="gone")
+        store.jobs.record_results(job.id, done, owner="gone")
     policy = replace(
         FetchPolicy.defaults(),
         allowed_hosts=frozenset({("127.0.0.1", port)}),
         deadline_seconds=deadline,
     )
-    engine = Engine(store, Archive(Path.cwd() / "images"), fetch_policy=policy)
+    engine = Engine(store.jobs, store.work, Archive(Path.cwd() / "images"), fetch_policy=policy)
     engine.add_credentials(credentials)
     engine.start()
     begun = time.monotonic() + STARTED_WAIT
@@ -170,10 +172,10 @@ def _worker(drips: int, deadline: float) -> None:
         time.sleep(0.05)
     sent = time.monotonic()
     ordinary = engine.submit(GenerationRequest.build(prompt="an ordinary fox"), credentials)
-    while store.job(ordinary.id).in_flight:
+    while store.jobs.job(ordinary.id).in_flight:
         time.sleep(0.02)
     wait = time.monotonic() - sent
-    status = store.job(ordinary.id).status
+    status = store.jobs.job(ordinary.id).status
     stopping.set()
     engine.stop()
     emulator.stop()

@@ -29,10 +29,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from studio.db.schema import images, jobs
 from studio.records import GalleryFilter
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobStatus
-from studio.store import Store, images, jobs
+from studio.store import Store
 from tests.pg_support import PostgresCluster, start_cluster
 
 PAGE = 24
@@ -114,14 +115,14 @@ def fill(store: Store, count: int, seed: int = 7) -> None:
 
 def operations(store: Store) -> dict[str, Callable[[], object]]:
     everything, rare, common = GalleryFilter(), GalleryFilter(RARE), GalleryFilter(COMMON)
-    assert len(store.gallery(rare, limit=PAGE, offset=0)) == 2 * NEEDLES
+    assert len(store.gallery.gallery(rare, limit=PAGE, offset=0)) == 2 * NEEDLES
     return {
-        "page 1": lambda: store.gallery(everything, limit=PAGE, offset=0),
-        "page 1 count": lambda: store.gallery_count(everything),
-        f"search '{RARE}'": lambda: store.gallery(rare, limit=PAGE, offset=0),
-        f"search '{RARE}' count": lambda: store.gallery_count(rare),
-        f"search '{COMMON}'": lambda: store.gallery(common, limit=PAGE, offset=0),
-        f"search '{COMMON}' count": lambda: store.gallery_count(common),
+        "page 1": lambda: store.gallery.gallery(everything, limit=PAGE, offset=0),
+        "page 1 count": lambda: store.gallery.gallery_count(everything),
+        f"search '{RARE}'": lambda: store.gallery.gallery(rare, limit=PAGE, offset=0),
+        f"search '{RARE}' count": lambda: store.gallery.gallery_count(rare),
+        f"search '{COMMON}'": lambda: store.gallery.gallery(common, limit=PAGE, offset=0),
+        f"search '{COMMON}' count": lambda: store.gallery.gallery_count(common),
     }
 
 

@@ -14,8 +14,8 @@ from components import frame
 from components.state import SessionValue
 from components.text import escape_markdown, plural
 from studio.errors import BoardInputError
-from studio.jobs import BOARD_NAME_CHARS
 from studio.records import Board
+from studio.service import BOARD_NAME_CHARS
 
 NEW = 0  # the "New board" choice of the picker; boards' ids start at 1
 _asked: SessionValue[list[int]] = SessionValue("add_to_board_ids", list)
@@ -23,8 +23,8 @@ _asked: SessionValue[list[int]] = SessionValue("add_to_board_ids", list)
 
 def form(image_ids: Sequence[int], scope: str) -> str | None:
     """The board picker and Add; once added, the sentence saying where they went."""
-    service = frame.jobs()
-    boards = {board.id: board for board in service.boards()}
+    service = frame.studio()
+    boards = {board.id: board for board in service.boards.boards()}
     choice = st.selectbox(
         "Board",
         [*boards, NEW],
@@ -51,11 +51,11 @@ def form(image_ids: Sequence[int], scope: str) -> str | None:
         return None
     try:
         if choice == NEW or choice is None:
-            board = service.create_board(name, image_ids)
+            board = service.boards.create_board(name, image_ids)
             new = board.image_count
         else:
-            new = service.add_to_board(choice, image_ids)
-            board = service.board(choice) or boards[choice]
+            new = service.boards.add_to_board(choice, image_ids)
+            board = service.boards.board(choice) or boards[choice]
     except BoardInputError as exc:
         st.error(escape_markdown(exc.message), icon=":material/error:")
         return None
@@ -74,7 +74,7 @@ def _choice_label(board: Board | None) -> str:
 def popover(image_id: int, *, scope: str, name: str) -> None:
     """The form in a popover (the image dialog's way), with the boards it is on already."""
     with st.popover("Add to board", icon=":material/library_add:", help=f"Add {name} to a board"):
-        holding = frame.jobs().boards_of_image(image_id)
+        holding = frame.studio().boards.boards_of_image(image_id)
         if holding:
             st.caption("On these boards already:")
             st.text(", ".join(board.name for board in holding))

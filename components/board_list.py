@@ -12,8 +12,8 @@ import streamlit as st
 from components import frame, media
 from components.text import escape_markdown, excerpt, plural, when
 from studio.errors import BoardInputError
-from studio.jobs import BOARD_NAME_CHARS
 from studio.records import Board
+from studio.service import BOARD_NAME_CHARS
 
 BOARD = "board"  # the query parameter of the open board
 COLUMNS = 4
@@ -39,7 +39,7 @@ def boards() -> None:
     """New board, then the boards as a grid of covers."""
     _new_board()
     archived = st.toggle("Show archived boards", key=SHOW_ARCHIVED)
-    found = frame.jobs().boards(archived=archived)
+    found = frame.studio().boards.boards(archived=archived)
     if not found:
         st.info(
             "No archived boards." if archived else _EMPTY,
@@ -47,7 +47,7 @@ def boards() -> None:
         )
         return
     st.caption(plural(len(found), "archived board" if archived else "board"))
-    news = frame.jobs().board_news().new
+    news = frame.studio().boards.board_news().new
     for start in range(0, len(found), COLUMNS):
         for column, board in zip(st.columns(COLUMNS), found[start : start + COLUMNS], strict=False):
             with column:
@@ -75,7 +75,7 @@ def _new_board() -> None:
     if not submitted:
         return
     try:
-        board = frame.jobs().create_board(name)
+        board = frame.studio().boards.create_board(name)
     except BoardInputError as exc:
         st.error(escape_markdown(exc.message), icon=":material/error:")
         return
@@ -84,9 +84,9 @@ def _new_board() -> None:
 
 
 def _card(board: Board, news: int) -> None:
-    service = frame.jobs()
+    service = frame.studio()
     with st.container(border=True, key=f"board-card-{board.id}"):
-        cover = service.image(board.cover_image_id) if board.cover_image_id else None
+        cover = service.gallery.image(board.cover_image_id) if board.cover_image_id else None
         if cover is not None:
             media.thumbnail(cover.image, cover.job.prompt)
         else:

@@ -18,8 +18,8 @@ from components.copy_button import copy_button
 from components.state import Scoped
 from components.text import escape_markdown, plural, when
 from studio.errors import BoardInputError
-from studio.jobs import LINK_LABEL_CHARS, MAX_LINK_DAYS, review_url_path
 from studio.records import Board, ReviewLink
+from studio.service import LINK_LABEL_CHARS, MAX_LINK_DAYS, review_url_path
 from studio.share_address import ShareAddress, share_address
 
 # The address of the link just made, per board, until its owner dismisses it.
@@ -55,7 +55,9 @@ def sharing(board: Board, links: list[ReviewLink]) -> None:
 
 def address_of(path: str) -> ShareAddress:
     """Where a shared `path` leads: STUDIO_PUBLIC_URL, else this browser's address."""
-    return share_address(path, public_url=frame.jobs().public_url, browser_url=st.context.url)
+    return share_address(
+        path, public_url=frame.studio().boards.public_url, browser_url=st.context.url
+    )
 
 
 def reach_warning(address: ShareAddress) -> None:
@@ -75,7 +77,7 @@ def reach_warning(address: ShareAddress) -> None:
 
 
 def _share_form(board: Board) -> None:
-    default_days = frame.jobs().review_link_days
+    default_days = frame.studio().boards.review_link_days
     reach_warning(address_of("/"))
     error = _error(str(board.id))
     with st.form(f"share-{board.id}", border=True):
@@ -106,7 +108,7 @@ def _share_form(board: Board) -> None:
         )
     if submitted:
         try:
-            _link, token = frame.jobs().share_board(
+            _link, token = frame.studio().boards.share_board(
                 board.id,
                 label=label,
                 expires_in_days=None if forever else int(expires),
@@ -203,7 +205,7 @@ def _facts(link: ReviewLink, now: float) -> list[str]:
 def _revoke(link_id: int) -> None:
     _revoking(str(link_id)).clear()
     try:
-        frame.jobs().revoke_link(link_id)
+        frame.studio().boards.revoke_link(link_id)
     except BoardInputError as exc:
         frame.queue_toast(exc.message, ":material/error:")
         return

@@ -29,9 +29,9 @@ from components import (
 from components.state import Scoped
 from components.text import escape_markdown, excerpt, plural, when
 from studio.errors import BoardInputError
-from studio.jobs import BOARD_NAME_CHARS, NO_SUCH_BOARD
 from studio.records import Board, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
+from studio.service import BOARD_NAME_CHARS, NO_SUCH_BOARD
 
 REFRESH_SECONDS = 2
 SORT = "board-sort"
@@ -46,26 +46,26 @@ _rename_error: Scoped[str | None] = Scoped("board_rename_error", lambda: None)
 
 def board(board_id: int) -> None:
     """The open board, or the sentence saying it cannot be opened."""
-    service = frame.jobs()
+    service = frame.studio()
     st.button(
         "All boards",
         key="board-back",
         icon=":material/arrow_back:",
         on_click=board_list.close_board,
     )
-    found = service.board(board_id)
+    found = service.boards.board(board_id)
     if found is None:
         st.warning(NO_SUCH_BOARD, icon=":material/lock:")
         return
     # Its owner looking: what reviewers said so far is shown below, so no longer news.
-    service.mark_board_seen(board_id)
+    service.boards.mark_board_seen(board_id)
     st.header(escape_markdown(found.name), anchor=False)
     state = "archived · " if found.archived else ""
     st.caption(f"{state}{plural(found.image_count, 'image')}")
     _toolbar(found)
-    links = service.review_links(board_id)
+    links = service.boards.review_links(board_id)
     board_sharing.sharing(found, links)
-    for done in service.finished_reviews(board_id):
+    for done in service.boards.finished_reviews(board_id):
         via = f", via {done.link_label}" if done.link_label else ""
         # Typed by a reviewer: plain text, never Markdown.
         st.text(
@@ -74,14 +74,14 @@ def board(board_id: int) -> None:
         )
     if any(board_sharing.is_live(link) for link in links):
         # Read before the verdicts below, so a vote between the two is not missed.
-        _shown_marker(str(board_id)).set(service.review_activity_marker(board_id))
+        _shown_marker(str(board_id)).set(service.boards.review_activity_marker(board_id))
         _watch(board_id)
     _images(found)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _watch(board_id: int) -> None:
-    if frame.jobs().review_activity_marker(board_id) != _shown_marker(str(board_id)).get():
+    if frame.studio().boards.review_activity_marker(board_id) != _shown_marker(str(board_id)).get():
         st.rerun()  # the whole page, once: the verdicts under the images are redrawn
     st.caption(
         ":material/radio_button_checked: Shared for review: votes and comments show "
@@ -90,7 +90,7 @@ def _watch(board_id: int) -> None:
 
 
 def _toolbar(board: Board) -> None:
-    service = frame.jobs()
+    service = frame.studio()
     empty = board.image_count == 0
     # One row that wraps on a narrow screen, each button as wide as its words.
     with st.container(horizontal=True, vertical_alignment="center"):
@@ -107,7 +107,7 @@ def _toolbar(board: Board) -> None:
         for kind in ("png", "pdf"):
             st.download_button(
                 f"Contact sheet ({kind.upper()})",
-                data=partial(service.board_contact_sheet, board.id, kind),
+                data=partial(service.boards.board_contact_sheet, board.id, kind),
                 file_name=f"board-{board.id}-contact-sheet.{kind}",
                 mime="application/pdf" if kind == "pdf" else "image/png",
                 key=f"board-sheet-{kind}-{board.id}",
@@ -121,7 +121,7 @@ def _toolbar(board: Board) -> None:
         else:
             st.link_button(
                 "Download zip",
-                service.board_zip_link(board.id, frame.viewer()),
+                service.boards.board_zip_link(board.id, frame.viewer()),
                 icon=":material/download:",
                 help="The board's images, each with its prompt and settings inside, and a "
                 "manifest.json listing them",
@@ -154,7 +154,7 @@ def _rename_form(board: Board) -> None:
         submitted = st.form_submit_button("Rename", type="primary")
     if submitted:
         try:
-            frame.jobs().rename_board(board.id, name)
+            frame.studio().boards.rename_board(board.id, name)
         except BoardInputError as exc:
             error.set(exc.message)
         else:
@@ -166,13 +166,13 @@ def _rename_form(board: Board) -> None:
 
 
 def _archive(board_id: int, archived: bool) -> None:
-    frame.jobs().archive_board(board_id, archived)
+    frame.studio().boards.archive_board(board_id, archived)
     said = "Board archived." if archived else "Board back in the list."
     frame.queue_toast(said, ":material/archive:")
 
 
 def _images(board: Board) -> None:
-    service = frame.jobs()
+    service = frame.studio()
     if board.image_count == 0:
         st.info(
             "No images on this board yet. In the Gallery, use an image's Add to board.",
@@ -184,17 +184,19 @@ def _images(board: Board) -> None:
         "Order", list(SORTS), default="Board order", required=True, key=SORT
     )
     sort = SORTS[choice or "Board order"]
-    items = service.board_images(board.id, sort=sort)
+    items = service.boards.board_images(board.id, sort=sort)
     if sort == "order" and len(items) > 1:
         with st.expander("Drag to reorder", icon=":material/drag_indicator:"):
             dragged = board_order.dragged_order(f"board-order-{board.id}", items)
         if dragged is not None:
-            service.reorder_board(board.id, dragged)
+            service.boards.reorder_board(board.id, dragged)
             st.rerun()
-    said = service.verdicts([item.image.id for item in items])
+    said = service.boards.verdicts([item.image.id for item in items])
     if sort == "approvals":
         st.caption("Most approved first. Up and Down move images in the board's own order.")
-    order = [item.image.id for item in service.board_images(board.id)] if sort != "order" else []
+    order = (
+        [item.image.id for item in service.boards.board_images(board.id)] if sort != "order" else []
+    )
     for index, item in enumerate(items):
         number = order.index(item.image.id) + 1 if order else index + 1
         _row(board, item, number, said[item.image.id], movable=sort == "order")
@@ -248,11 +250,11 @@ def _row(board: Board, item: GalleryItem, number: int, said: Verdicts, *, movabl
 
 
 def _move(board_id: int, image_id: int, offset: int) -> None:
-    frame.jobs().move_in_board(board_id, image_id, offset)
+    frame.studio().boards.move_in_board(board_id, image_id, offset)
 
 
 def _remove(board_id: int, image_id: int) -> None:
-    frame.jobs().remove_from_board(board_id, image_id)
+    frame.studio().boards.remove_from_board(board_id, image_id)
     frame.queue_toast(
         "Taken off the board; it is still in the gallery.", ":material/remove_circle:"
     )

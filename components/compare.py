@@ -35,7 +35,7 @@ def show_if_open() -> None:
 
 @st.dialog("Compare", width="large", on_dismiss=_comparing.clear)
 def _dialog() -> None:
-    items = frame.jobs().images(_comparing.get())
+    items = frame.studio().gallery.images(_comparing.get())
     if len(items) < MIN_IMAGES:
         st.info("Some of these images are no longer in the gallery.")
         return

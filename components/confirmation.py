@@ -16,7 +16,7 @@ from components.text import plural
 
 def above_threshold(images: int) -> bool:
     """Whether a click billing `images` images waits for a yes first."""
-    return images > frame.jobs().settings.studio_confirm_above_images
+    return images > frame.studio().settings.studio_confirm_above_images
 
 
 def ask(

@@ -20,9 +20,9 @@ from components import frame, image_pickers, job_cards, results, submission, tab
 from components.live_progress import LiveJob, live_progress
 from components.text import escape_markdown, excerpt, plural, settings_line, timing_line
 from studio.credentials import Backend
-from studio.jobs import JobProgress
 from studio.records import GalleryFilter, ImageRecord, JobRecord
 from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
+from studio.service import JobProgress
 from studio.states import JobStatus
 
 FEED_JOBS = 80  # the jobs read for the feed: a few submissions, sweeps of 12 jobs included
@@ -100,11 +100,11 @@ def show(mode: Mode) -> None:
 def _feed(mode_value: str) -> None:
     mode = Mode(mode_value)
     scope = f"recent-{mode.value}"
-    service = frame.jobs()
+    service = frame.studio()
     hidden = job_cards.hidden_jobs()
     jobs = [
         job
-        for job in service.recent_jobs(FEED_JOBS)
+        for job in service.jobs.recent_jobs(FEED_JOBS)
         if job.mode is mode and not (job.id in hidden and not job.origin.batch_id)
     ]
     entries = submissions(jobs)[:FEED_SUBMISSIONS]
@@ -112,8 +112,8 @@ def _feed(mode_value: str) -> None:
     running = [job for entry in entries for job in entry.jobs if job.in_flight]
     job_cards.announce_finished(f"feed-{mode.value}", running)
     flying = Running(
-        {state.id: state for state in service.progress([job.id for job in running])},
-        service.progress_link([job.id for job in running], frame.viewer()),
+        {state.id: state for state in service.jobs.progress([job.id for job in running])},
+        service.jobs.progress_link([job.id for job in running], frame.viewer()),
     )
     if not entries:
         st.caption(
@@ -141,8 +141,8 @@ def _feed(mode_value: str) -> None:
     # The sidebar's counters and the tab's title follow the feed's own reruns too.
     frame.counters_from_fragment()
     tab_title.show(
-        running=service.count_in_flight(),
-        images=service.gallery_count(GalleryFilter(mine=True)),
+        running=service.jobs.count_in_flight(),
+        images=service.gallery.gallery_count(GalleryFilter(mine=True)),
         key="tab-title-feed",
     )
 
@@ -163,7 +163,7 @@ def _single(job: JobRecord, scope: str, flying: Running) -> None:
     st.caption(f"{settings_line(job)} · {timing_line(job)}")
     if job.backend == Backend.DEMO:
         _demo_edit_note(job)
-    images = frame.jobs().saved_images(job.id)
+    images = frame.studio().gallery.saved_images(job.id)
     if images:
         width, height = _pixels(images[0], job)
         count = _columns(len(images), (width, height))
@@ -218,9 +218,9 @@ def _live(job: JobRecord, flying: Running, *, columns: int) -> None:
     """The job's placeholders at its ratio, its status and time, kept current by the browser."""
     state, url = flying.states.get(job.id), flying.url
     if state is None:  # a sweep's job beyond the jobs the feed read: a link of its own
-        service = frame.jobs()
-        (state,) = service.progress([job.id])
-        url = service.progress_link([job.id], frame.viewer())
+        service = frame.studio()
+        (state,) = service.jobs.progress([job.id])
+        url = service.jobs.progress_link([job.id], frame.viewer())
     width, height = _ratio(job)
     live_progress(
         f"live-{job.id}",
@@ -245,9 +245,9 @@ def _live(job: JobRecord, flying: Running, *, columns: int) -> None:
 
 def _sweep(entry: Entry, scope: str, flying: Running) -> None:
     """One grid: a row per prompt variant, a column per ratio, every image in its cell."""
-    service = frame.jobs()
+    service = frame.studio()
     batch_id = entry.key
-    jobs = service.batch(batch_id) or list(entry.jobs)
+    jobs = service.jobs.batch(batch_id) or list(entry.jobs)
     prompts = list(dict.fromkeys(job.prompt for job in jobs))
     ratios = list(dict.fromkeys(job.request.aspect_ratio or DEFAULT_ASPECT_RATIO for job in jobs))
     cells = {(job.prompt, job.request.aspect_ratio or DEFAULT_ASPECT_RATIO): job for job in jobs}
@@ -261,7 +261,7 @@ def _sweep(entry: Entry, scope: str, flying: Running) -> None:
         for kind in ("png", "pdf"):
             st.download_button(
                 f"Contact sheet ({kind.upper()})",
-                data=partial(service.contact_sheet, batch_id, kind),
+                data=partial(service.jobs.contact_sheet, batch_id, kind),
                 file_name=f"image-studio-sweep-{batch_id[:8]}.{kind}",
                 mime="application/pdf" if kind == "pdf" else "image/png",
                 key=f"{scope}-sweep-{batch_id}-sheet-{kind}",
@@ -291,7 +291,7 @@ def _cell(job: JobRecord, scope: str, flying: Running) -> None:
     if job.status is not JobStatus.DONE:
         job_cards.failure(job, key=f"{scope}-{job.id}")
         return
-    saved = frame.jobs().saved_images(job.id)
+    saved = frame.studio().gallery.saved_images(job.id)
     for image in saved:
         results.result(job, image, scope, compact=True)
     _shortfall(job, len(saved))

@@ -15,10 +15,10 @@ from components.state import SessionValue
 from components.text import escape_markdown
 from studio.credentials import Backend, Credentials
 from studio.errors import StorageError
-from studio.jobs import JobService
 from studio.people import LOCAL, Person
 from studio.records import GalleryFilter
 from studio.runtime import Studio, check_start_up, open_studio
+from studio.service import Studio as StudioDoor
 from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
@@ -49,17 +49,17 @@ def exit_unless_startable() -> None:
         raise SystemExit(str(exc)) from None
 
 
-def server_jobs() -> JobService:
-    """The jobs service as the server itself, for routes whose signed links say who asked."""
-    return get_studio().jobs
+def server_studio() -> StudioDoor:
+    """The studio as the server itself, for routes whose signed links say who asked."""
+    return get_studio().service
 
 
-def jobs() -> JobService:
-    """The jobs service acting as the signed-in person: what pages and components ask."""
+def studio() -> StudioDoor:
+    """The studio acting as the signed-in person: what pages and components ask."""
     person = current_person()
     if person is None:  # app.py's gate stops such runs before any page draws
         st.stop()
-    return get_studio().jobs.for_person(person)
+    return get_studio().service.for_person(person)
 
 
 def viewer() -> str:
@@ -93,12 +93,12 @@ def current_person() -> Person | None:
         return LOCAL
     if not st.user.is_logged_in:
         return None
-    service = get_studio().jobs
+    service = get_studio().service
     email = _claim("email")
-    if not service.people.admits(email):
+    if not service.people.policy.admits(email):
         return None
     sub = _claim("sub") or email or ""
-    return service.people.person(sub, email, _claim("name"))
+    return service.people.policy.person(sub, email, _claim("name"))
 
 
 def _claim(name: str) -> str | None:
@@ -179,33 +179,33 @@ def session_credentials() -> Credentials:
     """The key this session sends jobs with: the server's, else a typed one, else the demo
     backend's. A signed-in person's typed key serves them in all their sessions; without
     sign-in, the session that typed it."""
-    service = jobs()
+    service = studio()
     if service.person.signed_in:
-        return service.credentials()
+        return service.jobs.credentials()
     typed = str(st.session_state.get(KEY_FIELD) or "").strip()
-    if service.server_has_key or not typed:
-        return service.server_credentials
+    if service.jobs.server_has_key or not typed:
+        return service.jobs.server_credentials
     credentials = _typed_credentials.get()
     if credentials is None or credentials.api_key != typed:
-        credentials = service.typed_key(typed)
+        credentials = service.jobs.typed_key(typed)
         _typed_credentials.set(credentials)
     return credentials
 
 
 def _key_typed() -> None:
-    service = jobs()
+    service = studio()
     if not service.person.signed_in:
         return  # session_credentials keeps it for this session
     typed = str(st.session_state.get(KEY_FIELD) or "").strip()
     if typed:
-        service.typed_key(typed)
+        service.jobs.typed_key(typed)
     else:
-        service.forget_typed_key()
+        service.jobs.forget_typed_key()
 
 
 def sidebar() -> DeltaGenerator:
     """Draw the sidebar; return the slot that `counters` fills once the page has run."""
-    service = jobs()
+    service = studio()
     with st.sidebar:
         person = service.person
         if person.signed_in:
@@ -231,14 +231,14 @@ def sidebar() -> DeltaGenerator:
         else:
             whose = (
                 f" with the key you entered ({whose_key(service)} only)"
-                if credentials is not service.server_credentials
+                if credentials is not service.jobs.server_credentials
                 else ""
             )
             st.success(
                 f"FoxAPI at {escape_markdown(credentials.host)}{whose}",
                 icon=":material/cloud_done:",
             )
-        if not service.server_has_key:
+        if not service.jobs.server_has_key:
             # A demo without sign-in asks for no key: it is one click away for those
             # who have one. Signed-in people each keep their own, so theirs stays in view.
             place = (
@@ -258,7 +258,7 @@ def sidebar() -> DeltaGenerator:
                         "never written anywhere. Leave it empty to keep using the demo backend."
                     ),
                 )
-        warning = service.exposure_warning(st.get_option("server.address"))
+        warning = service.people.exposure_warning(st.get_option("server.address"))
         if warning is not None:
             st.warning(warning, icon=":material/warning:")
         slot = st.empty()
@@ -267,7 +267,7 @@ def sidebar() -> DeltaGenerator:
     return slot
 
 
-def whose_key(service: JobService) -> str:
+def whose_key(service: StudioDoor) -> str:
     return (
         "your jobs, in any of your sessions"
         if service.person.signed_in
@@ -280,11 +280,13 @@ def counters(slot: DeltaGenerator) -> None:
     the page so a job it just sent is counted (unless the page's feed drew them)."""
     if _counters_drawn.get():
         return
-    service = jobs()
+    service = studio()
     with slot.container():
         in_flight = _metrics(service)
-        tab_title.show(running=in_flight, images=service.gallery_count(GalleryFilter(mine=True)))
-        review_news.show(jobs)
+        tab_title.show(
+            running=in_flight, images=service.gallery.gallery_count(GalleryFilter(mine=True))
+        )
+        review_news.show(studio)
 
 
 def counters_from_fragment() -> None:
@@ -296,16 +298,16 @@ def counters_from_fragment() -> None:
         return
     _counters_drawn.set(True)
     with slot.container():
-        _metrics(jobs())
+        _metrics(studio())
 
 
-def _metrics(service: JobService) -> int:
-    in_flight = service.count_in_flight()
+def _metrics(service: StudioDoor) -> int:
+    in_flight = service.jobs.count_in_flight()
     st.metric("Jobs in flight", in_flight, help="Jobs not finished yet")
     if service.person.signed_in or session_credentials().backend is not Backend.DEMO:
         st.metric(
             "Images billed today",
-            service.images_billed_today(),
+            service.people.images_billed_today(),
             help="Images FoxAPI accepted since midnight (demo images cost nothing).",
         )
     return in_flight

@@ -20,9 +20,9 @@ from components.gallery_view import PAGE_SIZE, View
 from components.state import SessionValue
 from components.text import MODE_LABELS, excerpt, plural
 from studio import formats
-from studio.jobs import JobService
 from studio.records import NO_VERDICTS, GalleryFilter, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
+from studio.service import Studio
 
 TILES_KEY = "gallery-tiles"
 EMPTY = "No images yet. Generate your first on the Generate page."
@@ -42,9 +42,9 @@ def gallery() -> View:
 
     Returns the view as shown: the image dialog steps through the same images.
     """
-    service = frame.jobs()
+    service = frame.studio()
     st.html(_STYLE)
-    everything = service.gallery_count(GalleryFilter())
+    everything = service.gallery.gallery_count(GalleryFilter())
     if everything == 0:
         st.info(EMPTY, icon=":material/photo_library:")
         st.page_link("pages/generate.py", label="Go to Generate", icon=":material/auto_awesome:")
@@ -52,7 +52,7 @@ def gallery() -> View:
     view = gallery_view.filters()
     selection_bar()
     filtered = view.filter != GalleryFilter()  # Mine is a filter too
-    total = service.gallery_count(view.filter) if filtered else everything
+    total = service.gallery.gallery_count(view.filter) if filtered else everything
     if total == 0:
         st.info("No images match these filters.", icon=":material/filter_alt_off:")
         st.button("Clear filters", key="gallery-clear-filters", on_click=gallery_view.clear_filters)
@@ -61,8 +61,8 @@ def gallery() -> View:
     count.caption(plural(total, "image"))
     with pager:
         view = gallery_view.page_picker(view, total)
-    items = service.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
-    said = service.verdicts([item.image.id for item in items])
+    items = service.gallery.gallery(view.filter, limit=PAGE_SIZE, offset=view.offset)
+    said = service.boards.verdicts([item.image.id for item in items])
     asker = (service, frame.viewer())  # asked once a page: the tiles' links need both
     _tiles(
         key=TILES_KEY,
@@ -81,7 +81,7 @@ def gallery() -> View:
     return view
 
 
-def _tile(item: GalleryItem, said: Verdicts, asker: tuple[JobService, str]) -> dict[str, Any]:
+def _tile(item: GalleryItem, said: Verdicts, asker: tuple[Studio, str]) -> dict[str, Any]:
     """What the browser draws for one image: plain data, its texts set as text."""
     image, job = item.image, item.job
     shape = (
@@ -173,7 +173,7 @@ def selection_bar() -> None:
             for kind in ("png", "pdf"):
                 st.download_button(
                     kind.upper(),
-                    data=partial(frame.jobs().selection_contact_sheet, ids, kind),
+                    data=partial(frame.studio().boards.selection_contact_sheet, ids, kind),
                     file_name=f"image-studio-selection.{kind}",
                     mime="application/pdf" if kind == "pdf" else "image/png",
                     key=f"gallery-sheet-{kind}",
@@ -220,7 +220,7 @@ def _download_selected(ids: list[int]) -> None:
     st.link_button(
         label,
         # A relative link: the zip streams from the studio's own route, one image at a time.
-        frame.jobs().zip_link(ids, frame.viewer()),
+        frame.studio().gallery.zip_link(ids, frame.viewer()),
         key="gallery-download-selected",
         icon=":material/download:",
         help=(

@@ -80,7 +80,7 @@ def filters() -> View:
     )
     board_id = board_filter()
     # No prompt is longer than a prompt may be, so neither is a useful search.
-    limit = frame.jobs().settings.studio_max_prompt_chars
+    limit = frame.studio().settings.studio_max_prompt_chars
     if len(typed) > limit:
         search.caption(f"The search was cut to its first {plural(limit, 'character')}.")
     return View(
@@ -94,12 +94,12 @@ def filters() -> View:
 
 def board_filter() -> int | None:
     """The board the gallery shows alone (`board=ID` in the URL), among the person's own."""
-    service = frame.jobs()
-    boards = {board.id: board.name for board in service.boards()}
+    service = frame.studio()
+    boards = {board.id: board.name for board in service.boards.boards()}
     asked = st.query_params.get(BOARD, "")
     board_id = int(asked) if _NUMBER.fullmatch(asked) else None
     if board_id is not None and board_id not in boards:
-        boards |= {board.id: board.name for board in service.boards(archived=True)}
+        boards |= {board.id: board.name for board in service.boards.boards(archived=True)}
     if board_id not in boards:
         board_id = None  # not a board of theirs: the whole gallery
         st.query_params.pop(BOARD, None)
@@ -130,10 +130,10 @@ def _board_chosen() -> None:
 def whose_images() -> bool:
     """Mine or Everyone, for a signed-in person; True for Mine. The gallery opens on Mine;
     with private galleries (and no admin rights) there is no Everyone to choose."""
-    service = frame.jobs()
+    service = frame.studio()
     if not service.person.signed_in:
         return False  # one person, who sees everything
-    if not service.sees_everyone:
+    if not service.gallery.sees_everyone:
         return True
     choice = st.segmented_control(
         "Whose images",

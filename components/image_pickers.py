@@ -18,9 +18,9 @@ from components.state import SessionValue
 from components.text import escape_markdown, excerpt
 from studio.credentials import Backend
 from studio.errors import InvalidImage
-from studio.jobs import EditInput
 from studio.records import GalleryFilter
 from studio.request import MAX_INPUT_IMAGES
+from studio.service import EditInput
 
 URLS_FIELD = "edit_urls"
 PASTE_KEY = "edit-paste"  # appearance.css gives the paste listener no room
@@ -102,7 +102,7 @@ def chosen_inputs() -> None:
 def demo_cannot_fetch(url: str) -> bool:
     """Whether the demo backend will edit a placeholder instead of the picture at `url`:
     it fetches nothing but its own files (the uploads it was sent)."""
-    demo = frame.jobs().server_credentials
+    demo = frame.studio().jobs.server_credentials
     if demo.backend is not Backend.DEMO:
         return False
     return _origin(url) != _origin(demo.base_url)
@@ -119,7 +119,7 @@ def _preview(item: EditInput) -> None:
     elif item.kind == "upload" and item.preview:
         st.image(media.data_url(item.preview, "image/webp"), alt=item.label, width=PREVIEW_WIDTH)
     elif item.image_id is not None:
-        gallery_item = frame.jobs().image(item.image_id)
+        gallery_item = frame.studio().gallery.image(item.image_id)
         if gallery_item is None:
             st.caption("This image is no longer in the gallery.")
         else:
@@ -159,7 +159,7 @@ def input_sources() -> None:
 
 
 def _gallery_choices() -> None:
-    items = frame.jobs().gallery(GalleryFilter(), limit=_GALLERY_CHOICES, offset=0)
+    items = frame.studio().gallery.gallery(GalleryFilter(), limit=_GALLERY_CHOICES, offset=0)
     if not items:
         st.caption("No images in the gallery yet.")
         return
@@ -201,11 +201,11 @@ def _take_uploads(key: str) -> None:
 
 def _take_files(files: Sequence[tuple[str, bytes]]) -> None:
     """Files (name, bytes) checked as uploads: the ones that pass join the inputs."""
-    service = frame.jobs()
+    service = frame.studio()
     taken, messages = [], []
     for name, data in files:
         try:
-            taken.append(service.upload_input(data, name))
+            taken.append(service.gallery.upload_input(data, name))
         except InvalidImage as exc:
             messages.append(exc.message)
     messages += add(taken)
@@ -225,7 +225,7 @@ def take_pasted() -> None:
 
 def add_from_gallery(image_id: int) -> None:
     """Add a gallery image as an input, saying so if three are chosen already."""
-    item = frame.jobs().gallery_input(image_id)
+    item = frame.studio().gallery.gallery_input(image_id)
     if item is None:
         _messages.set(["This image is no longer in the gallery."])
         return

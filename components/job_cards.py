@@ -25,9 +25,9 @@ from components.text import (
 )
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, OutcomeUnknown
-from studio.jobs import JobProgress
 from studio.records import JobRecord
 from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS
+from studio.service import JobProgress
 from studio.states import JobStatus
 
 MAX_LIVE_CARDS = 12
@@ -59,7 +59,7 @@ def job_card(job: JobRecord, *, key: str) -> None:
 
 def failure(job: JobRecord, *, key: str) -> None:
     """What went wrong with a job that ended without images, in words, and Retry or Hide."""
-    words = status_words(job, key_available=frame.jobs().has_key_for(job))
+    words = status_words(job, key_available=frame.studio().jobs.has_key_for(job))
     if job.status is JobStatus.UNKNOWN:
         st.warning(escape_markdown(words), icon=":material/help:")
     else:
@@ -71,7 +71,7 @@ def failure(job: JobRecord, *, key: str) -> None:
 
 
 def _result_thumbnails(job: JobRecord) -> None:
-    images = frame.jobs().saved_images(job.id)
+    images = frame.studio().gallery.saved_images(job.id)
     if not images:
         return
     columns = st.columns(len(images))
@@ -143,7 +143,7 @@ def _retry(job_id: str) -> None:
     feedback = dict(_retry_feedback.get())
     feedback.pop(job_id, None)
     try:
-        job = frame.jobs().retry(job_id, frame.session_credentials())
+        job = frame.studio().jobs.retry(job_id, frame.session_credentials())
     except OutcomeUnknown as exc:
         feedback[job_id] = Feedback("warning", exc.message)
     except FoxAPIError as exc:
@@ -169,18 +169,20 @@ def _grid(jobs: Sequence[JobRecord], *, key: str) -> None:
 
 def live_jobs(scope: str, *, only: Sequence[str] | None = None) -> None:
     """The jobs in flight (all, or those in `only`), followed by the browser."""
-    service = frame.jobs()
-    jobs = service.in_flight(only)
+    service = frame.studio()
+    jobs = service.jobs.in_flight(only)
     announce_finished(scope, jobs)
     if not jobs:
         return
     shown = jobs[:MAX_LIVE_CARDS]
-    states = {state.id: state for state in service.progress([job.id for job in shown])}
+    states = {state.id: state for state in service.jobs.progress([job.id for job in shown])}
     st.subheader("In progress")
     live_progress(
         f"live-{scope}",
         # Every job in flight where the area shows them all, so a new one is noticed too.
-        service.progress_link(None if only is None else [job.id for job in shown], frame.viewer()),
+        service.jobs.progress_link(
+            None if only is None else [job.id for job in shown], frame.viewer()
+        ),
         [_live_job(job, states[job.id]) for job in shown],
         every_job=only is None,
     )
@@ -207,7 +209,7 @@ def announce_finished(scope: str, jobs: Sequence[JobRecord]) -> None:
     now_watched = {job.id for job in jobs}
     finished = watched.get() - now_watched
     watched.set(now_watched)
-    for job in frame.jobs().jobs(sorted(finished)):
+    for job in frame.studio().jobs.jobs(sorted(finished)):
         message, icon = _finish_message(job)
         st.toast(message, icon=icon)
 
@@ -226,7 +228,7 @@ def _finish_message(job: JobRecord) -> tuple[str, str]:
 
 def needs_attention() -> None:
     """Recent failed, lost or uncertain jobs that nobody has retried or hidden yet."""
-    jobs = frame.jobs().needing_attention(hidden=_hidden.get(), limit=MAX_LIVE_CARDS)
+    jobs = frame.studio().jobs.needing_attention(hidden=_hidden.get(), limit=MAX_LIVE_CARDS)
     if jobs:
         st.subheader("Needs attention")
         _grid(jobs, key="attention")

@@ -49,15 +49,15 @@ def _lightbox(view: View) -> None:
         # Closed from inside (deleted, say): a whole run takes the dialog away.
         st.rerun()
         return
-    service = frame.jobs()
-    item = service.image(image_id)
+    service = frame.studio()
+    item = service.gallery.image(image_id)
     if item is None:
-        if service.may_see_image(image_id) is False:
+        if service.gallery.may_see_image(image_id) is False:
             st.warning("This image is not yours to see.", icon=":material/lock:")
         else:
             st.info("This image is no longer in the gallery.")
         return
-    index = service.gallery_position(view.filter, item.image.id)
+    index = service.gallery.gallery_position(view.filter, item.image.id)
     _previous_next(view, index)
     picture, details = st.columns([3, 2], gap="medium")
     with picture:
@@ -77,7 +77,7 @@ def _lightbox(view: View) -> None:
 
 def _reviews(item: GalleryItem) -> None:
     """What reviewers said about it, when any did."""
-    said = frame.jobs().verdicts([item.image.id]).get(item.image.id)
+    said = frame.studio().boards.verdicts([item.image.id]).get(item.image.id)
     if said is not None and said.notes:
         st.markdown("**Reviews**")
         name = f"“{excerpt(item.job.prompt, 60)}”"
@@ -86,7 +86,7 @@ def _reviews(item: GalleryItem) -> None:
 
 def _lineage(item: GalleryItem) -> None:
     """What this image was edited from and into, and it beside its first input."""
-    lineage = frame.jobs().lineage(item.image.id)
+    lineage = frame.studio().gallery.lineage(item.image.id)
     if lineage.made_from:
         st.markdown("**Made from**")
         for column, parent in zip(st.columns(4), lineage.made_from[:4], strict=False):
@@ -181,11 +181,11 @@ def _size(size_bytes: int) -> str:
 
 def _actions(item: GalleryItem) -> None:
     image, job = item.image, item.job
-    service = frame.jobs()
+    service = frame.studio()
     st.download_button(
         "Download",
-        data=lambda: service.download(item).data,
-        file_name=service.download_filename(item),
+        data=lambda: service.gallery.download(item).data,
+        file_name=service.gallery.download_filename(item),
         mime=formats.mime_type(image.format),
         key=f"lightbox-download-{image.id}",
         icon=":material/download:",
@@ -193,7 +193,7 @@ def _actions(item: GalleryItem) -> None:
         type="primary",
         help="The original file, with its prompt and settings written inside",
     )
-    issuer = service.content_credentials_issuer
+    issuer = service.gallery.content_credentials_issuer
     if issuer:
         st.caption(
             f"Signed with content credentials by {escape_markdown(issuer)}",
@@ -220,7 +220,7 @@ def _actions(item: GalleryItem) -> None:
         image_pickers.add_from_gallery(image.id)
         close_image()
         st.switch_page("pages/edit.py")
-    if service.may_change(job):
+    if service.gallery.may_change(job):
         _delete(item)
 
 
@@ -234,14 +234,14 @@ def _delete(item: GalleryItem) -> None:
             key=f"lightbox-delete-image-{image.id}",
             type="primary",
             on_click=_deleted,
-            args=(frame.jobs().delete_image, image.id),
+            args=(frame.studio().gallery.delete_image, image.id),
         )
         if job.request.num_outputs > 1:
             st.button(
                 f"Delete all {job.request.num_outputs} images of this job",
                 key=f"lightbox-delete-job-{image.id}",
                 on_click=_deleted,
-                args=(frame.jobs().delete_job, job.id),
+                args=(frame.studio().jobs.delete_job, job.id),
             )
 
 
@@ -257,13 +257,13 @@ def _deleted(delete: Callable[[Any], None], target: int | str) -> None:
 
 def _favourite_changed(image_id: int) -> None:
     favourite = bool(st.session_state.get(f"lightbox-favourite-{image_id}"))
-    frame.jobs().set_favourite(image_id, favourite)
+    frame.studio().gallery.set_favourite(image_id, favourite)
 
 
 def _previous_next(view: View, index: int | None) -> None:
     """Previous and Next in the gallery the dialog was opened from, and where it is in it
     (one row, on a phone too); Left and Right press them."""
-    total = frame.jobs().gallery_count(view.filter)
+    total = frame.studio().gallery.gallery_count(view.filter)
     with st.container(
         horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"
     ):
@@ -292,7 +292,7 @@ def _arrow_keys(view: View, index: int | None) -> None:
     """Left and Right, heard on the whole page but drawn in the dialog, so a key press
     reruns the dialog alone; the pictures either side are fetched ahead."""
     around = (
-        frame.jobs().gallery(view.filter, limit=3, offset=max(0, index - 1))
+        frame.studio().gallery.gallery(view.filter, limit=3, offset=max(0, index - 1))
         if index is not None
         else []
     )
@@ -308,7 +308,7 @@ def _step(view: View, index: int | None, direction: int) -> None:
     if index is None or index + direction < 0:
         return
     target = index + direction
-    neighbours = frame.jobs().gallery(view.filter, limit=1, offset=target)
+    neighbours = frame.studio().gallery.gallery(view.filter, limit=1, offset=target)
     if not neighbours:
         return
     gallery_view.open_image(neighbours[0].image.id)

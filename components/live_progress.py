@@ -20,7 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from studio.jobs import JobProgress
+from studio.service import JobProgress
 
 POLL_MILLISECONDS = 1000
 

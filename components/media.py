@@ -16,8 +16,8 @@ import streamlit as st
 
 from components import frame
 from studio import formats
-from studio.jobs import JobService
 from studio.records import ImageRecord, InputAsset
+from studio.service import Studio
 
 
 def data_url(data: bytes, mime_type: str) -> str:
@@ -26,7 +26,7 @@ def data_url(data: bytes, mime_type: str) -> str:
 
 def link(image: ImageRecord, kind: str) -> str | None:
     """An absolute, signed link to `kind` ("thumb", "original", "download") of `image`."""
-    return absolute(frame.jobs().image_link(image, kind, frame.viewer()))
+    return absolute(frame.studio().gallery.image_link(image, kind, frame.viewer()))
 
 
 def absolute(path: str) -> str | None:
@@ -42,7 +42,7 @@ def thumbnail(
     alt: str,
     *,
     width: int | Literal["stretch", "content"] = "stretch",
-    asker: tuple[JobService, str] | None = None,
+    asker: tuple[Studio, str] | None = None,
 ) -> None:
     """`asker`: the jobs service and viewer, when the caller already has them (a page of
     tiles asks once, not once a tile)."""
@@ -53,12 +53,12 @@ def thumbnail(
     st.image(url, alt=alt, width=width)
 
 
-def thumbnail_url(image: ImageRecord, *, asker: tuple[JobService, str] | None = None) -> str | None:
+def thumbnail_url(image: ImageRecord, *, asker: tuple[Studio, str] | None = None) -> str | None:
     """The thumbnail's signed link (a data URL without a browser); None when it is missing."""
-    service, viewer = asker or (frame.jobs(), frame.viewer())
-    url = absolute(service.image_link(image, "thumb", viewer)) if image.thumb_path else None
+    service, viewer = asker or (frame.studio(), frame.viewer())
+    url = absolute(service.gallery.image_link(image, "thumb", viewer)) if image.thumb_path else None
     if url is None:
-        data = service.thumbnail(image)
+        data = service.gallery.thumbnail(image)
         if data is None or not image.thumb_path:
             return None
         extension = image.thumb_path.rpartition(".")[2]
@@ -73,7 +73,7 @@ def original(image: ImageRecord, alt: str) -> None:
         st.image(url, alt=alt, width="stretch")
         return
     st.image(
-        frame.jobs().original(image),
+        frame.studio().gallery.original(image),
         alt=alt,
         width="stretch",
         # "auto" would re-encode a PNG without transparency as JPEG; this serves it as is.
@@ -83,9 +83,9 @@ def original(image: ImageRecord, alt: str) -> None:
 
 def input_thumbnail(asset: InputAsset, alt: str) -> None:
     """An upload an edit was made from, as its thumbnail."""
-    url = absolute(frame.jobs().input_link(asset, "thumb", frame.viewer()))
+    url = absolute(frame.studio().gallery.input_link(asset, "thumb", frame.viewer()))
     if url is None:
-        data = frame.jobs().input_thumbnail(asset)
+        data = frame.studio().gallery.input_thumbnail(asset)
         if data is None:
             st.caption("The thumbnail is missing from the archive.")
             return
@@ -95,8 +95,8 @@ def input_thumbnail(asset: InputAsset, alt: str) -> None:
 
 def input_original(asset: InputAsset, alt: str) -> None:
     """An upload an edit was made from, whole, at the width of its column."""
-    service = frame.jobs()
-    url = absolute(service.input_link(asset, "original", frame.viewer()))
+    service = frame.studio()
+    url = absolute(service.gallery.input_link(asset, "original", frame.viewer()))
     if url is None:
-        url = data_url(service.input_original(asset), service.mime_type(asset))
+        url = data_url(service.gallery.input_original(asset), service.gallery.mime_type(asset))
     st.image(url, alt=alt, width="stretch")

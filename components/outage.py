@@ -3,7 +3,7 @@
 app.py hands `on_script_error` to st.App. Streamlit calls it with whatever a run did not
 catch, in a page, in the frame around it, in a fragment's run or in a widget's callback,
 so no call to the store needs a guard of its own. The core raises DatabaseUnavailable
-for an outage, on connect or mid-query (studio.database); anything else is shown as
+for an outage, on connect or mid-query (studio.db.database); anything else is shown as
 Streamlit always shows it.
 """
 

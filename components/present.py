@@ -133,20 +133,20 @@ def present() -> None:
 
 def _asked_show() -> _Show | None:
     """The board or selection the address names, or None once the page said why not."""
-    service = frame.jobs()
+    service = frame.studio()
     asked = st.query_params.get(BOARD, "")
     if asked or IMAGES not in st.query_params:
-        board = service.board(int(asked)) if asked.isdigit() else None
+        board = service.boards.board(int(asked)) if asked.isdigit() else None
         if board is None:
             _nothing(NO_BOARD, "/boards", "Go to Boards")
             return None
-        items = service.board_images(board.id)
+        items = service.boards.board_images(board.id)
         return _Show(board.name, items, f"/boards?board={board.id}", f"board:{board.id}")
     ids = asked_images(st.query_params.get(IMAGES, ""))
     if ids is None:
         _nothing(TOO_MANY, "/gallery", "Go to the Gallery")
         return None
-    items = service.images(ids)
+    items = service.gallery.images(ids)
     if not items:
         _nothing(NO_IMAGES, "/gallery", "Go to the Gallery")
         return None

@@ -16,8 +16,8 @@ from components.state import SessionValue
 from components.text import excerpt
 from studio import formats
 from studio.credentials import Backend, Credentials
-from studio.jobs import EditInput, JobService, Submission, Sweep
 from studio.request import DEFAULT_ASPECT_RATIO, GenerationRequest, InvalidRequest, Mode
+from studio.service import EditInput, Studio, Submission, Sweep
 
 GENERATE_PROMPT = "generate_prompt"
 GENERATE_RATIO = "generate_ratio"
@@ -62,7 +62,7 @@ def generate_form(credentials: Credentials) -> None:
             ),
             persist_state="session",
         )
-        styled = frame.jobs().with_styles(prompt, chosen_styles)
+        styled = frame.studio().gallery.with_styles(prompt, chosen_styles)
         images_shown = _images_shown.get()
         _images_shown.set(
             request_fields.billed_line(count, credentials, ratios=ratios, prompt=styled)
@@ -97,11 +97,11 @@ def _send_generation(
     A click that would bill more images than the form last said (a prompt typed and sent
     at once, before its variants were priced) is confirmed first too.
     """
-    service = frame.jobs()
+    service = frame.studio()
     waiting = _awaiting_confirmation.get()
     _awaiting_confirmation.clear()
     try:
-        sweep = service.sweep(
+        sweep = service.jobs.sweep(
             prompt=prompt, aspect_ratios=ratios, num_outputs=count, output_format=output_format
         )
     except InvalidRequest as exc:
@@ -124,18 +124,18 @@ def _send_generation(
         submission.send_once(
             "generate",
             single.fingerprint(credentials),
-            lambda: service.send(single, credentials),
+            lambda: service.jobs.send(single, credentials),
         )
     else:
         _send_sweep(sweep, credentials)
 
 
 def _send_sweep(sweep: Sweep, credentials: Credentials) -> None:
-    service = frame.jobs()
+    service = frame.studio()
     submission.send_once(
         "generate",
         sweep.fingerprint(credentials),
-        lambda: service.send_sweep(sweep, credentials),
+        lambda: service.jobs.send_sweep(sweep, credentials),
     )
 
 
@@ -188,7 +188,7 @@ def edit_form(credentials: Credentials) -> None:
             _send(
                 "edit",
                 credentials,
-                lambda service: service.edit(
+                lambda service: service.jobs.edit(
                     prompt=prompt,
                     num_outputs=count,
                     output_format=output_format,
@@ -204,7 +204,7 @@ def edit_form(credentials: Credentials) -> None:
 
 def _recent_prompts(scope: str, prompt_key: str) -> None:
     """Prompts used before, most recent first; typing in the box searches them."""
-    recent = frame.jobs().recent_prompts()
+    recent = frame.studio().jobs.recent_prompts()
     if not recent:
         return
     st.selectbox(
@@ -229,12 +229,12 @@ def _use_recent(choice_key: str, prompt_key: str) -> None:
 def _send(
     scope: str,
     credentials: Credentials,
-    check: Callable[[JobService], Submission],
+    check: Callable[[Studio], Submission],
     *,
     labels: Mapping[str, str] | None = None,
 ) -> None:
     """Check the request (nothing is uploaded or billed before), then send it once."""
-    service = frame.jobs()
+    service = frame.studio()
     try:
         checked = check(service)
     except InvalidRequest as exc:
@@ -244,7 +244,7 @@ def _send(
     submission.send_once(
         scope,
         checked.fingerprint(credentials),
-        lambda: service.send(checked, credentials, sent_links=sent_links),
+        lambda: service.jobs.send(checked, credentials, sent_links=sent_links),
     )
 
 

@@ -123,6 +123,6 @@ def billed_line(
     if credentials.backend is Backend.DEMO:
         st.caption(f"{price} will be drawn. The demo backend bills nothing.")
     else:
-        left = frame.jobs().allowance().words()
+        left = frame.studio().people.allowance().words()
         st.caption(f"{price} will be billed by FoxAPI." + (f" {left}." if left else ""))
     return plan.images

@@ -16,8 +16,8 @@ from components import confirmation, frame, gallery_view, image_pickers, media, 
 from components.state import SessionValue
 from components.text import excerpt, plural
 from studio.credentials import Backend
-from studio.jobs import Submission
 from studio.records import ImageRecord, JobRecord
+from studio.service import Submission
 
 # The image (its feed's scope and id) whose More like this waits for a yes.
 _confirm_again: SessionValue[tuple[str, int] | None] = SessionValue("confirm_again", lambda: None)
@@ -25,7 +25,7 @@ _confirm_again: SessionValue[tuple[str, int] | None] = SessionValue("confirm_aga
 
 def result(job: JobRecord, image: ImageRecord, scope: str, *, compact: bool = False) -> None:
     """The image at the width of its column, its five actions in a row under it."""
-    service = frame.jobs()
+    service = frame.studio()
     name = f"image {image.position + 1} of “{excerpt(job.prompt, 60)}”"
     key = f"{scope}-result-{image.id}"
     media.original(image, job.prompt)
@@ -43,13 +43,13 @@ def result(job: JobRecord, image: ImageRecord, scope: str, *, compact: bool = Fa
             # The dialog is the page's, outside the feed's fragment: the whole page runs.
             gallery_view.open_image(image.id)
             st.rerun(scope="app")
-        item = service.image(image.id)
+        item = service.gallery.image(image.id)
         if item is not None:
             st.download_button(
                 "Download",
-                data=lambda: service.download(item).data,
-                file_name=service.download_filename(item),
-                mime=service.mime_type(image),
+                data=lambda: service.gallery.download(item).data,
+                file_name=service.gallery.download_filename(item),
+                mime=service.gallery.mime_type(image),
                 key=f"{key}-download",
                 icon=":material/download:",
                 on_click="ignore",
@@ -60,7 +60,7 @@ def result(job: JobRecord, image: ImageRecord, scope: str, *, compact: bool = Fa
             "Unfavourite" if image.favourite else "Favourite",
             key=f"{key}-favourite",
             icon=":material/star:" if image.favourite else ":material/star_border:",
-            on_click=service.set_favourite,
+            on_click=service.gallery.set_favourite,
             args=(image.id, not image.favourite),
             help=f"{'Remove' if image.favourite else 'Mark'} {name} as a favourite",
             width="content",
@@ -124,7 +124,7 @@ def _confirmed(job: JobRecord, scope: str, image_id: int) -> None:
 def _send_again(job: JobRecord, scope: str) -> None:
     again = Submission(job.request)
     credentials = frame.session_credentials()
-    service = frame.jobs()
+    service = frame.studio()
     submission.send_once(
-        scope, again.fingerprint(credentials), lambda: service.send(again, credentials)
+        scope, again.fingerprint(credentials), lambda: service.jobs.send(again, credentials)
     )

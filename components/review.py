@@ -18,10 +18,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from components import arrow_keys, frame, media, review_deck, review_memory
 from components.state import SessionValue
 from components.text import escape_markdown, plural, when
-from studio.boards import COMMENT_CHARS, REVIEWER_CHARS, reviewer_name
 from studio.errors import BoardInputError
-from studio.jobs import Review, ReviewGone
 from studio.records import ReviewClosed, ReviewImage, ReviewNote, VoteKind
+from studio.service import COMMENT_CHARS, REVIEWER_CHARS, Review, ReviewGone, reviewer_name
 
 TOKEN = "token"  # noqa: S105 (the query parameter's name)
 PATH = "review"  # the review page's address: /review?token=...
@@ -53,7 +52,7 @@ def asked_for() -> bool:
 
 
 def open_link() -> Review | ReviewClosed:
-    return frame.server_jobs().open_review(st.query_params.get(TOKEN, ""))
+    return frame.server_studio().boards.open_review(st.query_params.get(TOKEN, ""))
 
 
 def review() -> None:

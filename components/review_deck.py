@@ -12,8 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.text import plural, when
-from studio.jobs import Review, ReviewGone
 from studio.records import ReviewImage, ReviewNote
+from studio.service import Review, ReviewGone
 
 SLIDE = "review-slide"
 BAR = "review-bar"

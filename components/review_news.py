@@ -13,14 +13,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import tab_title
-from studio.jobs import JobService
+from studio.service import Studio
 
 NEWS_SECONDS = 10
 
 
-def show(service: Callable[[], JobService]) -> None:
+def show(service: Callable[[], Studio]) -> None:
     """`service` is the frame's: the person's service as each run finds them."""
-    found = service().board_news()
+    found = service().boards.board_news()
     if found.listening:
         _listen(service)
     else:
@@ -28,5 +28,5 @@ def show(service: Callable[[], JobService]) -> None:
 
 
 @st.fragment(run_every=NEWS_SECONDS)
-def _listen(service: Callable[[], JobService]) -> None:
-    tab_title.reviewers_said(service().board_news().total)
+def _listen(service: Callable[[], Studio]) -> None:
+    tab_title.reviewers_said(service().boards.board_news().total)

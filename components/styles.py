@@ -16,7 +16,7 @@ _problem: SessionValue[str | None] = SessionValue("style_problem", lambda: None)
 
 def picker() -> list[int]:
     """The styles toggled on, as ids; nothing when none are saved yet."""
-    styles = {style.id: style for style in frame.jobs().styles()}
+    styles = {style.id: style for style in frame.studio().gallery.styles()}
     if not styles:
         return []
     chosen = st.pills(
@@ -45,7 +45,7 @@ def manager() -> None:
         problem = _problem.get()
         if problem:
             st.error(escape_markdown(problem), icon=":material/error:")
-        for style in frame.jobs().styles():
+        for style in frame.studio().gallery.styles():
             if style.mine:
                 st.button(
                     f"Delete “{style.name}”",
@@ -57,12 +57,12 @@ def manager() -> None:
 
 
 def _remove(style_id: int) -> None:
-    frame.jobs().remove_style(style_id)
+    frame.studio().gallery.remove_style(style_id)
 
 
 def _save() -> None:
     try:
-        frame.jobs().add_style(
+        frame.studio().gallery.add_style(
             name=str(st.session_state.get(_NAME, "")),
             text=str(st.session_state.get(_TEXT, "")),
             shared=bool(st.session_state.get(_SHARED)),

@@ -22,10 +22,10 @@ from components.state import Scoped
 from components.text import FIELD_LABELS, escape_markdown, excerpt, plural
 from studio.credentials import Backend
 from studio.errors import FoxAPIError, InvalidImage, OutcomeUnknown
-from studio.jobs import SweepResult
 from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import InvalidRequest
+from studio.service import SweepResult
 
 DUPLICATE_WINDOW = 3.0  # seconds within which an identical request is the same click
 

@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from components import frame
-from studio.jobs import UsageDay
+from studio.service import UsageDay
 
 
 def usage() -> None:
-    service = frame.jobs()
-    days = service.usage()
-    month = service.images_billed_this_month()
+    service = frame.studio()
+    days = service.people.usage()
+    month = service.people.images_billed_this_month()
     limit = service.settings.studio_monthly_image_limit
     if limit:
         st.metric("Images billed this month", f"{month} of {limit}")

@@ -7,7 +7,7 @@ from components import frame, usage
 frame.ensure_frame()
 
 st.title("Usage")
-if frame.jobs().person.admin:
+if frame.studio().person.admin:
     usage.usage()
 else:
     st.error("Only admins can see the studio's usage.", icon=":material/block:")

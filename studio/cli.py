@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from studio import database
 from studio.credentials import Backend
-from studio.database import DatabaseError
+from studio.db import database
+from studio.db.database import DatabaseError
 from studio.emulator import EmulatorConfig, serve
 from studio.errors import DatabaseUnavailable, FoxAPIError, InvalidImage, StorageError
 from studio.formats import OUTPUT_FORMATS
-from studio.jobs import EditInput, JobService, Sweep, SweepResult
 from studio.people import NotAllowed, SpendLimitReached
 from studio.records import JobRecord
 from studio.request import ASPECT_RATIOS, InvalidRequest
 from studio.runtime import open_studio
+from studio.service import EditInput, Studio, Sweep, SweepResult
 from studio.settings import Settings
 from studio.states import JobStatus, status_words
 
@@ -84,14 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.message)
     except StorageError as exc:  # a bucket that is missing, unreachable or refuses the keys
         return _fail(str(exc))
-    service = studio.jobs
+    service = studio.service
     try:
         if args.as_email:
             try:
                 service = service.acting_as(args.as_email)
             except NotAllowed as exc:
                 return _fail(exc.message)
-        if service.server_credentials.backend is Backend.DEMO:
+        if service.jobs.server_credentials.backend is Backend.DEMO:
             print("No FoxAPI key set: using the demo backend (nothing is billed).", file=sys.stderr)
         if args.command == "generate":
             return _generate(service, args)
@@ -179,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _generate(service: JobService, args: argparse.Namespace) -> int:
+def _generate(service: Studio, args: argparse.Namespace) -> int:
     try:
         # Everything is checked before anything is uploaded or billed.
         inputs = [_edit_input(service, item) for item in args.image]
@@ -187,15 +187,15 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
         if inputs:
             if args.aspect_ratios:
                 return _fail("An edit keeps its input's shape: leave out --aspect-ratio.")
-            edit = service.edit(
+            edit = service.jobs.edit(
                 prompt=args.prompt,
                 num_outputs=args.num_outputs,
                 output_format=args.output_format,
                 inputs=inputs,
             )
-            result = SweepResult([service.send(edit, service.server_credentials)])
+            result = SweepResult([service.jobs.send(edit, service.jobs.server_credentials)])
         else:
-            sweep = service.sweep(
+            sweep = service.jobs.sweep(
                 prompt=args.prompt,
                 aspect_ratios=args.aspect_ratios or [None],
                 num_outputs=args.num_outputs,
@@ -223,7 +223,7 @@ def _generate(service: JobService, args: argparse.Namespace) -> int:
     return 1 if result.stopped_by is not None else reported
 
 
-def _send_sweep(service: JobService, sweep: Sweep, *, confirmed: bool) -> SweepResult | None:
+def _send_sweep(service: Studio, sweep: Sweep, *, confirmed: bool) -> SweepResult | None:
     """The price first, then the jobs, as the Generate form sends them; a sweep over the
     confirmation size only with --yes (None without). A refusal before the first job is
     raised; one midway keeps the jobs already sent, and is printed."""
@@ -234,7 +234,7 @@ def _send_sweep(service: JobService, sweep: Sweep, *, confirmed: bool) -> SweepR
     if plan.images > limit and not confirmed:
         _fail(f"It bills {plan.images} images, more than {limit} at once: add --yes to send it.")
         return None
-    result = service.send_sweep(sweep, service.server_credentials)
+    result = service.jobs.send_sweep(sweep, service.jobs.server_credentials)
     if result.stopped_by is not None:
         if not result.jobs:
             raise result.stopped_by
@@ -243,7 +243,7 @@ def _send_sweep(service: JobService, sweep: Sweep, *, confirmed: bool) -> SweepR
     return result
 
 
-def _edit_input(service: JobService, item: str) -> EditInput:
+def _edit_input(service: Studio, item: str) -> EditInput:
     """A web address (checked as one), else a file on this computer."""
     if urlsplit(item).scheme.lower() in ("http", "https"):
         return EditInput.from_url(item)
@@ -253,12 +253,12 @@ def _edit_input(service: JobService, item: str) -> EditInput:
     except OSError:  # longer than any path (ENAMETOOLONG): it cannot be a file
         is_file = False
     if is_file:
-        return service.file_input(path)
+        return service.gallery.file_input(path)
     return EditInput.from_url(item)
 
 
-def _sync(service: JobService) -> int:
-    unfinished = service.in_flight()
+def _sync(service: Studio) -> int:
+    unfinished = service.jobs.in_flight()
     if not unfinished:
         print("Nothing to do: every job is finished.")
         return 0
@@ -267,10 +267,10 @@ def _sync(service: JobService) -> int:
     return max(_report(service, job.id) for job in unfinished)
 
 
-def _wait(service: JobService, job_ids: list[str]) -> None:
+def _wait(service: Studio, job_ids: list[str]) -> None:
     """Draw a progress bar until every job has left flight."""
     while True:
-        jobs = service.jobs(job_ids)
+        jobs = service.jobs.jobs(job_ids)
         _draw_progress(service, jobs)
         if not any(job.in_flight for job in jobs):
             print(file=sys.stderr)
@@ -278,17 +278,17 @@ def _wait(service: JobService, job_ids: list[str]) -> None:
         time.sleep(0.25)
 
 
-def _draw_progress(service: JobService, jobs: list[JobRecord]) -> None:
+def _draw_progress(service: Studio, jobs: list[JobRecord]) -> None:
     progress = sum(job.progress for job in jobs) / max(len(jobs), 1)
     filled = round(BAR_WIDTH * progress / 100)
-    waiting = [job for job in jobs if not service.has_key_for(job)]
+    waiting = [job for job in jobs if not service.jobs.has_key_for(job)]
     words = "Waiting for the API key" if waiting or not jobs else inert(_status_words(jobs[0]))
     bar = "#" * filled + "-" * (BAR_WIDTH - filled)
     print(f"\r[{bar}] {progress:3.0f}%  {words:<30}", end="", file=sys.stderr, flush=True)
 
 
-def _report(service: JobService, job_id: str) -> int:
-    job = service.job(job_id)
+def _report(service: Studio, job_id: str) -> int:
+    job = service.jobs.job(job_id)
     if job is None:
         return _fail("The job is no longer on record.")
     if job.status is not JobStatus.DONE:
@@ -298,9 +298,9 @@ def _report(service: JobService, job_id: str) -> int:
         return _fail(words)
     if job.error_message:  # a finished job's note: what it refused or did not keep
         print(inert(job.error_message), file=sys.stderr)
-    saved = {image.position: image for image in service.saved_images(job.id)}
+    saved = {image.position: image for image in service.gallery.saved_images(job.id)}
     for position in range(job.request.num_outputs):
-        location = service.original_location(saved[position]) if position in saved else None
+        location = service.gallery.original_location(saved[position]) if position in saved else None
         if location is not None:
             print(inert(location))
         else:
@@ -308,8 +308,8 @@ def _report(service: JobService, job_id: str) -> int:
     return 0
 
 
-def _jobs(service: JobService, limit: int) -> int:
-    jobs = service.recent_jobs(limit)
+def _jobs(service: Studio, limit: int) -> int:
+    jobs = service.jobs.recent_jobs(limit)
     if not jobs:
         print('No jobs yet. Try: python -m studio generate "a red fox in the snow"')
         return 0
@@ -321,7 +321,7 @@ def _jobs(service: JobService, limit: int) -> int:
     return 0
 
 
-def _export(service: JobService, args: argparse.Namespace) -> int:
+def _export(service: Studio, args: argparse.Namespace) -> int:
     """The jobs named, or the last N, written to a folder as the gallery's zip holds them."""
     if not args.job_ids and not args.last:
         return _fail(
@@ -331,12 +331,12 @@ def _export(service: JobService, args: argparse.Namespace) -> int:
         return _fail("--last takes a number of jobs, 1 or more.")
     job_ids = list(args.job_ids)
     if args.last:
-        job_ids += [job.id for job in service.recent_jobs(args.last) if job.id not in job_ids]
-    unknown = [job_id for job_id in args.job_ids if service.job(job_id) is None]
+        job_ids += [job.id for job in service.jobs.recent_jobs(args.last) if job.id not in job_ids]
+    unknown = [job_id for job_id in args.job_ids if service.jobs.job(job_id) is None]
     if unknown:
         return _fail(f"No job with the id {unknown[0]} (see `python -m studio jobs`).")
     try:
-        written = service.export_jobs(job_ids, args.folder)
+        written = service.jobs.export_jobs(job_ids, args.folder)
     except OSError as exc:
         return _fail(f"Cannot write to {args.folder}: {exc.strerror or exc}.")
     images = len(written) - 1

@@ -20,7 +20,7 @@ from typing import Any
 
 import c2pa
 
-from studio import formats, imaging
+from studio import formats, imaging, metadata
 from studio.archive import Archive
 from studio.errors import InvalidImage
 from studio.provenance import ContentSigner, Facts, Ingredient
@@ -43,14 +43,14 @@ class DownloadCopy:
     content_credentials: bool = False  # a C2PA manifest signed over these bytes
 
 
-def metadata_for(item: GalleryItem, *, outside: bool = False) -> imaging.ImageMetadata:
+def metadata_for(item: GalleryItem, *, outside: bool = False) -> metadata.ImageMetadata:
     """What made this image, in the form written into downloaded files.
 
     A copy going `outside` the studio (to a reviewer) leaves out the task id and the
     links of the images an edit started from: they are the studio's business.
     """
     job, image = item.job, item.image
-    return imaging.ImageMetadata(
+    return metadata.ImageMetadata(
         prompt=job.prompt,
         model=MODEL,
         mode=job.mode.value,
@@ -84,7 +84,7 @@ def download_copy(
     """
     original = archive.read(item.image.file_path or "")
     try:
-        data = imaging.embed_metadata(original, metadata_for(item, outside=outside))
+        data = metadata.embed_metadata(original, metadata_for(item, outside=outside))
         embedded = True
     except InvalidImage:
         data, embedded = original, False

@@ -11,16 +11,13 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from studio.database import DatabaseError, DatabaseTooNew
-
-if TYPE_CHECKING:
-    from studio.jobs import JobService
+from studio.db.database import DatabaseError, DatabaseTooNew
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +51,13 @@ def check_parts(parts: Mapping[str, Callable[[], None]]) -> Health:
     return Health(problems)
 
 
-def route(service: Callable[[], JobService]) -> Route:
+class HasHealth(Protocol):
+    """What the route polls: the studio's door (studio.service), which imports this module."""
+
+    def health(self) -> Health: ...
+
+
+def route(service: Callable[[], HasHealth]) -> Route:
     """The health route, reaching the studio through `service` on each poll."""
 
     def healthz(_request: Request) -> Response:

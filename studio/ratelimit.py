@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from studio.database import DatabaseUnavailable
+from studio.db.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 

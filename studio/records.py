@@ -120,8 +120,10 @@ class GalleryFilter:
     owner_sub: str | None = None
     # Whose favourites the images are marked with, and favourites_only keeps.
     viewer_sub: str | None = None
-    # Only the images of this board (in the URL as `board=ID`).
+    # Only the images of this board (in the URL as `board=ID`); with own_board_only, only
+    # if the board is `viewer_sub`'s (someone else's board then shows nothing).
     board_id: int | None = None
+    own_board_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,3 +247,12 @@ class ReviewClosed:
 
     reason: ClosedReason
     message: str
+
+
+@dataclass(frozen=True)
+class FinishedReview:
+    """One reviewer who sent their review through one of the board's links."""
+
+    reviewer: str  # the name they gave; plain text, never markup
+    link_label: str
+    finished_at: float

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 
+from studio import service
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from studio.engine import Engine
 from studio.errors import StorageError
 from studio.fetch import FetchPolicy
-from studio.jobs import JobService
+from studio.jobs.engine import Engine
+from studio.jobs.keys import TypedKeys
+from studio.links import UrlSigner
 from studio.provenance import ContentSigner, signer_from_settings
 from studio.settings import Settings
 from studio.storage import open_storage
 from studio.store import Store
-from studio.web import UrlSigner
 from studio.webhook import Webhook
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,20 @@ class Studio:
     webhook: Webhook | None = None  # STUDIO_WEBHOOK_URL's, when set
 
     @cached_property
-    def jobs(self) -> JobService:
-        """The service pages, components and the command line use."""
-        signer = UrlSigner(_url_secret(self.settings))
-        return JobService(
+    def service(self) -> service.Studio:
+        """The door pages, components, the routes and the command line use (as nobody in
+        particular: `for_person` binds it to whoever asks)."""
+        parts = service.Parts(
             self.settings,
             self.store,
             self.archive,
             self.engine,
-            self.credentials,
-            signer,
+            TypedKeys(self.credentials),
+            UrlSigner(_url_secret(self.settings)),
             content_signer=self.content_signer,
             webhook=self.webhook,
         )
+        return service.Studio(parts)
 
     def close(self) -> None:
         self.engine.stop()
@@ -112,7 +114,8 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     store = Store(settings.database_url, pool_size=settings.studio_database_pool_size)
     webhook = _webhook(settings)
     engine = Engine(
-        store,
+        store.jobs,
+        store.work,
         archive,
         requests_per_second=settings.studio_max_requests_per_second,
         lease_seconds=settings.studio_lease_seconds,

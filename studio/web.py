@@ -19,27 +19,23 @@ served byte for byte as FoxAPI made it, and a browser must never read one as a p
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import re
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from studio import links
+from studio.links import API_PREFIX
 from studio.people import viewer_person
 
 if TYPE_CHECKING:
-    from studio.jobs import JobService
+    from studio.service import Studio
 
-API_PREFIX = "/api"
-LINK_WINDOW = 3600  # seconds; a link is valid until the end of the next window
-_SIGNATURE_CHARS = 32
 _IMAGE_KINDS = ("thumb", "original", "download")
 _INPUT_KINDS = ("thumb", "original")
 _IDS = re.compile(r"[0-9]{1,12}(,[0-9]{1,12}){0,499}")
@@ -55,59 +51,6 @@ ZIP_GONE = (
     "An image of this download was deleted or is not yours to see. "
     "Reload the gallery and choose again."
 )
-REVIEW_VIEWER_PREFIX = "review:"  # links signed for a review link's reviewers
-
-
-@dataclass(frozen=True)
-class UrlSigner:
-    secret: bytes
-    clock: Callable[[], float] = time.time
-
-    def sign(self, path: str, viewer: str) -> str:
-        """`path` with the query that proves `viewer` was given it, for up to two hours."""
-        expires = (int(self.clock()) // LINK_WINDOW + 2) * LINK_WINDOW
-        query = {"viewer": viewer, "expires": str(expires)}
-        query["sig"] = self._signature(path, viewer, expires)
-        return f"{path}?{urlencode(query)}"
-
-    def viewer(self, request: Request) -> str | None:
-        """The viewer a request's link was signed for, or None if it is forged or old."""
-        params = request.query_params
-        viewer, expires_text = params.get("viewer", ""), params.get("expires", "")
-        if not viewer or not expires_text.isdigit() or int(expires_text) < self.clock():
-            return None
-        expected = self._signature(request.url.path, viewer, int(expires_text))
-        if not hmac.compare_digest(expected, params.get("sig", "")):
-            return None
-        return viewer
-
-    def _signature(self, path: str, viewer: str, expires: int) -> str:
-        message = f"{path}\n{viewer}\n{expires}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:_SIGNATURE_CHARS]
-
-
-def image_path(kind: str, image_id: int, sha256: str, extension: str) -> str:
-    return f"{API_PREFIX}/images/{image_id}/{kind}/{sha256}.{extension}"
-
-
-def input_path(kind: str, asset_id: int, sha256: str, extension: str) -> str:
-    """An input asset (an upload an edit was made from): not a gallery image."""
-    return f"{API_PREFIX}/inputs/{asset_id}/{kind}/{sha256}.{extension}"
-
-
-def zip_path(image_ids: list[int], digest: str) -> str:
-    """A zip of `image_ids`, whose hashes `digest` sums up (see zip_digest)."""
-    return f"{API_PREFIX}/zip/{','.join(map(str, image_ids))}/{digest}"
-
-
-def zip_digest(sha256s: Iterable[str | None]) -> str:
-    """What a zip link names: its images' content, in order, in 32 characters."""
-    joined = "\n".join(sha256 or "none" for sha256 in sha256s)
-    return hashlib.sha256(joined.encode()).hexdigest()[:_SIGNATURE_CHARS]
-
-
-def progress_path(job_ids: list[str] | None) -> str:
-    return f"{API_PREFIX}/progress/{','.join(job_ids) if job_ids else 'all'}"
 
 
 def _names(name: str, sha256: str | None) -> bool:
@@ -125,7 +68,7 @@ def _secured(endpoint: Callable[[Request], Response]) -> Callable[[Request], Res
     return answer
 
 
-def routes(service: Callable[[], JobService]) -> list[Route]:
+def routes(service: Callable[[], Studio]) -> list[Route]:
     """The routes, each reaching the studio through `service` when a request arrives."""
 
     def refused() -> Response:
@@ -135,19 +78,19 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         )
 
     def image(request: Request) -> Response:
-        jobs = service()
-        viewer = jobs.signer.viewer(request)
+        studio = service()
+        viewer = studio.signer.viewer(request)
         if viewer is None:
             return refused()
         kind, name = request.path_params["kind"], request.path_params["name"]
         if kind not in _IMAGE_KINDS:
             return PlainTextResponse(GONE, status_code=404)
         image_id = request.path_params["image_id"]
-        reviewing = viewer.startswith(REVIEW_VIEWER_PREFIX)
+        reviewing = links.viewer_link_id(viewer) is not None
         if reviewing:
             # A reviewer's link: checked on every request against the review link, so a
             # revoke ends it at once, and only its board's images (downloads if allowed).
-            item = jobs.review_item(viewer, image_id, kind)
+            item = studio.boards.review_item(viewer, image_id, kind)
             if item is None or not _names(name, item.image.sha256):
                 return PlainTextResponse(
                     "This review link was revoked, has expired, or does not show this image.",
@@ -155,48 +98,56 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
                 )
         else:
             person = viewer_person(viewer)
-            item = None if person is None else jobs.for_person(person).image(image_id)
+            item = None if person is None else studio.for_person(person).gallery.image(image_id)
         if item is None or not _names(name, item.image.sha256):
             return PlainTextResponse(GONE, status_code=404)
         if kind == "download":
-            copy = jobs.download(item, reviewer=reviewing)
+            copy = studio.gallery.download(item, reviewer=reviewing)
             disposition = f"attachment; filename*=UTF-8''{quote(copy.filename)}"
             return Response(
                 copy.data,
                 media_type=copy.mime_type,
                 headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
             )
-        data = jobs.thumbnail(item.image) if kind == "thumb" else jobs.original(item.image)
+        data = (
+            studio.gallery.thumbnail(item.image)
+            if kind == "thumb"
+            else studio.gallery.original(item.image)
+        )
         if data is None:
             return PlainTextResponse("The thumbnail is missing.", status_code=404)
-        media_type = "image/webp" if kind == "thumb" else jobs.mime_type(item.image)
+        media_type = "image/webp" if kind == "thumb" else studio.gallery.mime_type(item.image)
         # A reviewer's browser asks again each time, so a revoke is heard.
         cache = "private, no-cache" if reviewing else _IMMUTABLE
         return Response(data, media_type=media_type, headers={"Cache-Control": cache})
 
     def input_asset(request: Request) -> Response:
-        jobs = service()
-        viewer = jobs.signer.viewer(request)
+        studio = service()
+        viewer = studio.signer.viewer(request)
         person = None if viewer is None else viewer_person(viewer)
         if person is None:
             return refused()
         kind = request.path_params["kind"]
-        asset = jobs.for_person(person).input_asset(request.path_params["asset_id"])
+        asset = studio.for_person(person).gallery.input_asset(request.path_params["asset_id"])
         if (
             kind not in _INPUT_KINDS
             or asset is None
             or not _names(request.path_params["name"], asset.sha256)
         ):
             return PlainTextResponse("This input image is no longer kept.", status_code=404)
-        data = jobs.input_thumbnail(asset) if kind == "thumb" else jobs.input_original(asset)
+        data = (
+            studio.gallery.input_thumbnail(asset)
+            if kind == "thumb"
+            else studio.gallery.input_original(asset)
+        )
         if data is None:
             return PlainTextResponse("The thumbnail is missing.", status_code=404)
-        media_type = "image/webp" if kind == "thumb" else jobs.mime_type(asset)
+        media_type = "image/webp" if kind == "thumb" else studio.gallery.mime_type(asset)
         return Response(data, media_type=media_type, headers={"Cache-Control": _IMMUTABLE})
 
     def zip_download(request: Request) -> Response:
-        jobs = service()
-        viewer = jobs.signer.viewer(request)
+        studio = service()
+        viewer = studio.signer.viewer(request)
         person = None if viewer is None else viewer_person(viewer)
         ids_text = request.path_params["ids"]
         if person is None or not _IDS.fullmatch(ids_text):
@@ -204,10 +155,10 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         ids = [int(part) for part in ids_text.split(",")]
         # Every image is looked up before the first byte goes: a missing one is a
         # sentence, never a zip cut short.
-        chunks = jobs.for_person(person).stream_zip(ids, request.path_params["digest"])
+        chunks = studio.for_person(person).gallery.stream_zip(ids, request.path_params["digest"])
         if chunks is None:
             return PlainTextResponse(ZIP_GONE, status_code=404)
-        disposition = f"attachment; filename={jobs.zip_filename(len(ids))}"
+        disposition = f"attachment; filename={studio.gallery.zip_filename(len(ids))}"
         return StreamingResponse(
             chunks,
             media_type="application/zip",
@@ -215,14 +166,14 @@ def routes(service: Callable[[], JobService]) -> list[Route]:
         )
 
     def progress(request: Request) -> Response:
-        jobs = service()
-        viewer = jobs.signer.viewer(request)
+        studio = service()
+        viewer = studio.signer.viewer(request)
         person = None if viewer is None else viewer_person(viewer)
         ids_text = request.path_params["ids"]
         if person is None or (ids_text != "all" and not _JOB_IDS.fullmatch(ids_text)):
             return refused()
         only = None if ids_text == "all" else ids_text.split(",")
-        states = [asdict(state) for state in jobs.for_person(person).progress(only)]
+        states = [asdict(state) for state in studio.for_person(person).jobs.progress(only)]
         return JSONResponse(states, headers={"Cache-Control": "no-store"})
 
     return [

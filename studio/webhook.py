@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import httpx
 
-from studio.boards import Review
+from studio.boards.review import Review
 from studio.fetch import FetchPolicy, GuardedTransport
 from studio.states import JobStatus
 from studio.store import Store
@@ -81,10 +81,10 @@ class Webhook:
 
     def job_finished(self, store: Store, job_id: str) -> None:
         """A job reached its final state: when it was its sweep's last, say so once."""
-        batch_id = store.job(job_id).origin.batch_id
+        batch_id = store.jobs.job(job_id).origin.batch_id
         if batch_id is None:
             return
-        sweep = store.batch_jobs(batch_id)
+        sweep = store.jobs.batch_jobs(batch_id)
         if any(job.in_flight for job in sweep):
             return
         with self._lock:

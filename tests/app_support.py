@@ -229,7 +229,7 @@ def seed_job(
     `owner` is a signed-in person as `st.user` gives them (see ALICE); None: nobody.
     """
     request = GenerationRequest.build(prompt=prompt, **fields)
-    job = store.create_job(
+    job = store.jobs.create_job(
         request,
         backend="demo" if key_id == DEMO_KEY_ID else "foxapi",
         key_id=key_id,
@@ -240,8 +240,8 @@ def seed_job(
         origin=origin,
     )
     if status is JobStatus.UNKNOWN:
-        store.mark_outcome_unknown(job.id, error_message or "")
-        return store.job(job.id)
+        store.jobs.mark_outcome_unknown(job.id, error_message or "")
+        return store.jobs.job(job.id)
     pending = status is JobStatus.QUEUED
     task = Task(
         id=f"task-unified-seed-{job.id[:8]}",
@@ -250,18 +250,18 @@ def seed_job(
         estimated_time=45,
     )
     event = JobEvent.TASK_PENDING if pending else JobEvent.TASK_PROCESSING
-    store.mark_submitted(job.id, event, task, owner=SEED_OWNER, lease_seconds=SEED_LEASE)
+    store.jobs.mark_submitted(job.id, event, task, owner=SEED_OWNER, lease_seconds=SEED_LEASE)
     if status in (JobStatus.FAILED, JobStatus.LOST):
         event = JobEvent.TASK_FAILED if status is JobStatus.FAILED else JobEvent.TASK_LOST
-        store.finish_job(job.id, event, owner=SEED_OWNER, error_message=error_message)
-    return store.job(job.id)
+        store.jobs.finish_job(job.id, event, owner=SEED_OWNER, error_message=error_message)
+    return store.jobs.job(job.id)
 
 
 def finish_seeded(store: Store, job: JobRecord) -> None:
     """A seeded job in flight, finished as FoxAPI and the archive would (no images)."""
     task = Task(id=job.task_id or "", status=TaskStatus.COMPLETED, progress=100)
-    store.record_results(job.id, task)
-    store.finish_job(job.id, JobEvent.SAVED)
+    store.jobs.record_results(job.id, task)
+    store.jobs.finish_job(job.id, JobEvent.SAVED)
 
 
 def seed_images(
@@ -279,22 +279,22 @@ def seed_images(
     returns them as the gallery sees them."""
     job = seed_job(store, prompt, num_outputs=count, **fields)
     urls = tuple(f"https://cdn.example.invalid/{job.id}/{index}.png" for index in range(count))
-    store.record_results(
+    store.jobs.record_results(
         job.id,
         Task(id=job.task_id or "", status=TaskStatus.COMPLETED, progress=100, result_urls=urls),
         owner=SEED_OWNER,
     )
-    for position, image in enumerate(store.pending_images(job.id)):
+    for position, image in enumerate(store.work.pending_images(job.id)):
         # A distinct colour per image and job, so no two files share a hash.
         shade = (len(prompt) * 37 + position * 53 + int(job.created_at * 1000)) % 200
         drawn = image_bytes((shade, 90, 200 - shade), fmt=fmt)
         picture = pictures[position] if position < len(pictures) else drawn
-        store.archive_image(image.id, archive.save(picture))
+        store.work.archive_image(image.id, archive.save(picture))
         if favourite:
-            store.set_favourite(image.id, True)
-    store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
+            store.gallery.set_favourite(image.id, True)
+    store.jobs.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
     return [item for item in all_items(store) if item.job.id == job.id]
 
 
 def all_items(store: Store) -> list[GalleryItem]:
-    return store.gallery(GalleryFilter(), limit=10_000, offset=0)
+    return store.gallery.gallery(GalleryFilter(), limit=10_000, offset=0)

@@ -3,18 +3,18 @@ review link to it, as the studio itself would make them."""
 
 from __future__ import annotations
 
-from studio.jobs import JobService
 from studio.people import LOCAL
 from studio.records import Board, GalleryItem
 from studio.runtime import Studio
+from studio.service import Studio as StudioDoor
 from tests.app_support import seed_images
 
 BOARDS = "pages/boards.py"
 
 
-def local_service(studio: Studio) -> JobService:
+def local_service(studio: Studio) -> StudioDoor:
     """The studio as the one local person (no sign-in configured) pages act for."""
-    return studio.jobs.for_person(LOCAL)
+    return studio.service.for_person(LOCAL)
 
 
 def board_of(
@@ -22,11 +22,11 @@ def board_of(
 ) -> tuple[Board, list[GalleryItem]]:
     """A board of one image per prompt, in that order."""
     items = [seed_images(studio.store, studio.archive, prompt)[0] for prompt in prompts]
-    board = local_service(studio).create_board(name, [item.image.id for item in items])
+    board = local_service(studio).boards.create_board(name, [item.image.id for item in items])
     return board, items
 
 
 def shared_board(studio: Studio, board: Board, **options: object) -> str:
     """A review link to `board`: its token."""
-    _link, token = local_service(studio).share_board(board.id, **options)  # type: ignore[arg-type]
+    _link, token = local_service(studio).boards.share_board(board.id, **options)  # type: ignore[arg-type]
     return token

@@ -172,19 +172,19 @@ def test_every_server_serves_every_image_download_and_zip_from_the_bucket(
     server_a, server_b = servers
     try:
         made = seed_images(server_a.store, server_a.archive, "two foxes", count=2)
-        page, routes_b = server_a.jobs, server_b.jobs
+        page, routes_b = server_a.service, server_b.service
         client = TestClient(Starlette(routes=web.routes(lambda: routes_b)))
         for item in made:
-            thumbnail = client.get(page.image_link(item.image, "thumb", VIEWER))
+            thumbnail = client.get(page.gallery.image_link(item.image, "thumb", VIEWER))
             assert thumbnail.status_code == 200 and thumbnail.content[8:12] == b"WEBP"
-            original = client.get(page.image_link(item.image, "original", VIEWER))
+            original = client.get(page.gallery.image_link(item.image, "original", VIEWER))
             assert original.content == server_a.archive.read(item.image.file_path or "")
-            download = client.get(page.image_link(item.image, "download", VIEWER))
+            download = client.get(page.gallery.image_link(item.image, "download", VIEWER))
             with Image.open(BytesIO(download.content)) as copy:
                 assert copy.info["parameters"].startswith("two foxes")
-            location = routes_b.original_location(item.image)
+            location = routes_b.gallery.original_location(item.image)
             assert location == f"s3://{bucket}/{S3_PREFIX}/{item.image.file_path}"
-        bundle = client.get(page.zip_link([item.image.id for item in made], VIEWER))
+        bundle = client.get(page.gallery.zip_link([item.image.id for item in made], VIEWER))
         names = zipfile.ZipFile(BytesIO(bundle.content)).namelist()
         assert len([name for name in names if name.endswith(".png")]) == 2
         assert not (tmp_path / "a" / "images").exists()

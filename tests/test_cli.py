@@ -182,7 +182,7 @@ def test_a_process_killed_after_the_post_is_finished_by_sync_without_a_second_po
     )
     store = Store(f"sqlite:///{tmp_path / 'data' / 'studio.db'}")
     deadline = time.monotonic() + 30
-    while not any(job.task_id for job in store.jobs()) and time.monotonic() < deadline:
+    while not any(job.task_id for job in store.jobs.jobs()) and time.monotonic() < deadline:
         time.sleep(0.05)
     store.close()
     generate.send_signal(signal.SIGKILL)  # the task id is recorded; nothing is downloaded yet
@@ -440,7 +440,7 @@ def test_as_a_named_person_jobs_are_theirs_and_count_against_their_limit(
     assert outsider.returncode == 1 and "not among the people" in outsider.stderr
     store = Store(f"sqlite:///{tmp_path / 'data' / 'studio.db'}")
     try:
-        owners = {job.prompt: job.owner_email for job in store.jobs()}
+        owners = {job.prompt: job.owner_email for job in store.jobs.jobs()}
     finally:
         store.close()
     assert owners == {"a fox": "alice@example.com", "an owl": None}
@@ -468,9 +468,11 @@ def test_export_writes_what_the_browser_downloads_with_credentials_and_a_manifes
         [fox] = seed_images(studio.store, studio.archive, "a fox 狐狸", fmt="JPEG")
         owls = seed_images(studio.store, studio.archive, "two owls", count=2, fmt="WEBP")
         [hare] = seed_images(studio.store, studio.archive, "a hare")  # not exported
-        browser = TestClient(Starlette(routes=web.routes(lambda: studio.jobs)))
+        browser = TestClient(Starlette(routes=web.routes(lambda: studio.service)))
         downloads = {
-            item.image.id: browser.get(studio.jobs.image_link(item.image, "download", "local"))
+            item.image.id: browser.get(
+                studio.service.gallery.image_link(item.image, "download", "local")
+            )
             for item in (fox, *owls)
         }
     finally:

@@ -28,8 +28,8 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
 
 def board_ids(studio: Studio, name: str) -> list[int]:
     service = local_service(studio)
-    [board] = [board for board in service.boards() if board.name == name]
-    return [item.image.id for item in service.board_images(board.id)]
+    [board] = [board for board in service.boards.boards() if board.name == name]
+    return [item.image.id for item in service.boards.board_images(board.id)]
 
 
 def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
@@ -40,7 +40,7 @@ def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
     assert app.selectbox(key=f"{DIALOG}-board").value == 0  # no boards yet: a new one
     app.button(key=f"{DIALOG}-add").click().run()
     assert len(app.error) == 1  # a new board needs a name; nothing made
-    assert local_service(studio).boards() == []
+    assert local_service(studio).boards.boards() == []
 
     app.text_input(key=f"{DIALOG}-new-name").set_value("Client picks")
     app.button(key=f"{DIALOG}-add").click().run()
@@ -52,7 +52,7 @@ def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
 
 def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Studio) -> None:
     first, second = seed_images(studio.store, studio.archive, "a heron", count=2)
-    board = local_service(studio).create_board("Herons", [second.image.id])
+    board = local_service(studio).boards.create_board("Herons", [second.image.id])
     app = open_app(GALLERY)
     select_in_gallery(app, first)
     select_in_gallery(app, second)
@@ -67,8 +67,8 @@ def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Studio)
 
 def test_the_image_dialog_adds_it_and_says_which_boards_hold_it(studio: Studio) -> None:
     [fox] = seed_images(studio.store, studio.archive, "a fox")
-    local_service(studio).create_board("Foxes", [fox.image.id])
-    night = local_service(studio).create_board("Night")
+    local_service(studio).boards.create_board("Foxes", [fox.image.id])
+    night = local_service(studio).boards.create_board("Night")
     app = open_app(GALLERY, image=str(fox.image.id))
     scope = f"lightbox-board-{fox.image.id}"
     assert "Foxes" in [text.value for text in app.text]

@@ -31,7 +31,7 @@ def test_new_board_makes_it_and_opens_it(studio: Studio) -> None:
     app.text_input(key="new-board-name").set_value("Client picks")
     app.button(key="FormSubmitter:new-board-New board").click().run()
 
-    [board] = local_service(studio).boards()
+    [board] = local_service(studio).boards.boards()
     assert board.name == "Client picks"
     assert app.query_params["board"] == str(board.id)
     assert [header.value for header in app.header] == ["Client picks"]
@@ -42,14 +42,14 @@ def test_a_board_without_a_name_is_not_made_and_the_field_says_why(studio: Studi
 
     app.button(key="FormSubmitter:new-board-New board").click().run()
 
-    assert local_service(studio).boards() == []
+    assert local_service(studio).boards.boards() == []
     assert len(app.error) == 1
     assert "board" not in app.query_params
 
 
 def test_boards_show_their_cover_name_and_count_and_open(studio: Studio) -> None:
     board, _items = board_of(studio, "a red fox", "a lighthouse", name="**Bold** <b>name</b>")
-    local_service(studio).create_board("Empty one")
+    local_service(studio).boards.create_board("Empty one")
 
     app = open_app(BOARDS)
 
@@ -65,7 +65,7 @@ def test_boards_show_their_cover_name_and_count_and_open(studio: Studio) -> None
 
 def test_archived_boards_show_only_when_asked(studio: Studio) -> None:
     board, _items = board_of(studio, "a red fox", name="Old campaign")
-    local_service(studio).archive_board(board.id)
+    local_service(studio).boards.archive_board(board.id)
 
     app = open_app(BOARDS)
     assert "Old campaign" not in texts(app)
@@ -77,7 +77,7 @@ def test_archived_boards_show_only_when_asked(studio: Studio) -> None:
 def test_a_board_says_what_reviewers_said_until_it_is_opened(studio: Studio) -> None:
     board, items = board_of(studio, "a red fox", "a lighthouse", name="Client picks")
     quiet, _ = board_of(studio, "a heron", name="Nobody looked")
-    review = studio.jobs.open_review(shared_board(studio, board))
+    review = studio.service.boards.open_review(shared_board(studio, board))
     assert not isinstance(review, ReviewClosed)
     review.vote("Jane", items[0].image.id, "approve")
     review.comment("Jane", items[1].image.id, "Brighter, please")
@@ -86,10 +86,10 @@ def test_a_board_says_what_reviewers_said_until_it_is_opened(studio: Studio) -> 
     assert [said.value for said in app.markdown if "from reviewers" in said.value] == [
         ":orange-badge[:material/rate_review: 2 new from reviewers]"
     ]
-    assert local_service(studio).board_news().new == {board.id: 2}
+    assert local_service(studio).boards.board_news().new == {board.id: 2}
 
     app.button(key=f"open-board-{board.id}").click().run()  # seen
     app.button(key="board-back").click().run()
     assert not [said for said in app.markdown if "from reviewers" in said.value]
-    assert local_service(studio).board_news().total == 0
-    assert quiet.id not in local_service(studio).board_news().new
+    assert local_service(studio).boards.board_news().total == 0
+    assert quiet.id not in local_service(studio).boards.board_news().new

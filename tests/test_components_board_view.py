@@ -43,7 +43,7 @@ def test_up_down_and_remove_change_the_boards_order(studio: Studio) -> None:
 
     app.button(key=f"board-remove-{lighthouse.image.id}").click().run()
     assert prompts_in_order(app) == ["1. a heron", "2. a fox"]
-    assert studio.store.image(lighthouse.image.id) is not None  # still in the gallery
+    assert studio.store.gallery.image(lighthouse.image.id) is not None  # still in the gallery
 
 
 def test_rename_and_archive(studio: Studio) -> None:
@@ -53,7 +53,7 @@ def test_rename_and_archive(studio: Studio) -> None:
     app.text_input(key=f"board-name-{board.id}").set_value("   ")
     app.button(key=f"FormSubmitter:board-rename-{board.id}-Rename").click().run()
     assert len(app.error) == 1  # next to the field; the name stays
-    assert local_service(studio).board(board.id).name == "Draft"  # type: ignore[union-attr]
+    assert local_service(studio).boards.board(board.id).name == "Draft"  # type: ignore[union-attr]
 
     app.text_input(key=f"board-name-{board.id}").set_value("Final picks")
     app.button(key=f"FormSubmitter:board-rename-{board.id}-Rename").click().run()
@@ -61,13 +61,13 @@ def test_rename_and_archive(studio: Studio) -> None:
     assert not app.error
 
     app.button(key=f"board-archive-{board.id}").click().run()
-    assert local_service(studio).board(board.id).archived  # type: ignore[union-attr]
+    assert local_service(studio).boards.board(board.id).archived  # type: ignore[union-attr]
     assert app.button(key=f"board-archive-{board.id}").label == "Unarchive"
 
 
 def test_verdicts_show_as_plain_text_and_sort_by_approvals(studio: Studio) -> None:
     board, (fox, lighthouse) = board_of(studio, "a fox", "a lighthouse")
-    review = local_service(studio).open_review(shared_board(studio, board, label="Acme"))
+    review = local_service(studio).boards.open_review(shared_board(studio, board, label="Acme"))
     review.vote(MARKUP, lighthouse.image.id, "approve")  # type: ignore[union-attr]
     review.vote("Sam", fox.image.id, "changes")  # type: ignore[union-attr]
     review.comment("Sam", fox.image.id, "Make it *bluer* <b>now</b>")  # type: ignore[union-attr]
@@ -90,7 +90,7 @@ def test_verdicts_show_as_plain_text_and_sort_by_approvals(studio: Studio) -> No
 
 def test_edit_this_image_from_a_comment_carries_the_comment_into_the_edit(studio: Studio) -> None:
     board, (fox,) = board_of(studio, "a fox")
-    review = local_service(studio).open_review(shared_board(studio, board))
+    review = local_service(studio).boards.open_review(shared_board(studio, board))
     review.comment("Sam", fox.image.id, "Make the sky purple")  # type: ignore[union-attr]
     app = open_app(BOARDS, board=str(board.id))
 
@@ -112,14 +112,14 @@ def test_the_live_watch_runs_only_while_a_link_is_live(studio: Studio) -> None:
     live = open_app(BOARDS, board=str(board.id))
     assert any(live_note in caption.value for caption in live.caption)
 
-    [link] = local_service(studio).review_links(board.id)
-    local_service(studio).revoke_link(link.id)
+    [link] = local_service(studio).boards.review_links(board.id)
+    local_service(studio).boards.revoke_link(link.id)
     live.run()
     assert not any(live_note in caption.value for caption in live.caption)
 
 
 def test_contact_sheet_and_zip_are_offered_once_the_board_has_images(studio: Studio) -> None:
-    empty = local_service(studio).create_board("Empty")
+    empty = local_service(studio).boards.create_board("Empty")
     app = open_app(BOARDS, board=str(empty.id))
     sheets = contact_sheet_buttons(app)
     assert len(sheets) == 2 and all(button.proto.disabled for button in sheets)

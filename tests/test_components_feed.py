@@ -131,9 +131,9 @@ def test_the_sweep_downloads_as_a_contact_sheet(studio: Studio) -> None:
     labels = [button.label for button in app.get("download_button")]
 
     assert {"Contact sheet (PNG)", "Contact sheet (PDF)"} <= set(labels)
-    batch_id = studio.store.jobs()[0].origin.batch_id
+    batch_id = studio.store.jobs.jobs()[0].origin.batch_id
     assert batch_id is not None
-    assert studio.jobs.contact_sheet(batch_id, "pdf").startswith(b"%PDF-")
+    assert studio.service.jobs.contact_sheet(batch_id, "pdf").startswith(b"%PDF-")
 
 
 # The feed ----------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Studi
     second = seed_job(studio.store, "a blue fox", origin=sweep)
     single = seed_job(studio.store, "a lone fox")
 
-    entries = feed.submissions(studio.jobs.recent_jobs(10))
+    entries = feed.submissions(studio.service.jobs.recent_jobs(10))
 
     assert [[job.id for job in entry.jobs] for entry in entries] == [
         [single.id],
@@ -188,7 +188,7 @@ def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Studi
 
 
 def test_a_demo_edit_says_which_of_its_links_the_demo_did_not_fetch(studio: Studio) -> None:
-    own = f"{studio.jobs.server_credentials.base_url}/cdn/uploads/harbour.png"
+    own = f"{studio.service.jobs.server_credentials.base_url}/cdn/uploads/harbour.png"
     seed_images(studio.store, studio.archive, "a lake by night", image_urls=[own, LAKE])
     seed_images(studio.store, studio.archive, "a lake at dawn", image_urls=[LAKE])
 

@@ -126,7 +126,7 @@ def test_a_typed_key_switches_this_session_to_foxapi_and_is_never_shown(
     submit_generation(app, "a fox sent with my own key")
 
     assert not app.error
-    [job] = upstream_studio.store.jobs()
+    [job] = upstream_studio.store.jobs.jobs()
     assert job.backend == Backend.FOXAPI
     assert job.key_id == Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
     assert [entry.path for entry in emulator.log if entry.method == "POST"] == [
@@ -151,7 +151,7 @@ def test_a_wrong_typed_key_is_refused_in_plain_words(upstream_studio: Studio) ->
     [error] = app.error
     assert "key" in error.value.lower()
     assert "sk-not-the-right-one" not in shown_text(app)
-    assert upstream_studio.store.jobs() == []
+    assert upstream_studio.store.jobs.jobs() == []
 
 
 def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from components.frame import get_studio
-from studio import web
+from studio import links
 from studio.runtime import Studio
 from tests.app_support import (
     ALICE,
@@ -121,7 +121,7 @@ def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
     assert download.proto.label == "Download selected (2)"
     assert not download.proto.disabled
     ids = f"{items[0].image.id},{items[2].image.id}"
-    digest = web.zip_digest([items[0].image.sha256, items[2].image.sha256])
+    digest = links.zip_digest([items[0].image.sha256, items[2].image.sha256])
     assert download.proto.url.startswith(f"/api/zip/{ids}/{digest}?viewer=local&expires=")
 
 

@@ -95,7 +95,7 @@ def test_a_search_longer_than_a_prompt_is_cut_with_a_note(studio: Studio) -> Non
 def test_a_board_in_the_url_shows_only_its_images(studio: Studio) -> None:
     [fox] = seed_images(studio.store, studio.archive, "a red fox in the snow")
     seed_images(studio.store, studio.archive, "a lighthouse at dusk")
-    board = studio.jobs.for_person(LOCAL).create_board("Foxes", [fox.image.id])
+    board = studio.service.for_person(LOCAL).boards.create_board("Foxes", [fox.image.id])
 
     app = open_app(GALLERY, board=str(board.id))
     assert gallery_prompts(app) == ["a red fox in the snow"]

@@ -22,7 +22,7 @@ from tests.app_support import (
     open_app_studio,
     seed_images,
 )
-from tests.test_engine import wait_until_finished
+from tests.test_jobs_engine import wait_until_finished
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
 
     assert not app.exception
     assert not app.error
-    [job] = [job for job in studio.store.jobs() if job.mode is Mode.EDIT]
+    [job] = [job for job in studio.store.jobs.jobs() if job.mode is Mode.EDIT]
     assert job.prompt == "make it night time"
     [url] = job.request.image_urls
     assert studio.demo is not None
@@ -100,7 +100,7 @@ def test_a_demo_edit_of_an_address_it_will_not_fetch_says_so_plainly(studio: Stu
     assert image_pickers.DEMO_LEFT_OUT in [caption.value for caption in app.caption]
 
     app = apply_edit(app, "Make it night")
-    [job] = studio.store.jobs()
+    [job] = studio.store.jobs.jobs()
     assert wait_until_finished(studio.store, job.id, timeout=30) is JobStatus.DONE
     app.run()
     assert feed.DEMO_PLACEHOLDER_NOTE in [caption.value for caption in app.caption]

@@ -9,9 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components.text import escape_markdown
+from studio.db.schema import jobs
 from studio.runtime import Studio
 from studio.states import IN_FLIGHT, WAITING_FOR_KEY, JobStatus
-from studio.store import jobs
 from tests.app_support import (
     APP_FILE,
     GALLERY,
@@ -76,12 +76,12 @@ def test_failed_job_shows_the_reason_and_retries_after_confirming(studio: Studio
     assert [error.value for error in app.error] == [escape_markdown(reason)]
 
     app.button(key=f"attention-{failed.id}-retry").click().run()
-    assert not studio.store.jobs(IN_FLIGHT)  # nothing is sent before the confirmation
+    assert not studio.store.jobs.jobs(IN_FLIGHT)  # nothing is sent before the confirmation
     assert any("sends the same request again" in caption.value for caption in app.caption)
 
     app.button(key=f"attention-{failed.id}-retry-confirm").click().run()
 
-    [retried] = [job for job in studio.store.jobs() if job.retry_of == failed.id]
+    [retried] = [job for job in studio.store.jobs.jobs() if job.retry_of == failed.id]
     assert retried.prompt == failed.prompt
     assert retried.task_id is not None  # accepted by the demo backend
     assert any(toast.value.startswith("Sent again") for toast in app.toast)

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components.lightbox import UPLOAD_ALT
+from studio.db.schema import input_assets
 from studio.records import InputKind, InputSource, JobOrigin
 from studio.runtime import Studio
-from studio.store import input_assets
 from tests.app_support import (
     ALICE,
     BOB,
@@ -66,7 +66,7 @@ def test_dialog_opened_from_the_url_shows_settings_and_actions(studio: Studio) -
     assert app.toggle(key=f"lightbox-favourite-{first.image.id}").value is False
 
     app.toggle(key=f"lightbox-favourite-{first.image.id}").set_value(True).run()
-    assert studio.store.image(first.image.id).image.favourite is True  # type: ignore[union-attr]
+    assert studio.store.gallery.image(first.image.id).image.favourite is True  # type: ignore[union-attr]
 
     app.button(key="lightbox-next").click().run()
     assert app.query_params["image"] == str(second.image.id)
@@ -143,9 +143,9 @@ def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: S
     assert delete in [button.key for button in alice.button]
     alice.button(key=delete).click().run()
 
-    assert studio.store.image(first.image.id) is None
+    assert studio.store.gallery.image(first.image.id) is None
     assert not original.exists()
-    assert studio.store.image(second.image.id) is not None  # nothing else is touched
+    assert studio.store.gallery.image(second.image.id) is not None  # nothing else is touched
     assert "image" not in alice.query_params  # the dialog closed
     assert not any("no longer in the gallery" in info.value for info in alice.info)
     assert [toast.value for toast in alice.toast] == ["Deleted. This cannot be undone."]
@@ -176,7 +176,9 @@ def test_an_edit_of_an_upload_shows_the_upload_as_an_image_and_compares_with_it(
     studio: Studio,
 ) -> None:
     [parent] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
-    upload = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(90, 60))))
+    upload = studio.store.gallery.add_input_asset(
+        studio.archive.save_input(image_bytes(size=(90, 60)))
+    )
     inputs = (
         InputSource(InputKind.UPLOAD, upload.id),
         InputSource(InputKind.GALLERY, parent.image.id),
@@ -210,7 +212,7 @@ def test_an_edit_of_an_upload_shows_the_upload_as_an_image_and_compares_with_it(
 
 
 def test_an_edit_whose_upload_is_gone_still_opens(studio: Studio) -> None:
-    upload = studio.store.add_input_asset(studio.archive.save_input(image_bytes()))
+    upload = studio.store.gallery.add_input_asset(studio.archive.save_input(image_bytes()))
     [child] = seed_images(
         studio.store,
         studio.archive,

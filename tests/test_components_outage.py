@@ -15,7 +15,7 @@ from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 
 from components import outage
 from components.frame import get_studio
-from studio import database
+from studio.db import database
 from studio.errors import DatabaseUnavailable
 from studio.runtime import Studio
 from tests.app_support import APP_FILE, BOSS, RUN_TIMEOUT, app_as, open_app_studio
@@ -45,15 +45,15 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
 @contextmanager
 def database_away_for(studio: Studio) -> Iterator[None]:
     """The store's database stops answering (its address now leads nowhere) for a while."""
-    answering = studio.store.engine
-    studio.store.engine = database.create_engine(
+    answering = studio.store.db.engine
+    studio.store.db.engine = database.create_engine(
         f"postgresql+psycopg://studio@127.0.0.1:{free_port()}/studio", pool_size=1
     )
     try:
         yield
     finally:
-        studio.store.engine.dispose()
-        studio.store.engine = answering
+        studio.store.db.engine.dispose()
+        studio.store.db.engine = answering
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_an_empty_prompt_is_refused_under_the_form(studio: Studio) -> None:
     assert [error.value for error in app.error] == [
         escape_markdown("Prompt: Type a prompt describing the image.")
     ]
-    assert studio.store.jobs() == []
+    assert studio.store.jobs.jobs() == []
 
 
 def test_a_prompt_over_the_limit_is_refused_and_kept(studio: Studio) -> None:
@@ -46,7 +46,7 @@ def test_a_prompt_over_the_limit_is_refused_and_kept(studio: Studio) -> None:
     assert "4,001 characters" in error.value
     assert "4,000" in error.value
     assert app.text_area(key="generate_prompt").value == too_long
-    assert studio.store.jobs() == []
+    assert studio.store.jobs.jobs() == []
 
 
 def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Studio) -> None:
@@ -58,7 +58,7 @@ def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Studio
     submit_generation(app, MARKUP)
 
     assert not app.exception
-    [job] = studio.store.jobs()
+    [job] = studio.store.jobs.jobs()
     assert job.prompt == MARKUP
     assert job.request.aspect_ratio == "16:9"
     assert job.request.output_format == "png"
@@ -93,7 +93,7 @@ def test_an_edit_without_input_images_is_refused(studio: Studio) -> None:
     assert [error.value for error in app.error] == [
         "Input images\\: Add at least one image to edit\\: a link, an upload or a gallery image\\."
     ]
-    assert studio.store.jobs() == []
+    assert studio.store.jobs.jobs() == []
 
 
 def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> None:
@@ -104,7 +104,7 @@ def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> N
     assert [error.value for error in app.error] == [
         "Describe the change\\: Type a prompt describing the image\\."
     ]
-    assert studio.store.jobs() == []
+    assert studio.store.jobs.jobs() == []
 
 
 def test_the_prompt_fields_start_empty_with_an_example_that_says_so(studio: Studio) -> None:

@@ -93,7 +93,7 @@ def test_more_like_this_sends_the_same_request_again(studio: Studio) -> None:
 
     app.button(key=_key(items[0], "again")).click().run()
 
-    first, again = sorted(studio.store.jobs(), key=lambda job: job.created_at)
+    first, again = sorted(studio.store.jobs.jobs(), key=lambda job: job.created_at)
     assert again.request == first.request
     assert again.task_id is not None  # accepted by the demo backend
     assert any(toast.value.startswith(f"Sent: “{FOXES}”") for toast in app.toast)
@@ -105,7 +105,7 @@ def test_favourite_marks_the_image_and_the_button_turns(studio: Studio) -> None:
 
     app.button(key=_key(items[1], "favourite")).click().run()
 
-    favourites = [studio.jobs.image(item.image.id) for item in items]
+    favourites = [studio.service.gallery.image(item.image.id) for item in items]
     assert [item.image.favourite for item in favourites if item is not None] == [False, True]
     assert app.button(key=_key(items[1], "favourite")).label == "Unfavourite"
 
@@ -140,13 +140,13 @@ def test_more_like_this_above_the_threshold_waits_for_a_yes_priced_like_generate
 
     app.button(key=_key(items[0], "again")).click().run()
 
-    assert len(studio.store.jobs()) == 1  # nothing sent yet
+    assert len(studio.store.jobs.jobs()) == 1  # nothing sent yet
     [warning] = app.warning
     assert warning.value == (
         "This sends 1 job: 3 images (drawn by the demo backend, nothing billed)."
     )
     app.button(key=_key(items[0], "again-confirm")).click().run()
-    first, again = sorted(studio.store.jobs(), key=lambda job: job.created_at)
+    first, again = sorted(studio.store.jobs.jobs(), key=lambda job: job.created_at)
     assert again.request == first.request
     assert not app.warning
     assert not [button for button in app.button if button.key == _key(items[0], "again-confirm")]
@@ -160,5 +160,5 @@ def test_more_like_this_above_the_threshold_can_be_cancelled(cautious_studio: St
 
     app.button(key=_key(items[0], "again-cancel")).click().run()
 
-    assert len(studio.store.jobs()) == 1
+    assert len(studio.store.jobs.jobs()) == 1
     assert not app.warning

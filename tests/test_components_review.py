@@ -101,7 +101,7 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
     app.button(key=f"FormSubmitter:review-comment-{fox.image.id}-Save comment").click().run()
     app.button_group(key=f"review-vote-{fox.image.id}").set_value("Needs changes").run()
 
-    said = local_service(studio).verdicts([fox.image.id, heron.image.id])
+    said = local_service(studio).boards.verdicts([fox.image.id, heron.image.id])
     [note] = said[fox.image.id].notes
     assert (note.reviewer, note.vote, note.comment, note.link_label) == (
         "Jane <b>Doe</b>[2J",
@@ -146,9 +146,9 @@ def test_a_verdict_moves_on_and_the_summary_sends_the_review_to_the_owner(
 
     assert "3 of 3 reviewed" in shown_text(app)
     assert "You approved 2 and asked for changes on 1." in [md.value for md in app.markdown]
-    assert local_service(studio).finished_reviews(board.id) == []
+    assert local_service(studio).boards.finished_reviews(board.id) == []
     app.button(key="review-send").click().run()
-    [finished] = local_service(studio).finished_reviews(board.id)
+    [finished] = local_service(studio).boards.finished_reviews(board.id)
     assert (finished.reviewer, finished.link_label) == ("Jane", "Acme")
     assert len(app.success) == 1
 
@@ -170,7 +170,7 @@ def test_too_many_changes_say_so_next_to_the_vote_and_record_nothing(studio: Stu
 
     assert len(app.error) == 1 and "Too many" in app.error[0].value
     assert app.button_group(key=vote).value == "Needs changes"  # what is recorded
-    assert local_service(studio).verdicts([fox.image.id])[fox.image.id].changes == 1
+    assert local_service(studio).boards.verdicts([fox.image.id])[fox.image.id].changes == 1
 
 
 def test_downloads_only_when_the_owner_allowed_them(studio: Studio) -> None:
@@ -187,8 +187,8 @@ def test_a_closed_link_shows_only_its_sentence(studio: Studio, how: str) -> None
     board, _items = board_of(studio, "a fox", name="Secret board")
     token = shared_board(studio, board)
     if how == "revoked":
-        [link] = local_service(studio).review_links(board.id)
-        local_service(studio).revoke_link(link.id)
+        [link] = local_service(studio).boards.review_links(board.id)
+        local_service(studio).boards.revoke_link(link.id)
     asked = {"revoked": token, "unknown": "x" * 32, "truncated": token[:-1]}[how]
 
     app = open_review(asked)
@@ -207,9 +207,9 @@ def test_a_closed_link_shows_only_its_sentence(studio: Studio, how: str) -> None
 def test_a_link_revoked_while_open_says_so_on_the_next_run(studio: Studio) -> None:
     board, _items = board_of(studio, "a fox")
     app = open_review(shared_board(studio, board))
-    [link] = local_service(studio).review_links(board.id)
+    [link] = local_service(studio).boards.review_links(board.id)
 
-    local_service(studio).revoke_link(link.id)
+    local_service(studio).boards.revoke_link(link.id)
     app.button_group(key="review-view").set_value("Grid").run()
 
     assert [info.value for info in app.info] == ["This review link was revoked by its owner\\."]

@@ -22,7 +22,7 @@ def test_a_saved_style_toggled_on_is_added_to_the_prompt(studio: Studio) -> None
     app.text_input(key="style_name").set_value("brand palette")
     app.text_area(key="style_text").set_value("warm orange and charcoal, flat vector")
     app.button(key="style-save").click().run()
-    [style] = studio.jobs.styles()
+    [style] = studio.service.gallery.styles()
 
     app.button_group(key="generate_styles").set_value([style.id]).run()
     app = submit_generation(app, "a fox")
@@ -39,18 +39,18 @@ def test_a_style_without_words_is_refused_where_it_was_typed(studio: Studio) -> 
     app.button(key="style-save").click().run()
 
     assert any("style's words" in error.value for error in app.error)
-    assert studio.jobs.styles() == []
+    assert studio.service.gallery.styles() == []
 
 
 def test_only_your_own_styles_can_be_deleted_and_shared_ones_show_to_all(
     studio: Studio,
 ) -> None:
-    mine = studio.jobs.add_style(name="mine", text="soft light", shared=False)
-    theirs = studio.store.add_style("someone-else", "theirs", "film grain", shared=True)
-    studio.store.add_style("someone-else", "private", "hidden words", shared=False)
+    mine = studio.service.gallery.add_style(name="mine", text="soft light", shared=False)
+    theirs = studio.store.gallery.add_style("someone-else", "theirs", "film grain", shared=True)
+    studio.store.gallery.add_style("someone-else", "private", "hidden words", shared=False)
 
-    assert [style.name for style in studio.jobs.styles()] == ["mine", "theirs"]
-    assert not studio.jobs.remove_style(theirs)
-    assert studio.jobs.remove_style(mine)
-    assert [style.name for style in studio.jobs.styles()] == ["theirs"]
-    assert studio.jobs.with_styles("a fox", [theirs]) == "a fox, film grain"
+    assert [style.name for style in studio.service.gallery.styles()] == ["mine", "theirs"]
+    assert not studio.service.gallery.remove_style(theirs)
+    assert studio.service.gallery.remove_style(mine)
+    assert [style.name for style in studio.service.gallery.styles()] == ["theirs"]
+    assert studio.service.gallery.with_styles("a fox", [theirs]) == "a fox, film grain"

@@ -30,9 +30,9 @@ def test_a_double_click_sends_once(studio: Studio, monkeypatch: pytest.MonkeyPat
 
     app.button(key="generate-send").click().run()
 
-    assert len(studio.store.jobs()) == 1
+    assert len(studio.store.jobs.jobs()) == 1
     submit_generation(app, "a fox at the door")  # a changed prompt is a new request
-    assert len(studio.store.jobs()) == 2
+    assert len(studio.store.jobs.jobs()) == 2
 
 
 def test_foxapi_refusals_appear_in_plain_words_and_keep_the_form(studio: Studio) -> None:
@@ -43,7 +43,7 @@ def test_foxapi_refusals_appear_in_plain_words_and_keep_the_form(studio: Studio)
     [error] = app.error
     assert "balance is too low" in error.value
     assert app.text_area(key="generate_prompt").value == "a fox with an empty wallet"
-    assert studio.store.jobs() == []  # nothing billed, nothing kept
+    assert studio.store.jobs.jobs() == []  # nothing billed, nothing kept
 
     studio.demo.config.balance = None
     studio.demo.config.rate_limit_next_submits = 5
@@ -61,10 +61,10 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
 
     def uncertain(request: GenerationRequest, credentials: object, **_owner: object) -> None:
         sent.append(request)
-        job = studio.store.create_job(
+        job = studio.store.jobs.create_job(
             request, backend="demo", key_id="demo", lease_owner="test", lease_seconds=30
         )
-        studio.store.mark_outcome_unknown(job.id, message)
+        studio.store.jobs.mark_outcome_unknown(job.id, message)
         raise OutcomeUnknown(message, job_id=job.id)
 
     monkeypatch.setattr(studio.engine, "submit", uncertain)
@@ -103,4 +103,4 @@ def test_the_form_says_what_is_left_and_refuses_more_before_anything_is_sent(
 
     [error] = app.error
     assert error.value == "2 of 2 images left today; this request is for 3\\."
-    assert posts(emulator) == [] and limited_studio.store.jobs() == []
+    assert posts(emulator) == [] and limited_studio.store.jobs.jobs() == []

@@ -43,7 +43,7 @@ def test_prompts_are_never_read_as_markup(studio: Studio) -> None:
         assert "**bold**" not in element.value
         assert "<b>" not in element.value
     assert [error.value for error in app.error] == [escape_markdown("Failed: <b>nope</b> **no**")]
-    assert studio.store.gallery_count(GalleryFilter(mode=Mode.GENERATE)) == 1
+    assert studio.store.gallery.gallery_count(GalleryFilter(mode=Mode.GENERATE)) == 1
     assert MARKUP in shown_text(app)
 
 

@@ -37,7 +37,7 @@ def test_the_counts_line_names_only_what_there_is() -> None:
 
 def test_gallery_tiles_show_counts_only_for_reviewed_images(studio: Studio) -> None:
     board, (fox, heron) = board_of(studio, "a fox", "a heron")
-    review = local_service(studio).open_review(shared_board(studio, board))
+    review = local_service(studio).boards.open_review(shared_board(studio, board))
     review.vote("Jane", fox.image.id, "approve")  # type: ignore[union-attr]
 
     app = open_app(GALLERY)
@@ -49,7 +49,7 @@ def test_gallery_tiles_show_counts_only_for_reviewed_images(studio: Studio) -> N
 
 def test_the_image_dialog_lists_each_reviewer_as_plain_text(studio: Studio) -> None:
     board, (fox,) = board_of(studio, "a fox")
-    review = local_service(studio).open_review(shared_board(studio, board, label="Acme"))
+    review = local_service(studio).boards.open_review(shared_board(studio, board, label="Acme"))
     review.vote(MARKUP, fox.image.id, "changes")  # type: ignore[union-attr]
     review.comment(MARKUP, fox.image.id, MARKUP)  # type: ignore[union-attr]
 

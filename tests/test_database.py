@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from studio import board_news, database, review_finishes
-from studio.database import DatabaseTooNew, DatabaseUnavailable
+from studio.boards.news import news
+from studio.db import database
+from studio.db.database import DatabaseTooNew, DatabaseUnavailable
+from studio.db.schema import metadata
 from studio.records import ArchivedFile, GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobStatus
-from studio.store import Store, metadata
+from studio.store import Store
 from studio.task import Task, TaskStatus
 from tests.conftest import RELEASE_FIXTURE
 from tests.pg_support import free_port, start_cluster
@@ -155,26 +157,30 @@ def test_a_database_the_release_wrote_upgrades_with_nothing_lost(
         assert favourites_in(store.engine) == flagged(before["images"])
         assert database.revision(store.engine).up_to_date
         archived = [row for row in before["images"] if row["status"] == "archived"]
-        assert store.gallery_count(GalleryFilter()) == len(archived)
+        assert store.gallery.gallery_count(GalleryFilter()) == len(archived)
         # Made before sign-in: they belong to nobody, and nobody signed in owns any.
-        assert store.gallery_count(GalleryFilter(mine=True, owner_sub=None)) == len(archived)
-        assert store.gallery_count(GalleryFilter(mine=True, owner_sub="alice")) == 0
-        favourites = store.gallery(GalleryFilter(favourites_only=True), limit=24, offset=0)
+        assert store.gallery.gallery_count(GalleryFilter(mine=True, owner_sub=None)) == len(
+            archived
+        )
+        assert store.gallery.gallery_count(GalleryFilter(mine=True, owner_sub="alice")) == 0
+        favourites = store.gallery.gallery(GalleryFilter(favourites_only=True), limit=24, offset=0)
         assert {item.job.prompt for item in favourites} == {
             "An owl reading a map",
             "Make the fox blue",
         }
         # The search index was built from the rows already there.
-        found = store.gallery(GalleryFilter(search="FOX"), limit=24, offset=0)
+        found = store.gallery.gallery(GalleryFilter(search="FOX"), limit=24, offset=0)
         assert {item.job.prompt for item in found} == {
             "A red fox asleep in the snow",
             "Make the fox blue",
         }
-        assert {job.key_id for job in store.jobs()} == {row["key_id"] for row in before["jobs"]}
+        assert {job.key_id for job in store.jobs.jobs()} == {
+            row["key_id"] for row in before["jobs"]
+        }
         # And the studio goes on writing to it.
-        job = store.jobs([JobStatus.DOWNLOADING])[0]
-        store.archive_image(store.pending_images(job.id)[0].id, _archived())
-        assert store.gallery_count(GalleryFilter(search="red fox")) == 2
+        job = store.jobs.jobs([JobStatus.DOWNLOADING])[0]
+        store.work.archive_image(store.work.pending_images(job.id)[0].id, _archived())
+        assert store.gallery.gallery_count(GalleryFilter(search="red fox")) == 2
     finally:
         store.close()
 
@@ -227,7 +233,7 @@ def test_studios_starting_together_upgrade_once(database_url: str, tmp_path: Pat
     try:
         assert rows_in(store.engine) == upgraded(release_rows())
         # The search index was filled once: each archived fox image is found once.
-        assert store.gallery_count(GalleryFilter(search="fox")) == 2
+        assert store.gallery.gallery_count(GalleryFilter(search="fox")) == 2
     finally:
         store.close()
 
@@ -319,9 +325,9 @@ def test_a_database_that_stops_mid_session_is_one_error_and_answers_again_after(
             with pytest.raises(DatabaseUnavailable):  # mid-query, on a connection it had
                 open_connection.execute(sa.select(1))
         with pytest.raises(DatabaseUnavailable):  # and on a new one
-            store.jobs()
+            store.jobs.jobs()
         cluster.start()
-        assert store.jobs() == []
+        assert store.jobs.jobs() == []
         store.close()
     finally:
         with contextlib.suppress(RuntimeError):
@@ -386,12 +392,14 @@ def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(
         # The new tables work on the old rows: a board of archived images, and the
         # gallery filtered by it; deleting one of them takes it off the board.
         archived = [row["id"] for row in before["images"] if row["status"] == "archived"]
-        board_id = store.create_board("alice", "a@x.org", "Old favourites")
-        assert store.add_board_images(board_id, archived) == len(archived)
-        assert store.gallery_count(GalleryFilter(board_id=board_id)) == len(archived)
-        store.delete_image(archived[0])
-        assert store.board_image_ids(board_id) == archived[1:]
-        assert [board.name for board in store.boards("alice", archived=False)] == ["Old favourites"]
+        board_id = store.boards.create_board("alice", "a@x.org", "Old favourites")
+        assert store.boards.add_board_images(board_id, archived) == len(archived)
+        assert store.gallery.gallery_count(GalleryFilter(board_id=board_id)) == len(archived)
+        store.gallery.delete_image(archived[0])
+        assert store.boards.board_image_ids(board_id) == archived[1:]
+        assert [board.name for board in store.boards.boards("alice", archived=False)] == [
+            "Old favourites"
+        ]
     finally:
         store.close()
 
@@ -508,13 +516,13 @@ def test_a_database_at_the_revision_before_input_assets_upgrades_with_nothing_lo
             applied = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         assert applied is not None and applied >= INPUT_ASSETS
         # The old edit keeps its gallery parent, and records no inputs of its own.
-        edit = store.job("e" * 32)
+        edit = store.jobs.job("e" * 32)
         assert edit.origin == JobOrigin(None, (1,), ())
-        assert store.children(1) == [edit]
+        assert store.gallery.children(1) == [edit]
         # And the studio goes on keeping uploads with the edits made from them.
-        asset = store.add_input_asset(_archived())
+        asset = store.gallery.add_input_asset(_archived())
         origin = JobOrigin(inputs=(InputSource(InputKind.UPLOAD, asset.id),))
-        made = store.create_job(
+        made = store.jobs.create_job(
             edit.request,
             backend="demo",
             key_id="k",
@@ -522,7 +530,7 @@ def test_a_database_at_the_revision_before_input_assets_upgrades_with_nothing_lo
             lease_seconds=5,
             origin=origin,
         )
-        assert store.job(made.id).origin.input_asset_ids == (asset.id,)
+        assert store.jobs.job(made.id).origin.input_asset_ids == (asset.id,)
     finally:
         store.close()
 
@@ -603,18 +611,21 @@ def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
         assert only_columns_of(rows_in(store.engine, ID_TABLES), before) == kept
         assert favourites_in(store.engine) == flagged(before["images"])
         alices = GalleryFilter(favourites_only=True, viewer_sub="alice")
-        assert [item.image.id for item in store.gallery(alices, limit=9, offset=0)] == [2, 1]
-        assert store.gallery(GalleryFilter(favourites_only=True), limit=9, offset=0) == []
+        assert [item.image.id for item in store.gallery.gallery(alices, limit=9, offset=0)] == [
+            2,
+            1,
+        ]
+        assert store.gallery.gallery(GalleryFilter(favourites_only=True), limit=9, offset=0) == []
         # The search index and its triggers came through the rebuild.
-        found = store.gallery(GalleryFilter(search="BLUE"), limit=24, offset=0)
+        found = store.gallery.gallery(GalleryFilter(search="BLUE"), limit=24, offset=0)
         assert [item.image.id for item in found] == [2]
-        assert store.board_image_ids(1) == [2]
+        assert store.boards.board_image_ids(1) == [2]
         # The newest image, board and upload deleted: the next ones get new ids.
-        store.delete_image(2)
-        assert store.gallery(GalleryFilter(search="blue"), limit=24, offset=0) == []
+        store.gallery.delete_image(2)
+        assert store.gallery.gallery(GalleryFilter(search="blue"), limit=24, offset=0) == []
         with store.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM input_assets"))
-        job = store.create_job(
+        job = store.jobs.create_job(
             GenerationRequest.build(prompt="A heron"),
             backend="demo",
             key_id="k",
@@ -622,11 +633,11 @@ def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
             lease_seconds=5,
         )
         done = Task(id="task-3", status=TaskStatus.COMPLETED, result_urls=("https://x.test/h",))
-        store.record_results(job.id, done)
-        [image] = store.pending_images(job.id)
+        store.jobs.record_results(job.id, done)
+        [image] = store.work.pending_images(job.id)
         image_id = image.id
-        asset = store.add_input_asset(_archived())
-        board_id = store.create_board("bob", None, "Bob's")
+        asset = store.gallery.add_input_asset(_archived())
+        board_id = store.boards.create_board("bob", None, "Bob's")
         assert (image_id, asset.id, board_id) == (3, 2, 2)
     finally:
         store.close()
@@ -674,8 +685,8 @@ def test_a_database_before_finished_reviews_upgrades_with_its_links_kept(
             "review_links": [link],
         }
         # And a reviewer's "Send my review" is kept for the board's owner.
-        assert review_finishes.finish(store, "a" * 64, 2.0, "Jane")
-        [done] = review_finishes.finished_reviews(store, 1)
+        assert store.reviews.finish("a" * 64, 2.0, "Jane")
+        [done] = store.reviews.finished_reviews(1)
         assert (done.reviewer, done.link_label, done.finished_at) == ("Jane", "Acme", 2.0)
     finally:
         store.close()
@@ -725,8 +736,8 @@ def test_a_database_before_board_news_upgrades_with_its_reviews_kept_and_seen(
             "review_finishes": [finish],
         }
         # What came before the upgrade counts as seen; a review finished after it is news.
-        assert board_news.news(store, None, time.time()).new == {}
-        assert review_finishes.finish(store, "a" * 64, time.time() + 60, "Max")
-        assert board_news.news(store, None, time.time()).new == {1: 1}
+        assert news(store.boards, None, time.time()).new == {}
+        assert store.reviews.finish("a" * 64, time.time() + 60, "Max")
+        assert news(store.boards, None, time.time()).new == {1: 1}
     finally:
         store.close()

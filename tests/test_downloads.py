@@ -19,8 +19,8 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.decoding import NOT_DECODED
 from studio.downloads import final_note, sent_more
-from studio.engine import Engine
 from studio.fetch import NOT_A_WEB_LINK, FetchPolicy
+from studio.jobs.engine import Engine
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store
 from tests.decoding_support import (  # noqa: F401 (a fixture, used by name)
@@ -31,7 +31,7 @@ from tests.decoding_support import (  # noqa: F401 (a fixture, used by name)
 )
 from tests.disk_support import files_in
 from tests.http_support import dripping_server
-from tests.test_engine import allowing, downloading_job, request, wait_until_finished
+from tests.test_jobs_engine import allowing, downloading_job, request, wait_until_finished
 
 PUBLIC = "93.184.215.14"
 UPSTREAM = Credentials(Backend.FOXAPI, "https://api.example", "sk-downloads-test")
@@ -46,7 +46,7 @@ def engines(store: Store, archive: Archive) -> Iterator[list[Engine]]:
 
 
 def started(engines: list[Engine], store: Store, archive: Archive, **options: object) -> Engine:
-    engine = Engine(store, archive, **options)  # type: ignore[arg-type]
+    engine = Engine(store.jobs, store.work, archive, **options)  # type: ignore[arg-type]
     engines.append(engine)
     engine.add_credentials(UPSTREAM)
     engine.start()
@@ -90,7 +90,7 @@ def test_sixteen_dripping_results_do_not_hold_up_an_ordinary_job(
         ordinary = engine.submit(request(), credentials)
         # Before, the ordinary result queued behind them for up to the whole deadline.
         assert wait_until_finished(store, ordinary.id, timeout=10) is JobStatus.DONE
-        assert all(store.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
+        assert all(store.jobs.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
     finally:
         server.stop()  # the drips end, and the engine can stop
 
@@ -111,7 +111,7 @@ def test_a_result_in_another_format_is_refused_unopened_and_not_kept(
     job_id = downloading_job(store, UPSTREAM, ["https://cdn.example/0"])
     started(engines, store, archive, transport=transport, fetch_policy=public_names())
     assert wait_until_finished(store, job_id) is JobStatus.FAILED
-    assert store.job(job_id).error_message == NOT_DECODED
+    assert store.jobs.job(job_id).error_message == NOT_DECODED
     assert asked == ["/0"]
     assert files_in(tmp_path / "images") == []
     assert no_programs.started == []
@@ -124,9 +124,9 @@ def test_a_job_keeps_its_good_results_and_says_what_it_refused(
     job_id = downloading_job(store, UPSTREAM, ["https://cdn.example/0", "https://cdn.example/1"])
     started(engines, store, archive, transport=transport, fetch_policy=public_names())
     assert wait_until_finished(store, job_id) is JobStatus.DONE
-    statuses = [image.status for image in store.job_images(job_id)]
+    statuses = [image.status for image in store.gallery.job_images(job_id)]
     assert statuses == [ImageStatus.ARCHIVED, ImageStatus.EXPIRED]
-    assert store.job(job_id).error_message == NOT_DECODED
+    assert store.jobs.job(job_id).error_message == NOT_DECODED
     assert no_programs.started == []
 
 
@@ -158,9 +158,9 @@ def test_only_the_images_asked_for_are_fetched_and_kept(
     )
     job = engine.submit(request(num_outputs=1), UPSTREAM)
     assert wait_until_finished(store, job.id) is JobStatus.DONE
-    assert [image.status for image in store.job_images(job.id)] == [ImageStatus.ARCHIVED]
+    assert [image.status for image in store.gallery.job_images(job.id)] == [ImageStatus.ARCHIVED]
     assert fetched == ["/r/0.png"]
-    assert store.job(job.id).error_message == (
+    assert store.jobs.job(job.id).error_message == (
         "FoxAPI sent 300 images for a request of 1; only the first was kept."
     )
 
@@ -188,5 +188,5 @@ def test_a_result_link_off_the_web_ends_at_once(
     started(engines, store, archive, transport=transport, fetch_policy=public_names())
     # Retried, it took eight tries and about three minutes.
     assert wait_until_finished(store, job_id, timeout=5) is JobStatus.FAILED
-    assert store.job(job_id).error_message == NOT_A_WEB_LINK
+    assert store.jobs.job(job_id).error_message == NOT_A_WEB_LINK
     assert asked == []

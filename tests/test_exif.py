@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from studio import imaging
 from studio.archive import Archive
 from studio.export import download_copy
+from studio.metadata import embed_metadata
 from studio.provenance import ContentSigner, make_chain
 from studio.store import Store
 from tests.app_support import image_bytes, seed_images
@@ -34,14 +34,14 @@ def exiftool_warnings(path: Path) -> list[str]:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_download_with_new_exif_validates_without_a_warning(fmt: str, tmp_path: Path) -> None:
     path = tmp_path / f"fox.{fmt.lower()}"
-    path.write_bytes(imaging.embed_metadata(image_bytes(fmt=fmt), metadata("a fox 狐狸")))
+    path.write_bytes(embed_metadata(image_bytes(fmt=fmt), metadata("a fox 狐狸")))
 
     assert exiftool_warnings(path) == []
 
 
 def test_new_exif_in_a_jpeg_has_the_tags_the_standard_requires(tmp_path: Path) -> None:
     path = tmp_path / "fox.jpg"
-    data = imaging.embed_metadata(image_bytes(fmt="JPEG"), metadata("a fox", width=64, height=64))
+    data = embed_metadata(image_bytes(fmt="JPEG"), metadata("a fox", width=64, height=64))
     path.write_bytes(data)
 
     fields = exiftool_fields(
@@ -64,9 +64,9 @@ def test_new_exif_in_a_jpeg_has_the_tags_the_standard_requires(tmp_path: Path) -
 
 
 def test_embedding_again_keeps_one_description_and_the_required_tags(tmp_path: Path) -> None:
-    once = imaging.embed_metadata(image_bytes(fmt="WEBP"), metadata("first prompt"))
+    once = embed_metadata(image_bytes(fmt="WEBP"), metadata("first prompt"))
     path = tmp_path / "twice.webp"
-    path.write_bytes(imaging.embed_metadata(once, metadata("second prompt")))
+    path.write_bytes(embed_metadata(once, metadata("second prompt")))
 
     fields = exiftool_fields(path, "IFD0:ImageDescription", "IFD0:XResolution")
 

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from studio.database import DatabaseUnavailable
+from studio.db.database import DatabaseUnavailable
 from studio.emulator import RunningEmulator
 from studio.health import DATABASE_DOWN, HEALTH_PATH, NOT_STARTED, STORAGE_DOWN, route
 from tests.browser.support import StudioServer

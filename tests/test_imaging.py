@@ -22,13 +22,12 @@ from PIL import Image, ImageCms, ImageFile, ImageOps, PngImagePlugin
 from studio.errors import InvalidImage
 from studio.imaging import (
     CleanImage,
-    ImageMetadata,
     clean_upload,
     download_filename,
-    embed_metadata,
     image_size,
     make_thumbnail,
 )
+from studio.metadata import ImageMetadata, embed_metadata
 
 MEGABYTE = 1024 * 1024
 GPS_IFD = 0x8825

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from studio import imaging, provenance
+from studio import provenance
+from studio.metadata import ImageMetadata, embed_metadata
 from studio.provenance import (
     CREATED_BY_MODEL,
     EDITED_BY_MODEL,
@@ -98,12 +99,12 @@ def test_an_upstream_manifest_stays_valid_as_the_parent_after_metadata_is_writte
 ) -> None:
     upstream = ContentSigner.from_pem(*provenance.make_chain("Upstream Model Co"))
     original = upstream.sign(image_bytes(fmt=fmt), mime_type, Facts("o", edit=False))
-    metadata = imaging.ImageMetadata(
+    metadata = ImageMetadata(
         prompt="a fox", model="grok-imagine-image", mode="generate", aspect_ratio="1:1",
         output_format=fmt.lower(), num_outputs=1, image_index=1, task_id=None,
         created_at="2026-01-01T00:00:00+00:00", width=64, height=64,
     )  # fmt: skip
-    rewritten = imaging.embed_metadata(original, metadata)
+    rewritten = embed_metadata(original, metadata)
     assert read_credentials(rewritten, mime_type).state == "Invalid"  # the hash broke
 
     signed = signer.sign(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from studio.database import DatabaseUnavailable
+from studio.db.database import DatabaseUnavailable
 from studio.ratelimit import ARRIVAL_MARGIN, Priority, RateLimiter, SharedRateLimiter
 
 

@@ -25,7 +25,7 @@ IN_FLIGHT = {
 
 
 def _create(store: Store, request: GenerationRequest) -> JobRecord:
-    return store.create_job(
+    return store.jobs.create_job(
         request, backend="demo", key_id="demo", lease_owner="test", lease_seconds=30
     )
 
@@ -37,7 +37,7 @@ def test_a_jobs_prompt_and_mode_are_those_of_its_request(store: Store) -> None:
     made, edited = _create(store, generation), _create(store, edit)
 
     assert (made.prompt, made.mode) == ("a red fox in the snow", Mode.GENERATE)
-    read_back = store.job(edited.id)
+    read_back = store.jobs.job(edited.id)
     assert (read_back.prompt, read_back.mode) == ("make it night", Mode.EDIT)
     # Held once: a record can never show a prompt its request does not have.
     assert (replace(made, request=edit).prompt, replace(made, request=edit).mode) == (

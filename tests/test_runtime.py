@@ -56,10 +56,10 @@ def test_with_no_key_the_studio_draws_on_its_demo_backend_and_says_so(
             f"No FoxAPI key configured: using the demo backend at {studio.demo.base_url}"
             in caplog.messages
         )
-        submission = studio.jobs.generation(
+        submission = studio.service.jobs.generation(
             prompt="a fox drawn here", num_outputs=1, aspect_ratio=None, output_format=None
         )
-        job = studio.jobs.send(submission, studio.credentials)
+        job = studio.service.jobs.send(submission, studio.credentials)
         assert job.backend == Backend.DEMO
         assert job.task_id is not None
         assert posts(studio.demo) == [job.request.body()]  # the one POST, to the demo backend

@@ -151,10 +151,10 @@ def test_the_thumbnail_size_is_the_setting(opened: Callable[..., Studio]) -> Non
 def test_the_upload_pixel_limit_is_the_setting(opened: Callable[..., Studio]) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (2000, 1000), "teal").save(buffer, "PNG")
-    service = opened(studio_max_upload_pixels=1_000_000).jobs
+    service = opened(studio_max_upload_pixels=1_000_000).service
 
     with pytest.raises(InvalidImage) as refused:
-        service.upload_input(buffer.getvalue(), "wide.png")
+        service.gallery.upload_input(buffer.getvalue(), "wide.png")
 
     assert "pixels" in refused.value.message or "megapixels" in refused.value.message
 
@@ -163,7 +163,7 @@ def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., S
     studio = opened(studio_lease_seconds=7, studio_max_requests_per_second=2)
     request = GenerationRequest.build(prompt="a fox")
 
-    job = studio.store.create_job(
+    job = studio.store.jobs.create_job(
         request,
         backend="foxapi",
         key_id="key-x",
@@ -176,7 +176,7 @@ def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., S
             "SELECT lease_until - created_at FROM jobs WHERE id = ?", (job.id,)
         ).scalar_one()
     assert lease_until == pytest.approx(7, abs=0.5)
-    assert "interval=0.5 s" in repr(studio.engine._limiter)  # 2 requests a second
+    assert "interval=0.5 s" in repr(studio.engine.clients.demo_limiter)  # 2 requests a second
 
 
 def test_the_database_pool_size_is_the_setting(opened: Callable[..., Studio]) -> None:

@@ -43,7 +43,7 @@ def module_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def job_in(store: Store, status: JobStatus) -> str:
-    job = store.create_job(
+    job = store.jobs.create_job(
         GenerationRequest.build(prompt="a fox"),
         backend="foxapi",
         key_id="key-test",
@@ -51,8 +51,8 @@ def job_in(store: Store, status: JobStatus) -> str:
         lease_seconds=30,
     )
     for event in path_to(status):
-        assert store._transition(job.id, event, None, {})
-    assert store.job(job.id).status is status
+        assert store.jobs._transition(job.id, event, None, {})
+    assert store.jobs.job(job.id).status is status
     return job.id
 
 
@@ -63,11 +63,11 @@ def test_the_store_applies_exactly_the_table(
     job_id = job_in(module_store, status)
     allowed = (status, event) in TRANSITIONS
 
-    applied = module_store._transition(job_id, event, None, {})
+    applied = module_store.jobs._transition(job_id, event, None, {})
 
     assert applied is allowed
     expected = TRANSITIONS[(status, event)] if allowed else status
-    assert module_store.job(job_id).status is expected
+    assert module_store.jobs.job(job_id).status is expected
 
 
 @pytest.mark.parametrize("event", list(JobEvent))

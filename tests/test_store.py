@@ -20,12 +20,13 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio.archive import Archive
+from studio.db.schema import favourites as favourites_table
+from studio.db.schema import jobs as jobs_table
+from studio.db.schema import request_slots
 from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest, Mode
 from studio.states import IN_FLIGHT, ImageStatus, JobEvent, JobStatus
-from studio.store import Store, request_slots
-from studio.store import favourites as favourites_table
-from studio.store import jobs as jobs_table
+from studio.store import Store
 from studio.task import Task, TaskStatus
 
 
@@ -41,7 +42,7 @@ def request(prompt: str = "a red fox", **fields: object) -> GenerationRequest:
 
 
 def new_job(store: Store, prompt: str = "a red fox", owner: str = "engine-a", **fields: object):
-    return store.create_job(
+    return store.jobs.create_job(
         request(prompt, **fields),
         backend="foxapi",
         key_id="key-test",
@@ -63,7 +64,7 @@ def completed(task_id: str, count: int) -> Task:
 
 def test_schema_is_created_on_first_start_in_a_new_folder(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'nested' / 'studio.db'}")
-    assert store.jobs() == []
+    assert store.jobs.jobs() == []
     assert (tmp_path / "nested" / "studio.db").exists()
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -74,53 +75,59 @@ def test_job_keeps_its_request_and_moves_through_the_lifecycle(store: Store) -> 
     job = new_job(store, num_outputs=2, aspect_ratio="16:9")
     assert job.status is JobStatus.SUBMITTING and job.task_id is None
     task = Task(id="task-unified-1-abcdefgh", status=TaskStatus.PENDING, estimated_time=45)
-    store.mark_submitted(job.id, JobEvent.TASK_PENDING, task, owner="engine-a", lease_seconds=30)
-    job = store.job(job.id)
+    store.jobs.mark_submitted(
+        job.id, JobEvent.TASK_PENDING, task, owner="engine-a", lease_seconds=30
+    )
+    job = store.jobs.job(job.id)
     assert (job.status, job.task_id, job.estimated_time) == (JobStatus.QUEUED, task.id, 45)
     assert job.request.aspect_ratio == "16:9" and job.request.num_outputs == 2
 
 
 def test_the_answer_to_a_post_beats_an_earlier_outcome_unknown(store: Store) -> None:
     job = new_job(store)
-    store.mark_outcome_unknown(job.id, "The studio stopped while sending this request.")
-    assert store.job(job.id).status is JobStatus.UNKNOWN
+    store.jobs.mark_outcome_unknown(job.id, "The studio stopped while sending this request.")
+    assert store.jobs.job(job.id).status is JobStatus.UNKNOWN
     task = Task(id="task-unified-1-late0000", status=TaskStatus.PENDING)
-    store.mark_submitted(job.id, JobEvent.TASK_PENDING, task, owner="engine-a", lease_seconds=30)
-    assert store.job(job.id).status is JobStatus.QUEUED
-    assert store.job(job.id).task_id == task.id
+    store.jobs.mark_submitted(
+        job.id, JobEvent.TASK_PENDING, task, owner="engine-a", lease_seconds=30
+    )
+    assert store.jobs.job(job.id).status is JobStatus.QUEUED
+    assert store.jobs.job(job.id).task_id == task.id
 
 
 def test_only_one_engine_holds_a_job_until_its_lease_lapses(store: Store) -> None:
     job = new_job(store, owner="engine-a")
-    assert store.claim_jobs("engine-b", 30) == []
-    assert [j.id for j in store.claim_jobs("engine-a", 30)] == [job.id]
-    assert [j.id for j in store.claim_jobs("engine-b", 30, dead_owners={"engine-a"})] == [job.id]
-    assert store.claim_jobs("engine-a", 30) == []
+    assert store.work.claim_jobs("engine-b", 30) == []
+    assert [j.id for j in store.work.claim_jobs("engine-a", 30)] == [job.id]
+    assert [j.id for j in store.work.claim_jobs("engine-b", 30, dead_owners={"engine-a"})] == [
+        job.id
+    ]
+    assert store.work.claim_jobs("engine-a", 30) == []
     # A write from the engine that lost the lease is refused.
     task = Task(id="task-unified-1-aaaaaaaa", status=TaskStatus.PROCESSING, progress=50)
     processing = JobEvent.TASK_PROCESSING
-    assert not store.record_progress(job.id, processing, task, owner="engine-a")
-    assert store.record_progress(job.id, processing, task, owner="engine-b")
+    assert not store.jobs.record_progress(job.id, processing, task, owner="engine-a")
+    assert store.jobs.record_progress(job.id, processing, task, owner="engine-b")
 
 
 def test_a_lapsed_lease_is_taken_over(store: Store) -> None:
-    job = store.create_job(
+    job = store.jobs.create_job(
         request(), backend="demo", key_id="demo", lease_owner="gone", lease_seconds=0.01
     )
     time.sleep(0.05)
-    assert [j.id for j in store.claim_jobs("engine-b", 30)] == [job.id]
+    assert [j.id for j in store.work.claim_jobs("engine-b", 30)] == [job.id]
 
 
 def test_recording_results_twice_archives_each_image_once(store: Store, archive: Archive) -> None:
     job = new_job(store, num_outputs=2)
-    store.record_results(job.id, completed("t1", 2))
-    store.record_results(job.id, completed("t1", 2))
-    pending = store.pending_images(job.id)
+    store.jobs.record_results(job.id, completed("t1", 2))
+    store.jobs.record_results(job.id, completed("t1", 2))
+    pending = store.work.pending_images(job.id)
     assert [image.position for image in pending] == [0, 1]
     archived = archive.save(png_bytes())
-    assert store.archive_image(pending[0].id, archived)
-    assert not store.archive_image(pending[0].id, archived)
-    assert [image.position for image in store.pending_images(job.id)] == [1]
+    assert store.work.archive_image(pending[0].id, archived)
+    assert not store.work.archive_image(pending[0].id, archived)
+    assert [image.position for image in store.work.pending_images(job.id)] == [1]
 
 
 def test_archive_keeps_original_bytes_and_a_thumbnail(archive: Archive) -> None:
@@ -134,10 +141,10 @@ def test_archive_keeps_original_bytes_and_a_thumbnail(archive: Archive) -> None:
 
 def archived_job(store: Store, archive: Archive, prompt: str, **fields: object) -> int:
     job = new_job(store, prompt, **fields)
-    store.record_results(job.id, completed(job.id, 1))
-    image = store.pending_images(job.id)[0]
-    store.archive_image(image.id, archive.save(png_bytes()))
-    store.finish_job(job.id, JobEvent.SAVED)
+    store.jobs.record_results(job.id, completed(job.id, 1))
+    image = store.work.pending_images(job.id)[0]
+    store.work.archive_image(image.id, archive.save(png_bytes()))
+    store.jobs.finish_job(job.id, JobEvent.SAVED)
     return image.id
 
 
@@ -147,61 +154,62 @@ def test_gallery_is_newest_first_and_filters_by_prompt_mode_and_favourite(
     fox = archived_job(store, archive, "a red fox")
     owl = archived_job(store, archive, "an owl at 100% night_mode")
     edit = archived_job(store, archive, "make the fox blue", image_urls=["https://x.test/a.png"])
-    everything = store.gallery(GalleryFilter(), limit=24, offset=0)
+    everything = store.gallery.gallery(GalleryFilter(), limit=24, offset=0)
     assert [item.image.id for item in everything] == [edit, owl, fox]
-    assert store.gallery_count(GalleryFilter(search="FOX")) == 2
-    assert [i.image.id for i in store.gallery(GalleryFilter(search="100%"), limit=5, offset=0)] == [
-        owl
-    ]
-    assert store.gallery_count(GalleryFilter(search="_")) == 1
+    assert store.gallery.gallery_count(GalleryFilter(search="FOX")) == 2
     assert [
-        i.image.id for i in store.gallery(GalleryFilter(mode=Mode.EDIT), limit=5, offset=0)
+        i.image.id for i in store.gallery.gallery(GalleryFilter(search="100%"), limit=5, offset=0)
+    ] == [owl]
+    assert store.gallery.gallery_count(GalleryFilter(search="_")) == 1
+    assert [
+        i.image.id for i in store.gallery.gallery(GalleryFilter(mode=Mode.EDIT), limit=5, offset=0)
     ] == [edit]
-    store.set_favourite(fox, True)
+    store.gallery.set_favourite(fox, True)
     assert [
-        i.image.id for i in store.gallery(GalleryFilter(favourites_only=True), limit=5, offset=0)
+        i.image.id
+        for i in store.gallery.gallery(GalleryFilter(favourites_only=True), limit=5, offset=0)
     ] == [fox]
-    assert [i.image.id for i in store.gallery(GalleryFilter(), limit=2, offset=2)] == [fox]
+    assert [i.image.id for i in store.gallery.gallery(GalleryFilter(), limit=2, offset=2)] == [fox]
 
 
 def test_favourites_are_each_persons_own(store: Store, archive: Archive) -> None:
     fox = archived_job(store, archive, "a red fox")
     owl = archived_job(store, archive, "an owl")
-    store.set_favourite(fox, True, owner_sub="alice")
-    store.set_favourite(owl, True, owner_sub="bob")
-    store.set_favourite(owl, True, owner_sub="bob")  # twice is once
+    store.gallery.set_favourite(fox, True, owner_sub="alice")
+    store.gallery.set_favourite(owl, True, owner_sub="bob")
+    store.gallery.set_favourite(owl, True, owner_sub="bob")  # twice is once
 
     def marked(viewer: str | None) -> list[tuple[int, bool]]:
-        shown = store.gallery(GalleryFilter(viewer_sub=viewer), limit=9, offset=0)
+        shown = store.gallery.gallery(GalleryFilter(viewer_sub=viewer), limit=9, offset=0)
         return [(item.image.id, item.image.favourite) for item in shown]
 
     def favourites_of(viewer: str | None) -> list[int]:
         where = GalleryFilter(favourites_only=True, viewer_sub=viewer)
-        return [item.image.id for item in store.gallery(where, limit=9, offset=0)]
+        return [item.image.id for item in store.gallery.gallery(where, limit=9, offset=0)]
 
     assert marked("alice") == [(owl, False), (fox, True)]
     assert marked("bob") == [(owl, True), (fox, False)]
     assert marked(None) == [(owl, False), (fox, False)]
     assert (favourites_of("alice"), favourites_of("bob"), favourites_of(None)) == ([fox], [owl], [])
-    assert store.image(fox, viewer_sub="alice").image.favourite  # type: ignore[union-attr]
-    assert not store.image(fox, viewer_sub="bob").image.favourite  # type: ignore[union-attr]
-    store.set_favourite(owl, False, owner_sub="bob")
+    assert store.gallery.image(fox, viewer_sub="alice").image.favourite  # type: ignore[union-attr]
+    assert not store.gallery.image(fox, viewer_sub="bob").image.favourite  # type: ignore[union-attr]
+    store.gallery.set_favourite(owl, False, owner_sub="bob")
     assert favourites_of("bob") == []
-    store.delete_image(fox)  # its marks go with it
+    store.gallery.delete_image(fox)  # its marks go with it
     assert favourites_of("alice") == []
 
 
 def test_expired_images_stay_out_of_the_gallery(store: Store) -> None:
     job = new_job(store)
-    store.record_results(job.id, completed(job.id, 1))
-    store.expire_image(store.pending_images(job.id)[0].id)
-    assert store.job_images(job.id)[0].status is ImageStatus.EXPIRED
-    assert store.gallery_count(GalleryFilter()) == 0
+    store.jobs.record_results(job.id, completed(job.id, 1))
+    store.work.expire_image(store.work.pending_images(job.id)[0].id)
+    assert store.gallery.job_images(job.id)[0].status is ImageStatus.EXPIRED
+    assert store.gallery.gallery_count(GalleryFilter()) == 0
 
 
 def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> None:
     accepted = new_job(store, num_outputs=3)
-    store.mark_submitted(
+    store.jobs.mark_submitted(
         accepted.id,
         JobEvent.TASK_PENDING,
         Task(id="t-a", status=TaskStatus.PENDING),
@@ -209,30 +217,30 @@ def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> N
         lease_seconds=1,
     )
     uncertain = new_job(store, num_outputs=2)
-    store.mark_outcome_unknown(uncertain.id, "timed out")
+    store.jobs.mark_outcome_unknown(uncertain.id, "timed out")
     refused = new_job(store, num_outputs=4)
-    store.delete_unsent_job(refused.id)
-    demo = store.create_job(
+    store.jobs.delete_unsent_job(refused.id)
+    demo = store.jobs.create_job(
         request(), backend="demo", key_id="demo", lease_owner="a", lease_seconds=1
     )
-    store.mark_submitted(
+    store.jobs.mark_submitted(
         demo.id,
         JobEvent.TASK_PENDING,
         Task(id="t-d", status=TaskStatus.PENDING),
         owner="a",
         lease_seconds=1,
     )
-    assert store.images_billed_since(time.time() - 60) == 5
+    assert store.people.images_billed_since(time.time() - 60) == 5
 
 
 def test_finishes_say_how_long_each_backends_tasks_took_until_their_results_were_seen(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = {"now": 1000.0}
-    monkeypatch.setattr("studio.store.time", SimpleNamespace(time=lambda: clock["now"]))
+    monkeypatch.setattr("studio.jobs.store.time", SimpleNamespace(time=lambda: clock["now"]))
 
     def run(backend: str, task_id: str, took: float | None, images: int = 1) -> None:
-        job = store.create_job(
+        job = store.jobs.create_job(
             request(num_outputs=images),
             backend=backend,
             key_id="k",
@@ -240,22 +248,24 @@ def test_finishes_say_how_long_each_backends_tasks_took_until_their_results_were
             lease_seconds=30,
         )
         pending = Task(id=task_id, status=TaskStatus.PENDING, estimated_time=20)
-        store.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="a", lease_seconds=30)
+        store.jobs.mark_submitted(
+            job.id, JobEvent.TASK_PENDING, pending, owner="a", lease_seconds=30
+        )
         if took is not None:
             clock["now"] += took
-            store.record_results(job.id, completed(task_id, images), owner="a")
+            store.jobs.record_results(job.id, completed(task_id, images), owner="a")
         clock["now"] += 1
 
     run("foxapi", "t-1", 14.5)
     run("foxapi", "t-2", 22.0, images=4)
     run("foxapi", "t-3", None)  # still running: nothing seen yet
     run("demo", "t-4", 3.0)
-    assert store.finishes("foxapi", limit=10) == [
+    assert store.jobs.finishes("foxapi", limit=10) == [
         ("generate", 4, 20.0, pytest.approx(22.0)),
         ("generate", 1, 20.0, pytest.approx(14.5)),
     ]
-    assert len(store.finishes("foxapi", limit=1)) == 1
-    assert store.finishes("demo", limit=10) == [("generate", 1, 20.0, pytest.approx(3.0))]
+    assert len(store.jobs.finishes("foxapi", limit=1)) == 1
+    assert store.jobs.finishes("demo", limit=10) == [("generate", 1, 20.0, pytest.approx(3.0))]
 
 
 def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
@@ -268,13 +278,13 @@ def test_engines_claiming_at_once_never_share_a_job(database_url: str) -> None:
 
     def claim(index: int) -> list[str]:
         start.wait()
-        return [job.id for job in stores[index].claim_jobs(f"engine-{index}", 30)]
+        return [job.id for job in stores[index].work.claim_jobs(f"engine-{index}", 30)]
 
     try:
         for _round in range(rounds):
             for _ in range(jobs_per_round):
                 created.append(new_job(stores[0], owner="departed").id)
-            stores[0].release_leases("departed")
+            stores[0].work.release_leases("departed")
             with ThreadPoolExecutor(max_workers=engines) as pool:
                 results = pool.map(claim, range(engines))
             for index, claimed in enumerate(results):
@@ -297,10 +307,10 @@ def test_processes_reserving_request_slots_at_once_each_get_their_own(database_u
     def reserve(index: int) -> None:
         start.wait()
         for _ in range(each):
-            stores[index].reserve_request_slot("key-shared", interval)
+            stores[index].work.reserve_request_slot("key-shared", interval)
 
     try:
-        first = stores[0].reserve_request_slot("key-shared", interval)
+        first = stores[0].work.reserve_request_slot("key-shared", interval)
         after_first = next_free(stores[0], "key-shared")
         with ThreadPoolExecutor(max_workers=processes) as pool:
             list(pool.map(reserve, range(processes)))
@@ -309,7 +319,8 @@ def test_processes_reserving_request_slots_at_once_each_get_their_own(database_u
             after_first + processes * each * interval
         )
         assert first == pytest.approx(0.0, abs=0.01)  # the first request of a key goes at once
-        assert stores[0].reserve_request_slot("key-other", interval) == pytest.approx(0.0, abs=0.01)
+        other_key = stores[0].work.reserve_request_slot("key-other", interval)
+        assert other_key == pytest.approx(0.0, abs=0.01)
     finally:
         for opened in stores:
             opened.close()
@@ -330,7 +341,9 @@ def test_search_finds_any_part_of_a_prompt_in_any_case(store: Store, archive: Ar
     owl = archived_job(store, archive, "an owl")
 
     def found(text: str) -> list[int]:
-        return [item.image.id for item in store.gallery(GalleryFilter(text), limit=9, offset=0)]
+        return [
+            item.image.id for item in store.gallery.gallery(GalleryFilter(text), limit=9, offset=0)
+        ]
 
     assert found("fox") == [fox]
     assert found("RED FOX IN") == [fox]
@@ -342,23 +355,23 @@ def test_search_finds_any_part_of_a_prompt_in_any_case(store: Store, archive: Ar
     assert found("%") == [cafe]
     assert found("a") == [owl, cafe, fox]
     assert found("fox owl") == []
-    assert store.gallery_count(GalleryFilter("fox")) == 1
+    assert store.gallery.gallery_count(GalleryFilter("fox")) == 1
 
 
 def test_search_of_a_newly_archived_image_finds_it(store: Store, archive: Archive) -> None:
     job = new_job(store, "A lighthouse at dawn", num_outputs=2)
-    store.record_results(job.id, completed(job.id, 2))
-    assert store.gallery_count(GalleryFilter("lighthouse")) == 0  # not archived yet
-    for image in store.pending_images(job.id):
-        store.archive_image(image.id, archive.save(png_bytes()))
-    assert store.gallery_count(GalleryFilter("lighthouse")) == 2
+    store.jobs.record_results(job.id, completed(job.id, 2))
+    assert store.gallery.gallery_count(GalleryFilter("lighthouse")) == 0  # not archived yet
+    for image in store.work.pending_images(job.id):
+        store.work.archive_image(image.id, archive.save(png_bytes()))
+    assert store.gallery.gallery_count(GalleryFilter("lighthouse")) == 2
 
 
 def test_a_search_longer_than_any_prompt_finds_nothing_without_failing(store: Store) -> None:
     new_job(store, "x" * 100)
     huge = "x" * 50_000 + '"%_\\'
-    assert store.gallery(GalleryFilter(huge), limit=24, offset=0) == []
-    assert store.gallery_count(GalleryFilter(huge)) == 0
+    assert store.gallery.gallery(GalleryFilter(huge), limit=24, offset=0) == []
+    assert store.gallery.gallery_count(GalleryFilter(huge)) == 0
 
 
 def test_a_search_with_nul_and_control_characters_finds_what_it_names(
@@ -368,10 +381,10 @@ def test_a_search_with_nul_and_control_characters_finds_what_it_names(
     # "\x00" alone is no search at all: the whole gallery.
     for typed in ("\x00fox\x00", "f\x00ox", "\x1bfox\x7f", "fox\ud800", "\x00"):
         where = GalleryFilter(typed)
-        found = [item.image.id for item in store.gallery(where, limit=9, offset=0)]
+        found = [item.image.id for item in store.gallery.gallery(where, limit=9, offset=0)]
         assert found == [fox], repr(typed)
-        assert store.gallery_count(where) == 1
-        assert store.recent_prompts(limit=5, search=typed) == ["A red fox in the snow"]
+        assert store.gallery.gallery_count(where) == 1
+        assert store.jobs.recent_prompts(limit=5, search=typed) == ["A red fox in the snow"]
 
 
 def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: Archive) -> None:
@@ -382,7 +395,7 @@ def test_prompt_search_reads_the_index_not_every_prompt(store: Store, archive: A
         statements.append((statement, parameters))
 
     sa.event.listen(store.engine, "before_cursor_execute", keep)
-    store.gallery(GalleryFilter("red fox"), limit=24, offset=0)
+    store.gallery.gallery(GalleryFilter("red fox"), limit=24, offset=0)
     sa.event.remove(store.engine, "before_cursor_execute", keep)
     (statement, parameters), *_ = statements
     with store.engine.connect() as conn:
@@ -423,7 +436,7 @@ def test_jobs_in_flight_are_found_through_the_status_index_even_after_analyze(
             statements.append((statement, parameters))
 
         sa.event.listen(store.engine, "before_cursor_execute", keep)
-        in_flight = store.jobs(IN_FLIGHT)
+        in_flight = store.jobs.jobs(IN_FLIGHT)
         sa.event.remove(store.engine, "before_cursor_execute", keep)
         assert [job.prompt for job in in_flight] == ["a fox in flight"]
         [(statement, parameters)] = statements
@@ -441,31 +454,31 @@ def test_deleting_an_image_keeps_files_another_image_shows(store: Store, archive
     jobs = [new_job(store, "twice"), new_job(store, "twice")]
     image_ids = []
     for index, job in enumerate(jobs):
-        store.mark_submitted(
+        store.jobs.mark_submitted(
             job.id,
             JobEvent.TASK_PROCESSING,
             completed(f"t{index}", 1),
             owner="engine-a",
             lease_seconds=30,
         )
-        store.record_results(job.id, completed(f"t{index}", 1))
-        image = store.pending_images(job.id)[0]
-        store.archive_image(image.id, saved)
+        store.jobs.record_results(job.id, completed(f"t{index}", 1))
+        image = store.work.pending_images(job.id)[0]
+        store.work.archive_image(image.id, saved)
         image_ids.append(image.id)
 
-    assert store.delete_image(image_ids[0]) == []  # the other image still shows them
-    store.finish_job(jobs[1].id, JobEvent.SAVED)
-    assert store.delete_job(jobs[1].id) == sorted([saved.file_path, saved.thumb_path])
-    assert store.jobs() == [store.job(jobs[0].id)]
+    assert store.gallery.delete_image(image_ids[0]) == []  # the other image still shows them
+    store.jobs.finish_job(jobs[1].id, JobEvent.SAVED)
+    assert store.jobs.delete_job(jobs[1].id) == sorted([saved.file_path, saved.thumb_path])
+    assert store.jobs.jobs() == [store.jobs.job(jobs[0].id)]
 
 
 def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
     store: Store, archive: Archive
 ) -> None:
     saved = archive.save_input(png_bytes("teal"))
-    kept = store.add_input_asset(saved)
-    assert store.add_input_asset(saved) == kept  # the same bytes again: the same asset
-    other = store.add_input_asset(archive.save_input(png_bytes("plum")))
+    kept = store.gallery.add_input_asset(saved)
+    assert store.gallery.add_input_asset(saved) == kept  # the same bytes again: the same asset
+    other = store.gallery.add_input_asset(archive.save_input(png_bytes("plum")))
     inputs = (
         InputSource(InputKind.LINK),
         InputSource(InputKind.UPLOAD, kept.id),
@@ -474,7 +487,7 @@ def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
     )
     jobs = []
     for task_id in ("t1", "t2"):
-        job = store.create_job(
+        job = store.jobs.create_job(
             request(),
             backend="foxapi",
             key_id="key-test",
@@ -482,26 +495,26 @@ def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
             lease_seconds=30,
             origin=JobOrigin(parent_image_ids=(7,), inputs=inputs),
         )
-        assert store.job(job.id).origin.inputs == inputs  # in the order sent
-        store.mark_submitted(
+        assert store.jobs.job(job.id).origin.inputs == inputs  # in the order sent
+        store.jobs.mark_submitted(
             job.id, JobEvent.TASK_PROCESSING, completed(task_id, 0), owner="a", lease_seconds=30
         )
-        store.finish_job(job.id, JobEvent.TASK_FAILED)
-        assert not store.job(job.id).in_flight
+        store.jobs.finish_job(job.id, JobEvent.TASK_FAILED)
+        assert not store.jobs.job(job.id).in_flight
         jobs.append(job)
 
-    assert store.delete_job(jobs[0].id) == []  # the other job still uses both
-    assert store.delete_job(jobs[1].id) == sorted(
+    assert store.jobs.delete_job(jobs[0].id) == []  # the other job still uses both
+    assert store.jobs.delete_job(jobs[1].id) == sorted(
         [kept.file_path, kept.thumb_path, other.file_path, other.thumb_path]
     )
-    assert store.input_assets([kept.id, other.id]) == {}
-    assert store.forget_unused_input_assets([kept.id]) == []  # gone already: nothing twice
+    assert store.gallery.input_assets([kept.id, other.id]) == {}
+    assert store.gallery.forget_unused_input_assets([kept.id]) == []  # gone already: nothing twice
 
 
 def test_a_job_in_flight_is_not_deleted(store: Store) -> None:
     job = new_job(store)
-    assert store.delete_job(job.id) == []
-    assert store.job(job.id).status is JobStatus.SUBMITTING
+    assert store.jobs.delete_job(job.id) == []
+    assert store.jobs.job(job.id).status is JobStatus.SUBMITTING
 
 
 def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
@@ -511,11 +524,15 @@ def test_an_images_place_in_the_gallery_follows_its_order_and_filter(
     owl = archived_job(store, archive, "an owl")
     edit = archived_job(store, archive, "a blue fox", image_urls=["https://x.test/a.png"])
     everything = GalleryFilter()
-    assert [store.gallery_position(everything, image) for image in (edit, owl, fox)] == [0, 1, 2]
+    assert [store.gallery.gallery_position(everything, image) for image in (edit, owl, fox)] == [
+        0,
+        1,
+        2,
+    ]
     foxes = GalleryFilter(search="fox")
-    assert store.gallery_position(foxes, fox) == 1
-    assert store.gallery_position(foxes, owl) is None
-    assert store.gallery_position(everything, 999) is None
+    assert store.gallery.gallery_position(foxes, fox) == 1
+    assert store.gallery.gallery_position(foxes, owl) is None
+    assert store.gallery.gallery_position(everything, 999) is None
 
 
 def test_a_page_of_the_gallery_is_kept_until_an_image_changes(
@@ -526,20 +543,22 @@ def test_a_page_of_the_gallery_is_kept_until_an_image_changes(
     favourites = GalleryFilter(favourites_only=True)
 
     def shown() -> list[int]:
-        return [item.image.id for item in store.gallery(favourites, limit=24, offset=0)]
+        return [item.image.id for item in store.gallery.gallery(favourites, limit=24, offset=0)]
 
     assert shown() == []
     with store.engine.begin() as conn:  # another process's change, unseen here for a moment
         conn.execute(favourites_table.insert().values(owner_sub="", image_id=owl))
     assert shown() == []
 
-    store.set_favourite(fox, True)  # a change made here is seen at once, with the other
+    store.gallery.set_favourite(fox, True)  # a change made here is seen at once, with the other
 
     assert shown() == [owl, fox]
     # What is on a page is kept; the images on it are read afresh.
     with store.engine.begin() as conn:
         conn.execute(favourites_table.delete().where(favourites_table.c.image_id == owl))
-    assert [item.image.favourite for item in store.gallery(favourites, limit=24, offset=0)] == [
+    assert [
+        item.image.favourite for item in store.gallery.gallery(favourites, limit=24, offset=0)
+    ] == [
         False,
         True,
     ]
@@ -549,14 +568,14 @@ def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) 
     fox = archived_job(store, archive, "a red fox")
     owl = archived_job(store, archive, "an owl")
     favourites = GalleryFilter(favourites_only=True)
-    assert store.gallery_count(favourites) == 0
+    assert store.gallery.gallery_count(favourites) == 0
     with store.engine.begin() as conn:  # another process's change, unseen here for a moment
         conn.execute(favourites_table.insert().values(owner_sub="", image_id=owl))
-    assert store.gallery_count(favourites) == 0
+    assert store.gallery.gallery_count(favourites) == 0
 
-    store.set_favourite(fox, True)  # a change made here is seen at once, with the other
+    store.gallery.set_favourite(fox, True)  # a change made here is seen at once, with the other
 
-    assert store.gallery_count(favourites) == 2
+    assert store.gallery.gallery_count(favourites) == 2
 
 
 # Boards and review links ------------------------------------------------------------
@@ -565,73 +584,75 @@ def test_counts_are_kept_until_an_image_changes(store: Store, archive: Archive) 
 def board_of(store: Store, archive: Archive, count: int, owner: str = "alice") -> list[int]:
     """A board of `owner`'s holding `count` new archived images: [board id, *image ids]."""
     ids = [archived_job(store, archive, f"fox number {n}") for n in range(count)]
-    board_id = store.create_board(owner, f"{owner}@example.org", "Foxes")
-    store.add_board_images(board_id, ids)
+    board_id = store.boards.create_board(owner, f"{owner}@example.org", "Foxes")
+    store.boards.add_board_images(board_id, ids)
     return [board_id, *ids]
 
 
 def test_a_board_keeps_its_order_and_filters_the_gallery(store: Store, archive: Archive) -> None:
     board_id, *ids = board_of(store, archive, 3)
     elsewhere = archived_job(store, archive, "an owl")
-    assert store.add_board_images(board_id, [ids[0], elsewhere, elsewhere]) == 1
-    assert store.board_image_ids(board_id) == [*ids, elsewhere]
-    store.reorder_board(board_id, [elsewhere, ids[2], 999_999])  # the rest keep their order
-    assert store.board_image_ids(board_id) == [elsewhere, ids[2], ids[0], ids[1]]
-    board = store.board(board_id)
+    assert store.boards.add_board_images(board_id, [ids[0], elsewhere, elsewhere]) == 1
+    assert store.boards.board_image_ids(board_id) == [*ids, elsewhere]
+    store.boards.reorder_board(board_id, [elsewhere, ids[2], 999_999])  # the rest keep their order
+    assert store.boards.board_image_ids(board_id) == [elsewhere, ids[2], ids[0], ids[1]]
+    board = store.boards.board(board_id)
     assert board is not None
     assert (board.image_count, board.cover_image_id) == (4, elsewhere)
 
     on_board = GalleryFilter(board_id=board_id)
-    assert store.gallery_count(on_board) == 4
-    assert store.gallery_count(GalleryFilter(board_id=board_id, search="owl")) == 1
-    assert {item.image.id for item in store.gallery(on_board, limit=10, offset=0)} == {
+    assert store.gallery.gallery_count(on_board) == 4
+    assert store.gallery.gallery_count(GalleryFilter(board_id=board_id, search="owl")) == 1
+    assert {item.image.id for item in store.gallery.gallery(on_board, limit=10, offset=0)} == {
         *ids,
         elsewhere,
     }
-    store.remove_board_image(board_id, elsewhere)
-    assert store.gallery_count(on_board) == 3
-    assert store.gallery_position(on_board, elsewhere) is None
-    assert [b.id for b in store.boards_of_image(ids[0], "alice")] == [board_id]
-    assert store.boards_of_image(ids[0], "bob") == []
+    store.boards.remove_board_image(board_id, elsewhere)
+    assert store.gallery.gallery_count(on_board) == 3
+    assert store.gallery.gallery_position(on_board, elsewhere) is None
+    assert [b.id for b in store.boards.boards_of_image(ids[0], "alice")] == [board_id]
+    assert store.boards.boards_of_image(ids[0], "bob") == []
 
 
 def test_deleting_an_image_takes_it_off_every_board_with_its_votes(
     store: Store, archive: Archive
 ) -> None:
     first, *ids = board_of(store, archive, 2)
-    second = store.create_board("alice", None, "Shortlist")
-    store.add_board_images(second, [ids[1]])
-    store.create_review_link(second, "h" * 64, label="", expires_at=None, allow_downloads=False)
+    second = store.boards.create_board("alice", None, "Shortlist")
+    store.boards.add_board_images(second, [ids[1]])
+    store.reviews.create_review_link(
+        second, "h" * 64, label="", expires_at=None, allow_downloads=False
+    )
     changes = {"vote": "approve"}
     assert (
-        store.review_change(
+        store.reviews.review_change(
             "h" * 64, time.time(), reviewer="Jo", image_id=ids[1], changes=changes, per_minute=60
         )
         == "saved"
     )
-    store.delete_image(ids[1])
-    assert store.board_image_ids(first) == [ids[0]]
-    assert store.board_image_ids(second) == []
-    assert store.notes_on([ids[1]], "alice") == []
+    store.gallery.delete_image(ids[1])
+    assert store.boards.board_image_ids(first) == [ids[0]]
+    assert store.boards.board_image_ids(second) == []
+    assert store.reviews.notes_on([ids[1]], "alice") == []
 
 
 def test_a_review_reads_only_its_live_links_board(store: Store, archive: Archive) -> None:
     mine, *ids = board_of(store, archive, 2)
     other, *other_ids = board_of(store, archive, 1, owner="bob")
     now = time.time()
-    link = store.create_review_link(
+    link = store.reviews.create_review_link(
         mine, "a" * 64, label="Acme", expires_at=None, allow_downloads=False
     )
-    others = store.create_review_link(
+    others = store.reviews.create_review_link(
         other, "b" * 64, label="", expires_at=None, allow_downloads=True
     )
-    shown = store.review_images("a" * 64, now)
+    shown = store.reviews.review_images("a" * 64, now)
     assert [image.image_id for image in shown or []] == ids
 
     # Another board's image through this link: no image, no vote, nothing counted.
-    assert store.review_image("a" * 64, now, other_ids[0]) == (link, False, None)
+    assert store.reviews.review_image("a" * 64, now, other_ids[0]) == (link, False, None)
     assert (
-        store.review_change(
+        store.reviews.review_change(
             "a" * 64,
             now,
             reviewer="Jo",
@@ -641,25 +662,25 @@ def test_a_review_reads_only_its_live_links_board(store: Store, archive: Archive
         )
         == "not_on_board"
     )
-    assert store.notes_on(other_ids, "bob") == []
-    assert store.review_link_shows(link, other_ids[0], now) == (False, False)
-    assert store.review_link_shows(others, other_ids[0], now) == (True, True)
+    assert store.reviews.notes_on(other_ids, "bob") == []
+    assert store.reviews.review_link_shows(link, other_ids[0], now) == (False, False)
+    assert store.reviews.review_link_shows(others, other_ids[0], now) == (True, True)
 
     # Unknown, truncated, expired and revoked links read nothing.
-    assert store.review_images("c" * 64, now) is None
-    assert store.review_images("a" * 63, now) is None
-    expiring = store.create_review_link(
+    assert store.reviews.review_images("c" * 64, now) is None
+    assert store.reviews.review_images("a" * 63, now) is None
+    expiring = store.reviews.create_review_link(
         mine, "e" * 64, label="", expires_at=now + 60, allow_downloads=False
     )
-    assert store.review_images("e" * 64, now) is not None
-    assert store.review_images("e" * 64, now + 61) is None
-    assert store.review_link_shows(expiring, ids[0], now + 61) == (False, False)
-    store.revoke_review_link(link)
-    assert store.review_images("a" * 64, now) is None
-    assert store.review_image("a" * 64, now, ids[0]) is None
-    assert store.reviewer_notes("a" * 64, now, "Jo") is None
+    assert store.reviews.review_images("e" * 64, now) is not None
+    assert store.reviews.review_images("e" * 64, now + 61) is None
+    assert store.reviews.review_link_shows(expiring, ids[0], now + 61) == (False, False)
+    store.reviews.revoke_review_link(link)
+    assert store.reviews.review_images("a" * 64, now) is None
+    assert store.reviews.review_image("a" * 64, now, ids[0]) is None
+    assert store.reviews.reviewer_notes("a" * 64, now, "Jo") is None
     assert (
-        store.review_change(
+        store.reviews.review_change(
             "a" * 64,
             now,
             reviewer="Jo",
@@ -669,7 +690,7 @@ def test_a_review_reads_only_its_live_links_board(store: Store, archive: Archive
         )
         == "closed"
     )
-    assert store.review_link_shows(link, ids[0], now) == (False, False)
+    assert store.reviews.review_link_shows(link, ids[0], now) == (False, False)
 
 
 def test_reviewers_changing_at_once_never_pass_the_links_limit(
@@ -681,7 +702,7 @@ def test_reviewers_changing_at_once_never_pass_the_links_limit(
     start = threading.Barrier(servers)
     try:
         board_id, image_id = board_of(stores[0], archive, 1)
-        stores[0].create_review_link(
+        stores[0].reviews.create_review_link(
             board_id, "r" * 64, label="", expires_at=None, allow_downloads=False
         )
         now = time.time()
@@ -689,7 +710,7 @@ def test_reviewers_changing_at_once_never_pass_the_links_limit(
         def vote(index: int) -> list[str]:
             start.wait()
             return [
-                stores[index].review_change(
+                stores[index].reviews.review_change(
                     "r" * 64,
                     now,
                     reviewer=f"reviewer {index}",
@@ -706,7 +727,7 @@ def test_reviewers_changing_at_once_never_pass_the_links_limit(
         assert outcomes.count("limited") == servers * each - limit
         # A minute on, the link may change again.
         assert (
-            stores[0].review_change(
+            stores[0].reviews.review_change(
                 "r" * 64,
                 now + 61,
                 reviewer="late",
@@ -725,36 +746,36 @@ def test_notes_are_counted_per_reviewer_and_marked_when_they_change(
     store: Store, archive: Archive
 ) -> None:
     board_id, first, second = board_of(store, archive, 2)
-    link = store.create_review_link(
+    link = store.reviews.create_review_link(
         board_id, "n" * 64, label="Acme", expires_at=None, allow_downloads=False
     )
     now = time.time()
-    marks = [store.review_activity(board_id)]
+    marks = [store.reviews.review_activity(board_id)]
 
     def change(reviewer: str, image_id: int, at: float, **changes: object) -> None:
-        outcome = store.review_change(
+        outcome = store.reviews.review_change(
             "n" * 64, at, reviewer=reviewer, image_id=image_id, changes=changes, per_minute=60
         )
         assert outcome == "saved"
-        marks.append(store.review_activity(board_id))
+        marks.append(store.reviews.review_activity(board_id))
 
     change("Jo", first, now, vote="approve")
     change("Jo", first, now + 1, comment="Love it")  # the vote stays
     change("Sam", first, now + 2, vote="changes")
     change("Sam", second, now + 3, vote=None)  # an empty note: not shown
-    notes = store.notes_on([first, second], "alice")
+    notes = store.reviews.notes_on([first, second], "alice")
     assert [(n.reviewer, n.vote, n.comment) for n in notes] == [
         ("Sam", "changes", ""),
         ("Jo", "approve", "Love it"),
     ]
     assert notes[0].link_label == "Acme"
-    assert store.notes_on([first], "bob") == []  # only the board owner's links count
+    assert store.reviews.notes_on([first], "bob") == []  # only the board owner's links count
     assert len(set(marks)) == len(marks)  # every change moved the mark
-    assert store.review_activity(board_id) == marks[-1]  # and reading it moves nothing
-    mine = store.reviewer_notes("n" * 64, now, "Jo")
+    assert store.reviews.review_activity(board_id) == marks[-1]  # and reading it moves nothing
+    mine = store.reviews.reviewer_notes("n" * 64, now, "Jo")
     assert [(n.image_id, n.vote) for n in mine or []] == [(first, "approve")]
-    assert store.review_links(board_id)[0].reviewer_count == 2
-    assert store.review_link(link) == store.review_links(board_id)[0]
-    store.revoke_review_link(link)
-    assert store.review_activity(board_id) != marks[-1]
-    assert store.review_link(link).revoked  # type: ignore[union-attr]
+    assert store.reviews.review_links(board_id)[0].reviewer_count == 2
+    assert store.reviews.review_link(link) == store.reviews.review_links(board_id)[0]
+    store.reviews.revoke_review_link(link)
+    assert store.reviews.review_activity(board_id) != marks[-1]
+    assert store.reviews.review_link(link).revoked  # type: ignore[union-attr]

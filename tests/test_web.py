@@ -7,16 +7,15 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from PIL import Image
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from studio import web
-from studio.jobs import Review
+from studio import links, web
+from studio.links import LINK_WINDOW
 from studio.people import Person
 from studio.provenance import (
     CREATED_BY_MODEL,
@@ -28,9 +27,9 @@ from studio.provenance import (
 )
 from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.runtime import Studio, open_studio
+from studio.service import Review
 from studio.settings import Settings
 from studio.states import JobStatus
-from studio.web import LINK_WINDOW, UrlSigner
 from tests.app_support import ALICE, BOB, image_bytes, seed_images, seed_job
 from tests.c2pa_support import read_credentials
 
@@ -52,31 +51,31 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
 
 @pytest.fixture
 def client(studio: Studio) -> TestClient:
-    return TestClient(Starlette(routes=web.routes(lambda: studio.jobs)))
+    return TestClient(Starlette(routes=web.routes(lambda: studio.service)))
 
 
 def test_a_thumbnail_link_serves_the_thumbnail_for_a_year(
     studio: Studio, client: TestClient
 ) -> None:
     [item] = seed_images(studio.store, studio.archive, "a fox")
-    link = studio.jobs.image_link(item.image, "thumb", "local")
+    link = studio.service.gallery.image_link(item.image, "thumb", "local")
 
     answer = client.get(link)
 
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/webp"
     assert "immutable" in answer.headers["cache-control"]
-    assert answer.content == studio.jobs.thumbnail(item.image)
+    assert answer.content == studio.service.gallery.thumbnail(item.image)
     assert item.image.sha256 in link
 
 
 def test_the_original_and_the_download_copy(studio: Studio, client: TestClient) -> None:
     [item] = seed_images(studio.store, studio.archive, "a copper kettle")
 
-    original = client.get(studio.jobs.image_link(item.image, "original", "local"))
-    download = client.get(studio.jobs.image_link(item.image, "download", "local"))
+    original = client.get(studio.service.gallery.image_link(item.image, "original", "local"))
+    download = client.get(studio.service.gallery.image_link(item.image, "download", "local"))
 
-    assert original.content == studio.jobs.original(item.image)
+    assert original.content == studio.service.gallery.original(item.image)
     assert original.headers["content-type"] == "image/png"
     assert download.headers["content-disposition"].startswith("attachment;")
     assert "a-copper-kettle-1.png" in download.headers["content-disposition"]
@@ -87,26 +86,28 @@ def test_the_original_and_the_download_copy(studio: Studio, client: TestClient) 
 def test_an_input_asset_is_served_by_its_signed_link_alone(
     studio: Studio, client: TestClient
 ) -> None:
-    asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(40, 30))))
+    asset = studio.store.gallery.add_input_asset(
+        studio.archive.save_input(image_bytes(size=(40, 30)))
+    )
     uses = JobOrigin(inputs=(InputSource(InputKind.UPLOAD, asset.id),))
     edit = seed_job(studio.store, "make it blue", status=JobStatus.FAILED, origin=uses)
-    thumb = studio.jobs.input_link(asset, "thumb", "local")
-    original = studio.jobs.input_link(asset, "original", "local")
+    thumb = studio.service.gallery.input_link(asset, "thumb", "local")
+    original = studio.service.gallery.input_link(asset, "original", "local")
 
     answer = client.get(original)
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/png"
-    assert answer.content == studio.jobs.input_original(asset)
-    assert client.get(thumb).content == studio.jobs.input_thumbnail(asset)
+    assert answer.content == studio.service.gallery.input_original(asset)
+    assert client.get(thumb).content == studio.service.gallery.input_thumbnail(asset)
     assert client.get(original.split("?")[0]).status_code == 403  # unsigned
-    studio.jobs.delete_job(edit.id)  # no job uses it any more: it goes
+    studio.service.jobs.delete_job(edit.id)  # no job uses it any more: it goes
     assert client.get(original).status_code == 404
 
 
 @pytest.mark.parametrize("tamper", ["signature", "viewer", "path", "expiry"])
 def test_a_changed_link_is_refused(studio: Studio, client: TestClient, tamper: str) -> None:
     [first, second] = seed_images(studio.store, studio.archive, "two foxes", count=2)
-    link = studio.jobs.image_link(first.image, "original", "person:alice")
+    link = studio.service.gallery.image_link(first.image, "original", "person:alice")
     path, query = link.split("?")
     params = {name: values[0] for name, values in parse_qs(query).items()}
     if tamper == "signature":
@@ -125,33 +126,13 @@ def test_a_changed_link_is_refused(studio: Studio, client: TestClient, tamper: s
     assert client.get(link).status_code == 200
 
 
-def test_a_link_lives_until_the_end_of_the_next_hour_and_no_longer() -> None:
-    now = [10 * LINK_WINDOW + 5.0]
-    signer = UrlSigner(b"secret", clock=lambda: now[0])
-    link = signer.sign("/api/images/1/thumb/abc.webp", "local")
-    same_hour = signer.sign("/api/images/1/thumb/abc.webp", "local")
-    expires = int(parse_qs(urlsplit(link).query)["expires"][0])
-
-    assert link == same_hour  # the browser's cache keeps working within the hour
-    assert expires == 12 * LINK_WINDOW
-    request_scope = {
-        "type": "http",
-        "path": urlsplit(link).path,
-        "query_string": urlsplit(link).query.encode(),
-        "headers": [],
-    }
-    assert signer.viewer(Request(request_scope)) == "local"
-    now[0] = expires + 1
-    assert signer.viewer(Request(request_scope)) is None
-
-
 def test_a_zip_streams_every_selected_image_and_a_manifest(
     studio: Studio, client: TestClient
 ) -> None:
     items = seed_images(studio.store, studio.archive, "three foxes", count=3)
     ids = [items[0].image.id, items[2].image.id]
 
-    with client.stream("GET", studio.jobs.zip_link(ids, "local")) as answer:
+    with client.stream("GET", studio.service.gallery.zip_link(ids, "local")) as answer:
         chunks = list(answer.iter_bytes())
 
     assert answer.headers["content-type"] == "application/zip"
@@ -171,21 +152,23 @@ def test_progress_tells_the_browser_where_each_job_stands(
     )
     [done] = seed_images(studio.store, studio.archive, "a finished fox")
 
-    everything = client.get(studio.jobs.progress_link(None, "local")).json()
-    chosen = client.get(studio.jobs.progress_link([running.id, done.job.id], "local")).json()
+    everything = client.get(studio.service.jobs.progress_link(None, "local")).json()
+    chosen = client.get(
+        studio.service.jobs.progress_link([running.id, done.job.id], "local")
+    ).json()
 
     assert [(job["id"], job["words"]) for job in everything] == [(running.id, "Generating 40 %")]
     assert {job["id"]: job["in_flight"] for job in chosen} == {
         running.id: True,
         done.job.id: False,
     }
-    assert client.get(web.progress_path(None)).status_code == 403
+    assert client.get(links.progress_path(None)).status_code == 403
 
 
 def test_an_unknown_image_and_a_malformed_list_are_refused(
     studio: Studio, client: TestClient
 ) -> None:
-    signer = studio.jobs.signer
+    signer = studio.service.signer
     assert client.get(signer.sign("/api/images/999/thumb/x.webp", "local")).status_code == 404
     assert client.get(signer.sign("/api/zip/1;2/x", "local")).status_code == 403
     assert client.get(signer.sign("/api/progress/not-a-job", "local")).status_code == 403
@@ -195,9 +178,9 @@ def test_an_unknown_image_and_a_malformed_list_are_refused(
 
 
 def review_of(studio: Studio, image_ids: list[int], *, allow_downloads: bool) -> tuple[int, Review]:
-    board = studio.jobs.create_board("Picks", image_ids)
-    link, token = studio.jobs.share_board(board.id, allow_downloads=allow_downloads)
-    review = studio.jobs.open_review(token)
+    board = studio.service.boards.create_board("Picks", image_ids)
+    link, token = studio.service.boards.share_board(board.id, allow_downloads=allow_downloads)
+    review = studio.service.boards.open_review(token)
     assert isinstance(review, Review)
     return link.id, review
 
@@ -214,11 +197,11 @@ def test_a_reviewers_image_links_serve_while_the_link_lives(
 
     answer = client.get(thumb)
     assert answer.status_code == 200
-    assert answer.content == studio.jobs.thumbnail(item.image)
+    assert answer.content == studio.service.gallery.thumbnail(item.image)
     assert "immutable" not in answer.headers["cache-control"]  # asked again: a revoke is heard
-    assert client.get(original).content == studio.jobs.original(item.image)
+    assert client.get(original).content == studio.service.gallery.original(item.image)
 
-    studio.jobs.revoke_link(link_id)
+    studio.service.boards.revoke_link(link_id)
     assert client.get(thumb).status_code == 404
     assert client.get(original).status_code == 404
 
@@ -231,7 +214,7 @@ def test_a_reviewer_downloads_only_when_the_owner_allowed_it(
     open_id, opened = review_of(studio, [item.image.id], allow_downloads=True)
     assert closed.image_link(item.image.id, "download") is None
     # Even a download link signed for that reviewer is refused by the route.
-    forged = studio.jobs.image_link(item.image, "download", f"review:{closed_id}")
+    forged = studio.service.gallery.image_link(item.image, "download", f"review:{closed_id}")
     assert client.get(forged).status_code == 404
 
     allowed = opened.image_link(item.image.id, "download")
@@ -240,7 +223,7 @@ def test_a_reviewer_downloads_only_when_the_owner_allowed_it(
     assert answer.status_code == 200
     assert answer.headers["content-disposition"].startswith("attachment;")
     # The prompt and settings go with it; the task id stays in the studio.
-    designers = client.get(studio.jobs.image_link(item.image, "download", "local"))
+    designers = client.get(studio.service.gallery.image_link(item.image, "download", "local"))
     assert item.job.task_id
     with Image.open(io.BytesIO(designers.content)) as picture:
         assert item.job.task_id in picture.info["parameters"]
@@ -257,14 +240,14 @@ def test_a_reviewers_link_reaches_nothing_beyond_its_board(
     viewer = f"review:{link_id}"
     # Signed for the reviewer, but for an image of no board of theirs: refused.
     for kind in ("thumb", "original", "download"):
-        other = studio.jobs.image_link(elsewhere.image, kind, viewer)
+        other = studio.service.gallery.image_link(elsewhere.image, kind, viewer)
         assert client.get(other).status_code == 404
     assert review.image_link(elsewhere.image.id, "thumb") is None
     # The studio's other routes refuse a reviewer outright.
-    signer = studio.jobs.signer
-    zipped = signer.sign(web.zip_path([on_board.image.id], web.zip_digest([None])), viewer)
+    signer = studio.service.signer
+    zipped = signer.sign(links.zip_path([on_board.image.id], links.zip_digest([None])), viewer)
     assert client.get(zipped).status_code == 403
-    assert client.get(signer.sign(web.progress_path(None), viewer)).status_code == 403
+    assert client.get(signer.sign(links.progress_path(None), viewer)).status_code == 403
     for odd in ("review:x", "review:²", "review:", f"review:{link_id} "):
         forged = signer.sign(f"/api/images/{on_board.image.id}/thumb/x.webp", odd)
         assert client.get(forged).status_code == 404
@@ -274,8 +257,8 @@ def test_a_boards_zip_has_its_images_in_order_and_a_manifest(
     studio: Studio, client: TestClient
 ) -> None:
     items = seed_images(studio.store, studio.archive, "three owls", count=3)
-    board = studio.jobs.create_board("Owls", [items[2].image.id, items[0].image.id])
-    with client.stream("GET", studio.jobs.board_zip_link(board.id, "local")) as answer:
+    board = studio.service.boards.create_board("Owls", [items[2].image.id, items[0].image.id])
+    with client.stream("GET", studio.service.boards.board_zip_link(board.id, "local")) as answer:
         body = b"".join(answer.iter_bytes())
     with zipfile.ZipFile(io.BytesIO(body)) as bundle:
         assert bundle.namelist() == ["three-owls-3.png", "three-owls-1.png", "manifest.json"]
@@ -292,16 +275,20 @@ def test_every_download_route_carries_content_credentials_that_verify(
 ) -> None:
     items = seed_images(studio.store, studio.archive, "a kite 凧 🪁", count=2, fmt=fmt)
     ids = [item.image.id for item in items]
-    board = studio.jobs.create_board("Kites", ids)
+    board = studio.service.boards.create_board("Kites", ids)
     _, review = review_of(studio, ids, allow_downloads=True)
     reviewer_link = review.image_link(ids[0], "download")
     assert reviewer_link is not None
 
     files = {
-        "image dialog": [client.get(studio.jobs.image_link(items[0].image, "download", "local"))],
+        "image dialog": [
+            client.get(studio.service.gallery.image_link(items[0].image, "download", "local"))
+        ],
         "reviewer": [client.get(reviewer_link)],
-        "gallery zip": _zipped(client.get(studio.jobs.zip_link(ids, "local")).content),
-        "board zip": _zipped(client.get(studio.jobs.board_zip_link(board.id, "local")).content),
+        "gallery zip": _zipped(client.get(studio.service.gallery.zip_link(ids, "local")).content),
+        "board zip": _zipped(
+            client.get(studio.service.boards.board_zip_link(board.id, "local")).content
+        ),
     }
 
     for route, found in files.items():
@@ -315,14 +302,16 @@ def test_every_download_route_carries_content_credentials_that_verify(
             assert read.actions[0]["description"] == "Prompt: a kite 凧 🪁"
             assert read.manifest["signature_info"]["issuer"] == "Image Studio (self-signed)"
     # The archive keeps the original as it came.
-    assert b"c2pa" not in studio.jobs.original(items[0].image)
+    assert b"c2pa" not in studio.service.gallery.original(items[0].image)
 
 
 def test_an_edits_download_names_the_inputs_the_studio_holds(
     studio: Studio, client: TestClient
 ) -> None:
     [parent] = seed_images(studio.store, studio.archive, "a plain fox")
-    asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes(size=(40, 30))))
+    asset = studio.store.gallery.add_input_asset(
+        studio.archive.save_input(image_bytes(size=(40, 30)))
+    )
     origin = JobOrigin(
         parent_image_ids=(parent.image.id,),
         inputs=(
@@ -340,7 +329,8 @@ def test_an_edits_download_names_the_inputs_the_studio_holds(
     assert reviewer_link is not None
 
     owners = read_credentials(
-        client.get(studio.jobs.image_link(edit.image, "download", "local")).content, "image/png"
+        client.get(studio.service.gallery.image_link(edit.image, "download", "local")).content,
+        "image/png",
     )
     reviewers = read_credentials(client.get(reviewer_link).content, "image/png")
 
@@ -363,10 +353,14 @@ def test_an_upstream_signed_original_keeps_its_chain_in_every_download(
     signed = upstream.sign(image_bytes(fmt="JPEG"), "image/jpeg", Facts("o.jpg", edit=False))
     [item] = seed_images(studio.store, studio.archive, "a signed fox", pictures=(signed,))
 
-    download = client.get(studio.jobs.image_link(item.image, "download", "local")).content
-    [zipped] = _zipped(client.get(studio.jobs.zip_link([item.image.id], "local")).content)
+    download = client.get(
+        studio.service.gallery.image_link(item.image, "download", "local")
+    ).content
+    [zipped] = _zipped(
+        client.get(studio.service.gallery.zip_link([item.image.id], "local")).content
+    )
 
-    assert studio.jobs.original(item.image) == signed  # never rewritten in place
+    assert studio.service.gallery.original(item.image) == signed  # never rewritten in place
     for data in (download, zipped):
         read = read_credentials(data, "image/jpeg")
         assert read.valid_but_untrusted, (read.state, read.failures, read.ingredient_failures)
@@ -386,11 +380,13 @@ def test_with_content_credentials_off_downloads_carry_none(tmp_path: Path) -> No
     studio = open_studio(settings, start=False)
     try:
         [item] = seed_images(studio.store, studio.archive, "a quiet fox")
-        client = TestClient(Starlette(routes=web.routes(lambda: studio.jobs)))
-        data = client.get(studio.jobs.image_link(item.image, "download", "local")).content
+        client = TestClient(Starlette(routes=web.routes(lambda: studio.service)))
+        data = client.get(
+            studio.service.gallery.image_link(item.image, "download", "local")
+        ).content
     finally:
         studio.close()
-    assert studio.jobs.content_credentials_issuer is None
+    assert studio.service.gallery.content_credentials_issuer is None
     assert not has_manifest(data, "image/png")
     assert b"a quiet fox" in data
 
@@ -429,50 +425,53 @@ def private(tmp_path: Path) -> Iterator[Studio]:
 
 
 def test_two_people_with_private_galleries_see_nothing_of_each_others(private: Studio) -> None:
-    client = TestClient(Starlette(routes=web.routes(lambda: private.jobs)))
+    client = TestClient(Starlette(routes=web.routes(lambda: private.service)))
     store, archive = private.store, private.archive
     [picture] = seed_images(store, archive, "alice's fox", owner=ALICE)
     sweep = JobOrigin(batch_id="b" * 32)
     running = seed_job(store, "alice's owl being drawn", progress=30, owner=ALICE, origin=sweep)
-    asset = store.add_input_asset(archive.save_input(image_bytes(size=(40, 30))))
+    asset = store.gallery.add_input_asset(archive.save_input(image_bytes(size=(40, 30))))
     uses = JobOrigin(inputs=(InputSource(InputKind.UPLOAD, asset.id),))
     seed_job(store, "alice's edit", status=JobStatus.FAILED, owner=ALICE, origin=uses)
-    alice, bob = private.jobs.for_person(ALICE_PERSON), private.jobs.for_person(BOB_PERSON)
+    alice, bob = private.service.for_person(ALICE_PERSON), private.service.for_person(BOB_PERSON)
 
-    def links(viewer: Person) -> dict[str, str]:
-        signer = private.jobs.signer
-        zip_of = web.zip_path([picture.image.id], web.zip_digest([picture.image.sha256]))
+    def signed_links(viewer: Person) -> dict[str, str]:
+        signer = private.service.signer
+        zip_of = links.zip_path([picture.image.id], links.zip_digest([picture.image.sha256]))
         return {
-            **{kind: private.jobs.image_link(picture.image, kind, viewer.viewer) for kind in KINDS},
-            "input": private.jobs.input_link(asset, "original", viewer.viewer),
+            **{
+                kind: private.service.gallery.image_link(picture.image, kind, viewer.viewer)
+                for kind in KINDS
+            },
+            "input": private.service.gallery.input_link(asset, "original", viewer.viewer),
             "zip": signer.sign(zip_of, viewer.viewer),
-            "progress of the job": private.jobs.progress_link([running.id], viewer.viewer),
+            "progress of the job": private.service.jobs.progress_link([running.id], viewer.viewer),
         }
 
-    for route, link in links(BOB_PERSON).items():
+    for route, link in signed_links(BOB_PERSON).items():
         answer = client.get(link)
         if route.startswith("progress"):
             assert answer.json() == [], route
         else:
             assert answer.status_code == 404, route
             assert "not yours to see" in answer.text or "no longer kept" in answer.text
-    assert client.get(bob.progress_link(None, BOB_PERSON.viewer)).json() == []
-    assert bob.zip_link([picture.image.id], BOB_PERSON.viewer).startswith("/api/zip//")
-    assert bob.gallery_count(GalleryFilter()) == 0 and bob.count_in_flight() == 0
-    assert bob.input_asset(asset.id) is None and bob.image(picture.image.id) is None
-    assert bob.saved_images(picture.job.id) == [] and bob.batch("b" * 32) == []
+    assert client.get(bob.jobs.progress_link(None, BOB_PERSON.viewer)).json() == []
+    assert bob.gallery.zip_link([picture.image.id], BOB_PERSON.viewer).startswith("/api/zip//")
+    assert bob.gallery.gallery_count(GalleryFilter()) == 0 and bob.jobs.count_in_flight() == 0
+    assert bob.gallery.input_asset(asset.id) is None and bob.gallery.image(picture.image.id) is None
+    assert bob.gallery.saved_images(picture.job.id) == [] and bob.jobs.batch("b" * 32) == []
 
     # The same routes serve Alice everything of hers.
-    for route, link in links(ALICE_PERSON).items():
+    for route, link in signed_links(ALICE_PERSON).items():
         assert client.get(link).status_code == 200, route
-    everything = client.get(alice.progress_link(None, ALICE_PERSON.viewer)).json()
+    everything = client.get(alice.jobs.progress_link(None, ALICE_PERSON.viewer)).json()
     assert [job["id"] for job in everything] == [running.id]
-    assert alice.gallery_count(GalleryFilter()) == 1 and alice.count_in_flight() == 1
-    assert alice.saved_images(picture.job.id) == [picture.image]
-    assert alice.batch("b" * 32) == [running]
+    assert alice.gallery.gallery_count(GalleryFilter()) == 1 and alice.jobs.count_in_flight() == 1
+    assert alice.gallery.saved_images(picture.job.id) == [picture.image]
+    assert alice.jobs.batch("b" * 32) == [running]
     # An admin's links see everyone's, as the admin's pages do.
     boss = Person("sub-boss", "boss@example.com", "Boss", admin=True)
-    for route, link in links(boss).items():
+    for route, link in signed_links(boss).items():
         assert client.get(link).status_code == 200, route
 
 
@@ -481,12 +480,15 @@ def test_a_deleted_images_link_answers_404_after_another_persons_image_is_stored
 ) -> None:
     opened = private_studio(tmp_path, database_url)
     try:
-        client = TestClient(Starlette(routes=web.routes(lambda: opened.jobs)))
-        alice = opened.jobs.for_person(ALICE_PERSON)
+        client = TestClient(Starlette(routes=web.routes(lambda: opened.service)))
+        alice = opened.service.for_person(ALICE_PERSON)
         [picture] = seed_images(opened.store, opened.archive, "alice's private fox", owner=ALICE)
-        made = {kind: alice.image_link(picture.image, kind, ALICE_PERSON.viewer) for kind in KINDS}
+        made = {
+            kind: alice.gallery.image_link(picture.image, kind, ALICE_PERSON.viewer)
+            for kind in KINDS
+        }
         assert all(client.get(link).status_code == 200 for link in made.values())
-        alice.delete_image(picture.image.id)
+        alice.gallery.delete_image(picture.image.id)
 
         [bobs] = seed_images(opened.store, opened.archive, "bob's private heron", owner=BOB)
 
@@ -501,12 +503,12 @@ def test_a_deleted_images_link_answers_404_after_another_persons_image_is_stored
 
 def test_a_link_serves_only_the_picture_it_was_made_for(studio: Studio, client: TestClient) -> None:
     first, second = seed_images(studio.store, studio.archive, "two herons", count=2)
-    signer = studio.jobs.signer
+    signer = studio.service.signer
     for kind in KINDS:
         # The first image's id with the second's content: as if the id had been reused.
-        path = web.image_path(kind, first.image.id, second.image.sha256 or "", "png")
+        path = links.image_path(kind, first.image.id, second.image.sha256 or "", "png")
         assert client.get(signer.sign(path, "local")).status_code == 404, kind
-    stale = web.zip_path([first.image.id], web.zip_digest([second.image.sha256]))
+    stale = links.zip_path([first.image.id], links.zip_digest([second.image.sha256]))
     assert client.get(signer.sign(stale, "local")).status_code == 404
 
 
@@ -514,8 +516,8 @@ def test_a_zip_naming_a_deleted_image_answers_404_with_a_sentence(
     studio: Studio, client: TestClient
 ) -> None:
     items = seed_images(studio.store, studio.archive, "three wrens", count=3)
-    link = studio.jobs.zip_link([item.image.id for item in items], "local")
-    studio.jobs.delete_image(items[1].image.id)
+    link = studio.service.gallery.zip_link([item.image.id for item in items], "local")
+    studio.service.gallery.delete_image(items[1].image.id)
 
     answer = client.get(link)
 
@@ -526,13 +528,18 @@ def test_a_zip_naming_a_deleted_image_answers_404_with_a_sentence(
 
 def test_every_answer_says_nosniff_and_runs_nothing(studio: Studio, client: TestClient) -> None:
     [item] = seed_images(studio.store, studio.archive, "an original served byte for byte")
-    asset = studio.store.add_input_asset(studio.archive.save_input(image_bytes()))
+    asset = studio.store.gallery.add_input_asset(studio.archive.save_input(image_bytes()))
     answers = [
-        *(client.get(studio.jobs.image_link(item.image, kind, "local")) for kind in KINDS),
-        client.get(studio.jobs.input_link(asset, "thumb", "local")),  # 404: no job uses it
-        client.get(studio.jobs.zip_link([item.image.id], "local")),
-        client.get(studio.jobs.progress_link(None, "local")),
-        client.get(web.progress_path(None)),  # 403: unsigned
+        *(
+            client.get(studio.service.gallery.image_link(item.image, kind, "local"))
+            for kind in KINDS
+        ),
+        client.get(
+            studio.service.gallery.input_link(asset, "thumb", "local")
+        ),  # 404: no job uses it
+        client.get(studio.service.gallery.zip_link([item.image.id], "local")),
+        client.get(studio.service.jobs.progress_link(None, "local")),
+        client.get(links.progress_path(None)),  # 403: unsigned
     ]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 404, 200, 200, 403]
     for answer in answers:

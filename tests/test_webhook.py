@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from studio.boards import Review
+from studio.boards.review import Review
 from studio.emulator import RunningEmulator
 from studio.fetch import FetchPolicy
 from studio.runtime import Studio, open_studio
@@ -21,7 +21,7 @@ from studio.settings import Settings
 from studio.webhook import ATTEMPTS, Webhook, slack_text
 from tests.app_support import seed_images
 from tests.conftest import EMULATOR_KEY
-from tests.test_jobs import wait_for
+from tests.test_service import wait_for
 
 
 class Receiver:
@@ -88,11 +88,11 @@ def studio(tmp_path: Path, receiver: Receiver, emulator: RunningEmulator) -> Ite
 def test_each_finished_review_reaches_the_webhook_once_and_nobody_waits_for_it(
     studio: Studio, receiver: Receiver
 ) -> None:
-    service = studio.jobs
+    service = studio.service
     ids = [seed_images(studio.store, studio.archive, p)[0].image.id for p in ("a fox", "a heron")]
-    board = service.create_board("Harbour <!channel> picks", ids)
-    _link, token = service.share_board(board.id, label="Acme")
-    review = service.open_review(token)
+    board = service.boards.create_board("Harbour <!channel> picks", ids)
+    _link, token = service.boards.share_board(board.id, label="Acme")
+    review = service.boards.open_review(token)
     assert isinstance(review, Review)
     review.vote("Jane", ids[0], "approve")
     review.vote("Jane", ids[1], "changes")
@@ -117,19 +117,19 @@ def test_each_finished_review_reaches_the_webhook_once_and_nobody_waits_for_it(
 def test_a_sweep_is_announced_once_when_its_last_job_finishes(
     studio: Studio, receiver: Receiver
 ) -> None:
-    service = studio.jobs
-    sweep = service.sweep(
+    service = studio.service
+    sweep = service.jobs.sweep(
         prompt="a {red|blue} fox", aspect_ratios=["1:1"], num_outputs=1, output_format=None
     )
-    result = service.send_sweep(sweep, service.server_credentials)
+    result = service.jobs.send_sweep(sweep, service.jobs.server_credentials)
     for job in result.jobs:
         wait_for(service, job.id)
     assert receiver.texts(1) == ["A sweep of 2 jobs finished: 2 done. “a red fox”"]
-    single = service.send(
-        service.generation(
+    single = service.jobs.send(
+        service.jobs.generation(
             prompt="a lone owl", num_outputs=1, aspect_ratio="1:1", output_format="png"
         ),
-        service.server_credentials,
+        service.jobs.server_credentials,
     )
     wait_for(service, single.id)
     studio.close()

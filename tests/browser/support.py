@@ -312,7 +312,7 @@ def stored_gallery(data_dir: Path) -> list[GalleryItem]:
     """Every archived image in a server's store, newest first."""
     store = Store(f"sqlite:///{data_dir / 'studio.db'}")
     try:
-        return store.gallery(GalleryFilter(), limit=1000, offset=0)
+        return store.gallery.gallery(GalleryFilter(), limit=1000, offset=0)
     finally:
         store.close()
 
@@ -321,7 +321,7 @@ def stored_jobs(data_dir: Path) -> list[JobRecord]:
     """Every job in a server's store, newest first."""
     store = Store(f"sqlite:///{data_dir / 'studio.db'}")
     try:
-        return store.jobs()
+        return store.jobs.jobs()
     finally:
         store.close()
 

@@ -5,7 +5,7 @@ Ten jobs go through each server's Generate page (Chromium) and ten through `pyth
 studio generate` while the servers work; one server is killed with SIGKILL while its jobs
 are still running. Every job is POSTed once, every image is one object in the bucket, and
 both servers' galleries list every image. (The key's shared rate cap is proven in
-test_engine.py, where nothing else loads the emulator's thread: here, the browser and
+test_jobs_engine.py, where nothing else loads the emulator's thread: here, the browser and
 three processes on two cores delay when the emulator notes a request's arrival.)
 """
 
@@ -188,7 +188,9 @@ def test_two_servers_and_the_command_line_share_one_database_and_bucket(
         # Server A's last jobs are still running upstream when it dies.
         server_a.stop(signal.SIGKILL)
         store = Store(postgres_url)
-        orphaned = [job for job in store.jobs() if job.in_flight and job.prompt in prompts["A"]]
+        orphaned = [
+            job for job in store.jobs.jobs() if job.in_flight and job.prompt in prompts["A"]
+        ]
         assert orphaned, "server A had finished every job before it was killed"
         command_line.join(timeout=CLI_TIMEOUT * JOBS_PER_SENDER)
         assert command_line_failures == []
@@ -196,7 +198,7 @@ def test_two_servers_and_the_command_line_share_one_database_and_bucket(
         # Server B (and the command line while it ran) take over A's jobs and finish them.
         try:
             expect_all_done(store, everyone)
-            archived = store.gallery(GalleryFilter(), limit=100, offset=0)
+            archived = store.gallery.gallery(GalleryFilter(), limit=100, offset=0)
         finally:
             store.close()
 
@@ -222,7 +224,7 @@ def test_two_servers_and_the_command_line_share_one_database_and_bucket(
 def expect_all_done(store: Store, prompts: list[str]) -> None:
     deadline = time.monotonic() + FINISH_TIMEOUT
     while True:
-        jobs = store.jobs(limit=1000)
+        jobs = store.jobs.jobs(limit=1000)
         states = Counter(job.status for job in jobs)
         if len(jobs) == len(prompts) and states == Counter({JobStatus.DONE: len(prompts)}):
             return

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from studio.archive import Archive
-from studio.boards import new_token, review_url_path
+from studio.boards.review import new_token
+from studio.links import review_url_path
 from studio.store import Store
 from tests.app_support import image_bytes, seed_images
 from tests.browser.support import (
@@ -46,12 +47,12 @@ def shared_board_in(data_dir: Path, *, link: bool = True) -> tuple[int, str]:
             picture = image_bytes((40, 90, 160), size=size)
             [item] = seed_images(store, archive, prompt, pictures=(picture,))
             ids.append(item.image.id)
-        board_id = store.create_board(None, None, "Harbour picks")
-        store.add_board_images(board_id, ids)
+        board_id = store.boards.create_board(None, None, "Harbour picks")
+        store.boards.add_board_images(board_id, ids)
         if not link:
             return board_id, ""
         token, digest = new_token()
-        store.create_review_link(
+        store.reviews.create_review_link(
             board_id, digest, label="Acme", expires_at=None, allow_downloads=False
         )
     finally:

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from studio import downloads, formats, leases
+from studio import downloads, leases
 from studio.archive import Archive
-from studio.credentials import Backend, Credentials
-from studio.database import DatabaseUnavailable
+from studio.credentials import Credentials
+from studio.db.database import DatabaseUnavailable
 from studio.decoding import NotDecodable
 from studio.downloads import Downloads, Fetched
 from studio.errors import (
@@ -37,41 +37,28 @@ from studio.errors import (
     UnusableTask,
 )
 from studio.fetch import Fetcher, FetchPolicy
-from studio.foxapi import FoxAPIClient
-from studio.imaging import CleanImage
+from studio.jobs.clients import RESULT_LIFETIME, Clients
+from studio.jobs.notes import (
+    DISK_FULL,
+    INTERNAL_PROBLEM,
+    JOB_EXPIRED,
+    KEY_REFUSED,
+    RESUBMIT_NEVER,
+    RESULTS_EXPIRED,
+    STORAGE_UNWRITABLE,
+    UPSTREAM_TROUBLE,
+)
+from studio.jobs.store import JobStore, WorkStore
 from studio.people import LOCAL, Person, Quota
-from studio.ratelimit import RateLimiter, SharedRateLimiter
-from studio.records import GalleryItem, ImageRecord, JobOrigin, JobRecord
+from studio.records import ImageRecord, JobOrigin, JobRecord
 from studio.request import GenerationRequest
 from studio.schedule import HISTORY_SIZE, PollSchedule, likely_finish, most_likely_first
 from studio.settings import DEFAULTS
 from studio.states import POLLED, ImageStatus, JobEvent, JobStatus
-from studio.store import Store
 from studio.task import Task, TaskStatus
 
 log = logging.getLogger(__name__)
 
-RESUBMIT_NEVER = (
-    "The studio stopped while sending this request, so it cannot tell whether FoxAPI "
-    "received it (and billed it). It was not sent again."
-)
-KEY_REFUSED = "FoxAPI refused the key this job was sent with. Enter a valid key to resume."
-UPSTREAM_TROUBLE = "FoxAPI is not answering right now; the studio keeps checking."
-RESULTS_EXPIRED = "FoxAPI's download links expired before the studio could save the images."
-JOB_EXPIRED = (
-    "FoxAPI keeps results for 24 hours and this job's are older, so they can no longer be fetched."
-)
-DISK_FULL = "The studio's disk is full: nothing was lost; free space and it will finish."
-STORAGE_UNWRITABLE = (
-    "The studio cannot save images where it keeps them right now: nothing was lost; "
-    "it will finish once it can."
-)
-INTERNAL_PROBLEM = (
-    "The studio ran into an internal problem with this job and stopped trying. "
-    "The server log says more."
-)
-RESULT_LIFETIME = 24 * 3600  # FoxAPI deletes results this long after they are made
-INPUT_URL_MAX_AGE = RESULT_LIFETIME - 3600  # an hour's margin for the edit that uses it
 MAX_DOWNLOAD_ATTEMPTS = 8  # with the backoff below, about three minutes of patience
 MAX_POLL_REFUSALS = 5  # answers that retrying cannot obviously fix (400, 403, unreadable...)
 MAX_UNEXPECTED_FAILURES = 8
@@ -86,7 +73,8 @@ DATABASE_RETRY = 2.0  # seconds between tries of a job while the database does n
 class Engine:
     def __init__(
         self,
-        store: Store,
+        jobs: JobStore,
+        work: WorkStore,
         archive: Archive,
         *,
         requests_per_second: float = DEFAULTS.studio_max_requests_per_second,
@@ -102,21 +90,24 @@ class Engine:
         minute. `fetch_policy` governs result downloads (FetchPolicy.from_settings).
         `on_job_finished` hears of each job this engine moved to its final state."""
         self._on_job_finished = on_job_finished
-        self.store = store
+        self.jobs = jobs
+        self.work = work
         self.archive = archive
         self.lease_seconds = lease_seconds
         self.owner = leases.engine_name()
-        self._transport = transport
-        self._requests_per_second = requests_per_second
-        self._limiter = RateLimiter(requests_per_second)  # the demo backend's, this process's own
         self._poll_schedule = PollSchedule(
-            lambda backend: store.finishes(backend, limit=HISTORY_SIZE)
+            lambda backend: jobs.finishes(backend, limit=HISTORY_SIZE)
         )
-        self._credentials: dict[str, Credentials] = {}
-        self._clients: dict[str, FoxAPIClient] = {}
         # Results are fetched without any key; each upstream's own origin is trusted as
         # its credentials arrive (the demo backend serves its results on loopback).
         self._fetcher = Fetcher(fetch_policy or FetchPolicy.defaults(), transport=transport)
+        self.clients = Clients(
+            work,
+            archive,
+            self._fetcher,
+            requests_per_second=requests_per_second,
+            transport=transport,
+        )
         # Apart from polls, and each on a thread of its own: a slow result host (each
         # download may take up to the fetch deadline) holds up neither polls nor others.
         self._downloads = Downloads(self._fetcher, max_concurrent=max_downloads)
@@ -146,14 +137,11 @@ class Engine:
 
     def add_credentials(self, credentials: Credentials) -> None:
         """Make a key usable by the engine (kept in memory only) and resume its jobs."""
-        with self._lock:
-            self._credentials[credentials.key_id] = credentials
-        self._fetcher.trust_origin(credentials.base_url)
+        self.clients.add(credentials)
         self._wake.set()
 
     def has_credentials(self, key_id: str) -> bool:
-        with self._lock:
-            return key_id in self._credentials
+        return self.clients.has(key_id)
 
     # Running ----------------------------------------------------------------------
 
@@ -172,11 +160,10 @@ class Engine:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._downloads.close()
         try:
-            self.store.release_leases(self.owner)
+            self.work.release_leases(self.owner)
         except DatabaseUnavailable as exc:  # the leases lapse by themselves instead
             log.warning("%s Leases were not handed back.", exc.message)
-        for client in self._clients.values():
-            client.close()
+        self.clients.close()
         self._fetcher.close()
 
     # What pages and the command line call -----------------------------------------
@@ -198,7 +185,7 @@ class Engine:
         OutcomeUnknown when the request may have arrived (the job stays, marked so).
         """
         self.add_credentials(credentials)
-        job = self.store.create_job(
+        job = self.jobs.create_job(
             request,
             backend=credentials.backend,
             key_id=credentials.key_id,
@@ -213,25 +200,25 @@ class Engine:
         with self._lock:
             self._sending.add(job.id)
         try:
-            task = self._client(credentials).submit(request)
+            task = self.clients.client(credentials).submit(request)
         except FoxAPIError as exc:
             if not exc.may_have_arrived:
-                self.store.delete_unsent_job(job.id)
+                self.jobs.delete_unsent_job(job.id)
                 raise
             message = (
                 f"{exc.message} FoxAPI may have received the request and billed it; "
                 "the studio did not send it again."
             )
-            self.store.mark_outcome_unknown(job.id, message, error_code=exc.code)
+            self.jobs.mark_outcome_unknown(job.id, message, error_code=exc.code)
             raise OutcomeUnknown(message, job_id=job.id, status=exc.status, code=exc.code) from exc
         except BaseException:
             # Interrupted mid-request (Ctrl-C): the POST may have arrived.
-            self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+            self.jobs.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
             raise
         finally:
             with self._lock:
                 self._sending.discard(job.id)
-        self.store.mark_submitted(
+        self.jobs.mark_submitted(
             job.id, _progress_event(task), task, owner=self.owner, lease_seconds=self.lease_seconds
         )
         first_poll = self._poll_schedule.next_delay(
@@ -244,52 +231,7 @@ class Engine:
         )
         self._expect(job.id, time.time(), 0, task.estimated_time, 0)
         self._schedule(job.id, first_poll)
-        return self.store.job(job.id)
-
-    def retry(
-        self,
-        job_id: str,
-        credentials: Credentials,
-        *,
-        owner: Person = LOCAL,
-        quota: Quota | None = None,
-    ) -> JobRecord:
-        """Send a failed or uncertain job's request again, as a new (billed) job."""
-        failed = self.store.job(job_id)
-        return self.submit(
-            failed.request,
-            credentials,
-            retry_of=job_id,
-            origin=failed.origin,
-            owner=owner,
-            quota=quota,
-        )
-
-    def upload(self, image: CleanImage, credentials: Credentials) -> str:
-        """Upload a cleaned local image and return the URL FoxAPI can fetch it from."""
-        client = self._client(credentials)
-        return client.upload(image.data, image.filename, image.content_type).url
-
-    def input_url(self, item: GalleryItem, credentials: Credentials) -> str:
-        """A URL FoxAPI can fetch an archived image from.
-
-        FoxAPI's own result URL while it still lives; otherwise (and always on the demo
-        backend, whose port changes between runs) the archived file, uploaded again.
-        """
-        young = time.time() - item.image.created_at < INPUT_URL_MAX_AGE
-        if young and item.job.backend == credentials.backend == Backend.FOXAPI:
-            return item.image.source_url
-        data = self.archive.read(item.image.file_path or "")
-        extension = formats.extension(item.image.format or "png")
-        image = CleanImage(
-            data=data,
-            content_type=formats.mime_type(extension),
-            extension=extension,
-            width=item.image.width or 0,
-            height=item.image.height or 0,
-            filename=f"studio-{item.image.id}.{extension}",
-        )
-        return self.upload(image, credentials)
+        return self.jobs.job(job.id)
 
     # The loop ---------------------------------------------------------------------
 
@@ -329,15 +271,15 @@ class Engine:
     def _claim(self) -> None:
         """Take up every job this engine may work on; renew the leases it holds."""
         try:
-            dead = leases.dead_owners(self.store.lease_owners())
-            claimed = self.store.claim_jobs(self.owner, self.lease_seconds, dead_owners=dead)
+            dead = leases.dead_owners(self.work.lease_owners())
+            claimed = self.work.claim_jobs(self.owner, self.lease_seconds, dead_owners=dead)
             self._database_answers()
             # Jobs whose lease went elsewhere drop out in _work, when the store refuses a write.
             with self._lock:
                 fresh = [job for job in claimed if job.id not in self._due.keys() | self._sending]
             for job in fresh:
                 if job.status is JobStatus.SUBMITTING:
-                    self.store.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
+                    self.jobs.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
                 else:
                     self._schedule(job.id, 0)
         except DatabaseUnavailable as exc:
@@ -355,7 +297,7 @@ class Engine:
     def _work(self, job_id: str) -> None:
         handed_over = False
         try:
-            job = self.store.job(job_id)
+            job = self.jobs.job(job_id)
             if job.status in POLLED:
                 self._poll(job)
             elif job.status is JobStatus.DOWNLOADING:
@@ -385,9 +327,9 @@ class Engine:
     def _pending_results(self, job: JobRecord) -> list[ImageRecord]:
         """The job's results still to fetch; those past FoxAPI's 24 hours are expired."""
         pending = []
-        for image in self.store.pending_images(job.id):
+        for image in self.work.pending_images(job.id):
             if time.time() - image.created_at > RESULT_LIFETIME:
-                self.store.expire_image(image.id)
+                self.work.expire_image(image.id)
             else:
                 pending.append(image)
         return pending
@@ -438,15 +380,14 @@ class Engine:
             # are judged one by one in _download).
             self._end(job.id, JOB_EXPIRED)
             return
-        with self._lock:
-            credentials = self._credentials.get(job.key_id)
+        credentials = self.clients.credentials(job.key_id)
         if credentials is None or job.task_id is None:
             self._schedule(job.id, 2)  # waits until the key is entered again
             return
         try:
-            task = self._client(credentials).get_task(job.task_id)
+            task = self.clients.client(credentials).get_task(job.task_id)
         except NotFound:
-            self.store.finish_job(
+            self.jobs.finish_job(
                 job.id,
                 JobEvent.TASK_LOST,
                 owner=self.owner,
@@ -459,9 +400,8 @@ class Engine:
             self._end(job.id, exc.message)
             return
         except Unauthorized:
-            self.store.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
-            with self._lock:
-                self._credentials.pop(job.key_id, None)
+            self.jobs.set_job_note(job.id, KEY_REFUSED, owner=self.owner)
+            self.clients.drop(job.key_id)
             self._schedule(job.id, 5)
             return
         except FoxAPIError as exc:
@@ -472,7 +412,7 @@ class Engine:
                 self._end(job.id, f"The studio stopped checking this job. {exc.message}")
                 return
             note = UPSTREAM_TROUBLE if exc.retryable else exc.message
-            self.store.set_job_note(job.id, note, owner=self.owner)
+            self.jobs.set_job_note(job.id, note, owner=self.owner)
             self._schedule(job.id, self._retry_delay(failures, exc))
             return
         self._failures.pop(job.id, None)
@@ -480,16 +420,16 @@ class Engine:
             # Only the images asked for are fetched and kept, however many FoxAPI sent.
             sent_more = downloads.sent_more(len(task.result_urls), job.request.num_outputs)
             task = task.first(job.request.num_outputs)
-            if self.store.record_results(job.id, task, owner=self.owner):
+            if self.jobs.record_results(job.id, task, owner=self.owner):
                 if sent_more:
                     with self._lock:
                         self._sent_more[job.id] = sent_more
-                    self.store.set_job_note(job.id, sent_more, owner=self.owner)
+                    self.jobs.set_job_note(job.id, sent_more, owner=self.owner)
                 with self._lock:
                     self._likely_finish.pop(job.id, None)  # done: its download goes first
                 self._schedule(job.id, 0)  # saved by a download thread
         elif task.failed:
-            self.store.finish_job(
+            self.jobs.finish_job(
                 job.id,
                 JobEvent.TASK_FAILED,
                 owner=self.owner,
@@ -497,9 +437,9 @@ class Engine:
                 error_message=task.error_message or "FoxAPI could not generate this image.",
             )
             self._finished(job.id)
-        elif self.store.record_progress(job.id, _progress_event(task), task, owner=self.owner):
+        elif self.jobs.record_progress(job.id, _progress_event(task), task, owner=self.owner):
             if job.error_message:
-                self.store.set_job_note(job.id, None, owner=self.owner)
+                self.jobs.set_job_note(job.id, None, owner=self.owner)
             submitted_at = job.submitted_at or job.created_at
             elapsed = time.time() - submitted_at
             estimated_time = task.estimated_time or job.estimated_time
@@ -525,7 +465,7 @@ class Engine:
         retry: FoxAPIError | None = None  # the first failure another try may cure
         for image, result in zip(pending, fetched, strict=True):
             if isinstance(result, ResultExpired):
-                self.store.expire_image(image.id)
+                self.work.expire_image(image.id)
                 continue
             if isinstance(result, _FINAL_FETCH_FAILURES):
                 self._give_up_image(job.id, image.id, result.message)
@@ -545,71 +485,45 @@ class Engine:
                 # Nothing is lost: the result stays pending and is fetched again.
                 full = exc.errno in _DISK_FULL_ERRNOS
                 log.warning("Could not archive a result of job %s: %s", job.id, exc)
-                self.store.set_job_note(
+                self.jobs.set_job_note(
                     job.id, DISK_FULL if full else STORAGE_UNWRITABLE, owner=self.owner
                 )
                 self._schedule(job.id, self._retry_delay(self._count(self._disk_waits, job.id)))
                 return
             self._disk_waits.pop(job.id, None)
             if noted:
-                self.store.set_job_note(job.id, sent_more, owner=self.owner)
+                self.jobs.set_job_note(job.id, sent_more, owner=self.owner)
                 noted = False
-            self.store.archive_image(image.id, archived)
+            self.work.archive_image(image.id, archived)
         if retry is not None:
             failures = self._count(self._failures, job.id)
             if failures < MAX_DOWNLOAD_ATTEMPTS:
                 self._schedule(job.id, self._retry_delay(failures, retry))
                 return
             message = f"The result could not be fetched. {retry.message}"
-            for image in self.store.pending_images(job.id):
+            for image in self.work.pending_images(job.id):
                 self._give_up_image(job.id, image.id, message)
         with self._lock:
             gave_up = self._gave_up.get(job.id)
-        saved = any(image.status is ImageStatus.ARCHIVED for image in self.store.job_images(job.id))
+        saved = any(image.status is ImageStatus.ARCHIVED for image in self.work.images_of(job.id))
         # A job with nothing saved says why; one with images, what it lacks, if anything.
         note = downloads.final_note(gave_up if saved else gave_up or RESULTS_EXPIRED, sent_more)
         event = JobEvent.SAVED if saved else JobEvent.NOTHING_SAVED
-        self.store.finish_job(job.id, event, owner=self.owner, error_message=note)
+        self.jobs.finish_job(job.id, event, owner=self.owner, error_message=note)
         self._finished(job.id)
 
     def _give_up_image(self, job_id: str, image_id: int, reason: str) -> None:
         log.warning("Gave up on image %s of job %s: %s", image_id, job_id, reason)
         with self._lock:
             self._gave_up[job_id] = reason
-        self.store.expire_image(image_id)
+        self.work.expire_image(image_id)
 
     def _end(self, job_id: str, reason: str) -> None:
         """The studio stops trying: the job fails with `reason`, in words its owner can read."""
-        self.store.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
+        self.jobs.finish_job(job_id, JobEvent.GAVE_UP, owner=self.owner, error_message=reason)
         self._finished(job_id)
 
     # Helpers ----------------------------------------------------------------------
-
-    def _client(self, credentials: Credentials) -> FoxAPIClient:
-        with self._lock:
-            client = self._clients.get(credentials.key_id)
-            if client is None:
-                client = FoxAPIClient(
-                    credentials.api_key,
-                    credentials.base_url,
-                    transport=self._transport,
-                    limiter=self._limiter_for(credentials),
-                    max_get_attempts=3,
-                    max_retry_wait=10.0,
-                )
-                self._clients[credentials.key_id] = client
-            return client
-
-    def _limiter_for(self, credentials: Credentials) -> RateLimiter:
-        """A FoxAPI key's cap is shared with every process on this store; the demo backend
-        runs inside this process, so its cap is this process's own."""
-        if credentials.backend is Backend.DEMO:
-            return self._limiter
-        key_id = credentials.key_id
-        return SharedRateLimiter(
-            self._requests_per_second,
-            lambda interval: self.store.reserve_request_slot(key_id, interval),
-        )
 
     def _database_away(self, problem: DatabaseUnavailable) -> None:
         with self._lock:

@@ -2,7 +2,7 @@
 comments changed, and reviews finished. The studio shows it as a badge on Boards and in
 the tab's title, and on each board's card.
 
-Kept beside the store (which is over its size) on the store's own engine and tables.
+Queries on the boards store's engine and tables, kept apart from BoardStore's own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from studio.store import Store, board_seen, boards, review_finishes, review_links, review_notes
+from studio.boards.store import BoardStore
+from studio.db.schema import board_seen, boards, review_finishes, review_links, review_notes
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class BoardNews:
         return sum(self.new.values())
 
 
-def news(store: Store, owner_sub: str | None, now: float) -> BoardNews:
+def news(store: BoardStore, owner_sub: str | None, now: float) -> BoardNews:
     """The news on `owner_sub`'s boards (None: the one local person's)."""
     owned = boards.c.owner_sub.is_(None) if owner_sub is None else boards.c.owner_sub == owner_sub
     seen = sa.func.coalesce(
@@ -77,7 +78,7 @@ def news(store: Store, owner_sub: str | None, now: float) -> BoardNews:
     return BoardNews(new, listening)
 
 
-def mark_seen(store: Store, board_id: int, at: float) -> None:
+def mark_seen(store: BoardStore, board_id: int, at: float) -> None:
     """The board's owner opened it at `at`: what came before is no longer news."""
     dialect: Any = sqlite
     if store.engine.dialect.name != "sqlite":

@@ -1,7 +1,7 @@
 """Opening the database: the engine and its pool, and the schema brought up to date.
 
 Every start upgrades the schema to the newest revision the code knows (Alembic, under
-`studio/migrations/`), holding a lock so that servers starting together take turns: an
+`studio/db/migrations/`), holding a lock so that servers starting together take turns: an
 advisory lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. The whole upgrade is one
 transaction. A database the release before migrations wrote (its tables, no
 alembic_version) is stamped as the baseline first; a database a newer studio upgraded
@@ -13,6 +13,7 @@ table with one query, without it.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import ExceptionContext
 from sqlalchemy.pool import NullPool
@@ -64,6 +66,71 @@ class Revision:
     @property
     def up_to_date(self) -> bool:
         return self.current == self.head
+
+
+class Database:
+    """One database, opened: its engine, its dialect, and a count of the changes made
+    through it that alter what the gallery shows (its store keeps counts and pages until
+    this count moves).
+
+    Every domain's store is made over the same Database, so a change one domain makes
+    (an image archived, put on a board, deleted) is seen by the gallery at once.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = DEFAULTS.studio_database_pool_size) -> None:
+        """Open the database at `url` and upgrade its schema.
+
+        Raises DatabaseUnavailable when it does not answer, DatabaseTooNew when a newer
+        studio upgraded it.
+        """
+        self.engine = create_engine(url, pool_size=pool_size)
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        self._changes = 0
+        self._changes_lock = threading.Lock()
+        try:
+            upgrade(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailable, saying why, unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(1))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def changes(self) -> int:
+        """How many changes to the gallery's images were made through this database."""
+        with self._changes_lock:
+            return self._changes
+
+    def changed(self) -> None:
+        with self._changes_lock:
+            self._changes += 1
+
+    def upsert(self, table: sa.Table) -> Any:
+        """An INSERT that can say ON CONFLICT, in this database's dialect. PostgreSQL's is
+        imported only by a studio on PostgreSQL (about 2 MB a SQLite install never needs)."""
+        if self.sqlite:
+            return sqlite.insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+
+
+class DomainStore:
+    """What every domain's store stands on: the one opened database, shared."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of the database every store shares."""
+        return self._db.engine
 
 
 def create_engine(url: str, *, pool_size: int = DEFAULTS.studio_database_pool_size) -> Engine:

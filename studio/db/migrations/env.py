@@ -1,6 +1,6 @@
-"""Alembic's entry: runs revisions on the connection `studio.database` hands over.
+"""Alembic's entry: runs revisions on the connection `studio.db.database` hands over.
 
-`studio.database.upgrade` passes a connection that already holds the migration lock and
+`studio.db.database.upgrade` passes a connection that already holds the migration lock and
 an open transaction, so every revision of one upgrade commits together or not at all.
 Run by Alembic's own command line (for writing a new revision), it opens the database
 the settings name.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from studio.database import create_engine, include_object
+from studio.db.database import create_engine, include_object
+from studio.db.schema import metadata
 from studio.settings import Settings
-from studio.store import metadata
 
 
 def run(connection: Connection) -> None:

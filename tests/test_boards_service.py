@@ -1,4 +1,4 @@
-"""Boards and review links through the jobs service: a board keeps its order and its
+"""Boards and review links (studio.boards.service, .review): a board keeps its order and its
 owner, a review link shows that board and nothing else, a closed link says why, votes
 are limited per link, and a review never reaches a key, the engine or FoxAPI."""
 
@@ -15,20 +15,21 @@ from PIL import Image, ImageChops, ImageDraw
 
 from studio import contact_sheet
 from studio.archive import Archive
-from studio.boards import COMMENT_CHARS
+from studio.boards.review_store import ReviewStore
 from studio.credentials import Credentials
-from studio.engine import Engine
+from studio.db.schema import review_links
 from studio.errors import BoardInputError, ReviewGone, ReviewRateLimited
-from studio.jobs import JobService, Review, review_url_path
+from studio.jobs.engine import Engine
 from studio.lettering import lettering
+from studio.links import UrlSigner
 from studio.people import Person
 from studio.records import GalleryFilter, ReviewClosed
 from studio.runtime import Studio, open_studio
+from studio.service import COMMENT_CHARS, Review, review_url_path
+from studio.service import Studio as StudioDoor
 from studio.settings import Settings
 from studio.states import JobEvent
-from studio.store import Store, review_links
 from studio.task import Task, TaskStatus
-from studio.web import UrlSigner
 from tests.app_support import ALICE, BOB, SEED_OWNER, image_bytes, seed_images, seed_job
 from tests.test_contact_sheet import pdf_info, pdf_page_size, pdf_pictures, pdf_text
 
@@ -54,13 +55,13 @@ def person(who: dict[str, object]) -> Person:
 
 
 @pytest.fixture
-def alice(studio: Studio) -> JobService:
-    return studio.jobs.for_person(person(ALICE))
+def alice(studio: Studio) -> StudioDoor:
+    return studio.service.for_person(person(ALICE))
 
 
 @pytest.fixture
-def bob(studio: Studio) -> JobService:
-    return studio.jobs.for_person(person(BOB))
+def bob(studio: Studio) -> StudioDoor:
+    return studio.service.for_person(person(BOB))
 
 
 def images_of(
@@ -70,10 +71,10 @@ def images_of(
     return [item.image.id for item in items]
 
 
-def shared(service: JobService, image_ids: list[int], **options: object) -> tuple[int, Review]:
-    board = service.create_board("Client picks", image_ids)
-    link, token = service.share_board(board.id, **options)  # type: ignore[arg-type]
-    review = service.open_review(token)
+def shared(service: StudioDoor, image_ids: list[int], **options: object) -> tuple[int, Review]:
+    board = service.boards.create_board("Client picks", image_ids)
+    link, token = service.boards.share_board(board.id, **options)  # type: ignore[arg-type]
+    review = service.boards.open_review(token)
     assert isinstance(review, Review)
     return link.id, review
 
@@ -81,95 +82,95 @@ def shared(service: JobService, image_ids: list[int], **options: object) -> tupl
 # The owner's side ------------------------------------------------------------------
 
 
-def test_a_board_keeps_its_images_in_the_order_given(studio: Studio, alice: JobService) -> None:
+def test_a_board_keeps_its_images_in_the_order_given(studio: Studio, alice: StudioDoor) -> None:
     ids = images_of(studio, ALICE, 4)
-    board = alice.create_board("  Spring   campaign ", ids[:2])
+    board = alice.boards.create_board("  Spring   campaign ", ids[:2])
     assert (board.name, board.image_count, board.cover_image_id) == ("Spring campaign", 2, ids[0])
-    assert alice.add_to_board(board.id, [ids[1], ids[2], ids[3]]) == 2
+    assert alice.boards.add_to_board(board.id, [ids[1], ids[2], ids[3]]) == 2
 
     def order() -> list[int]:
-        return [item.image.id for item in alice.board_images(board.id)]
+        return [item.image.id for item in alice.boards.board_images(board.id)]
 
     assert order() == ids
-    alice.move_in_board(board.id, ids[2], -1)
+    alice.boards.move_in_board(board.id, ids[2], -1)
     assert order() == [ids[0], ids[2], ids[1], ids[3]]
-    alice.move_in_board(board.id, ids[0], -1)  # already first: stays
-    alice.move_in_board(board.id, ids[1], +5)  # clamps at the end
+    alice.boards.move_in_board(board.id, ids[0], -1)  # already first: stays
+    alice.boards.move_in_board(board.id, ids[1], +5)  # clamps at the end
     assert order() == [ids[0], ids[2], ids[3], ids[1]]
-    alice.reorder_board(board.id, [ids[3], ids[2], ids[1], ids[0]])
+    alice.boards.reorder_board(board.id, [ids[3], ids[2], ids[1], ids[0]])
     assert order() == ids[::-1]
-    alice.remove_from_board(board.id, ids[3])
-    assert alice.board(board.id).cover_image_id == ids[2]  # type: ignore[union-attr]
-    assert alice.gallery_count(GalleryFilter(board_id=board.id)) == 3
-    assert [b.id for b in alice.boards_of_image(ids[0])] == [board.id]
+    alice.boards.remove_from_board(board.id, ids[3])
+    assert alice.boards.board(board.id).cover_image_id == ids[2]  # type: ignore[union-attr]
+    assert alice.gallery.gallery_count(GalleryFilter(board_id=board.id)) == 3
+    assert [b.id for b in alice.boards.boards_of_image(ids[0])] == [board.id]
 
-    renamed = alice.rename_board(board.id, "Summer")
+    renamed = alice.boards.rename_board(board.id, "Summer")
     assert renamed.name == "Summer"
-    alice.archive_board(board.id)
-    assert alice.boards() == []
-    assert [b.name for b in alice.boards(archived=True)] == ["Summer"]
+    alice.boards.archive_board(board.id)
+    assert alice.boards.boards() == []
+    assert [b.name for b in alice.boards.boards(archived=True)] == ["Summer"]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 121])
-def test_a_board_needs_a_name(alice: JobService, name: str) -> None:
+def test_a_board_needs_a_name(alice: StudioDoor, name: str) -> None:
     with pytest.raises(BoardInputError, match="name of 1 to 120 characters"):
-        alice.create_board(name)
+        alice.boards.create_board(name)
 
 
 def test_someone_elses_board_is_not_there_for_them(
-    studio: Studio, alice: JobService, bob: JobService
+    studio: Studio, alice: StudioDoor, bob: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 2)
-    board = alice.create_board("Alice's", ids)
-    assert bob.board(board.id) is None
-    assert bob.boards() == []
-    assert bob.board_images(board.id) == []
-    assert bob.review_links(board.id) == []
-    assert bob.gallery_count(GalleryFilter(board_id=board.id)) == 0
-    assert bob.gallery(GalleryFilter(board_id=board.id), limit=10, offset=0) == []
+    board = alice.boards.create_board("Alice's", ids)
+    assert bob.boards.board(board.id) is None
+    assert bob.boards.boards() == []
+    assert bob.boards.board_images(board.id) == []
+    assert bob.boards.review_links(board.id) == []
+    assert bob.gallery.gallery_count(GalleryFilter(board_id=board.id)) == 0
+    assert bob.gallery.gallery(GalleryFilter(board_id=board.id), limit=10, offset=0) == []
     for attempt in (
-        lambda: bob.add_to_board(board.id, ids),
-        lambda: bob.rename_board(board.id, "Mine now"),
-        lambda: bob.share_board(board.id),
-        lambda: bob.archive_board(board.id),
-        lambda: bob.board_contact_sheet(board.id),
+        lambda: bob.boards.add_to_board(board.id, ids),
+        lambda: bob.boards.rename_board(board.id, "Mine now"),
+        lambda: bob.boards.share_board(board.id),
+        lambda: bob.boards.archive_board(board.id),
+        lambda: bob.boards.board_contact_sheet(board.id),
     ):
         with pytest.raises(BoardInputError, match="not yours"):
             attempt()
-    link, _token = alice.share_board(board.id)
+    link, _token = alice.boards.share_board(board.id)
     with pytest.raises(BoardInputError):
-        bob.revoke_link(link.id)
-    assert alice.review_links(board.id)[0].revoked is False
+        bob.boards.revoke_link(link.id)
+    assert alice.boards.review_links(board.id)[0].revoked is False
 
 
 def test_sharing_gives_a_long_token_kept_only_as_its_hash(
-    studio: Studio, alice: JobService
+    studio: Studio, alice: StudioDoor
 ) -> None:
-    board = alice.create_board("Picks", images_of(studio, ALICE, 1))
-    link, token = alice.share_board(board.id, label=" Acme  (Jane) ", allow_downloads=True)
+    board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
+    link, token = alice.boards.share_board(board.id, label=" Acme  (Jane) ", allow_downloads=True)
     assert len(token) >= 32  # 192 random bits
     assert review_url_path(token) == f"/review?token={token}"
     assert (link.label, link.allow_downloads, link.revoked) == ("Acme (Jane)", True, False)
     assert link.expires_at == pytest.approx(time.time() + 7 * 86400, abs=60)
-    forever, _ = alice.share_board(board.id, expires_in_days=None)
+    forever, _ = alice.boards.share_board(board.id, expires_in_days=None)
     assert forever.expires_at is None
     with studio.store.engine.connect() as conn:
         stored = conn.execute(sa.select(review_links)).all()
     assert all(token not in str(tuple(row)) for row in stored)
     with pytest.raises(BoardInputError):
-        alice.share_board(board.id, expires_in_days=0)
+        alice.boards.share_board(board.id, expires_in_days=0)
 
 
 def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path) -> None:
     settings = Settings(studio_data_dir=tmp_path / "data", studio_review_link_days=14)
     opened = open_studio(settings, start=False)
     try:
-        service = opened.jobs
-        assert service.review_link_days == 14
-        board = service.create_board("Picks")
-        link, _token = service.share_board(board.id)
+        service = opened.service
+        assert service.boards.review_link_days == 14
+        board = service.boards.create_board("Picks")
+        link, _token = service.boards.share_board(board.id)
         assert link.expires_at == pytest.approx(time.time() + 14 * 86400, abs=60)
-        chosen, _token = service.share_board(board.id, expires_in_days=2)
+        chosen, _token = service.boards.share_board(board.id, expires_in_days=2)
         assert chosen.expires_at == pytest.approx(time.time() + 2 * 86400, abs=60)
     finally:
         opened.close()
@@ -179,7 +180,7 @@ def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path
 
 
 def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
-    studio: Studio, alice: JobService
+    studio: Studio, alice: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 3, prompt="a lighthouse at dusk")
     _link_id, review = shared(alice, ids, label="Acme")
@@ -190,7 +191,7 @@ def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
         (ids[2], 2),
     ]
     assert review.images()[0].prompt == "a lighthouse at dusk"
-    marker = alice.review_activity_marker(alice.boards()[0].id)
+    marker = alice.boards.review_activity_marker(alice.boards.boards()[0].id)
 
     review.vote("Jane", ids[0], "approve")
     review.vote("  Jane ", ids[1], "approve")
@@ -198,9 +199,9 @@ def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
     review.comment("Jane", ids[1], "  Warmer light, please  ")
     review.vote("<b>Sam</b>", ids[0], "approve")  # kept as the text it is
 
-    board_id = alice.boards()[0].id
-    assert alice.review_activity_marker(board_id) != marker
-    verdicts = alice.verdicts(ids)
+    board_id = alice.boards.boards()[0].id
+    assert alice.boards.review_activity_marker(board_id) != marker
+    verdicts = alice.boards.verdicts(ids)
     assert (verdicts[ids[0]].approvals, verdicts[ids[0]].changes) == (2, 0)
     assert (verdicts[ids[1]].approvals, verdicts[ids[1]].changes) == (0, 1)
     assert [(n.reviewer, n.comment, n.link_label) for n in verdicts[ids[1]].notes] == [
@@ -209,17 +210,17 @@ def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
     assert {n.reviewer for n in verdicts[ids[0]].notes} == {"Jane", "<b>Sam</b>"}
     assert verdicts[ids[2]].notes == ()
     assert set(review.my_notes("Jane")) == {ids[0], ids[1]}
-    sorted_ids = [item.image.id for item in alice.board_images(board_id, sort="approvals")]
+    sorted_ids = [item.image.id for item in alice.boards.board_images(board_id, sort="approvals")]
     assert sorted_ids == [ids[0], ids[2], ids[1]]
-    assert alice.review_links(board_id)[0].reviewer_count == 2
+    assert alice.boards.review_links(board_id)[0].reviewer_count == 2
 
 
 def test_a_review_reaches_no_other_boards_images(
-    studio: Studio, alice: JobService, bob: JobService
+    studio: Studio, alice: StudioDoor, bob: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     others = images_of(studio, BOB, 1) + images_of(studio, ALICE, 1)  # on no board of this link
-    bob.create_board("Bob's", others[:1])
+    bob.boards.create_board("Bob's", others[:1])
     _link_id, review = shared(alice, ids)
     for image_id in [*others, 999_999]:
         assert review.image_bytes(image_id, "original") is None
@@ -229,9 +230,9 @@ def test_a_review_reaches_no_other_boards_images(
             review.vote("Jane", image_id, "approve")
         with pytest.raises(BoardInputError, match="not part of this review"):
             review.comment("Jane", image_id, "sneaky")
-    assert bob.verdicts(others[:1])[others[0]].notes == ()
-    assert review.image_bytes(ids[0], "original") == alice.original(
-        alice.image(ids[0]).image  # type: ignore[union-attr]
+    assert bob.boards.verdicts(others[:1])[others[0]].notes == ()
+    assert review.image_bytes(ids[0], "original") == alice.gallery.original(
+        alice.gallery.image(ids[0]).image  # type: ignore[union-attr]
     )
 
 
@@ -247,22 +248,22 @@ def test_a_review_reaches_no_other_boards_images(
     ],
 )
 def test_a_changed_token_opens_nothing(
-    studio: Studio, alice: JobService, mangle: object, reason: str
+    studio: Studio, alice: StudioDoor, mangle: object, reason: str
 ) -> None:
-    board = alice.create_board("Picks", images_of(studio, ALICE, 1))
-    _link, token = alice.share_board(board.id)
-    closed = alice.open_review(mangle(token))  # type: ignore[operator]
+    board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
+    _link, token = alice.boards.share_board(board.id)
+    closed = alice.boards.open_review(mangle(token))  # type: ignore[operator]
     assert closed == ReviewClosed(
         "unknown", "This review link is not valid. Check that you copied all of it."
     )
 
 
 def test_a_revoked_link_closes_at_once_even_for_an_open_review(
-    studio: Studio, alice: JobService
+    studio: Studio, alice: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 1)
     link_id, review = shared(alice, ids)
-    alice.revoke_link(link_id)
+    alice.boards.revoke_link(link_id)
     for call in (
         review.images,
         lambda: review.image_bytes(ids[0], "thumb"),
@@ -275,22 +276,22 @@ def test_a_revoked_link_closes_at_once_even_for_an_open_review(
             call()
         assert gone.value.closed.reason == "revoked"
         assert gone.value.closed.message == "This review link was revoked by its owner."
-    assert alice.verdicts(ids)[ids[0]].notes == ()
+    assert alice.boards.verdicts(ids)[ids[0]].notes == ()
 
 
-def test_an_expired_link_says_on_which_day(studio: Studio, alice: JobService) -> None:
-    board = alice.create_board("Picks", images_of(studio, ALICE, 1))
-    link, token = alice.share_board(board.id, expires_in_days=3)
+def test_an_expired_link_says_on_which_day(studio: Studio, alice: StudioDoor) -> None:
+    board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
+    link, token = alice.boards.share_board(board.id, expires_in_days=3)
     expired_at = time.mktime((2025, 12, 9, 12, 0, 0, 0, 0, -1))
     with studio.store.engine.begin() as conn:
         conn.execute(
             review_links.update().where(review_links.c.id == link.id).values(expires_at=expired_at)
         )
-    closed = alice.open_review(token)
+    closed = alice.boards.open_review(token)
     assert closed == ReviewClosed("expired", "This review link expired on 9 December 2025.")
 
 
-def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: JobService) -> None:
+def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: StudioDoor) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
     _other_id, other = shared(alice, ids)
@@ -301,11 +302,11 @@ def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: JobS
     with pytest.raises(ReviewRateLimited):
         review.comment("reviewer 0", ids[0], "and another thing")
     other.vote("elsewhere", ids[0], "changes")  # another link keeps its own count
-    assert alice.verdicts(ids)[ids[0]].approvals == CHANGES_PER_MINUTE
+    assert alice.boards.verdicts(ids)[ids[0]].approvals == CHANGES_PER_MINUTE
 
 
 @pytest.mark.parametrize("name", ["", "   ", "\n\t", "x" * 61])
-def test_a_reviewer_gives_a_name(studio: Studio, alice: JobService, name: str) -> None:
+def test_a_reviewer_gives_a_name(studio: Studio, alice: StudioDoor, name: str) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
     with pytest.raises(BoardInputError, match="Give your name"):
@@ -313,7 +314,7 @@ def test_a_reviewer_gives_a_name(studio: Studio, alice: JobService, name: str) -
 
 
 def test_a_comment_has_a_length_limit_and_a_vote_its_two_kinds(
-    studio: Studio, alice: JobService
+    studio: Studio, alice: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
@@ -339,22 +340,23 @@ class Untouchable:
 
 
 def test_a_review_can_never_spend(
-    studio: Studio, alice: JobService, monkeypatch: pytest.MonkeyPatch
+    studio: Studio, alice: StudioDoor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = images_of(studio, ALICE, 2)
-    board = alice.create_board("Picks", ids)
-    _link, token = alice.share_board(board.id, allow_downloads=True)
-    signed_out = studio.jobs.for_person(Person(sub=None, email=None, name=None))
-    monkeypatch.setattr(signed_out, "_engine", Untouchable())
-    monkeypatch.setattr(signed_out, "server_credentials", Untouchable())
-    monkeypatch.setattr(signed_out, "_typed_keys", Untouchable())
+    board = alice.boards.create_board("Picks", ids)
+    _link, token = alice.boards.share_board(board.id, allow_downloads=True)
+    signed_out = studio.service.for_person(Person(sub=None, email=None, name=None))
+    monkeypatch.setattr(signed_out.jobs, "_engine", Untouchable())
+    monkeypatch.setattr(signed_out.jobs, "server_credentials", Untouchable())
+    monkeypatch.setattr(signed_out.jobs, "_keys", Untouchable())
 
-    review = signed_out.open_review(token)
+    review = signed_out.boards.open_review(token)
     assert isinstance(review, Review)
     # It holds the store, the archive and the signer: nothing that could send or spend.
     kinds = {type(value) for value in vars(review).values()}
-    assert kinds <= {Store, Archive, UrlSigner, str, int, bool, float, type(None), type(time.time)}
-    assert not kinds & {Engine, Credentials, JobService}
+    allowed = {ReviewStore, Archive, UrlSigner, str, int, bool, float, type(None), type(time.time)}
+    assert kinds <= allowed
+    assert not kinds & {Engine, Credentials, StudioDoor}
     review.images()
     review.image_bytes(ids[0], "original")
     assert review.image_link(ids[0], "download") is not None
@@ -379,21 +381,21 @@ def seed_at_ratio(studio: Studio, prompt: str, ratio: str) -> int:
     """An archived image of Alice's whose picture has the shape `ratio` says."""
     job = seed_job(studio.store, prompt, owner=ALICE, aspect_ratio=ratio)
     task = Task(job.task_id or "", TaskStatus.COMPLETED, 100, result_urls=("https://x.invalid/1",))
-    studio.store.record_results(job.id, task, owner=SEED_OWNER)
-    [image] = studio.store.pending_images(job.id)
+    studio.store.jobs.record_results(job.id, task, owner=SEED_OWNER)
+    [image] = studio.store.work.pending_images(job.id)
     wide, high = (float(part) for part in ratio.split(":"))
     size = (round(480 * min(1, wide / high)), round(480 * min(1, high / wide)))
-    studio.store.archive_image(image.id, studio.archive.save(image_bytes((40, 90, 160), size)))
-    studio.store.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
+    studio.store.work.archive_image(image.id, studio.archive.save(image_bytes((40, 90, 160), size)))
+    studio.store.jobs.finish_job(job.id, JobEvent.SAVED, owner=SEED_OWNER)
     return image.id
 
 
-def sheet_board(studio: Studio, alice: JobService) -> tuple[int, list[int]]:
+def sheet_board(studio: Studio, alice: StudioDoor) -> tuple[int, list[int]]:
     """A reviewed board of six images at six ratios, one prompt in Japanese."""
     ids = [seed_at_ratio(studio, prompt, ratio) for prompt, ratio in SHEET_PROMPTS]
-    board = alice.create_board("Spring campaign", ids)
-    _link, token = alice.share_board(board.id)
-    review = alice.open_review(token)
+    board = alice.boards.create_board("Spring campaign", ids)
+    _link, token = alice.boards.share_board(board.id)
+    review = alice.boards.open_review(token)
     assert isinstance(review, Review)
     review.vote("Jane", ids[1], "approve")
     review.vote("Sam", ids[1], "approve")
@@ -412,10 +414,10 @@ def written(
 
 
 def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
-    studio: Studio, alice: JobService
+    studio: Studio, alice: StudioDoor
 ) -> None:
     board_id, _ids = sheet_board(studio, alice)
-    sheet = Image.open(BytesIO(alice.board_contact_sheet(board_id, "png"))).convert("RGB")
+    sheet = Image.open(BytesIO(alice.boards.board_contact_sheet(board_id, "png"))).convert("RGB")
     columns = 3
     for index, (prompt, ratio) in enumerate(SHEET_PROMPTS):
         x, y = contact_sheet.cell_origin(index, columns, contact_sheet.COMMENT_LINES)
@@ -467,13 +469,13 @@ def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
 
 @pytest.mark.parametrize(("paper", "size"), [("A4", (595.28, 841.89)), ("Letter", (612, 792))])
 def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
-    studio: Studio, alice: JobService, tmp_path: Path, paper: str, size: tuple[float, float]
+    studio: Studio, alice: StudioDoor, tmp_path: Path, paper: str, size: tuple[float, float]
 ) -> None:
     board_id, _ids = sheet_board(studio, alice)
-    alice.settings = alice.settings.model_copy(update={"studio_paper": paper})
+    alice.boards.settings = alice.boards.settings.model_copy(update={"studio_paper": paper})
     path = tmp_path / "sheet.pdf"
 
-    path.write_bytes(alice.board_contact_sheet(board_id, "pdf"))
+    path.write_bytes(alice.boards.board_contact_sheet(board_id, "pdf"))
 
     info = pdf_info(path)
     assert info["Title"] == "Spring campaign"
@@ -492,18 +494,18 @@ def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
 
 
 def test_a_gallery_selection_and_an_empty_board_make_sheets_too(
-    studio: Studio, alice: JobService
+    studio: Studio, alice: StudioDoor
 ) -> None:
     first, second = images_of(studio, ALICE, 2, prompt="a kite")
-    sheet = Image.open(BytesIO(alice.selection_contact_sheet([second, first])))
+    sheet = Image.open(BytesIO(alice.boards.selection_contact_sheet([second, first])))
     expected = contact_sheet.build(
         "2 images from the gallery",
         [
-            contact_sheet.SheetItem(alice.thumbnail(item.image), "a kite", "1:1 · PNG")
-            for item in alice.images([second, first])
+            contact_sheet.SheetItem(alice.gallery.thumbnail(item.image), "a kite", "1:1 · PNG")
+            for item in alice.gallery.images([second, first])
         ],
         columns=2,
     )
     assert ImageChops.difference(sheet, Image.open(BytesIO(expected))).getbbox() is None
-    empty = alice.create_board("Nothing yet")
-    assert alice.board_contact_sheet(empty.id, "pdf").startswith(b"%PDF-")
+    empty = alice.boards.create_board("Nothing yet")
+    assert alice.boards.board_contact_sheet(empty.id, "pdf").startswith(b"%PDF-")

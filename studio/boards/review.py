@@ -4,7 +4,7 @@ object a reviewer's session gets.
 A `Review` is made from a token alone and holds the store, the archive (to read images)
 and the link signer, nothing else: no credentials, no engine, no FoxAPI client, so nothing a
 reviewer does can send a request or spend. Every one of its reads and writes goes
-through the token's hash and the link being live in the same query (see studio.store),
+through the token's hash and the link being live in the same query (see studio.boards.store),
 so a revoke or an expiry takes effect on the very next call, and no id a reviewer sends
 reaches beyond the link's board.
 """
@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
-from urllib.parse import urlencode
 
-from studio import formats, review_finishes, web
+from studio import formats, links
 from studio.archive import Archive
+from studio.boards.review_store import ReviewStore
 from studio.errors import BoardInputError, ReviewGone, ReviewRateLimited
+from studio.links import UrlSigner, review_viewer
 from studio.records import (
     VOTE_KINDS,
     ImageRecord,
@@ -32,12 +33,9 @@ from studio.records import (
     ReviewNote,
     VoteKind,
 )
-from studio.store import Store
-from studio.web import UrlSigner
 
 TOKEN_BYTES = 24  # 192 bits; secrets.token_urlsafe gives 32 characters for them
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
-_LINK_ID = re.compile(r"[0-9]{1,12}")
 REVIEWER_CHARS, COMMENT_CHARS = 60, 2000
 
 UNKNOWN = ReviewClosed("unknown", "This review link is not valid. Check that you copied all of it.")
@@ -57,21 +55,6 @@ def new_token() -> tuple[str, str]:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.strip().encode()).hexdigest()
-
-
-def review_url_path(token: str) -> str:
-    """Where a review link leads, relative to the studio's address."""
-    return "/review?" + urlencode({"token": token})
-
-
-def review_viewer(link_id: int) -> str:
-    return f"{web.REVIEW_VIEWER_PREFIX}{link_id}"
-
-
-def viewer_link_id(viewer: str) -> int | None:
-    """The review link a signed image link was made for; None for any other viewer."""
-    rest = viewer.removeprefix(web.REVIEW_VIEWER_PREFIX)
-    return int(rest) if rest != viewer and _LINK_ID.fullmatch(rest) else None
 
 
 def closed(link: ReviewLink | None, now: float) -> ReviewClosed | None:
@@ -110,7 +93,7 @@ class Review:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ReviewStore,
         archive: Archive,
         signer: UrlSigner,
         token: str,
@@ -139,7 +122,7 @@ class Review:
         cls,
         token: str,
         *,
-        store: Store,
+        store: ReviewStore,
         archive: Archive,
         signer: UrlSigner,
         changes_per_minute: int,
@@ -198,7 +181,7 @@ class Review:
         if image is None or (kind == "download" and not downloads):
             return None
         extension = "webp" if kind == "thumb" else formats.extension(image.format or "png")
-        path = web.image_path(kind, image.id, image.sha256 or "none", extension)
+        path = links.image_path(kind, image.id, image.sha256 or "none", extension)
         return self._signer.sign(path, review_viewer(self._link_id))
 
     def my_notes(self, reviewer: str) -> dict[int, ReviewNote]:
@@ -232,14 +215,14 @@ class Review:
     def finish(self, reviewer: str) -> None:
         """Tell the board's owner that `reviewer` is done ("Send my review"; again moves it)."""
         name = reviewer_name(reviewer)
-        if not review_finishes.finish(self._store, self._token_sha256, self._clock(), name):
+        if not self._store.finish(self._token_sha256, self._clock(), name):
             raise self._gone()
         if self._on_finished is not None:
             self._on_finished(self, name)
 
     def finished_at(self, reviewer: str) -> float | None:
         """When `reviewer` last sent their review through this link, if they did."""
-        return review_finishes.finished_on(self._store, self._token_sha256, reviewer_name(reviewer))
+        return self._store.finished_on(self._token_sha256, reviewer_name(reviewer))
 
     def _change(self, reviewer: str, image_id: int, changes: dict[str, object]) -> None:
         outcome = self._store.review_change(

@@ -20,17 +20,12 @@ from PIL import Image
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.engine import (
-    DISK_FULL,
-    INTERNAL_PROBLEM,
-    JOB_EXPIRED,
-    RESULT_LIFETIME,
-    RESULTS_EXPIRED,
-    Engine,
-)
 from studio.errors import InsufficientBalance, InvalidInput, OutcomeUnknown, Unauthorized
 from studio.fetch import NOT_ALLOWED, FetchPolicy
 from studio.foxapi import FoxAPIClient
+from studio.jobs.clients import RESULT_LIFETIME
+from studio.jobs.engine import Engine
+from studio.jobs.notes import DISK_FULL, INTERNAL_PROBLEM, JOB_EXPIRED, RESULTS_EXPIRED
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store
@@ -54,7 +49,7 @@ def make_engine(store: Store, archive: Archive) -> Iterator[Factory]:
     engines: list[Engine] = []
 
     def make(**options: object) -> Engine:
-        engine = Engine(store, archive, **options)  # type: ignore[arg-type]
+        engine = Engine(store.jobs, store.work, archive, **options)  # type: ignore[arg-type]
         engines.append(engine)
         return engine
 
@@ -66,11 +61,11 @@ def make_engine(store: Store, archive: Archive) -> Iterator[Factory]:
 def wait_until_finished(store: Store, job_id: str, timeout: float = 15.0) -> JobStatus:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = store.job(job_id)
+        job = store.jobs.job(job_id)
         if not job.in_flight:
             return job.status
         time.sleep(0.05)
-    raise AssertionError(f"job still {store.job(job_id).status} after {timeout} s")
+    raise AssertionError(f"job still {store.jobs.job(job_id).status} after {timeout} s")
 
 
 def request(**fields: object) -> GenerationRequest:
@@ -87,7 +82,7 @@ def test_generated_images_are_archived_byte_for_byte_at_the_ratio_size(
     )
     assert job.task_id and job.task_id.startswith("task-unified-")
     assert wait_until_finished(store, job.id) is JobStatus.DONE
-    images = store.job_images(job.id)
+    images = store.gallery.job_images(job.id)
     assert [image.status for image in images] == [ImageStatus.ARCHIVED] * 2
     for image in images:
         original = archive.read(image.file_path or "")
@@ -108,7 +103,7 @@ def test_refused_submissions_raise_and_leave_nothing_behind(
     with pytest.raises(InsufficientBalance) as poor:
         engine.submit(request(), credentials)
     assert "Top up" in poor.value.message
-    assert store.jobs() == []
+    assert store.jobs.jobs() == []
 
 
 def test_an_invalid_field_shows_foxapis_own_message(
@@ -123,7 +118,7 @@ def test_an_invalid_field_shows_foxapis_own_message(
     with pytest.raises(InvalidInput) as caught:
         engine.submit(request(), fake)
     assert "prompt: violates length policy" in caught.value.message
-    assert store.jobs() == []
+    assert store.jobs.jobs() == []
 
 
 def test_a_rate_limited_submit_is_retried_and_billed_once(
@@ -164,7 +159,7 @@ def test_a_post_that_timed_out_is_marked_unknown_and_never_resent(
     with pytest.raises(OutcomeUnknown) as caught:
         engine.submit(request(), fake)
     assert "not send it again" in caught.value.message
-    (job,) = store.jobs()
+    (job,) = store.jobs.jobs()
     assert job.status is JobStatus.UNKNOWN
     time.sleep(0.5)
     assert len(sent) == 1
@@ -216,7 +211,7 @@ def test_completed_without_results_is_not_final(
     engine.start()
     job = engine.submit(request(num_outputs=3), credentials)
     assert wait_until_finished(store, job.id) is JobStatus.DONE
-    assert len(store.job_images(job.id)) == 3
+    assert len(store.gallery.job_images(job.id)) == 3
 
 
 def test_the_older_response_shape_is_read_too(
@@ -227,7 +222,7 @@ def test_the_older_response_shape_is_read_too(
     engine.start()
     job = engine.submit(request(num_outputs=2), credentials)
     assert wait_until_finished(store, job.id) is JobStatus.DONE
-    assert len(store.job_images(job.id)) == 2
+    assert len(store.gallery.job_images(job.id)) == 2
 
 
 def test_a_failed_task_keeps_foxapis_code_and_message(
@@ -238,7 +233,7 @@ def test_a_failed_task_keeps_foxapis_code_and_message(
     engine.start()
     job = engine.submit(request(), credentials)
     assert wait_until_finished(store, job.id) is JobStatus.FAILED
-    failed = store.job(job.id)
+    failed = store.jobs.job(job.id)
     assert failed.error_code == "generation_failed"
     assert "content policy" in (failed.error_message or "")
 
@@ -246,10 +241,10 @@ def test_a_failed_task_keeps_foxapis_code_and_message(
 def test_an_unknown_task_marks_the_job_lost(
     make_engine: Factory, store: Store, credentials: Credentials
 ) -> None:
-    job = store.create_job(
+    job = store.jobs.create_job(
         request(), backend="foxapi", key_id=credentials.key_id, lease_owner="x", lease_seconds=0
     )
-    store.mark_submitted(
+    store.jobs.mark_submitted(
         job.id,
         JobEvent.TASK_PENDING,
         Task(id="task-unified-1-missing0", status=TaskStatus.PENDING),
@@ -260,7 +255,7 @@ def test_an_unknown_task_marks_the_job_lost(
     engine.add_credentials(credentials)
     engine.start()
     assert wait_until_finished(store, job.id) is JobStatus.LOST
-    assert "no longer knows" in (store.job(job.id).error_message or "")
+    assert "no longer knows" in (store.jobs.job(job.id).error_message or "")
 
 
 def test_expired_result_urls_mark_images_expired(
@@ -271,8 +266,8 @@ def test_expired_result_urls_mark_images_expired(
     engine.start()
     job = engine.submit(request(), credentials)
     assert wait_until_finished(store, job.id) is JobStatus.FAILED
-    assert [image.status for image in store.job_images(job.id)] == [ImageStatus.EXPIRED]
-    assert "expired" in (store.job(job.id).error_message or "")
+    assert [image.status for image in store.gallery.job_images(job.id)] == [ImageStatus.EXPIRED]
+    assert "expired" in (store.jobs.job(job.id).error_message or "")
 
 
 def test_an_abandoned_job_is_finished_by_another_engine_without_a_second_post(
@@ -285,7 +280,7 @@ def test_an_abandoned_job_is_finished_by_another_engine_without_a_second_post(
     successor.start()
     assert wait_until_finished(store, job.id) is JobStatus.DONE
     assert len(posts(emulator)) == 1
-    assert len(store.job_images(job.id)) == 2
+    assert len(store.gallery.job_images(job.id)) == 2
 
 
 def test_jobs_wait_for_their_key_and_resume_once_it_is_entered_again(
@@ -296,7 +291,7 @@ def test_jobs_wait_for_their_key_and_resume_once_it_is_entered_again(
     restarted = make_engine()  # a new server process: typed keys are gone
     restarted.start()
     time.sleep(1.5)
-    assert store.job(job.id).in_flight
+    assert store.jobs.job(job.id).in_flight
     restarted.add_credentials(credentials)
     assert wait_until_finished(store, job.id) is JobStatus.DONE
 
@@ -345,7 +340,7 @@ def test_the_api_key_never_reaches_the_database_files_or_logs(
 
 def downloading_job(store: Store, credentials: Credentials, urls: list[str]) -> str:
     """A job whose task completed with `urls` as its results, waiting for an engine."""
-    job = store.create_job(
+    job = store.jobs.create_job(
         request(num_outputs=len(urls)),
         backend="foxapi",
         key_id=credentials.key_id,
@@ -354,9 +349,9 @@ def downloading_job(store: Store, credentials: Credentials, urls: list[str]) -> 
     )
     task_id = f"task-unified-1-{job.id[:8]}"
     pending = Task(id=task_id, status=TaskStatus.PENDING)
-    store.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="gone", lease_seconds=0)
+    store.jobs.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="gone", lease_seconds=0)
     done = Task(id=task_id, status=TaskStatus.COMPLETED, result_urls=tuple(urls))
-    assert store.record_results(job.id, done, owner="gone")
+    assert store.jobs.record_results(job.id, done, owner="gone")
     return job.id
 
 
@@ -384,7 +379,7 @@ def test_a_result_url_pointing_inside_ends_the_job_without_reaching_it(
     engine.add_credentials(credentials)
     engine.start()
     assert wait_until_finished(store, job_id) is JobStatus.FAILED
-    assert store.job(job_id).error_message == NOT_ALLOWED
+    assert store.jobs.job(job_id).error_message == NOT_ALLOWED
     assert canary.hits == []
 
 
@@ -399,7 +394,7 @@ def test_redirects_to_the_canary_or_to_a_file_end_the_job(
         engine.add_credentials(credentials)
         engine.start()
         assert wait_until_finished(store, job_id) is JobStatus.FAILED
-        assert store.job(job_id).error_message == NOT_ALLOWED
+        assert store.jobs.job(job_id).error_message == NOT_ALLOWED
         assert (to_canary.hits, to_file.hits) == (["/image.png"], ["/image.png"])
         assert canary.hits == []
     finally:
@@ -420,7 +415,7 @@ def test_dripping_results_are_cut_off_while_other_jobs_finish(
         assert wait_until_finished(store, ordinary.id) is JobStatus.DONE
         for job_id in dripping:
             assert wait_until_finished(store, job_id) is JobStatus.FAILED
-            assert store.job(job_id).error_message == (
+            assert store.jobs.job(job_id).error_message == (
                 "The result could not be fetched: it did not arrive within 1.5 s."
             )
     finally:
@@ -436,7 +431,7 @@ def test_a_result_on_a_closed_port_ends_the_job_after_bounded_retries(
     engine.add_credentials(credentials)
     engine.start()
     assert wait_until_finished(store, job_id) is JobStatus.FAILED
-    assert store.job(job_id).error_message == (
+    assert store.jobs.job(job_id).error_message == (
         "The result could not be fetched. "
         "Could not reach the image host 127.0.0.1. Check your network connection."
     )
@@ -460,7 +455,7 @@ def test_a_result_that_is_not_an_image_says_so_rather_than_expired(
         engine.add_credentials(credentials)
         engine.start()
         assert wait_until_finished(store, job_id) is JobStatus.FAILED
-        message = store.job(job_id).error_message or ""
+        message = store.jobs.job(job_id).error_message or ""
         assert message.startswith("The result was not an image")
         assert "expired" not in message
     finally:
@@ -474,16 +469,16 @@ def test_a_huge_task_id_ends_the_job_with_a_message(
     credentials: Credentials,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    job = store.create_job(
+    job = store.jobs.create_job(
         request(), backend="foxapi", key_id=credentials.key_id, lease_owner="x", lease_seconds=0
     )
     huge = Task(id="task-" + "x" * 70_000, status=TaskStatus.PENDING)
-    store.mark_submitted(job.id, JobEvent.TASK_PENDING, huge, owner="x", lease_seconds=0)
+    store.jobs.mark_submitted(job.id, JobEvent.TASK_PENDING, huge, owner="x", lease_seconds=0)
     engine = make_engine()
     engine.add_credentials(credentials)
     engine.start()
     assert wait_until_finished(store, job.id) is JobStatus.FAILED
-    assert "task id the studio cannot look up" in (store.job(job.id).error_message or "")
+    assert "task id the studio cannot look up" in (store.jobs.job(job.id).error_message or "")
     assert [entry for entry in emulator.log if entry.method == "GET"] == []
     assert not any(record.exc_info for record in caplog.records)
 
@@ -506,9 +501,9 @@ def test_jobs_whose_results_are_past_24_hours_end_as_expired(
     server = LoopbackServer(serve_png)
     try:
         with monkeypatch.context() as past:
-            past.setattr("studio.store.time", LongAgo)
+            past.setattr("studio.jobs.store.time", LongAgo)
             saving = downloading_job(store, credentials, [server.url()])
-            queued = store.create_job(
+            queued = store.jobs.create_job(
                 request(),
                 backend="foxapi",
                 key_id=credentials.key_id,
@@ -516,14 +511,16 @@ def test_jobs_whose_results_are_past_24_hours_end_as_expired(
                 lease_seconds=0,
             )
             task = Task(id="task-unified-1-old", status=TaskStatus.PENDING)
-            store.mark_submitted(queued.id, JobEvent.TASK_PENDING, task, owner="x", lease_seconds=0)
+            store.jobs.mark_submitted(
+                queued.id, JobEvent.TASK_PENDING, task, owner="x", lease_seconds=0
+            )
         engine = make_engine(fetch_policy=allowing(server))
         engine.add_credentials(credentials)
         engine.start()
         assert wait_until_finished(store, saving) is JobStatus.FAILED
-        assert store.job(saving).error_message == RESULTS_EXPIRED
+        assert store.jobs.job(saving).error_message == RESULTS_EXPIRED
         assert wait_until_finished(store, queued.id) is JobStatus.FAILED
-        assert store.job(queued.id).error_message == JOB_EXPIRED
+        assert store.jobs.job(queued.id).error_message == JOB_EXPIRED
         assert server.hits == []
         assert [entry for entry in emulator.log if entry.method == "GET"] == []
     finally:
@@ -545,16 +542,16 @@ def test_a_full_disk_loses_nothing_and_the_job_finishes_once_space_returns(
     engine.start()
     job = engine.submit(request(num_outputs=2), credentials)
     deadline = time.monotonic() + 15
-    while store.job(job.id).error_message != DISK_FULL:
-        assert time.monotonic() < deadline, store.job(job.id)
+    while store.jobs.job(job.id).error_message != DISK_FULL:
+        assert time.monotonic() < deadline, store.jobs.job(job.id)
         time.sleep(0.05)
-    assert store.job(job.id).status is JobStatus.DOWNLOADING
+    assert store.jobs.job(job.id).status is JobStatus.DOWNLOADING
     folder = tmp_path / "images"
     assert files_in(folder) == []  # no half-written file keeps the disk full
     disk.full = False
     assert wait_until_finished(store, job.id) is JobStatus.DONE
-    assert store.job(job.id).error_message is None
-    images = store.job_images(job.id)
+    assert store.jobs.job(job.id).error_message is None
+    images = store.gallery.job_images(job.id)
     assert [image.status for image in images] == [ImageStatus.ARCHIVED] * 2
     kept = [archive.path(key) for image in images for key in (image.file_path, image.thumb_path)]
     assert files_in(folder) == sorted(kept)
@@ -571,11 +568,11 @@ def test_an_unexpected_error_is_logged_once_then_ends_the_job(
         raise RuntimeError("a bug")
 
     job_id = downloading_job(store, credentials, ["https://cdn.example/a.png"])
-    monkeypatch.setattr(store, "pending_images", broken)
+    monkeypatch.setattr(store.work, "pending_images", broken)
     engine = make_engine(retry_seconds=0.01)
     engine.start()
     assert wait_until_finished(store, job_id) is JobStatus.FAILED
-    assert store.job(job_id).error_message == INTERNAL_PROBLEM
+    assert store.jobs.job(job_id).error_message == INTERNAL_PROBLEM
     assert len([record for record in caplog.records if record.exc_info]) == 1
 
 
@@ -594,7 +591,7 @@ def test_a_slow_result_host_does_not_hold_up_other_jobs(
             time.sleep(0.05)
         ordinary = engine.submit(request(), credentials)
         assert wait_until_finished(store, ordinary.id) is JobStatus.DONE
-        assert all(store.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
+        assert all(store.jobs.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
     finally:
         server.stop()  # the drips end, and the engine can stop
 
@@ -608,7 +605,7 @@ def test_jobs_wait_while_postgresql_is_down_and_finish_when_it_is_back(
     """The database server stops mid-run and starts again: every job still ends done."""
     cluster = start_cluster()  # its own: this test stops it
     store = Store(cluster.create_database())
-    engine = Engine(store, Archive(tmp_path / "images"))
+    engine = Engine(store.jobs, store.work, Archive(tmp_path / "images"))
     try:
         engine.start()
         sent = [engine.submit(request(prompt=f"fox number {n}"), credentials) for n in range(4)]
@@ -620,7 +617,9 @@ def test_jobs_wait_while_postgresql_is_down_and_finish_when_it_is_back(
         statuses = [wait_until_finished(store, job.id, timeout=60) for job in sent]
         assert statuses == [JobStatus.DONE] * len(sent)
         for job in sent:
-            assert [image.status for image in store.job_images(job.id)] == [ImageStatus.ARCHIVED]
+            assert [image.status for image in store.gallery.job_images(job.id)] == [
+                ImageStatus.ARCHIVED
+            ]
         assert len(posts(emulator)) == len(sent)  # nothing was sent again
         assert "The database answers again" in caplog.text
     finally:
@@ -650,7 +649,9 @@ def test_two_processes_with_one_key_stay_under_the_cap_together(
     cap = 5.0
     stores = [Store(database_url) for _ in range(2)]
     engines = [
-        Engine(opened, Archive(tmp_path / f"images-{index}"), requests_per_second=cap)
+        Engine(
+            opened.jobs, opened.work, Archive(tmp_path / f"images-{index}"), requests_per_second=cap
+        )
         for index, opened in enumerate(stores)
     ]
     try:

@@ -1,4 +1,4 @@
-"""studio.board_news: what reviewers said since a board's owner last opened it."""
+"""studio.boards.news: what reviewers said since a board's owner last opened it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from studio import board_news, review_finishes
 from studio.archive import Archive
+from studio.boards import news as board_news
 from studio.store import Store
 from tests.app_support import seed_images
 
@@ -26,14 +26,16 @@ def board_with_link(
     """A board of `owner`'s with two images and a review link whose token hashes to `digest`."""
     archive = Archive(tmp_path / f"images-{digest[0]}")
     ids = [seed_images(store, archive, prompt)[0].image.id for prompt in ("a fox", "a heron")]
-    board_id = store.create_board(owner, None, "Client picks")
-    store.add_board_images(board_id, ids)
-    store.create_review_link(board_id, digest, label="Acme", expires_at=None, allow_downloads=False)
+    board_id = store.boards.create_board(owner, None, "Client picks")
+    store.boards.add_board_images(board_id, ids)
+    store.reviews.create_review_link(
+        board_id, digest, label="Acme", expires_at=None, allow_downloads=False
+    )
     return board_id, ids
 
 
 def say(store: Store, digest: str, now: float, image_id: int, **changes: object) -> None:
-    outcome = store.review_change(
+    outcome = store.reviews.review_change(
         digest, now, reviewer="Jane", image_id=image_id, changes=changes, per_minute=100
     )
     assert outcome == "saved"
@@ -45,19 +47,19 @@ def test_votes_comments_and_finished_reviews_since_the_board_was_opened_are_news
     board_id, (fox, heron) = board_with_link(any_store, tmp_path, "a" * 64)
     say(any_store, "a" * 64, 10.0, fox, vote="approve")
     say(any_store, "a" * 64, 11.0, heron, comment="Brighter sky")
-    assert review_finishes.finish(any_store, "a" * 64, 12.0, "Jane")
+    assert any_store.reviews.finish("a" * 64, 12.0, "Jane")
     # Never opened since it was shared: everything said is new.
-    found = board_news.news(any_store, None, 13.0)
+    found = board_news.news(any_store.boards, None, 13.0)
     assert found.new == {board_id: 3} and found.total == 3 and found.listening
 
-    board_news.mark_seen(any_store, board_id, 13.0)
-    assert board_news.news(any_store, None, 14.0).new == {}
+    board_news.mark_seen(any_store.boards, board_id, 13.0)
+    assert board_news.news(any_store.boards, None, 14.0).new == {}
 
     say(any_store, "a" * 64, 15.0, fox, vote="changes")  # changed her mind: news again
-    assert board_news.news(any_store, None, 16.0).new == {board_id: 1}
-    board_news.mark_seen(any_store, board_id, 16.0)
+    assert board_news.news(any_store.boards, None, 16.0).new == {board_id: 1}
+    board_news.mark_seen(any_store.boards, board_id, 16.0)
     say(any_store, "a" * 64, 17.0, fox, vote=None)  # taken back, no comment: nothing to see
-    assert board_news.news(any_store, None, 18.0).total == 0
+    assert board_news.news(any_store.boards, None, 18.0).total == 0
 
 
 def test_only_the_owners_boards_count_and_a_closed_link_stops_listening(
@@ -68,11 +70,11 @@ def test_only_the_owners_boards_count_and_a_closed_link_stops_listening(
     say(store, "a" * 64, 10.0, fox, vote="approve")
     say(store, "b" * 64, 10.0, other, vote="approve")
 
-    assert board_news.news(store, "ada", 11.0).new == {mine: 1}
-    assert board_news.news(store, "bob", 11.0).new == {theirs: 1}
-    assert board_news.news(store, None, 11.0) == board_news.BoardNews({}, listening=False)
+    assert board_news.news(store.boards, "ada", 11.0).new == {mine: 1}
+    assert board_news.news(store.boards, "bob", 11.0).new == {theirs: 1}
+    assert board_news.news(store.boards, None, 11.0) == board_news.BoardNews({}, listening=False)
 
-    [link] = store.review_links(mine)
-    store.revoke_review_link(link.id)
-    ada = board_news.news(store, "ada", 12.0)
+    [link] = store.reviews.review_links(mine)
+    store.reviews.revoke_review_link(link.id)
+    ada = board_news.news(store.boards, "ada", 12.0)
     assert ada.new == {mine: 1} and not ada.listening  # what came is still news

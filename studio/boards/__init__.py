@@ -1,0 +1,1 @@
+"""Boards: a person's collections of images, shared for review through links."""

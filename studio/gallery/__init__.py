@@ -1,0 +1,1 @@
+"""The gallery: the images kept, their favourites, styles and the inputs of edits."""

@@ -1,0 +1,1 @@
+"""Jobs: sending requests to FoxAPI, following them, and recording what comes back."""
