@@ -15,7 +15,8 @@ minutes, so every job stays in flight and its polls are always due: more than th
 serves. The studio sends `--jobs` jobs, waits 10 s, then sends `--clicks` more one at a
 time (a person clicking Generate). Printed, from the emulator's log: the wait from the
 click's call to its POST's arrival (median, p95, worst), the requests per second FoxAPI
-received while saturated against the cap (target: at least 95%), and the busiest second
+received while saturated against the cap (target: at least 90%, the rest being the slots'
+arrival margin, studio.ratelimit.ARRIVAL_MARGIN), and the busiest second
 [t, t + 1) (never above the cap). Versions take turns, `--rounds` times, the order
 flipping each round.
 """
@@ -49,7 +50,7 @@ TRUE_SECONDS = 600.0  # ...and what it takes
 SERVER_SCRIPT = Path(__file__).resolve().parent / "clicks_server.py"
 GENERATIONS = "/v1/images/generations"
 TARGET_WAIT = 0.3  # seconds from click to POST, p95
-TARGET_CAP_USED = 0.95
+TARGET_CAP_USED = 0.90
 
 
 @dataclass

@@ -15,15 +15,18 @@ from studio.db.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
-# FoxAPI counts requests as they arrive. A key's shared slot is taken the moment its
-# request is about to leave (never ahead of time), so a thread that wakes late takes a
-# later slot rather than squeezing the next one; what is left between a slot and the
-# request's arrival (a database round trip, the loopback) is covered by spacing slots
-# this share more than the cap's interval: at 5/s, 0.206 s apart. Slots taken late (a
-# loaded machine) cost a little more, and the cap is still used to 95% or better; a second
-# holds one request too many only if one arrives 30 ms later than the fifth after it, which
-# FoxAPI would answer with a 429 that is safely retried (the request did no work).
-ARRIVAL_MARGIN = 0.03
+# FoxAPI counts requests as they arrive, not as they leave. A key's shared slot is taken
+# the moment its request is about to leave (never ahead of time), so a thread that wakes
+# late takes a later slot rather than squeezing the next one; but between the slot and
+# the arrival lie the HTTP client, the network and the receiver's own threads, whose
+# jitter can bring two sends closer at the receiver than they left. So shared slots are
+# this many seconds wider than 1/rate: at 5/s, 0.22 s apart, six requests span 1.1 s,
+# and the first and the sixth may arrive 100 ms out of step before a second holds six.
+# Narrower did not hold on a busy machine: at 0.206 s apart a test saw six in a second
+# about one run in four, at 0.21 s two runs in fourteen (one arrival 87 ms late). The cap
+# is used to about 91% at 5/s; a request that still arrives too soon is answered with a
+# 429 that is safely retried (the request did no work).
+ARRIVAL_MARGIN = 0.02  # seconds
 # A request that leaves more than this after its shared slot moves the key's next slots.
 LATE_SECONDS = 0.005
 
@@ -144,7 +147,7 @@ class SharedRateLimiter(RateLimiter):
     command-line processes using one key take turns. A process thus never holds more
     than the one slot it is about to use: a click waits for at most the slot in use and
     the other processes' own, never behind a queue of this process's polls. Slots are
-    1/rate seconds and ARRIVAL_MARGIN apart. While the database does not answer, each
+    1/rate + ARRIVAL_MARGIN seconds apart. While the database does not answer, each
     process keeps only its own spacing, rather than stop sending.
     """
 
@@ -157,7 +160,7 @@ class SharedRateLimiter(RateLimiter):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(rate_per_second, clock=clock, sleep=sleep)
-        self._interval *= 1 + ARRIVAL_MARGIN  # the process's spacing is the key's
+        self._interval += ARRIVAL_MARGIN  # the process's spacing is the key's
         self._reserve_slot = reserve_slot
         self._shared = True  # False while the database is away (logged once per outage)
 

@@ -245,7 +245,7 @@ def test_processes_sharing_a_key_take_turns_at_its_slots() -> None:
     ]:
         limiter.acquire(priority)
         sent_at.append(fake.now)
-    spacing = 0.5 * (1 + ARRIVAL_MARGIN)
+    spacing = 0.5 + ARRIVAL_MARGIN
     assert sent_at == pytest.approx([100.0 + spacing * turn for turn in range(4)])
 
 
@@ -260,7 +260,7 @@ def test_while_the_database_is_away_each_process_keeps_its_own_spacing(
     for _ in range(3):
         limiter.acquire()
         sent_at.append(fake.now)
-    spacing = 0.5 * (1 + ARRIVAL_MARGIN)
+    spacing = 0.5 + ARRIVAL_MARGIN
     assert sent_at == pytest.approx([100.0, 100.0 + spacing, 100.0 + 2 * spacing])
     assert caplog.text.count("cannot reach its database") == 1
     slots.away = False
@@ -278,7 +278,7 @@ def test_a_click_waits_at_most_one_slot_behind_the_polls_of_a_key_shared_with_ot
     shared = SharedTime()
     slots = FakeSlots(shared)
     limiter = make_shared(5.0, shared, slots)
-    spacing = 0.2 * (1 + ARRIVAL_MARGIN)
+    spacing = 0.2 + ARRIVAL_MARGIN
     sent_at: dict[str, float] = {}
     lock = threading.Lock()
 
@@ -311,7 +311,7 @@ def test_with_two_servers_polling_one_key_a_click_waits_for_at_most_three_slots(
     shared = SharedTime()
     slots = FakeSlots(shared)
     servers = [make_shared(5.0, shared, slots), make_shared(5.0, shared, slots)]
-    spacing = 0.2 * (1 + ARRIVAL_MARGIN)
+    spacing = 0.2 + ARRIVAL_MARGIN
     sent_at: list[float] = []
     clicked_at: list[float] = []
     lock = threading.Lock()
@@ -342,7 +342,7 @@ def test_with_two_servers_polling_one_key_a_click_waits_for_at_most_three_slots(
     assert all(b - a >= spacing - 1e-9 for a, b in itertools.pairwise(times))
 
 
-def test_saturated_a_shared_key_is_used_to_at_least_95_percent_of_its_cap_never_over() -> None:
+def test_saturated_a_shared_key_is_used_to_at_least_90_percent_of_its_cap_never_over() -> None:
     fake = FakeTime()
     limiter = make_shared(5.0, fake, FakeSlots(fake))
     sent_at = []
@@ -350,7 +350,9 @@ def test_saturated_a_shared_key_is_used_to_at_least_95_percent_of_its_cap_never_
         limiter.acquire()
         sent_at.append(fake.now)
     rate = 50 / (sent_at[-1] - sent_at[0])
-    assert 0.95 * 5.0 <= rate <= 5.0
+    # Every slot 1/rate and the arrival margin apart, no wider: all the rest is used.
+    assert rate == pytest.approx(1 / (0.2 + ARRIVAL_MARGIN))
+    assert 0.9 * 5.0 <= rate <= 5.0
     busiest = max(sum(1 for t in sent_at if start <= t < start + 1.0) for start in sent_at)
     assert busiest == 5
 
