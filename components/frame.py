@@ -277,15 +277,17 @@ def whose_key(service: StudioDoor) -> str:
 
 def counters(slot: DeltaGenerator) -> None:
     """Jobs in flight and, where anything can be billed, images billed today: drawn after
-    the page so a job it just sent is counted (unless the page's feed drew them)."""
-    if _counters_drawn.get():
-        return
-    service = studio()
-    with slot.container():
-        in_flight = _metrics(service)
-        tab_title.show(
-            running=in_flight, images=service.gallery.gallery_count(GalleryFilter(mine=True))
-        )
+    the page so a job it just sent is counted (unless the page's feed drew them). What
+    reviewers said is asked on every page, the feed's too, outside the slot the feed's
+    fragment redraws."""
+    if not _counters_drawn.get():
+        service = studio()
+        with slot.container():
+            in_flight = _metrics(service)
+            tab_title.show(
+                running=in_flight, images=service.gallery.gallery_count(GalleryFilter(mine=True))
+            )
+    with st.sidebar:
         review_news.show(studio)
 
 
