@@ -277,13 +277,16 @@ def whose_key(service: JobService) -> str:
 
 def counters(slot: DeltaGenerator) -> None:
     """Jobs in flight and, where anything can be billed, images billed today: drawn after
-    the page so a job it just sent is counted (unless the page's feed drew them)."""
-    if _counters_drawn.get():
-        return
-    service = jobs()
-    with slot.container():
-        in_flight = _metrics(service)
-        tab_title.show(running=in_flight, images=service.gallery_count(GalleryFilter(mine=True)))
+    the page so a job it just sent is counted (unless the page's feed drew them); and what
+    reviewers said, which no feed draws."""
+    if not _counters_drawn.get():
+        service = jobs()
+        with slot.container():
+            in_flight = _metrics(service)
+            tab_title.show(
+                running=in_flight, images=service.gallery_count(GalleryFilter(mine=True))
+            )
+    with st.sidebar:
         review_news.show(jobs)
 
 
