@@ -643,40 +643,46 @@ def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
         store.close()
 
 
+# A board shared by one review link, as the releases before 0011 and 0012 wrote them.
+SHARED_BOARD = {
+    "id": 1,
+    "owner_sub": None,
+    "owner_email": None,
+    "name": "Client picks",
+    "created_at": 1.0,
+    "updated_at": 1.0,
+    "archived": 0,
+}
+REVIEW_LINK = {
+    "id": 1,
+    "board_id": 1,
+    "token_sha256": "a" * 64,
+    "label": "Acme",
+    "created_at": 1.0,
+    "expires_at": None,
+    "revoked_at": None,
+    "allow_downloads": 0,
+    "window_start": 0.0,
+    "window_changes": 0,
+}
+
+
+def _write(engine: sa.Engine, rows: dict[str, dict[str, object]]) -> None:
+    """One row into each named table, as the schema in `engine` types it; then let go."""
+    with engine.begin() as conn:
+        for name, row in rows.items():
+            table = sa.Table(name, sa.MetaData(), autoload_with=engine)
+            conn.execute(table.insert(), [_typed(table, row)])
+    engine.dispose()
+
+
 def test_a_database_before_finished_reviews_upgrades_with_its_links_kept(
     database_url: str,
 ) -> None:
     engine = database.create_engine(database_url)
     database.upgrade(engine, to="0010")
-    board = {
-        "id": 1,
-        "owner_sub": None,
-        "owner_email": None,
-        "name": "Client picks",
-        "created_at": 1.0,
-        "updated_at": 1.0,
-        "archived": 0,
-    }
-    link = {
-        "id": 1,
-        "board_id": 1,
-        "token_sha256": "a" * 64,
-        "label": "Acme",
-        "created_at": 1.0,
-        "expires_at": None,
-        "revoked_at": None,
-        "allow_downloads": 0,
-        "window_start": 0.0,
-        "window_changes": 0,
-    }
-    tables = {
-        name: sa.Table(name, sa.MetaData(), autoload_with=engine)
-        for name in ("boards", "review_links")
-    }
-    with engine.begin() as conn:
-        conn.execute(tables["boards"].insert(), [_typed(tables["boards"], board)])
-        conn.execute(tables["review_links"].insert(), [_typed(tables["review_links"], link)])
-    engine.dispose()
+    board, link = SHARED_BOARD, REVIEW_LINK
+    _write(engine, {"boards": board, "review_links": link})
 
     store = Store(database_url)
     try:
@@ -697,36 +703,9 @@ def test_a_database_before_board_news_upgrades_with_its_reviews_kept_and_seen(
 ) -> None:
     engine = database.create_engine(database_url)
     database.upgrade(engine, to="0011")
-    board = {
-        "id": 1,
-        "owner_sub": None,
-        "owner_email": None,
-        "name": "Client picks",
-        "created_at": 1.0,
-        "updated_at": 1.0,
-        "archived": 0,
-    }
-    link = {
-        "id": 1,
-        "board_id": 1,
-        "token_sha256": "a" * 64,
-        "label": "Acme",
-        "created_at": 1.0,
-        "expires_at": None,
-        "revoked_at": None,
-        "allow_downloads": 0,
-        "window_start": 0.0,
-        "window_changes": 0,
-    }
+    board, link = SHARED_BOARD, REVIEW_LINK
     finish = {"link_id": 1, "reviewer": "Jane", "finished_at": 2.0}
-    tables = {
-        name: sa.Table(name, sa.MetaData(), autoload_with=engine)
-        for name in ("boards", "review_links", "review_finishes")
-    }
-    with engine.begin() as conn:
-        for name, row in (("boards", board), ("review_links", link), ("review_finishes", finish)):
-            conn.execute(tables[name].insert(), [_typed(tables[name], row)])
-    engine.dispose()
+    _write(engine, {"boards": board, "review_links": link, "review_finishes": finish})
 
     store = Store(database_url)
     try:
