@@ -103,6 +103,9 @@ def test_ctrl_enter_sends_and_the_form_keeps_its_values(
 ) -> None:
     server = studio_servers.start()
     open_page(page, server.url(), "Generate")
+    # Streamlit fetches each kind of element's code when it is first drawn, so the button
+    # (and the shortcut it registers) can come a moment after the first run has ended.
+    expect(generate_button(page)).to_be_visible()
     prompt = page.get_by_role("textbox", name="Prompt", exact=True)
     prompt.fill("a small red fox in the snow")
 
