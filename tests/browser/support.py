@@ -131,8 +131,15 @@ def new_tab(browser: Browser, *, phone: bool = False) -> tuple[BrowserContext, P
 
 
 def artifact_folder(item: pytest.Item) -> Path:
-    """test-artifacts/<module>.<test name>/, in words a file system accepts."""
+    """test-artifacts/<module>.<test name>/, in words a file system accepts.
+
+    A rerun (tests/browser/conftest.py) leaves its own folder, `.run-2`: the first failure's
+    page and logs are the ones to read.
+    """
     name = f"{Path(str(item.fspath)).stem}.{item.name}"
+    run = getattr(item, "execution_count", 1)  # set by pytest-rerunfailures
+    if run > 1:
+        name += f".run-{run}"
     return ARTIFACTS_ROOT / re.sub(r"[^\w.-]+", "-", name).strip("-")
 
 
