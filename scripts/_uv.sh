@@ -47,7 +47,12 @@ elif [ -x .venv-tools/bin/uv ] && [ "$(uv_version .venv-tools/bin/uv)" = "$UV_VE
   uv=.venv-tools/bin/uv
   echo "Using uv $UV_VERSION from .venv-tools/."
 else
-  echo "uv ${path_uv:+on the PATH is older than $UV_VERSION}${path_uv:-is not on the PATH}: installing uv $UV_VERSION into .venv-tools/ with pip..."
+  if [ -n "$path_uv" ]; then
+    missing="uv $(uv_version "$path_uv") on the PATH ($path_uv) is older than $UV_VERSION"
+  else
+    missing="uv is not on the PATH"
+  fi
+  echo "$missing: installing uv $UV_VERSION into .venv-tools/ with pip..."
   if bootstrap_uv && [ -x .venv-tools/bin/uv ]; then
     uv=.venv-tools/bin/uv
     echo "Installed uv $UV_VERSION into .venv-tools/."
