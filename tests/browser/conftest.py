@@ -30,12 +30,14 @@ def _browser_emulator_config() -> EmulatorConfig:
     return EmulatorConfig(estimated_time=1.5, duration_spread=0.2, api_key=EMULATOR_KEY, seed=7)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A browser test that fails is run once more, and the run's summary lists it as a rerun.
 
     A real Chromium and a real server share two cores with everything else CI runs: a
-    test that fails twice in a row still fails the run.
+    test that fails twice in a row still fails the run. (`-p no:rerunfailures` runs each once.)
     """
+    if not config.pluginmanager.hasplugin("rerunfailures"):
+        return
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.flaky(reruns=1))
