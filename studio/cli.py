@@ -216,8 +216,12 @@ def _generate(service: Studio, args: argparse.Namespace) -> int:
         return _fail(exc.message)
     if result is None:
         return 1  # not confirmed: nothing sent, the reason printed
-    billed = sum(job.request.num_outputs for job in result.jobs)
-    print(f"Sent: {billed} image(s) billed.", file=sys.stderr)
+    images = sum(job.request.num_outputs for job in result.jobs)
+    sent = f"Sent: {images} image{'' if images == 1 else 's'}"
+    if service.jobs.server_credentials.backend is Backend.DEMO:
+        print(f"{sent}, drawn by the demo backend (not billed).", file=sys.stderr)
+    else:
+        print(f"{sent}, billed by FoxAPI.", file=sys.stderr)
     _wait(service, [job.id for job in result.jobs])
     reported = max(_report(service, job.id) for job in result.jobs)
     return 1 if result.stopped_by is not None else reported

@@ -73,6 +73,7 @@ def test_generate_waits_for_the_images_and_prints_their_paths(
         tmp_path, emulator, "generate", "a red fox", "-n", "2", "--aspect-ratio", "9:16"
     )
     assert done.returncode == 0, done.stderr
+    assert "Sent: 2 images, billed by FoxAPI." in done.stderr
     paths = [Path(line) for line in done.stdout.splitlines()]
     assert len(paths) == 2
     assert all(path.is_file() and path.is_relative_to(tmp_path / "data") for path in paths)
@@ -196,7 +197,9 @@ def test_a_process_killed_after_the_post_is_finished_by_sync_without_a_second_po
 def test_with_no_key_the_demo_backend_draws_locally(tmp_path: Path) -> None:
     done = run_studio(tmp_path, None, "generate", "a lighthouse at dusk")
     assert done.returncode == 0, done.stderr
-    assert "demo backend" in done.stderr
+    assert "demo backend (nothing is billed)" in done.stderr
+    assert "Sent: 1 image, drawn by the demo backend (not billed)." in done.stderr
+    assert "billed by FoxAPI" not in done.stderr
     assert Path(done.stdout.strip()).is_file()
 
 
