@@ -251,6 +251,7 @@ def _delete(item: GalleryItem) -> None:
                 st.button(
                     f"Delete all {len(saved)} of this job",
                     key=f"lightbox-delete-job-{image.id}",
+                    icon=":material/delete_sweep:",
                     type="tertiary",
                     on_click=_deleted,
                     args=(saved,),

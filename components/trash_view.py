@@ -7,17 +7,21 @@ the view itself is linkable, and Back returns to the gallery.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import frame, media
 from components.state import SessionValue
-from components.text import excerpt, plural
+from components.text import escape_markdown, excerpt, plural
 from studio.records import GalleryItem
 from studio.service import Studio
 
 VIEW, TRASH = "view", "trash"
 PAGE_SIZE = 24
-TILE_PX = 176  # a tile's width: two side by side on a phone, six or seven on a desktop
+TILE_PX = 160  # a tile's width: two side by side on a phone, seven on a desktop
+_HERE = Path(__file__).parent
+_STYLE = f"<style>{(_HERE / 'trash.css').read_text()}</style>"
 _selection: SessionValue[list[int]] = SessionValue("trash_selection", list)
 
 
@@ -60,6 +64,7 @@ def days_line(days: int) -> str:
 def show() -> None:
     """The Trash this person may restore from: every image they may delete."""
     trash = frame.studio().gallery.trash
+    st.html(_STYLE)
     st.button("Back to gallery", key="trash-back", icon=":material/arrow_back:", on_click=_close)
     st.title("Trash")
     st.caption(
@@ -132,16 +137,15 @@ def _tile(item: GalleryItem, days: int, asker: tuple[Studio, str]) -> None:
     name = f"“{excerpt(item.job.prompt, 60)}”"
     with st.container(width=TILE_PX, key=f"trash-tile-{image.id}"):
         media.thumbnail(image, f"In the Trash: {name}", asker=asker)
-        st.caption(excerpt(item.job.prompt, 48))
-        st.caption(days_line(days))
+        st.caption(f"{escape_markdown(excerpt(item.job.prompt, 40))}  \n{days_line(days)}")
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.checkbox(
-                "Select",
+                f"Select {name}",
                 value=image.id in _selection.get(),
                 key=f"trash-select-{image.id}",
                 on_change=_selected,
                 args=(image.id,),
-                help=f"Select {name}",
+                label_visibility="collapsed",
             )
             st.button(
                 "Restore",
