@@ -122,8 +122,11 @@ class GalleryStore(DomainStore):
             generation = self._kept()
             cached = self._pages.get(key)
         if cached is not None and now - cached[1] < COUNT_TTL:
-            ids = images.c.id.in_(cached[0])
-            return self._gallery_query(images, ids, where, limit=limit, offset=0)
+            # Still archived: another server may have moved one to the Trash meanwhile.
+            kept = sa.and_(
+                images.c.id.in_(cached[0]), images.c.status == ImageStatus.ARCHIVED.value
+            )
+            return self._gallery_query(images, kept, where, limit=limit, offset=0)
         items = self._gallery_query(
             self._gallery_source(where),
             self._gallery_condition(where),
