@@ -19,6 +19,7 @@ from studio.service import Studio
 
 VIEW, TRASH = "view", "trash"
 PAGE_SIZE = 24
+PAGE_KEY = "trash-page"
 TILE_PX = 160  # a tile's width: two side by side on a phone, seven on a desktop
 _HERE = Path(__file__).parent
 _STYLE = f"<style>{(_HERE / 'trash.css').read_text()}</style>"
@@ -77,9 +78,11 @@ def show() -> None:
         _selection.clear()
         st.info("The Trash is empty.", icon=":material/delete:")
         return
-    page = 1
-    if total > PAGE_SIZE:
-        page = st.pagination(-(-total // PAGE_SIZE), key="trash-page")
+    page, pages = 1, -(-total // PAGE_SIZE)
+    if pages > 1:
+        if st.session_state.get(PAGE_KEY, 1) > pages:
+            st.session_state[PAGE_KEY] = pages  # images restored or emptied since
+        page = st.pagination(pages, key=PAGE_KEY)
     shown = trash.items(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     _actions(total)
     asker = (frame.studio(), frame.viewer())

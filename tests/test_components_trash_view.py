@@ -83,3 +83,25 @@ def test_the_gallery_leads_to_the_trash_and_back(studio: Studio) -> None:
     app.button(key="trash-back").click().run()
     assert "view" not in app.query_params
     assert [title.value for title in app.title] == ["Gallery"]
+
+
+def test_a_trash_of_more_than_a_page_pages_and_stays_on_a_page_that_exists(
+    studio: Studio,
+) -> None:
+    items = [
+        item
+        for number in range(8)
+        for item in seed_images(studio.store, studio.archive, f"terns {number}", count=4)
+    ][:30]
+    studio.service.gallery.trash.move([item.image.id for item in items])
+    app = open_app(GALLERY, view="trash")
+    assert len(app.get("checkbox")) == 24
+    app.session_state["trash-page"] = 2
+    app.run()
+    assert len(app.get("checkbox")) == 6  # 30 - 24
+
+    studio.service.gallery.trash.restore([item.image.id for item in items[:10]])
+    app.run()
+
+    assert not app.exception
+    assert len(app.get("checkbox")) == 20  # one page now: all of them
