@@ -18,7 +18,7 @@ if __name__ != "__main__":
     # (about a tenth of the start); runtime.freeze_start_up_objects does the rest.
     gc.freeze()
 
-from components import appearance, frame, outage, present, review
+from components import appearance, frame, outage, present, review, undo_notice
 from studio import health, runtime, web
 from studio.db.database import DatabaseError
 from studio.errors import StorageError
@@ -86,6 +86,7 @@ def run() -> None:
     page = st.navigation(pages)
     counters_slot = frame.sidebar()
     frame.show_toasts()
+    undo_notice.show()
     frame.mark_frame_ran()
     page.run()
     frame.counters(counters_slot)

@@ -189,7 +189,12 @@ def _shortfall(job: JobRecord, saved: int) -> None:
         st.caption(escape_markdown(job.error_message))
     missing = job.request.num_outputs - saved
     if missing:
-        st.caption(f"{plural(missing, 'image')} expired before the studio could save it.")
+        trashed = frame.studio().gallery.trash.count_of_job(job.id)
+        if trashed:
+            st.caption(f"{plural(trashed, 'image')} moved to the Trash.")
+        if missing > trashed:
+            expired = missing - trashed
+            st.caption(f"{plural(expired, 'image')} expired before the studio could save it.")
 
 
 def _ratio(job: JobRecord) -> tuple[int, int]:

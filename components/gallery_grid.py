@@ -15,11 +15,21 @@ from typing import Any
 
 import streamlit as st
 
-from components import add_to_board, compare, frame, gallery_view, media, present, verdicts
+from components import (
+    add_to_board,
+    compare,
+    frame,
+    gallery_view,
+    media,
+    present,
+    undo_notice,
+    verdicts,
+)
 from components.gallery_view import PAGE_SIZE, View
 from components.state import SessionValue
 from components.text import MODE_LABELS, excerpt, plural
 from studio import formats
+from studio.people import NotAllowed
 from studio.records import NO_VERDICTS, GalleryFilter, GalleryItem, Verdicts
 from studio.request import DEFAULT_ASPECT_RATIO, Mode
 from studio.service import Studio
@@ -184,6 +194,15 @@ def selection_bar() -> None:
         _download_selected(ids)
         _present_selected(ids)
         st.button(
+            "Delete",
+            key="gallery-delete-selected",
+            icon=":material/delete:",
+            disabled=not ids,
+            on_click=_delete_selected,
+            args=(ids,),
+            help="Move the selected images to the Trash; Undo follows",
+        )
+        st.button(
             "Clear selection",
             key="gallery-clear-selection",
             type="tertiary",
@@ -228,6 +247,16 @@ def _download_selected(ids: list[int]) -> None:
             "and a manifest.json listing them."
         ),
     )
+
+
+def _delete_selected(ids: list[int]) -> None:
+    try:
+        moved = frame.studio().gallery.trash.move(ids)
+    except NotAllowed as exc:
+        frame.queue_toast(exc.message, ":material/block:")
+        return
+    _selection.clear()
+    undo_notice.offer(moved)
 
 
 def _clear_selection() -> None:

@@ -9,9 +9,6 @@ file sizes, times) is folded under Details.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
 from components import (
@@ -23,6 +20,7 @@ from components import (
     image_pickers,
     media,
     prompt_form,
+    undo_notice,
     verdicts,
 )
 from components.gallery_view import View, close_image, open_image_id, page_of
@@ -54,6 +52,15 @@ def _lightbox(view: View) -> None:
     if item is None:
         if service.gallery.may_see_image(image_id) is False:
             st.warning("This image is not yours to see.", icon=":material/lock:")
+        elif service.gallery.trash.image(image_id) is not None:
+            st.info("This image is in the Trash.", icon=":material/delete:")
+            st.button(
+                "Restore it",
+                key="lightbox-restore",
+                icon=":material/restore_from_trash:",
+                on_click=_restore,
+                args=(image_id,),
+            )
         else:
             st.info("This image is no longer in the gallery.")
         return
@@ -225,34 +232,45 @@ def _actions(item: GalleryItem) -> None:
 
 
 def _delete(item: GalleryItem) -> None:
-    """Delete, once confirmed: the image alone, or its whole job."""
+    """Delete at once: the image (or its whole job's) goes to the Trash, the dialog closes,
+    and the notice that follows offers Undo."""
     image, job = item.image, item.job
-    with st.popover("Delete…", icon=":material/delete:"):
-        st.write("Deleting cannot be undone: the files go too.")
+    keep_days = frame.studio().gallery.trash.keep_days
+    with st.container(horizontal=True, gap="small"):
         st.button(
-            "Delete this image",
+            "Delete",
             key=f"lightbox-delete-image-{image.id}",
-            type="primary",
+            icon=":material/delete:",
             on_click=_deleted,
-            args=(frame.studio().gallery.delete_image, image.id),
+            args=([image.id],),
+            help=f"Moves it to the Trash, where it stays {keep_days} days; Undo follows",
         )
         if job.request.num_outputs > 1:
-            st.button(
-                f"Delete all {job.request.num_outputs} images of this job",
-                key=f"lightbox-delete-job-{image.id}",
-                on_click=_deleted,
-                args=(frame.studio().jobs.delete_job, job.id),
-            )
+            saved = [kept.id for kept in frame.studio().gallery.saved_images(job.id)]
+            if len(saved) > 1:
+                st.button(
+                    f"Delete all {len(saved)} of this job",
+                    key=f"lightbox-delete-job-{image.id}",
+                    icon=":material/delete_sweep:",
+                    type="tertiary",
+                    on_click=_deleted,
+                    args=(saved,),
+                    help="Moves every image of this job to the Trash",
+                )
 
 
-def _deleted(delete: Callable[[Any], None], target: int | str) -> None:
+def _deleted(image_ids: list[int]) -> None:
     try:
-        delete(target)
+        moved = frame.studio().gallery.trash.move(image_ids)
     except NotAllowed as exc:
         frame.queue_toast(exc.message, ":material/block:")
         return
     close_image()  # the dialog's run that follows sees no image and closes it
-    frame.queue_toast("Deleted. This cannot be undone.", ":material/delete:")
+    undo_notice.offer(moved)
+
+
+def _restore(image_id: int) -> None:
+    frame.studio().gallery.trash.restore([image_id])
 
 
 def _favourite_changed(image_id: int) -> None:

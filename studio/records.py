@@ -100,6 +100,7 @@ class ImageRecord:
     format: str | None
     size_bytes: int | None
     favourite: bool = False  # one of the favourites of the person it was read for
+    trashed_at: float | None = None  # when it went to the Trash; None when it is not there
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from studio.errors import StorageError
 from studio.fetch import FetchPolicy
+from studio.gallery.trash import Purger
 from studio.jobs.engine import Engine
 from studio.jobs.keys import TypedKeys
 from studio.links import UrlSigner
@@ -43,6 +44,7 @@ class Studio:
     # Signs every download's content credentials; None with STUDIO_C2PA=off.
     content_signer: ContentSigner | None = None
     webhook: Webhook | None = None  # STUDIO_WEBHOOK_URL's, when set
+    purger: Purger | None = None  # purges the Trash of what expired, when started
 
     @cached_property
     def service(self) -> service.Studio:
@@ -62,6 +64,8 @@ class Studio:
 
     def close(self) -> None:
         self.engine.stop()
+        if self.purger is not None:
+            self.purger.stop()
         if self.webhook is not None:
             self.webhook.close()
         self.store.close()
@@ -134,9 +138,13 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     else:
         credentials = Credentials(Backend.FOXAPI, settings.foxapi_base_url, settings.api_key)
     engine.add_credentials(credentials)
+    purger = Purger(store.gallery.trash, archive, settings.studio_trash_days)
     if start:
         engine.start()
-    return Studio(settings, store, archive, engine, credentials, demo, content_signer, webhook)
+        purger.start()
+    return Studio(
+        settings, store, archive, engine, credentials, demo, content_signer, webhook, purger
+    )
 
 
 def _webhook(settings: Settings) -> Webhook | None:

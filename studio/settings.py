@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     studio_review_changes_per_minute: int = Field(default=60, ge=1)
     # How long a new review link lives unless its owner says otherwise.
     studio_review_link_days: int = Field(default=7, ge=1)
+    # How long a deleted image waits in the Trash before it and its files go for good.
+    studio_trash_days: int = Field(default=30, ge=1)
     # The address people outside reach the studio at (https://studio.example.com): shared
     # links start with it. Unset, they start with the address the sharer's browser is on.
     studio_public_url: str | None = None

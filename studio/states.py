@@ -26,6 +26,7 @@ class ImageStatus(StrEnum):
     PENDING = "pending"  # FoxAPI gave a URL; not downloaded yet
     ARCHIVED = "archived"
     EXPIRED = "expired"  # the URL died (or never served an image) before it was saved
+    TRASHED = "trashed"  # archived, then deleted: in the Trash until restored or purged
 
 
 class JobEvent(StrEnum):

@@ -98,7 +98,11 @@ def routes(service: Callable[[], Studio]) -> list[Route]:
                 )
         else:
             person = viewer_person(viewer)
-            item = None if person is None else studio.for_person(person).gallery.image(image_id)
+            gallery = None if person is None else studio.for_person(person).gallery
+            item = None if gallery is None else gallery.image(image_id)
+            if item is None and gallery is not None and kind == "thumb":
+                # The Trash view shows what may be restored: its thumbnail, nothing more.
+                item = gallery.trash.image(image_id)
         if item is None or not _names(name, item.image.sha256):
             return PlainTextResponse(GONE, status_code=404)
         if kind == "download":

@@ -156,6 +156,20 @@ def test_the_feed_is_the_stores_recent_work_newest_first_in_a_fresh_session(
     assert "a moon over the lake" in [text.value for text in edit.text]
 
 
+def test_a_card_says_its_images_in_the_trash_went_there_and_did_not_expire(
+    studio: Studio,
+) -> None:
+    first, _second = seed_images(studio.store, studio.archive, "two foxes", count=2)
+    studio.service.gallery.trash.move([first.image.id])
+
+    app = open_app()
+
+    assert len(app.image) == 1
+    captions = [caption.value for caption in app.caption]
+    assert "1 image moved to the Trash." in captions
+    assert not any("expired" in caption for caption in captions)
+
+
 def test_a_sweep_is_one_card_with_every_image_of_every_cell(studio: Studio) -> None:
     sweep = JobOrigin(batch_id="batch-12")
     for prompt in ("a red fox", "a blue fox"):

@@ -130,7 +130,7 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
     assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]
 
 
-def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: Studio) -> None:
+def test_the_owner_moves_an_image_to_the_trash_and_others_cannot(studio: Studio) -> None:
     first, second = seed_images(studio.store, studio.archive, "alice's owls", count=2, owner=ALICE)
     original = studio.archive.path(first.image.file_path or "")
 
@@ -144,11 +144,25 @@ def test_the_owner_deletes_an_image_after_confirming_and_others_cannot(studio: S
     alice.button(key=delete).click().run()
 
     assert studio.store.gallery.image(first.image.id) is None
-    assert not original.exists()
+    assert studio.store.gallery.trash.trashed_image(first.image.id) is not None
+    assert original.exists()  # in the Trash, restorable: its files stay
     assert studio.store.gallery.image(second.image.id) is not None  # nothing else is touched
     assert "image" not in alice.query_params  # the dialog closed
     assert not any("no longer in the gallery" in info.value for info in alice.info)
-    assert [toast.value for toast in alice.toast] == ["Deleted. This cannot be undone."]
+    assert "Trash (1)" in [button.label for button in alice.button]
+
+
+def test_an_image_opened_from_the_trash_says_so_and_restores(studio: Studio) -> None:
+    [item] = seed_images(studio.store, studio.archive, "a lost lighthouse")
+    studio.service.gallery.trash.move([item.image.id])
+    app = open_app(GALLERY)
+    app.query_params["image"] = str(item.image.id)
+    app.run()
+    assert "This image is in the Trash." in [info.value for info in app.info]
+
+    app.button(key="lightbox-restore").click().run()
+
+    assert studio.store.gallery.image(item.image.id) is not None
 
 
 def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> None:

@@ -25,6 +25,7 @@ from studio.boards.news import news
 from studio.db import database
 from studio.db.database import DatabaseTooNew, DatabaseUnavailable
 from studio.db.schema import metadata
+from studio.gallery.trash_store import TrashScope
 from studio.records import ArchivedFile, GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import GenerationRequest
 from studio.states import ImageStatus, JobStatus
@@ -37,7 +38,7 @@ RELEASE_TABLES = ("jobs", "images")
 # Columns later revisions added: jobs made before sign-in (0004) belong to nobody.
 ADDED_COLUMNS = {
     "jobs": ("owner_sub", "owner_email", "batch_id", "parent_image_ids", "input_sources"),
-    "images": ("owner_sub",),
+    "images": ("owner_sub", "trashed_at"),
 }
 
 
@@ -148,7 +149,9 @@ def test_a_database_the_release_wrote_upgrades_with_nothing_lost(
     url = release_database(database_url, tmp_path)
     before = release_rows()
     assert {row["status"] for row in before["jobs"]} == {status.value for status in JobStatus}
-    assert {row["status"] for row in before["images"]} == {status.value for status in ImageStatus}
+    # Every image status but the Trash's, which came later (0013).
+    statuses = {status.value for status in ImageStatus} - {ImageStatus.TRASHED.value}
+    assert {row["status"] for row in before["images"]} == statuses
 
     store = Store(url)
     try:
@@ -718,5 +721,46 @@ def test_a_database_before_board_news_upgrades_with_its_reviews_kept_and_seen(
         assert news(store.boards, None, time.time()).new == {}
         assert store.reviews.finish("a" * 64, time.time() + 60, "Max")
         assert news(store.boards, None, time.time()).new == {1: 1}
+    finally:
+        store.close()
+
+
+def test_a_database_before_the_trash_upgrades_with_every_image_in_sight(
+    database_url: str,
+) -> None:
+    engine = database.create_engine(database_url)
+    database.upgrade(engine, to="0012")
+    written = _edit_job_rows()
+    [image] = [without_moved("images", row) for row in written["images"]]
+    with engine.begin() as conn:
+        jobs_table = sa.Table("jobs", sa.MetaData(), autoload_with=engine)
+        conn.execute(jobs_table.insert(), written["jobs"])
+    _write(
+        engine,
+        {
+            "images": image,
+            "favourites": {"owner_sub": "alice", "image_id": 1},
+            "boards": SHARED_BOARD,
+            "board_images": {"board_id": 1, "image_id": 1, "position": 0},
+            "board_seen": {"board_id": 1, "seen_at": 1.0},
+        },
+    )
+    names = ("jobs", "images", "favourites", "board_images", "board_seen")
+    before = rows_in(engine, names)
+    engine.dispose()
+
+    store = Store(database_url)
+    try:
+        after = rows_in(store.engine, names)
+        assert only_columns_of(after, before) == before
+        assert [row["trashed_at"] for row in after["images"]] == [None]
+        assert store.gallery.gallery_count(GalleryFilter()) == 1
+        [board] = store.boards.boards(None, archived=False)
+        assert (board.image_count, board.cover_image_id) == (1, 1)
+        # The Trash works on what was there: in and out, nothing lost.
+        assert store.gallery.trash.move_to_trash([1], now=5.0) == [1]
+        assert store.gallery.gallery_count(GalleryFilter()) == 0
+        assert store.gallery.trash.restore(TrashScope(everyone=True)) == [1]
+        assert only_columns_of(rows_in(store.engine, names), before) == before
     finally:
         store.close()

@@ -545,3 +545,23 @@ def test_every_answer_says_nosniff_and_runs_nothing(studio: Studio, client: Test
     for answer in answers:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_an_image_in_the_trash_serves_its_thumbnail_to_whoever_may_restore_it_alone(
+    tmp_path: Path,
+) -> None:
+    opened = private_studio(tmp_path, f"sqlite:///{tmp_path / 'studio.db'}")
+    try:
+        client = TestClient(Starlette(routes=web.routes(lambda: opened.service)))
+        alice = opened.service.for_person(ALICE_PERSON)
+        bob = opened.service.for_person(BOB_PERSON)
+        [picture] = seed_images(opened.store, opened.archive, "alice's trashed fox", owner=ALICE)
+        alice.gallery.trash.move([picture.image.id])
+
+        for kind in KINDS:
+            link = alice.gallery.image_link(picture.image, kind, ALICE_PERSON.viewer)
+            assert client.get(link).status_code == (200 if kind == "thumb" else 404), kind
+        bobs_link = bob.gallery.image_link(picture.image, "thumb", BOB_PERSON.viewer)
+        assert client.get(bobs_link).status_code == 404
+    finally:
+        opened.close()

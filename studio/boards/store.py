@@ -121,10 +121,14 @@ class BoardStore(DomainStore):
             )
 
     def board_image_ids(self, board_id: int) -> list[int]:
-        """The board's images in its order."""
+        """The board's images in its order (those in the Trash left out, as it shows them)."""
         query = (
             sa.select(board_images.c.image_id)
-            .where(board_images.c.board_id == board_id)
+            .join(images, images.c.id == board_images.c.image_id)
+            .where(
+                board_images.c.board_id == board_id,
+                images.c.status == ImageStatus.ARCHIVED.value,
+            )
             .order_by(board_images.c.position, board_images.c.image_id)
         )
         with self.engine.connect() as conn:
@@ -175,14 +179,17 @@ class BoardStore(DomainStore):
         conn.execute(boards.update().where(boards.c.id == board_id).values(updated_at=time.time()))
 
     def _boards(self, condition: sa.ColumnElement[bool]) -> list[Board]:
-        count = (
-            sa.select(sa.func.count())
-            .where(board_images.c.board_id == boards.c.id)
-            .scalar_subquery()
+        # Only the images the board shows: one in the Trash is neither counted nor its cover.
+        shown = sa.and_(
+            board_images.c.board_id == boards.c.id,
+            board_images.c.image_id.in_(
+                sa.select(images.c.id).where(images.c.status == ImageStatus.ARCHIVED.value)
+            ),
         )
+        count = sa.select(sa.func.count()).where(shown).scalar_subquery()
         cover = (
             sa.select(board_images.c.image_id)
-            .where(board_images.c.board_id == boards.c.id)
+            .where(shown)
             .order_by(board_images.c.position, board_images.c.image_id)
             .limit(1)
             .scalar_subquery()

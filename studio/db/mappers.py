@@ -91,6 +91,7 @@ def image(row: Sequence[Any], *, favourite: bool = False) -> ImageRecord:
         format=values["format"],
         size_bytes=values["size_bytes"],
         favourite=bool(favourite),
+        trashed_at=values["trashed_at"],
     )
 
 

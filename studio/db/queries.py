@@ -27,13 +27,18 @@ def favourite_of(viewer_sub: str | None) -> sa.Exists:
 
 
 def delete_images(conn: sa.Connection, which: sa.ColumnElement[bool]) -> list[str]:
-    """Delete the images `which` selects; return their files no remaining image uses."""
-    files = conn.execute(sa.select(images.c.file_path, images.c.thumb_path).where(which)).all()
+    """Delete the images `which` selects; return their files no remaining image uses.
+
+    Only the files of rows this transaction deleted are returned (RETURNING): a server
+    purging the same images at the same moment deletes none, and names no file twice.
+    """
     going = sa.select(images.c.id).where(which)
     conn.execute(board_images.delete().where(board_images.c.image_id.in_(going)))
     conn.execute(review_notes.delete().where(review_notes.c.image_id.in_(going)))
     conn.execute(favourites.delete().where(favourites.c.image_id.in_(going)))
-    conn.execute(images.delete().where(which))
+    files = conn.execute(
+        images.delete().where(which).returning(images.c.file_path, images.c.thumb_path)
+    ).all()
     keys = {key for row in files for key in row if key}
     if not keys:
         return []

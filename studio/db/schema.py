@@ -114,6 +114,8 @@ images = sa.Table(
     sa.Column("job_created_at", sa.Float, nullable=False),
     # The job's owner, copied like job_created_at: Mine is one walk of its own index.
     sa.Column("owner_sub", sa.String(255)),
+    # When it went to the Trash (status "trashed"); NULL otherwise (see migration 0013).
+    sa.Column("trashed_at", sa.Float),
     sa.UniqueConstraint("job_id", "position", name="uq_images_job_position"),
     sqlite_autoincrement=True,  # ids never reused (see migration 0009)
 )
@@ -214,3 +216,5 @@ image_search = sa.table(database.SEARCH_TABLE, sa.column("rowid"), sa.column("pr
 GALLERY_ORDER = (images.c.job_created_at.desc(), images.c.job_id, images.c.position)
 sa.Index("ix_images_gallery", images.c.status, *GALLERY_ORDER)
 sa.Index("ix_images_owner_gallery", images.c.owner_sub, images.c.status, *GALLERY_ORDER)
+# The Trash, newest first, and what has been in it longer than it keeps anything.
+sa.Index("ix_images_trash", images.c.status, images.c.trashed_at)

@@ -15,6 +15,7 @@ from studio.archive import Archive
 from studio.errors import StorageError
 from studio.export import DownloadCopy
 from studio.gallery.store import GalleryStore
+from studio.gallery.trash import Trash
 from studio.links import UrlSigner
 from studio.people import NotAllowed
 from studio.people.access import Access
@@ -108,6 +109,9 @@ class GalleryService:
         self._access = access
         self.person = access.person
         self.content_signer = content_signer
+        self.trash = Trash(
+            store.trash, archive, access, self.image, keep_days=settings.studio_trash_days
+        )
 
     def input_source(self, item: EditInput) -> InputSource:
         """Where an input came from for the lineage; an upload is kept as an input asset."""
@@ -257,7 +261,8 @@ class GalleryService:
         return None if item is None else self._access.may_see(item.job)
 
     def delete_image(self, image_id: int) -> None:
-        """Delete one image and its files (unless another image has the same picture)."""
+        """Delete one image and its files for good (unless another image has the same
+        picture), skipping the Trash: the studio's pages move images there (self.trash)."""
         item = self.image(image_id)
         if item is None:
             return

@@ -31,6 +31,7 @@ from studio.db.schema import (
     jobs,
     styles,
 )
+from studio.gallery.trash_store import TrashStore
 from studio.people.access import owned_by
 from studio.records import (
     ArchivedFile,
@@ -59,6 +60,7 @@ class GalleryStore(DomainStore):
         self._pages: dict[tuple[GalleryFilter, int, int], tuple[list[int], float]] = {}
         self._kept_changes = db.changes  # the database's changes when these were kept
         self._counts_lock = threading.Lock()
+        self.trash = TrashStore(db)
 
     def add_input_asset(self, archived: ArchivedFile) -> InputAsset:
         """Record an archived upload once: the same bytes again get the same asset."""
@@ -100,9 +102,11 @@ class GalleryStore(DomainStore):
             return forget_unused_input_assets(conn, asset_ids)
 
     def image(self, image_id: int, *, viewer_sub: str | None = None) -> GalleryItem | None:
-        """The image with its job, marked with `viewer_sub`'s favourites; None if gone."""
+        """The image with its job, marked with `viewer_sub`'s favourites; None if gone (or
+        in the Trash: see studio.gallery.trash)."""
         where = GalleryFilter(viewer_sub=viewer_sub)
-        items = self._gallery_query(images, images.c.id == image_id, where, limit=1, offset=0)
+        here = sa.and_(images.c.id == image_id, images.c.status != ImageStatus.TRASHED.value)
+        items = self._gallery_query(images, here, where, limit=1, offset=0)
         return items[0] if items else None
 
     def gallery(self, where: GalleryFilter, *, limit: int, offset: int) -> list[GalleryItem]:
@@ -118,8 +122,11 @@ class GalleryStore(DomainStore):
             generation = self._kept()
             cached = self._pages.get(key)
         if cached is not None and now - cached[1] < COUNT_TTL:
-            ids = images.c.id.in_(cached[0])
-            return self._gallery_query(images, ids, where, limit=limit, offset=0)
+            # Still archived: another server may have moved one to the Trash meanwhile.
+            kept = sa.and_(
+                images.c.id.in_(cached[0]), images.c.status == ImageStatus.ARCHIVED.value
+            )
+            return self._gallery_query(images, kept, where, limit=limit, offset=0)
         items = self._gallery_query(
             self._gallery_source(where),
             self._gallery_condition(where),

@@ -1,7 +1,8 @@
 """What counts as spent: the jobs FoxAPI billed, or may have, summed in SQL.
 
 The people's usage reads it, and the jobs store checks a new job against it in the
-same transaction that records the job.
+same transaction that records the job. It counts jobs, not the images kept: an image in
+the Trash, or deleted for good, was billed all the same and still counts.
 """
 
 from __future__ import annotations

@@ -228,3 +228,33 @@ def test_the_studio_feed_with_a_sweep_and_edit_pass_axe_core(
     page.get_by_role("button", name="Add URLs", exact=True).click()
     expect(page.get_by_text("Input images (1 of 3)")).to_be_visible()
     assert violations(page) == [], "Edit with an input"
+
+
+@SCHEMES
+def test_the_undo_notice_and_the_trash_pass_axe_core(
+    page: Page,
+    studio_servers: StudioServers,
+    tmp_path: Path,
+    scheme: Literal["light", "dark"],
+) -> None:
+    server = seeded_gallery(studio_servers, tmp_path, jobs=1)
+    newest = [item.image.id for item in stored_gallery(server.data_dir)][:2]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    in_scheme(page, scheme)
+    open_page(page, server.url("/gallery"), "Gallery")
+    expect_theme(page, scheme)
+    select_tiles(page, newest)
+    page.locator(".st-key-gallery-selection").get_by_role("button", name="Delete").click()
+    notice = page.locator(".st-key-undo-notice").get_by_role("status")
+    expect(notice).to_contain_text("2 images moved to the Trash")
+    notice.get_by_role("button", name="Undo").focus()  # it stays while the keyboard is on it
+    assert violations(page) == [], "the gallery with the undo notice"
+
+    page.get_by_role("button", name="Trash (2)").click()
+    expect(page.get_by_role("heading", name="Trash", level=1)).to_be_visible()
+    page.locator("[class*='st-key-trash-select-'] label").first.click()
+    expect(page.get_by_role("button", name="Restore selected (1)")).to_be_visible()
+    assert violations(page) == [], "the Trash, one image selected"
+    page.get_by_role("button", name="Empty Trash…").click()
+    expect(page.get_by_role("button", name="Delete 2 images for good")).to_be_visible()
+    assert violations(page) == [], "the Trash's confirmation"

@@ -25,7 +25,6 @@ from tests.browser.support import (
     send_generation,
     stored_gallery,
     tile,
-    toast,
     wait_for_ready,
     wait_until_idle,
 )
@@ -135,7 +134,7 @@ def test_the_open_image_is_always_in_the_address_bar(
     expect(page.get_by_role("dialog").get_by_role("img", name=BOATS)).to_be_visible()
 
 
-def test_deleting_closes_the_dialog_and_says_it_cannot_be_undone(
+def test_deleting_closes_the_dialog_and_offers_undo(
     page: Page, studio_servers: StudioServers, upstream: RunningEmulator
 ) -> None:
     server = studio_servers.start()
@@ -148,12 +147,11 @@ def test_deleting_closes_the_dialog_and_says_it_cannot_be_undone(
     dialog.get_by_text("Details", exact=True).click()
     expect(dialog.get_by_text("FoxAPI task")).to_be_visible()
 
-    dialog.get_by_role("button", name="Delete…").click()
-    expect(page.get_by_text("Deleting cannot be undone: the files go too.")).to_be_visible()
-    page.get_by_role("button", name="Delete this image").click()
+    dialog.get_by_role("button", name="Delete", exact=True).click()
 
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(toast(page, "Deleted. This cannot be undone.")).to_have_count(1)
+    undo = page.locator(".st-key-undo-notice").get_by_role("button", name="Undo")
+    expect(undo).to_be_visible()
     expect(page).not_to_have_url(re.compile("image="))
     expect(page.get_by_test_id("stMain").get_by_text("1 image", exact=True)).to_be_visible()
     assert len(stored_gallery(server.data_dir)) == 1
