@@ -202,13 +202,15 @@ def selection_bar() -> None:
             args=(ids,),
             help="Move the selected images to the Trash; Undo follows",
         )
-        st.button(
-            "Clear selection",
-            key="gallery-clear-selection",
-            type="tertiary",
-            disabled=not ids,
-            on_click=_clear_selection,
-        )
+        if ids:  # short labels keep the bar on one row at 1440 px
+            st.button(
+                "Clear",
+                key="gallery-clear-selection",
+                type="tertiary",
+                icon=":material/close:",
+                on_click=_clear_selection,
+                help="Clear the selection",
+            )
 
 
 def _present_selected(ids: list[int]) -> None:
@@ -231,7 +233,7 @@ def _present_selected(ids: list[int]) -> None:
 
 
 def _download_selected(ids: list[int]) -> None:
-    label = f"Download selected ({len(ids)})"
+    label = f"Download ({len(ids)})"
     if not ids:
         # A disabled button, not a link to nowhere: assistive technology knows it is off.
         st.button(label, key="gallery-download-none", icon=":material/download:", disabled=True)

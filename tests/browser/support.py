@@ -476,7 +476,7 @@ def tile(page: Page, image_id: int) -> Locator:
 
 def selected_count(page: Page) -> int:
     """How many images the gallery's selection bar says are selected (once it is drawn)."""
-    pattern = re.compile(r"^Download selected \((\d+)\)$")
+    pattern = re.compile(r"^Download \((\d+)\)$")
     bar = page.get_by_test_id("stMain").get_by_text(pattern).filter(visible=True)
     expect(bar.first).to_be_visible()
     found = pattern.search(bar.first.inner_text().strip())
@@ -491,7 +491,7 @@ def select_tiles(page: Page, image_ids: list[int]) -> None:
         checkbox = tile(page, image_id).get_by_role("checkbox", name="Select")
         checkbox.click()
         expect(checkbox).to_be_checked()
-        expect(page.get_by_role("link", name=f"Download selected ({before + 1})")).to_be_visible()
+        expect(page.get_by_role("link", name=f"Download ({before + 1})")).to_be_visible()
         wait_until_idle(page)
 
 

@@ -206,14 +206,14 @@ def test_selecting_low_on_the_page_keeps_the_selection_bar_in_view_and_shift_sel
     select_tiles(page, [low.image.id])
     tile(page, further.image.id).get_by_role("checkbox").click(modifiers=["Shift"])
 
-    expect(page.get_by_role("link", name="Download selected (4)")).to_be_visible()
+    expect(page.get_by_role("link", name="Download (4)")).to_be_visible()
     wait_until_idle(page)
     for item in items[18:22]:
         expect(tile(page, item.image.id).get_by_role("checkbox")).to_be_checked()
     assert not tile(page, items[17].image.id).get_by_role("checkbox").is_checked()
     assert in_view(page, bar)
     assert in_view(page, bar.get_by_role("button", name="Compare"))
-    assert in_view(page, bar.get_by_role("link", name="Download selected (4)"))
+    assert in_view(page, bar.get_by_role("link", name="Download (4)"))
 
 
 def test_a_page_change_from_the_pager_below_starts_at_the_top(
@@ -253,7 +253,7 @@ def test_tiles_work_by_keyboard_enter_opens_and_space_selects(
     picture.focus()
     page.keyboard.press("Space")
     expect(tile(page, first.image.id).get_by_role("checkbox")).to_be_checked()
-    expect(page.get_by_role("link", name="Download selected (1)")).to_be_visible()
+    expect(page.get_by_role("link", name="Download (1)")).to_be_visible()
     wait_until_idle(page)
     tile(page, second.image.id).get_by_role("link").focus()
     page.keyboard.press("Enter")
@@ -275,6 +275,6 @@ def test_on_a_phone_the_corner_checkbox_shows_without_hovering(
         assert checkbox.evaluate("(box) => getComputedStyle(box).opacity") == "1"
         checkbox.tap()
         expect(checkbox).to_be_checked()
-        expect(phone.get_by_role("link", name="Download selected (1)")).to_be_visible()
+        expect(phone.get_by_role("link", name="Download (1)")).to_be_visible()
     finally:
         context.close()
