@@ -24,28 +24,26 @@ from studio.lettering import lettering
 from studio.links import UrlSigner
 from studio.people import Person
 from studio.records import GalleryFilter, ReviewClosed
-from studio.runtime import Studio, open_studio
 from studio.service import COMMENT_CHARS, Review, review_url_path
 from studio.service import Studio as StudioDoor
-from studio.settings import Settings
 from studio.states import JobEvent
 from studio.task import Task, TaskStatus
 from tests.app_support import ALICE, BOB, SEED_OWNER, image_bytes, seed_images, seed_job
+from tests.service_support import FakeEngine, Opened, open_door
 from tests.test_contact_sheet import pdf_info, pdf_page_size, pdf_pictures, pdf_text
 
 CHANGES_PER_MINUTE = 8
 
 
 @pytest.fixture
-def studio(tmp_path: Path) -> Iterator[Studio]:
-    settings = Settings(
+def studio(tmp_path: Path, database_url: str) -> Iterator[Opened]:
+    opened = open_door(
+        tmp_path / "data",
+        database_url,
         foxapi_api_key="sk-unused",
-        foxapi_base_url="http://127.0.0.1:9",
-        studio_data_dir=tmp_path / "data",
         studio_review_changes_per_minute=CHANGES_PER_MINUTE,
         studio_url_secret="a-test-secret-that-signs-links",
     )
-    opened = open_studio(settings, start=False)
     yield opened
     opened.close()
 
@@ -55,17 +53,17 @@ def person(who: dict[str, object]) -> Person:
 
 
 @pytest.fixture
-def alice(studio: Studio) -> StudioDoor:
+def alice(studio: Opened) -> StudioDoor:
     return studio.service.for_person(person(ALICE))
 
 
 @pytest.fixture
-def bob(studio: Studio) -> StudioDoor:
+def bob(studio: Opened) -> StudioDoor:
     return studio.service.for_person(person(BOB))
 
 
 def images_of(
-    studio: Studio, who: dict[str, object], count: int, prompt: str = "a fox"
+    studio: Opened, who: dict[str, object], count: int, prompt: str = "a fox"
 ) -> list[int]:
     items = seed_images(studio.store, studio.archive, prompt, count=count, owner=who)
     return [item.image.id for item in items]
@@ -82,7 +80,7 @@ def shared(service: StudioDoor, image_ids: list[int], **options: object) -> tupl
 # The owner's side ------------------------------------------------------------------
 
 
-def test_a_board_keeps_its_images_in_the_order_given(studio: Studio, alice: StudioDoor) -> None:
+def test_a_board_keeps_its_images_in_the_order_given(studio: Opened, alice: StudioDoor) -> None:
     ids = images_of(studio, ALICE, 4)
     board = alice.boards.create_board("  Spring   campaign ", ids[:2])
     assert (board.name, board.image_count, board.cover_image_id) == ("Spring campaign", 2, ids[0])
@@ -118,7 +116,7 @@ def test_a_board_needs_a_name(alice: StudioDoor, name: str) -> None:
 
 
 def test_someone_elses_board_is_not_there_for_them(
-    studio: Studio, alice: StudioDoor, bob: StudioDoor
+    studio: Opened, alice: StudioDoor, bob: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     board = alice.boards.create_board("Alice's", ids)
@@ -144,7 +142,7 @@ def test_someone_elses_board_is_not_there_for_them(
 
 
 def test_sharing_gives_a_long_token_kept_only_as_its_hash(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: StudioDoor
 ) -> None:
     board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
     link, token = alice.boards.share_board(board.id, label=" Acme  (Jane) ", allow_downloads=True)
@@ -162,8 +160,7 @@ def test_sharing_gives_a_long_token_kept_only_as_its_hash(
 
 
 def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path) -> None:
-    settings = Settings(studio_data_dir=tmp_path / "data", studio_review_link_days=14)
-    opened = open_studio(settings, start=False)
+    opened = open_door(tmp_path / "data", studio_review_link_days=14)
     try:
         service = opened.service
         assert service.boards.review_link_days == 14
@@ -180,7 +177,7 @@ def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path
 
 
 def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 3, prompt="a lighthouse at dusk")
     _link_id, review = shared(alice, ids, label="Acme")
@@ -216,7 +213,7 @@ def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
 
 
 def test_a_review_reaches_no_other_boards_images(
-    studio: Studio, alice: StudioDoor, bob: StudioDoor
+    studio: Opened, alice: StudioDoor, bob: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     others = images_of(studio, BOB, 1) + images_of(studio, ALICE, 1)  # on no board of this link
@@ -248,7 +245,7 @@ def test_a_review_reaches_no_other_boards_images(
     ],
 )
 def test_a_changed_token_opens_nothing(
-    studio: Studio, alice: StudioDoor, mangle: object, reason: str
+    studio: Opened, alice: StudioDoor, mangle: object, reason: str
 ) -> None:
     board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
     _link, token = alice.boards.share_board(board.id)
@@ -259,7 +256,7 @@ def test_a_changed_token_opens_nothing(
 
 
 def test_a_revoked_link_closes_at_once_even_for_an_open_review(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 1)
     link_id, review = shared(alice, ids)
@@ -279,7 +276,7 @@ def test_a_revoked_link_closes_at_once_even_for_an_open_review(
     assert alice.boards.verdicts(ids)[ids[0]].notes == ()
 
 
-def test_an_expired_link_says_on_which_day(studio: Studio, alice: StudioDoor) -> None:
+def test_an_expired_link_says_on_which_day(studio: Opened, alice: StudioDoor) -> None:
     board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
     link, token = alice.boards.share_board(board.id, expires_in_days=3)
     expired_at = time.mktime((2025, 12, 9, 12, 0, 0, 0, 0, -1))
@@ -291,7 +288,7 @@ def test_an_expired_link_says_on_which_day(studio: Studio, alice: StudioDoor) ->
     assert closed == ReviewClosed("expired", "This review link expired on 9 December 2025.")
 
 
-def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: StudioDoor) -> None:
+def test_votes_are_limited_per_link_and_said_plainly(studio: Opened, alice: StudioDoor) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
     _other_id, other = shared(alice, ids)
@@ -306,7 +303,7 @@ def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: Stud
 
 
 @pytest.mark.parametrize("name", ["", "   ", "\n\t", "x" * 61])
-def test_a_reviewer_gives_a_name(studio: Studio, alice: StudioDoor, name: str) -> None:
+def test_a_reviewer_gives_a_name(studio: Opened, alice: StudioDoor, name: str) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
     with pytest.raises(BoardInputError, match="Give your name"):
@@ -314,7 +311,7 @@ def test_a_reviewer_gives_a_name(studio: Studio, alice: StudioDoor, name: str) -
 
 
 def test_a_comment_has_a_length_limit_and_a_vote_its_two_kinds(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: StudioDoor
 ) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
@@ -340,7 +337,7 @@ class Untouchable:
 
 
 def test_a_review_can_never_spend(
-    studio: Studio, alice: StudioDoor, monkeypatch: pytest.MonkeyPatch
+    studio: Opened, alice: StudioDoor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     board = alice.boards.create_board("Picks", ids)
@@ -356,7 +353,7 @@ def test_a_review_can_never_spend(
     kinds = {type(value) for value in vars(review).values()}
     allowed = {ReviewStore, Archive, UrlSigner, str, int, bool, float, type(None), type(time.time)}
     assert kinds <= allowed
-    assert not kinds & {Engine, Credentials, StudioDoor}
+    assert not kinds & {Engine, FakeEngine, Credentials, StudioDoor}
     review.images()
     review.image_bytes(ids[0], "original")
     assert review.image_link(ids[0], "download") is not None
@@ -377,7 +374,7 @@ SHEET_PROMPTS = [
 ]
 
 
-def seed_at_ratio(studio: Studio, prompt: str, ratio: str) -> int:
+def seed_at_ratio(studio: Opened, prompt: str, ratio: str) -> int:
     """An archived image of Alice's whose picture has the shape `ratio` says."""
     job = seed_job(studio.store, prompt, owner=ALICE, aspect_ratio=ratio)
     task = Task(job.task_id or "", TaskStatus.COMPLETED, 100, result_urls=("https://x.invalid/1",))
@@ -390,7 +387,7 @@ def seed_at_ratio(studio: Studio, prompt: str, ratio: str) -> int:
     return image.id
 
 
-def sheet_board(studio: Studio, alice: StudioDoor) -> tuple[int, list[int]]:
+def sheet_board(studio: Opened, alice: StudioDoor) -> tuple[int, list[int]]:
     """A reviewed board of six images at six ratios, one prompt in Japanese."""
     ids = [seed_at_ratio(studio, prompt, ratio) for prompt, ratio in SHEET_PROMPTS]
     board = alice.boards.create_board("Spring campaign", ids)
@@ -414,7 +411,7 @@ def written(
 
 
 def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: StudioDoor
 ) -> None:
     board_id, _ids = sheet_board(studio, alice)
     sheet = Image.open(BytesIO(alice.boards.board_contact_sheet(board_id, "png"))).convert("RGB")
@@ -469,7 +466,7 @@ def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
 
 @pytest.mark.parametrize(("paper", "size"), [("A4", (595.28, 841.89)), ("Letter", (612, 792))])
 def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
-    studio: Studio, alice: StudioDoor, tmp_path: Path, paper: str, size: tuple[float, float]
+    studio: Opened, alice: StudioDoor, tmp_path: Path, paper: str, size: tuple[float, float]
 ) -> None:
     board_id, _ids = sheet_board(studio, alice)
     alice.boards.settings = alice.boards.settings.model_copy(update={"studio_paper": paper})
@@ -494,7 +491,7 @@ def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
 
 
 def test_a_gallery_selection_and_an_empty_board_make_sheets_too(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: StudioDoor
 ) -> None:
     first, second = images_of(studio, ALICE, 2, prompt="a kite")
     sheet = Image.open(BytesIO(alice.boards.selection_contact_sheet([second, first])))

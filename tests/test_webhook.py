@@ -21,7 +21,7 @@ from studio.settings import Settings
 from studio.webhook import ATTEMPTS, Webhook, slack_text
 from tests.app_support import seed_images
 from tests.conftest import EMULATOR_KEY
-from tests.test_service import wait_for
+from tests.service_support import wait_for
 
 
 class Receiver:
