@@ -22,7 +22,7 @@ from tests.app_support import (
     open_app_studio,
     seed_images,
 )
-from tests.test_jobs_engine import wait_until_finished
+from tests.engine_support import wait_until_finished
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from tests.decoding_support import (  # noqa: F401 (a fixture, used by name)
     no_programs_fixture,
 )
 from tests.disk_support import files_in
+from tests.engine_support import allowing, downloading_job, request, wait_until_finished
 from tests.http_support import dripping_server
-from tests.test_jobs_engine import allowing, downloading_job, request, wait_until_finished
 
 PUBLIC = "93.184.215.14"
 UPSTREAM = Credentials(Backend.FOXAPI, "https://api.example", "sk-downloads-test")
