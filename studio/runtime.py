@@ -32,7 +32,10 @@ URL_SECRET_FILE = "url-secret"  # noqa: S105 (the file's name, not its content)
 
 
 @dataclass
-class Studio:
+class Runtime:
+    """One server process's parts, as open_studio puts them together; `service` is the
+    door over them."""
+
     settings: Settings
     store: Store
     archive: Archive
@@ -98,7 +101,7 @@ def check_start_up(settings: Settings) -> None:
     signer_from_settings(settings)
 
 
-def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
+def open_studio(settings: Settings | None = None, *, start: bool = True) -> Runtime:
     """Open the store and archive, start the demo backend when no key is set, start the engine.
 
     Raises StorageError (one line to print) when the data folder cannot be written, the
@@ -136,7 +139,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     engine.add_credentials(credentials)
     if start:
         engine.start()
-    return Studio(settings, store, archive, engine, credentials, demo, content_signer, webhook)
+    return Runtime(settings, store, archive, engine, credentials, demo, content_signer, webhook)
 
 
 def _webhook(settings: Settings) -> Webhook | None:

@@ -22,8 +22,7 @@ from studio.links import UrlSigner
 from studio.people import LOCAL, Person, Quota
 from studio.records import GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
-from studio.service import Parts
-from studio.service import Studio as Door
+from studio.service import Parts, Studio
 from studio.settings import Settings
 from studio.states import JobEvent
 from studio.storage import open_storage
@@ -145,7 +144,7 @@ def png(colour: str = "orange", size: tuple[int, int] = (80, 60)) -> bytes:
     return buffer.getvalue()
 
 
-def generate(service: Door, prompt: str = "a fox", count: int = 1) -> JobRecord:
+def generate(service: Studio, prompt: str = "a fox", count: int = 1) -> JobRecord:
     """Send a generation with this person's key; the fake engine has saved it on return."""
     submission = service.jobs.generation(
         prompt=prompt, num_outputs=count, aspect_ratio=None, output_format="png"
@@ -153,7 +152,7 @@ def generate(service: Door, prompt: str = "a fox", count: int = 1) -> JobRecord:
     return service.jobs.send(submission, service.jobs.credentials())
 
 
-def wait_for(service: Door, job_id: str, timeout: float = 15.0) -> JobRecord:
+def wait_for(service: Studio, job_id: str, timeout: float = 15.0) -> JobRecord:
     """The job once it is no longer in flight, for a door over a real engine."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -172,7 +171,7 @@ class Opened:
     store: Store
     archive: Archive
     engine: FakeEngine
-    service: Door
+    service: Studio
 
     def close(self) -> None:
         self.store.close()
@@ -206,4 +205,4 @@ def open_door(data_dir: Path, database_url: str | None = None, **settings: objec
         TypedKeys(server),
         UrlSigner(secret.get_secret_value().encode() if secret else b"a-test-secret"),
     )
-    return Opened(configured, store, archive, engine, Door(parts))
+    return Opened(configured, store, archive, engine, Studio(parts))

@@ -18,8 +18,7 @@ from studio.links import UrlSigner
 from studio.people import NotAllowed, Person
 from studio.people.access import Access
 from studio.records import GalleryFilter, GalleryItem, InputAsset
-from studio.service import EditInput, Lineage
-from studio.service import Studio as Door
+from studio.service import EditInput, Lineage, Studio
 from studio.settings import Settings
 from studio.store import Store
 from tests.app_support import ALICE, BOB, seed_images
@@ -106,7 +105,7 @@ def studio(tmp_path: Path, database_url: str) -> Iterator[Opened]:
     opened.close()
 
 
-def edit_from(service: Door, *inputs: EditInput, prompt: str = "at night") -> int:
+def edit_from(service: Studio, *inputs: EditInput, prompt: str = "at night") -> int:
     """Send an edit of `inputs` and return its image's id."""
     job = service.jobs.send(
         service.jobs.edit(prompt=prompt, num_outputs=1, output_format=None, inputs=inputs),

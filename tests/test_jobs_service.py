@@ -19,8 +19,7 @@ from studio.errors import FoxAPIError, InvalidImage, Unauthorized
 from studio.people import NotAllowed, Person, SpendLimitReached
 from studio.records import GalleryFilter
 from studio.request import InvalidRequest
-from studio.service import EditInput
-from studio.service import Studio as Door
+from studio.service import EditInput, Studio
 from studio.states import JobEvent, JobStatus
 from tests.service_support import UPLOADED, Opened, generate, open_door, png
 
@@ -40,7 +39,7 @@ def studio(tmp_path: Path, database_url: str) -> Iterator[Opened]:
 
 
 @pytest.fixture
-def service(studio: Opened) -> Door:
+def service(studio: Opened) -> Studio:
     return studio.service
 
 
@@ -65,7 +64,7 @@ def test_a_generation_is_sent_once_and_its_images_join_the_gallery(studio: Opene
     assert service.gallery.gallery_count(GalleryFilter()) == 2
 
 
-def test_the_prompt_limit_is_the_setting(service: Door) -> None:
+def test_the_prompt_limit_is_the_setting(service: Studio) -> None:
     with pytest.raises(InvalidRequest) as refused:
         service.jobs.generation(
             prompt="x" * 41, num_outputs=1, aspect_ratio=None, output_format=None
@@ -123,7 +122,7 @@ def test_a_gallery_image_that_is_gone_stops_the_edit_before_any_post(studio: Ope
     assert service.gallery.gallery_input(999) is None
 
 
-def test_a_double_click_is_known_by_its_fingerprint(service: Door) -> None:
+def test_a_double_click_is_known_by_its_fingerprint(service: Studio) -> None:
     key = service.jobs.server_credentials
     other_key = Credentials(Backend.FOXAPI, key.base_url, "sk-someone-else")
     upload = service.gallery.upload_input(png(), "photo.png")
@@ -187,7 +186,7 @@ def test_old_failures_no_longer_ask_for_attention(studio: Opened) -> None:
     assert service.jobs.needing_attention(limit=5) == []
 
 
-def test_a_typed_key_serves_its_own_jobs(service: Door) -> None:
+def test_a_typed_key_serves_its_own_jobs(service: Studio) -> None:
     typed = service.jobs.typed_key("  sk-typed  ")
     job = service.jobs.send(
         service.jobs.generation(
