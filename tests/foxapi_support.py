@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from studio.fetch import FetchPolicy
-from studio.foxapi import FoxAPIClient
+from studio.jobs.foxapi import FoxAPIClient
 from studio.request import GenerationRequest
 
 API_KEY = "sk-secret-123"

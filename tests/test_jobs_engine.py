@@ -19,8 +19,8 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.errors import InsufficientBalance, InvalidInput, OutcomeUnknown, Unauthorized
-from studio.foxapi import FoxAPIClient
 from studio.jobs.engine import Engine
+from studio.jobs.foxapi import FoxAPIClient
 from studio.jobs.notes import INTERNAL_PROBLEM
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store

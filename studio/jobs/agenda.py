@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from studio.errors import FoxAPIError, RateLimited
+from studio.jobs.schedule import likely_finish, most_likely_first
 from studio.records import JobRecord
-from studio.schedule import likely_finish, most_likely_first
 
 Value = TypeVar("Value")
 MAX_BACKOFF = 60.0

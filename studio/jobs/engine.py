@@ -15,11 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from studio import downloads, leases
 from studio.archive import Archive
 from studio.credentials import Credentials
 from studio.db.database import DatabaseUnavailable
-from studio.downloads import Downloads, Fetched
 from studio.errors import (
     FoxAPIError,
     NotFound,
@@ -28,8 +26,10 @@ from studio.errors import (
     UnusableTask,
 )
 from studio.fetch import Fetcher, FetchPolicy
+from studio.jobs import downloads, leases
 from studio.jobs.agenda import Agenda, Backoff
 from studio.jobs.clients import RESULT_LIFETIME, Clients
+from studio.jobs.downloads import Downloads, Fetched
 from studio.jobs.notes import (
     INTERNAL_PROBLEM,
     JOB_EXPIRED,
@@ -38,11 +38,11 @@ from studio.jobs.notes import (
     UPSTREAM_TROUBLE,
 )
 from studio.jobs.results import ResultSaver
+from studio.jobs.schedule import HISTORY_SIZE, PollSchedule
 from studio.jobs.store import JobStore, WorkStore
 from studio.people import LOCAL, Person, Quota
 from studio.records import ImageRecord, JobOrigin, JobRecord
 from studio.request import GenerationRequest
-from studio.schedule import HISTORY_SIZE, PollSchedule
 from studio.settings import DEFAULTS
 from studio.states import POLLED, JobEvent, JobStatus
 from studio.task import Task, TaskStatus

@@ -8,10 +8,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from studio import downloads
 from studio.archive import Archive
 from studio.decoding import NotDecodable
-from studio.downloads import Fetched
 from studio.errors import (
     AddressNotAllowed,
     DownloadTooLarge,
@@ -21,8 +19,10 @@ from studio.errors import (
     NotAnImage,
     ResultExpired,
 )
+from studio.jobs import downloads
 from studio.jobs.agenda import Agenda, Backoff
 from studio.jobs.clients import RESULT_LIFETIME
+from studio.jobs.downloads import Fetched
 from studio.jobs.notes import DISK_FULL, RESULTS_EXPIRED, STORAGE_UNWRITABLE
 from studio.jobs.store import JobStore, WorkStore
 from studio.records import ImageRecord, JobRecord

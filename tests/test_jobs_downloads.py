@@ -18,8 +18,8 @@ import pytest
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.decoding import NOT_DECODED
-from studio.downloads import final_note, sent_more
 from studio.fetch import NOT_A_WEB_LINK, FetchPolicy
+from studio.jobs.downloads import final_note, sent_more
 from studio.jobs.engine import Engine
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store

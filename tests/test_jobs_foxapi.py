@@ -30,7 +30,7 @@ from studio.errors import (
     Unauthorized,
     UnexpectedResponse,
 )
-from studio.foxapi import (
+from studio.jobs.foxapi import (
     FoxAPIClient,
     UploadedFile,
 )

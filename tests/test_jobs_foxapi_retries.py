@@ -20,12 +20,12 @@ from studio.errors import (
     UnexpectedResponse,
 )
 from studio.fetch import parse_retry_after
-from studio.foxapi import (
+from studio.jobs.foxapi import (
     BACKOFF_BASE,
     BACKOFF_JITTER,
     FoxAPIClient,
 )
-from studio.ratelimit import Priority, RateLimiter
+from studio.jobs.ratelimit import Priority, RateLimiter
 from tests.foxapi_support import (
     GENERATION,
     PENDING_TASK,
