@@ -62,6 +62,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def store_on_each_database(database_url: str) -> Iterator[Store]:
+    """The stores opened on `database_url`: a SQLite file, then PostgreSQL."""
+    opened = Store(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def archive(tmp_path: Path) -> Archive:
     return Archive(tmp_path / "images")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,10 +18,8 @@ from tests.store_support import board_of
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store(database_url)
-    yield opened
-    opened.close()
+def store(store_on_each_database: Store) -> Store:
+    return store_on_each_database
 
 
 def shared(store: Store, digest: str, label: str, board_id: int | None = None) -> int:

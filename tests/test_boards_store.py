@@ -7,7 +7,6 @@ Every test here runs twice: on a SQLite file and on a real PostgreSQL database.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,10 +17,8 @@ from tests.store_support import archived_job, board_of
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store(database_url)
-    yield opened
-    opened.close()
+def store(store_on_each_database: Store) -> Store:
+    return store_on_each_database
 
 
 def test_a_board_keeps_its_order_and_filters_the_gallery(store: Store, archive: Archive) -> None:

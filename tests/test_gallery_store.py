@@ -6,7 +6,6 @@ Every test here runs twice: on a SQLite file and on a real PostgreSQL database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,10 +21,8 @@ from tests.store_support import archived_job, completed, new_job, png_bytes, req
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store(database_url)
-    yield opened
-    opened.close()
+def store(store_on_each_database: Store) -> Store:
+    return store_on_each_database
 
 
 def test_gallery_is_newest_first_and_filters_by_prompt_mode_and_favourite(

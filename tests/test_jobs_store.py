@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,10 +27,8 @@ from tests.store_support import completed, new_job, png_bytes, request
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store(database_url)
-    yield opened
-    opened.close()
+def store(store_on_each_database: Store) -> Store:
+    return store_on_each_database
 
 
 def test_job_keeps_its_request_and_moves_through_the_lifecycle(store: Store) -> None:

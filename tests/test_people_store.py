@@ -6,7 +6,6 @@ Every test here runs twice: on a SQLite file and on a real PostgreSQL database.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,10 +16,8 @@ from tests.store_support import new_job, request
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store(database_url)
-    yield opened
-    opened.close()
+def store(store_on_each_database: Store) -> Store:
+    return store_on_each_database
 
 
 def test_billed_today_counts_accepted_and_uncertain_jobs_only(store: Store) -> None:
