@@ -35,10 +35,10 @@ CHANGES_PER_MINUTE = 8
 
 
 @pytest.fixture
-def studio(tmp_path: Path, database_url: str) -> Iterator[Opened]:
+def studio(tmp_path: Path, database_at_head: str) -> Iterator[Opened]:
     opened = open_door(
         tmp_path / "data",
-        database_url,
+        database_at_head,
         foxapi_api_key="sk-unused",
         studio_review_changes_per_minute=CHANGES_PER_MINUTE,
         studio_url_secret="a-test-secret-that-signs-links",

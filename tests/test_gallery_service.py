@@ -30,8 +30,8 @@ ADMIN = Person("sub-boss", "boss@example.com", "Boss", admin=True)
 
 
 @pytest.fixture
-def opened(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
+def opened(database_at_head: str) -> Iterator[Store]:
+    store = Store(database_at_head)
     yield store
     store.close()
 
@@ -99,8 +99,8 @@ def test_a_jobs_saved_images_answer_whoever_may_see_the_job(opened: Store, tmp_p
 
 
 @pytest.fixture
-def studio(tmp_path: Path, database_url: str) -> Iterator[Opened]:
-    opened = open_door(tmp_path / "data", database_url, foxapi_api_key="sk-the-servers-key")
+def studio(tmp_path: Path, database_at_head: str) -> Iterator[Opened]:
+    opened = open_door(tmp_path / "data", database_at_head, foxapi_api_key="sk-the-servers-key")
     yield opened
     opened.close()
 
@@ -214,8 +214,8 @@ def test_an_upload_goes_when_no_job_uses_it_and_others_lineage_holds(studio: Ope
     assert studio.store.gallery.input_assets([kept.id]) == {}
 
 
-def test_an_upload_is_seen_by_whoever_sees_its_edit(tmp_path: Path, database_url: str) -> None:
-    studio = open_door(tmp_path / "data", database_url, studio_private_galleries=True)
+def test_an_upload_is_seen_by_whoever_sees_its_edit(tmp_path: Path, database_at_head: str) -> None:
+    studio = open_door(tmp_path / "data", database_at_head, studio_private_galleries=True)
     try:
         alice, bob = studio.service.for_person(ALICE_PERSON), studio.service.for_person(BOB_PERSON)
         edited = edit_from(alice, alice.gallery.upload_input(png("plum"), "private.png"))
@@ -227,8 +227,8 @@ def test_an_upload_is_seen_by_whoever_sees_its_edit(tmp_path: Path, database_url
         studio.close()
 
 
-def test_mine_everyone_and_private_galleries(tmp_path: Path, database_url: str) -> None:
-    studio = open_door(tmp_path / "data", database_url)
+def test_mine_everyone_and_private_galleries(tmp_path: Path, database_at_head: str) -> None:
+    studio = open_door(tmp_path / "data", database_at_head)
     try:
         alice, bob = studio.service.for_person(ALICE_PERSON), studio.service.for_person(BOB_PERSON)
         job = generate(alice, "alice's fox")
@@ -246,7 +246,7 @@ def test_mine_everyone_and_private_galleries(tmp_path: Path, database_url: str) 
     finally:
         studio.close()
 
-    private = open_door(tmp_path / "data", database_url, studio_private_galleries=True)
+    private = open_door(tmp_path / "data", database_at_head, studio_private_galleries=True)
     try:
         bob = private.service.for_person(BOB_PERSON)
         assert not bob.gallery.sees_everyone
@@ -260,9 +260,9 @@ def test_mine_everyone_and_private_galleries(tmp_path: Path, database_url: str) 
 
 
 def test_favourites_are_each_persons_own_and_only_for_images_they_see(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_at_head: str
 ) -> None:
-    studio = open_door(tmp_path / "data", database_url)
+    studio = open_door(tmp_path / "data", database_at_head)
     try:
         alice, bob = studio.service.for_person(ALICE_PERSON), studio.service.for_person(BOB_PERSON)
         job = generate(alice, "alice's heron")
@@ -281,7 +281,7 @@ def test_favourites_are_each_persons_own_and_only_for_images_they_see(
     finally:
         studio.close()
 
-    private = open_door(tmp_path / "data", database_url, studio_private_galleries=True)
+    private = open_door(tmp_path / "data", database_at_head, studio_private_galleries=True)
     try:
         eve = private.service.for_person(Person("sub-eve", "eve@example.com", "Eve"))
         eve.gallery.set_favourite(image.id, True)  # not hers to see: nothing is marked

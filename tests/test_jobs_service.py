@@ -30,9 +30,9 @@ BOSS = Person("sub-boss", "boss@example.com", "Boss", admin=True)
 
 
 @pytest.fixture
-def studio(tmp_path: Path, database_url: str) -> Iterator[Opened]:
+def studio(tmp_path: Path, database_at_head: str) -> Iterator[Opened]:
     opened = open_door(
-        tmp_path / "data", database_url, foxapi_api_key=SERVER_KEY, studio_max_prompt_chars=40
+        tmp_path / "data", database_at_head, foxapi_api_key=SERVER_KEY, studio_max_prompt_chars=40
     )
     yield opened
     opened.close()
@@ -44,9 +44,9 @@ def service(studio: Opened) -> Studio:
 
 
 def team_studio(
-    data_dir: Path, database_url: str, *, api_key: str | None = SERVER_KEY, **settings: object
+    data_dir: Path, database_at_head: str, *, api_key: str | None = SERVER_KEY, **settings: object
 ) -> Opened:
-    return open_door(data_dir, database_url, foxapi_api_key=api_key, **settings)
+    return open_door(data_dir, database_at_head, foxapi_api_key=api_key, **settings)
 
 
 def test_a_generation_is_sent_once_and_its_images_join_the_gallery(studio: Opened) -> None:
@@ -271,9 +271,9 @@ def test_an_edit_refused_before_billing_keeps_no_upload(studio: Opened) -> None:
 
 
 def test_over_the_daily_limit_a_request_is_refused_and_nothing_is_sent(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_at_head: str
 ) -> None:
-    studio = team_studio(tmp_path / "data", database_url, studio_daily_image_limit=2)
+    studio = team_studio(tmp_path / "data", database_at_head, studio_daily_image_limit=2)
     try:
         alice = studio.service.for_person(ALICE)
         assert alice.people.allowance().words() == "2 of 2 images left today"
@@ -290,8 +290,8 @@ def test_over_the_daily_limit_a_request_is_refused_and_nothing_is_sent(
         studio.close()
 
 
-def test_the_monthly_limit_is_the_whole_studio(tmp_path: Path, database_url: str) -> None:
-    studio = team_studio(tmp_path / "data", database_url, studio_monthly_image_limit=3)
+def test_the_monthly_limit_is_the_whole_studio(tmp_path: Path, database_at_head: str) -> None:
+    studio = team_studio(tmp_path / "data", database_at_head, studio_monthly_image_limit=3)
     try:
         generate(studio.service.for_person(ALICE), count=2)
         with pytest.raises(SpendLimitReached, match="1 of 3 images left this month"):
@@ -302,10 +302,10 @@ def test_the_monthly_limit_is_the_whole_studio(tmp_path: Path, database_url: str
 
 
 def test_two_sends_racing_for_the_last_image_bill_at_most_one(
-    database_url: str, tmp_path: Path
+    database_at_head: str, tmp_path: Path
 ) -> None:
     racers = 4
-    studio = team_studio(tmp_path / "data", database_url, studio_daily_image_limit=racers - 1)
+    studio = team_studio(tmp_path / "data", database_at_head, studio_daily_image_limit=racers - 1)
     try:
         alice = studio.service.for_person(ALICE)
         generate(alice, count=racers - 2)  # one image left
@@ -330,9 +330,11 @@ def test_two_sends_racing_for_the_last_image_bill_at_most_one(
         studio.close()
 
 
-def test_a_typed_key_serves_only_the_person_who_typed_it(tmp_path: Path, database_url: str) -> None:
+def test_a_typed_key_serves_only_the_person_who_typed_it(
+    tmp_path: Path, database_at_head: str
+) -> None:
     # No server key: people type their own. Only Alice's is one FoxAPI accepts.
-    studio = team_studio(tmp_path / "data", database_url, api_key=None)
+    studio = team_studio(tmp_path / "data", database_at_head, api_key=None)
     studio.engine.accepted_keys = {SERVER_KEY}
     try:
         alice = studio.service.for_person(ALICE)
