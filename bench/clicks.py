@@ -16,7 +16,7 @@ serves. The studio sends `--jobs` jobs, waits 10 s, then sends `--clicks` more o
 time (a person clicking Generate). Printed, from the emulator's log: the wait from the
 click's call to its POST's arrival (median, p95, worst), the requests per second FoxAPI
 received while saturated against the cap (target: at least 90%, the rest being the slots'
-arrival margin, studio.ratelimit.ARRIVAL_MARGIN), and the busiest second
+arrival margin, studio.jobs.ratelimit.ARRIVAL_MARGIN), and the busiest second
 [t, t + 1) (never above the cap). Versions take turns, `--rounds` times, the order
 flipping each round.
 """

@@ -13,7 +13,7 @@ progress bars often do. Tasks arrive at random, about four in flight at a time. 
 strategy gets the same tasks:
 
 - today's schedule: a copy of the `next_poll_delay` the engine used before this change;
-- the new schedule: `studio.schedule.PollSchedule`, learning from the finishes it has seen,
+- the new schedule: `studio.jobs.schedule.PollSchedule`, learning from the finishes it has seen,
   exactly as the engine feeds it from the store. Its first tasks run on the prior alone,
   so it is printed for the first 25 tasks, and after a warm-up of 100 (the targets);
 - fixed 2 s: GET at submission and every 2 s after, no limiter (the naive baseline).
@@ -36,7 +36,7 @@ first served) against the new one (a POST goes first). Real threads and real tim
 
 **--emulator** keeps the earlier benchmark: the real engine against a real emulator (whose
 progress tracks the true durations), 24 tasks sent at once, so more polls fall due than
-the limiter serves and the engine ranks them (studio.schedule.most_likely_first), with
+the limiter serves and the engine ranks them (studio.jobs.schedule.most_likely_first), with
 durations 0.6x to 1.4x of 45 s, beside
 fixed 1, 2 and 5 s polling loops; figures from the emulator's request log. `--scale 0.2`
 shrinks every duration and interval fivefold; delays are divided back.
@@ -62,11 +62,11 @@ import httpx
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, LoggedRequest, start_emulator
-from studio.foxapi import GENERATIONS_PATH, FoxAPIClient
 from studio.jobs.engine import Engine
-from studio.ratelimit import Priority, RateLimiter
+from studio.jobs.foxapi import GENERATIONS_PATH, FoxAPIClient
+from studio.jobs.ratelimit import Priority, RateLimiter
+from studio.jobs.schedule import HISTORY_SIZE, PollSchedule, StoredFinish
 from studio.request import GenerationRequest
-from studio.schedule import HISTORY_SIZE, PollSchedule, StoredFinish
 from studio.settings import DEFAULTS
 from studio.store import Store
 

@@ -17,8 +17,8 @@ from studio.credentials import Backend, Credentials
 from studio.errors import StorageError
 from studio.people import LOCAL, Person
 from studio.records import GalleryFilter
-from studio.runtime import Studio, check_start_up, open_studio
-from studio.service import Studio as StudioDoor
+from studio.runtime import Runtime, check_start_up, open_studio
+from studio.service import Studio
 from studio.settings import Settings
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
@@ -35,8 +35,8 @@ _counters_slot: SessionValue[DeltaGenerator | None] = SessionValue("_counters_sl
 _counters_drawn = SessionValue("_counters_drawn", lambda: False)
 
 
-@st.cache_resource(show_spinner="Starting the studio…", on_release=Studio.close)
-def get_studio() -> Studio:
+@st.cache_resource(show_spinner="Starting the studio…", on_release=Runtime.close)
+def get_studio() -> Runtime:
     """The process's one studio: store, archive, engine and, with no key, the demo backend."""
     return open_studio()
 
@@ -49,12 +49,12 @@ def exit_unless_startable() -> None:
         raise SystemExit(str(exc)) from None
 
 
-def server_studio() -> StudioDoor:
+def server_studio() -> Studio:
     """The studio as the server itself, for routes whose signed links say who asked."""
     return get_studio().service
 
 
-def studio() -> StudioDoor:
+def studio() -> Studio:
     """The studio acting as the signed-in person: what pages and components ask."""
     person = current_person()
     if person is None:  # app.py's gate stops such runs before any page draws
@@ -267,7 +267,7 @@ def sidebar() -> DeltaGenerator:
     return slot
 
 
-def whose_key(service: StudioDoor) -> str:
+def whose_key(service: Studio) -> str:
     return (
         "your jobs, in any of your sessions"
         if service.person.signed_in
@@ -303,7 +303,7 @@ def counters_from_fragment() -> None:
         _metrics(studio())
 
 
-def _metrics(service: StudioDoor) -> int:
+def _metrics(service: Studio) -> int:
     in_flight = service.jobs.count_in_flight()
     st.metric("Jobs in flight", in_flight, help="Jobs not finished yet")
     if service.person.signed_in or session_credentials().backend is not Backend.DEMO:

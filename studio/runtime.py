@@ -33,7 +33,10 @@ URL_SECRET_FILE = "url-secret"  # noqa: S105 (the file's name, not its content)
 
 
 @dataclass
-class Studio:
+class Runtime:
+    """One server process's parts, as open_studio puts them together; `service` is the
+    door over them."""
+
     settings: Settings
     store: Store
     archive: Archive
@@ -102,7 +105,7 @@ def check_start_up(settings: Settings) -> None:
     signer_from_settings(settings)
 
 
-def open_studio(settings: Settings | None = None, *, start: bool = True) -> Studio:
+def open_studio(settings: Settings | None = None, *, start: bool = True) -> Runtime:
     """Open the store and archive, start the demo backend when no key is set, start the engine.
 
     Raises StorageError (one line to print) when the data folder cannot be written, the
@@ -142,7 +145,7 @@ def open_studio(settings: Settings | None = None, *, start: bool = True) -> Stud
     if start:
         engine.start()
         purger.start()
-    return Studio(
+    return Runtime(
         settings, store, archive, engine, credentials, demo, content_signer, webhook, purger
     )
 

@@ -25,7 +25,7 @@ from studio.archive import Archive
 from studio.credentials import DEMO_KEY_ID
 from studio.records import GalleryFilter, GalleryItem, JobOrigin, JobRecord
 from studio.request import GenerationRequest
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.states import JobEvent, JobStatus
 from studio.store import Store
 from studio.task import Task, TaskStatus
@@ -44,7 +44,7 @@ def open_app_studio(
     *,
     base_url: str | None = None,
     api_key: str | None = None,
-) -> Iterator[Studio]:
+) -> Iterator[Runtime]:
     """The studio the app will use, on an empty data folder, with no key configured.
 
     `base_url` stands in for FoxAPI; `api_key` configures the server with a key.

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from studio.people import LOCAL
 from studio.records import Board, GalleryItem
-from studio.runtime import Studio
-from studio.service import Studio as StudioDoor
+from studio.runtime import Runtime
+from studio.service import Studio
 from tests.app_support import seed_images
 
 BOARDS = "pages/boards.py"
 
 
-def local_service(studio: Studio) -> StudioDoor:
+def local_service(studio: Runtime) -> Studio:
     """The studio as the one local person (no sign-in configured) pages act for."""
     return studio.service.for_person(LOCAL)
 
 
 def board_of(
-    studio: Studio, *prompts: str, name: str = "Client picks"
+    studio: Runtime, *prompts: str, name: str = "Client picks"
 ) -> tuple[Board, list[GalleryItem]]:
     """A board of one image per prompt, in that order."""
     items = [seed_images(studio.store, studio.archive, prompt)[0] for prompt in prompts]
@@ -26,7 +26,7 @@ def board_of(
     return board, items
 
 
-def shared_board(studio: Studio, board: Board, **options: object) -> str:
+def shared_board(studio: Runtime, board: Board, **options: object) -> str:
     """A review link to `board`: its token."""
     _link, token = local_service(studio).boards.share_board(board.id, **options)  # type: ignore[arg-type]
     return token

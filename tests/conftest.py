@@ -6,6 +6,7 @@ The browser tests' fixtures (Chromium, the servers they start) are in browser/co
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +60,46 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'studio.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the migrations brought to the newest schema, made once a run."""
+    path = tmp_path_factory.mktemp("at-head") / "studio.db"
+    Store(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_at_head(postgres: PostgresCluster) -> str:
+    """A PostgreSQL database at the newest schema, made once a run, to copy from."""
+    url = postgres.create_database()
+    Store(url).close()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_at_head(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of each kind with the newest schema and no rows: a copy of one the
+    migrations made once (about a quarter of a second less a test than migrating anew).
+    Migrating itself is tested on `database_url`'s empty ones."""
+    if request.param == "sqlite":
+        path = tmp_path / "studio.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_at_head"), path)
+        yield f"sqlite:///{path}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.create_database(template=request.getfixturevalue("postgres_at_head"))
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def store_on_each_database(database_at_head: str) -> Iterator[Store]:
+    """The stores opened on a database of each kind: a SQLite file, then PostgreSQL."""
+    opened = Store(database_at_head)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

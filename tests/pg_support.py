@@ -130,11 +130,13 @@ class PostgresCluster:
         with self.admin() as conn:
             conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
 
-    def create_database(self) -> str:
-        """A new, empty database owned by the studio's role; its SQLAlchemy URL."""
+    def create_database(self, template: str | None = None) -> str:
+        """A new database owned by the studio's role, empty or a copy of the database at
+        the URL `template`; its SQLAlchemy URL."""
         name = "studio_" + uuid.uuid4().hex[:12]
+        copied = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template else ""
         with self.admin() as conn:
-            conn.execute(f"CREATE DATABASE {name} OWNER {APP_ROLE}")
+            conn.execute(f"CREATE DATABASE {name} OWNER {APP_ROLE}{copied}")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:

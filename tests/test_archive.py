@@ -27,6 +27,7 @@ from studio.storage import LocalStorage, S3Storage, open_storage
 from tests.app_support import image_bytes, seed_images
 from tests.conftest import S3_PREFIX
 from tests.s3_support import S3Server
+from tests.store_support import png_bytes
 
 SERVERS = 4
 VIEWER = "person:alice"  # links signed for a signed-in person (see Person.viewer)
@@ -239,3 +240,12 @@ def test_a_full_disk_while_saving_leaves_no_partial_file_and_a_later_save_comple
     monkeypatch.setattr(os, "fsync", real_fsync)  # space is freed
     saved = archive.save(original)
     assert stored(archive, request) == [saved.file_path, saved.thumb_path]
+
+
+def test_archive_keeps_original_bytes_and_a_thumbnail(archive: Archive) -> None:
+    original = png_bytes("blue")
+    saved = archive.save(original)
+    assert archive.read(saved.file_path) == original
+    assert (saved.width, saved.height, saved.format) == (64, 32, "png")
+    assert archive.read(saved.thumb_path)[8:12] == b"WEBP"
+    assert archive.save(original) == saved

@@ -24,28 +24,25 @@ from studio.lettering import lettering
 from studio.links import UrlSigner
 from studio.people import Person
 from studio.records import GalleryFilter, ReviewClosed
-from studio.runtime import Studio, open_studio
-from studio.service import COMMENT_CHARS, Review, review_url_path
-from studio.service import Studio as StudioDoor
-from studio.settings import Settings
+from studio.service import COMMENT_CHARS, Review, Studio, review_url_path
 from studio.states import JobEvent
 from studio.task import Task, TaskStatus
 from tests.app_support import ALICE, BOB, SEED_OWNER, image_bytes, seed_images, seed_job
+from tests.service_support import FakeEngine, Opened, open_door
 from tests.test_contact_sheet import pdf_info, pdf_page_size, pdf_pictures, pdf_text
 
 CHANGES_PER_MINUTE = 8
 
 
 @pytest.fixture
-def studio(tmp_path: Path) -> Iterator[Studio]:
-    settings = Settings(
+def studio(tmp_path: Path, database_at_head: str) -> Iterator[Opened]:
+    opened = open_door(
+        tmp_path / "data",
+        database_at_head,
         foxapi_api_key="sk-unused",
-        foxapi_base_url="http://127.0.0.1:9",
-        studio_data_dir=tmp_path / "data",
         studio_review_changes_per_minute=CHANGES_PER_MINUTE,
         studio_url_secret="a-test-secret-that-signs-links",
     )
-    opened = open_studio(settings, start=False)
     yield opened
     opened.close()
 
@@ -55,23 +52,23 @@ def person(who: dict[str, object]) -> Person:
 
 
 @pytest.fixture
-def alice(studio: Studio) -> StudioDoor:
+def alice(studio: Opened) -> Studio:
     return studio.service.for_person(person(ALICE))
 
 
 @pytest.fixture
-def bob(studio: Studio) -> StudioDoor:
+def bob(studio: Opened) -> Studio:
     return studio.service.for_person(person(BOB))
 
 
 def images_of(
-    studio: Studio, who: dict[str, object], count: int, prompt: str = "a fox"
+    studio: Opened, who: dict[str, object], count: int, prompt: str = "a fox"
 ) -> list[int]:
     items = seed_images(studio.store, studio.archive, prompt, count=count, owner=who)
     return [item.image.id for item in items]
 
 
-def shared(service: StudioDoor, image_ids: list[int], **options: object) -> tuple[int, Review]:
+def shared(service: Studio, image_ids: list[int], **options: object) -> tuple[int, Review]:
     board = service.boards.create_board("Client picks", image_ids)
     link, token = service.boards.share_board(board.id, **options)  # type: ignore[arg-type]
     review = service.boards.open_review(token)
@@ -82,7 +79,7 @@ def shared(service: StudioDoor, image_ids: list[int], **options: object) -> tupl
 # The owner's side ------------------------------------------------------------------
 
 
-def test_a_board_keeps_its_images_in_the_order_given(studio: Studio, alice: StudioDoor) -> None:
+def test_a_board_keeps_its_images_in_the_order_given(studio: Opened, alice: Studio) -> None:
     ids = images_of(studio, ALICE, 4)
     board = alice.boards.create_board("  Spring   campaign ", ids[:2])
     assert (board.name, board.image_count, board.cover_image_id) == ("Spring campaign", 2, ids[0])
@@ -112,13 +109,13 @@ def test_a_board_keeps_its_images_in_the_order_given(studio: Studio, alice: Stud
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 121])
-def test_a_board_needs_a_name(alice: StudioDoor, name: str) -> None:
+def test_a_board_needs_a_name(alice: Studio, name: str) -> None:
     with pytest.raises(BoardInputError, match="name of 1 to 120 characters"):
         alice.boards.create_board(name)
 
 
 def test_someone_elses_board_is_not_there_for_them(
-    studio: Studio, alice: StudioDoor, bob: StudioDoor
+    studio: Opened, alice: Studio, bob: Studio
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     board = alice.boards.create_board("Alice's", ids)
@@ -143,9 +140,7 @@ def test_someone_elses_board_is_not_there_for_them(
     assert alice.boards.review_links(board.id)[0].revoked is False
 
 
-def test_sharing_gives_a_long_token_kept_only_as_its_hash(
-    studio: Studio, alice: StudioDoor
-) -> None:
+def test_sharing_gives_a_long_token_kept_only_as_its_hash(studio: Opened, alice: Studio) -> None:
     board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
     link, token = alice.boards.share_board(board.id, label=" Acme  (Jane) ", allow_downloads=True)
     assert len(token) >= 32  # 192 random bits
@@ -162,8 +157,7 @@ def test_sharing_gives_a_long_token_kept_only_as_its_hash(
 
 
 def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path) -> None:
-    settings = Settings(studio_data_dir=tmp_path / "data", studio_review_link_days=14)
-    opened = open_studio(settings, start=False)
+    opened = open_door(tmp_path / "data", studio_review_link_days=14)
     try:
         service = opened.service
         assert service.boards.review_link_days == 14
@@ -180,7 +174,7 @@ def test_a_links_lifetime_is_the_setting_unless_the_owner_chooses(tmp_path: Path
 
 
 def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: Studio
 ) -> None:
     ids = images_of(studio, ALICE, 3, prompt="a lighthouse at dusk")
     _link_id, review = shared(alice, ids, label="Acme")
@@ -216,7 +210,7 @@ def test_a_reviewer_sees_the_board_and_the_owner_sees_their_votes(
 
 
 def test_a_review_reaches_no_other_boards_images(
-    studio: Studio, alice: StudioDoor, bob: StudioDoor
+    studio: Opened, alice: Studio, bob: Studio
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     others = images_of(studio, BOB, 1) + images_of(studio, ALICE, 1)  # on no board of this link
@@ -248,7 +242,7 @@ def test_a_review_reaches_no_other_boards_images(
     ],
 )
 def test_a_changed_token_opens_nothing(
-    studio: Studio, alice: StudioDoor, mangle: object, reason: str
+    studio: Opened, alice: Studio, mangle: object, reason: str
 ) -> None:
     board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
     _link, token = alice.boards.share_board(board.id)
@@ -259,7 +253,7 @@ def test_a_changed_token_opens_nothing(
 
 
 def test_a_revoked_link_closes_at_once_even_for_an_open_review(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: Studio
 ) -> None:
     ids = images_of(studio, ALICE, 1)
     link_id, review = shared(alice, ids)
@@ -279,7 +273,7 @@ def test_a_revoked_link_closes_at_once_even_for_an_open_review(
     assert alice.boards.verdicts(ids)[ids[0]].notes == ()
 
 
-def test_an_expired_link_says_on_which_day(studio: Studio, alice: StudioDoor) -> None:
+def test_an_expired_link_says_on_which_day(studio: Opened, alice: Studio) -> None:
     board = alice.boards.create_board("Picks", images_of(studio, ALICE, 1))
     link, token = alice.boards.share_board(board.id, expires_in_days=3)
     expired_at = time.mktime((2025, 12, 9, 12, 0, 0, 0, 0, -1))
@@ -291,7 +285,7 @@ def test_an_expired_link_says_on_which_day(studio: Studio, alice: StudioDoor) ->
     assert closed == ReviewClosed("expired", "This review link expired on 9 December 2025.")
 
 
-def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: StudioDoor) -> None:
+def test_votes_are_limited_per_link_and_said_plainly(studio: Opened, alice: Studio) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
     _other_id, other = shared(alice, ids)
@@ -306,7 +300,7 @@ def test_votes_are_limited_per_link_and_said_plainly(studio: Studio, alice: Stud
 
 
 @pytest.mark.parametrize("name", ["", "   ", "\n\t", "x" * 61])
-def test_a_reviewer_gives_a_name(studio: Studio, alice: StudioDoor, name: str) -> None:
+def test_a_reviewer_gives_a_name(studio: Opened, alice: Studio, name: str) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
     with pytest.raises(BoardInputError, match="Give your name"):
@@ -314,7 +308,7 @@ def test_a_reviewer_gives_a_name(studio: Studio, alice: StudioDoor, name: str) -
 
 
 def test_a_comment_has_a_length_limit_and_a_vote_its_two_kinds(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: Studio
 ) -> None:
     ids = images_of(studio, ALICE, 1)
     _link_id, review = shared(alice, ids)
@@ -340,7 +334,7 @@ class Untouchable:
 
 
 def test_a_review_can_never_spend(
-    studio: Studio, alice: StudioDoor, monkeypatch: pytest.MonkeyPatch
+    studio: Opened, alice: Studio, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = images_of(studio, ALICE, 2)
     board = alice.boards.create_board("Picks", ids)
@@ -356,7 +350,7 @@ def test_a_review_can_never_spend(
     kinds = {type(value) for value in vars(review).values()}
     allowed = {ReviewStore, Archive, UrlSigner, str, int, bool, float, type(None), type(time.time)}
     assert kinds <= allowed
-    assert not kinds & {Engine, Credentials, StudioDoor}
+    assert not kinds & {Engine, FakeEngine, Credentials, Studio}
     review.images()
     review.image_bytes(ids[0], "original")
     assert review.image_link(ids[0], "download") is not None
@@ -377,7 +371,7 @@ SHEET_PROMPTS = [
 ]
 
 
-def seed_at_ratio(studio: Studio, prompt: str, ratio: str) -> int:
+def seed_at_ratio(studio: Opened, prompt: str, ratio: str) -> int:
     """An archived image of Alice's whose picture has the shape `ratio` says."""
     job = seed_job(studio.store, prompt, owner=ALICE, aspect_ratio=ratio)
     task = Task(job.task_id or "", TaskStatus.COMPLETED, 100, result_urls=("https://x.invalid/1",))
@@ -390,7 +384,7 @@ def seed_at_ratio(studio: Studio, prompt: str, ratio: str) -> int:
     return image.id
 
 
-def sheet_board(studio: Studio, alice: StudioDoor) -> tuple[int, list[int]]:
+def sheet_board(studio: Opened, alice: Studio) -> tuple[int, list[int]]:
     """A reviewed board of six images at six ratios, one prompt in Japanese."""
     ids = [seed_at_ratio(studio, prompt, ratio) for prompt, ratio in SHEET_PROMPTS]
     board = alice.boards.create_board("Spring campaign", ids)
@@ -414,7 +408,7 @@ def written(
 
 
 def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: Studio
 ) -> None:
     board_id, _ids = sheet_board(studio, alice)
     sheet = Image.open(BytesIO(alice.boards.board_contact_sheet(board_id, "png"))).convert("RGB")
@@ -469,7 +463,7 @@ def test_a_boards_contact_sheet_shows_every_caption_and_the_votes(
 
 @pytest.mark.parametrize(("paper", "size"), [("A4", (595.28, 841.89)), ("Letter", (612, 792))])
 def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
-    studio: Studio, alice: StudioDoor, tmp_path: Path, paper: str, size: tuple[float, float]
+    studio: Opened, alice: Studio, tmp_path: Path, paper: str, size: tuple[float, float]
 ) -> None:
     board_id, _ids = sheet_board(studio, alice)
     alice.boards.settings = alice.boards.settings.model_copy(update={"studio_paper": paper})
@@ -494,7 +488,7 @@ def test_a_boards_contact_sheet_pdf_is_a_document_with_its_text_and_pictures(
 
 
 def test_a_gallery_selection_and_an_empty_board_make_sheets_too(
-    studio: Studio, alice: StudioDoor
+    studio: Opened, alice: Studio
 ) -> None:
     first, second = images_of(studio, ALICE, 2, prompt="a kite")
     sheet = Image.open(BytesIO(alice.boards.selection_contact_sheet([second, first])))

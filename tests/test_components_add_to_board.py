@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     GALLERY,
     open_app,
@@ -22,17 +22,17 @@ DIALOG = "add-to-board-dialog"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def board_ids(studio: Studio, name: str) -> list[int]:
+def board_ids(studio: Runtime, name: str) -> list[int]:
     service = local_service(studio)
     [board] = [board for board in service.boards.boards() if board.name == name]
     return [item.image.id for item in service.boards.board_images(board.id)]
 
 
-def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
+def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Runtime) -> None:
     [fox] = seed_images(studio.store, studio.archive, "a fox")
     app = open_app(GALLERY)
 
@@ -50,7 +50,7 @@ def test_a_tiles_add_to_board_makes_a_new_board_with_it(studio: Studio) -> None:
     assert not [box for box in app.selectbox if box.key == f"{DIALOG}-board"]  # closed
 
 
-def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Studio) -> None:
+def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Runtime) -> None:
     first, second = seed_images(studio.store, studio.archive, "a heron", count=2)
     board = local_service(studio).boards.create_board("Herons", [second.image.id])
     app = open_app(GALLERY)
@@ -65,7 +65,7 @@ def test_the_selection_goes_onto_an_existing_board_in_order_once(studio: Studio)
     assert any("Added 1 image to" in toast.value for toast in app.toast)  # one was on it
 
 
-def test_the_image_dialog_adds_it_and_says_which_boards_hold_it(studio: Studio) -> None:
+def test_the_image_dialog_adds_it_and_says_which_boards_hold_it(studio: Runtime) -> None:
     [fox] = seed_images(studio.store, studio.archive, "a fox")
     local_service(studio).boards.create_board("Foxes", [fox.image.id])
     night = local_service(studio).boards.create_board("Night")

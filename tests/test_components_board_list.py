@@ -8,24 +8,24 @@ from pathlib import Path
 import pytest
 
 from studio.records import ReviewClosed
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import open_app, open_app_studio, texts
 from tests.board_support import BOARDS, board_of, local_service, shared_board
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_no_boards_yet_says_how_to_make_one(studio: Studio) -> None:
+def test_no_boards_yet_says_how_to_make_one(studio: Runtime) -> None:
     app = open_app(BOARDS)
 
     assert [title.value for title in app.title] == ["Boards"]
     assert any("No boards yet" in info.value for info in app.info)
 
 
-def test_new_board_makes_it_and_opens_it(studio: Studio) -> None:
+def test_new_board_makes_it_and_opens_it(studio: Runtime) -> None:
     app = open_app(BOARDS)
 
     app.text_input(key="new-board-name").set_value("Client picks")
@@ -37,7 +37,7 @@ def test_new_board_makes_it_and_opens_it(studio: Studio) -> None:
     assert [header.value for header in app.header] == ["Client picks"]
 
 
-def test_a_board_without_a_name_is_not_made_and_the_field_says_why(studio: Studio) -> None:
+def test_a_board_without_a_name_is_not_made_and_the_field_says_why(studio: Runtime) -> None:
     app = open_app(BOARDS)
 
     app.button(key="FormSubmitter:new-board-New board").click().run()
@@ -47,7 +47,7 @@ def test_a_board_without_a_name_is_not_made_and_the_field_says_why(studio: Studi
     assert "board" not in app.query_params
 
 
-def test_boards_show_their_cover_name_and_count_and_open(studio: Studio) -> None:
+def test_boards_show_their_cover_name_and_count_and_open(studio: Runtime) -> None:
     board, _items = board_of(studio, "a red fox", "a lighthouse", name="**Bold** <b>name</b>")
     local_service(studio).boards.create_board("Empty one")
 
@@ -63,7 +63,7 @@ def test_boards_show_their_cover_name_and_count_and_open(studio: Studio) -> None
     assert app.query_params["board"] == str(board.id)
 
 
-def test_archived_boards_show_only_when_asked(studio: Studio) -> None:
+def test_archived_boards_show_only_when_asked(studio: Runtime) -> None:
     board, _items = board_of(studio, "a red fox", name="Old campaign")
     local_service(studio).boards.archive_board(board.id)
 
@@ -74,7 +74,7 @@ def test_archived_boards_show_only_when_asked(studio: Studio) -> None:
     assert texts(app) == ["Old campaign"]
 
 
-def test_a_board_says_what_reviewers_said_until_it_is_opened(studio: Studio) -> None:
+def test_a_board_says_what_reviewers_said_until_it_is_opened(studio: Runtime) -> None:
     board, items = board_of(studio, "a red fox", "a lighthouse", name="Client picks")
     quiet, _ = board_of(studio, "a heron", name="Nobody looked")
     review = studio.service.boards.open_review(shared_board(studio, board))

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import handed_over, open_app, open_app_studio
 from tests.board_support import BOARDS, board_of
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_the_strip_gets_the_images_in_board_order_as_plain_data(studio: Studio) -> None:
+def test_the_strip_gets_the_images_in_board_order_as_plain_data(studio: Runtime) -> None:
     board, (fox, heron) = board_of(studio, "a fox <b>", "a heron")
 
     app = open_app(BOARDS, board=str(board.id))
@@ -29,7 +29,7 @@ def test_the_strip_gets_the_images_in_board_order_as_plain_data(studio: Studio) 
     ]
 
 
-def test_no_strip_for_one_image_or_when_sorted_by_approvals(studio: Studio) -> None:
+def test_no_strip_for_one_image_or_when_sorted_by_approvals(studio: Runtime) -> None:
     single, _items = board_of(studio, "a fox")
     assert handed_over(open_app(BOARDS, board=str(single.id)), "board_order") == []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.records import ReviewClosed
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.service import LINK_LABEL_CHARS, Review
 from tests.app_support import open_app, open_app_studio, texts
 from tests.board_support import BOARDS, board_of, local_service
@@ -18,11 +18,11 @@ DAY = 24 * 3600
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_sharing_shows_the_link_once_and_lists_it(studio: Studio) -> None:
+def test_sharing_shows_the_link_once_and_lists_it(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     app = open_app(BOARDS, board=str(board.id))
     assert app.number_input(key=f"share-days-{board.id}").value == 7  # the default
@@ -46,7 +46,7 @@ def test_sharing_shows_the_link_once_and_lists_it(studio: Studio) -> None:
     assert app.code == []  # the token is not kept, so it cannot be shown again
 
 
-def test_a_link_that_never_expires(studio: Studio) -> None:
+def test_a_link_that_never_expires(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     app = open_app(BOARDS, board=str(board.id))
 
@@ -58,7 +58,7 @@ def test_a_link_that_never_expires(studio: Studio) -> None:
     assert any("never expires" in caption.value for caption in app.caption)
 
 
-def test_the_label_field_takes_no_more_than_a_label_may_hold(studio: Studio) -> None:
+def test_the_label_field_takes_no_more_than_a_label_may_hold(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     app = open_app(BOARDS, board=str(board.id))
 
@@ -70,7 +70,7 @@ def test_the_label_field_takes_no_more_than_a_label_may_hold(studio: Studio) -> 
     assert not app.error
 
 
-def test_revoke_link_ends_it(studio: Studio) -> None:
+def test_revoke_link_ends_it(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     _link, token = local_service(studio).boards.share_board(board.id, label="Acme")
     app = open_app(BOARDS, board=str(board.id))
@@ -95,7 +95,7 @@ def test_revoke_link_ends_it(studio: Studio) -> None:
 
 
 def test_with_a_public_address_set_shared_links_start_with_it(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(studio.settings, "studio_public_url", "https://studio.example.com")
     board, _items = board_of(studio, "a fox")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import handed_over, open_app, open_app_studio, texts
 from tests.board_support import BOARDS, board_of, local_service, shared_board
 
@@ -17,7 +17,7 @@ MARKUP = "**Jane** <img src=x onerror=alert(1)> :red[x]"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
@@ -29,7 +29,7 @@ def contact_sheet_buttons(app: AppTest) -> list[Any]:
     return [b for b in app.get("download_button") if "Contact sheet" in b.proto.label]
 
 
-def test_up_down_and_remove_change_the_boards_order(studio: Studio) -> None:
+def test_up_down_and_remove_change_the_boards_order(studio: Runtime) -> None:
     board, (fox, lighthouse, heron) = board_of(studio, "a fox", "a lighthouse", "a heron")
     app = open_app(BOARDS, board=str(board.id))
     assert prompts_in_order(app) == ["1. a fox", "2. a lighthouse", "3. a heron"]
@@ -46,7 +46,7 @@ def test_up_down_and_remove_change_the_boards_order(studio: Studio) -> None:
     assert studio.store.gallery.image(lighthouse.image.id) is not None  # still in the gallery
 
 
-def test_rename_and_archive(studio: Studio) -> None:
+def test_rename_and_archive(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox", name="Draft")
     app = open_app(BOARDS, board=str(board.id))
 
@@ -65,7 +65,7 @@ def test_rename_and_archive(studio: Studio) -> None:
     assert app.button(key=f"board-archive-{board.id}").label == "Unarchive"
 
 
-def test_verdicts_show_as_plain_text_and_sort_by_approvals(studio: Studio) -> None:
+def test_verdicts_show_as_plain_text_and_sort_by_approvals(studio: Runtime) -> None:
     board, (fox, lighthouse) = board_of(studio, "a fox", "a lighthouse")
     review = local_service(studio).boards.open_review(shared_board(studio, board, label="Acme"))
     review.vote(MARKUP, lighthouse.image.id, "approve")  # type: ignore[union-attr]
@@ -88,7 +88,7 @@ def test_verdicts_show_as_plain_text_and_sort_by_approvals(studio: Studio) -> No
     assert app.button(key=f"board-down-{fox.image.id}").disabled
 
 
-def test_edit_this_image_from_a_comment_carries_the_comment_into_the_edit(studio: Studio) -> None:
+def test_edit_this_image_from_a_comment_carries_the_comment_into_the_edit(studio: Runtime) -> None:
     board, (fox,) = board_of(studio, "a fox")
     review = local_service(studio).boards.open_review(shared_board(studio, board))
     review.comment("Sam", fox.image.id, "Make the sky purple")  # type: ignore[union-attr]
@@ -101,7 +101,7 @@ def test_edit_this_image_from_a_comment_carries_the_comment_into_the_edit(studio
     assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]
 
 
-def test_the_live_watch_runs_only_while_a_link_is_live(studio: Studio) -> None:
+def test_the_live_watch_runs_only_while_a_link_is_live(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     live_note = "Shared for review: votes and comments show here as they come."
 
@@ -118,7 +118,7 @@ def test_the_live_watch_runs_only_while_a_link_is_live(studio: Studio) -> None:
     assert not any(live_note in caption.value for caption in live.caption)
 
 
-def test_contact_sheet_and_zip_are_offered_once_the_board_has_images(studio: Studio) -> None:
+def test_contact_sheet_and_zip_are_offered_once_the_board_has_images(studio: Runtime) -> None:
     empty = local_service(studio).boards.create_board("Empty")
     app = open_app(BOARDS, board=str(empty.id))
     sheets = contact_sheet_buttons(app)
@@ -137,13 +137,13 @@ def test_contact_sheet_and_zip_are_offered_once_the_board_has_images(studio: Stu
     assert presenting.proto.url == f"/present?board={board.id}"
 
 
-def test_another_persons_or_a_missing_board_says_so(studio: Studio) -> None:
+def test_another_persons_or_a_missing_board_says_so(studio: Runtime) -> None:
     app = open_app(BOARDS, board="999")
 
     assert any("gone, or it is not yours" in warning.value for warning in app.warning)
 
 
-def test_open_shows_the_image_dialog_over_the_board(studio: Studio) -> None:
+def test_open_shows_the_image_dialog_over_the_board(studio: Runtime) -> None:
     board, (fox, _heron) = board_of(studio, "a fox", "a heron")
     app = open_app(BOARDS, board=str(board.id))
 

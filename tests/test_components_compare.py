@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from components.text import escape_markdown
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import open_app, open_app_studio, seed_images, select_in_gallery
 
 GALLERY = "pages/gallery.py"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_compare_is_offered_for_two_to_four_selected_images(studio: Studio) -> None:
+def test_compare_is_offered_for_two_to_four_selected_images(studio: Runtime) -> None:
     items = [seed_images(studio.store, studio.archive, f"fox {n}")[0] for n in range(5)]
     app = open_app(GALLERY)
     compare = app.button(key="gallery-compare")
@@ -30,7 +30,7 @@ def test_compare_is_offered_for_two_to_four_selected_images(studio: Studio) -> N
         assert app.button(key="gallery-compare").disabled is not (2 <= count <= 4), count
 
 
-def test_the_settings_that_differ_are_marked(studio: Studio) -> None:
+def test_the_settings_that_differ_are_marked(studio: Runtime) -> None:
     [wide] = seed_images(studio.store, studio.archive, "a fox, wide", aspect_ratio="16:9")
     [square] = seed_images(studio.store, studio.archive, "a fox, square", aspect_ratio="1:1")
     app = open_app(GALLERY)

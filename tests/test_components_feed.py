@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import feed
 from studio.records import JobOrigin
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     live_jobs,
     open_app,
@@ -28,7 +28,7 @@ LAKE = "https://example.com/lake.png"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     monkeypatch.setenv("STUDIO_CONFIRM_ABOVE_IMAGES", "6")
     yield from open_app_studio(tmp_path, monkeypatch)
 
@@ -38,12 +38,12 @@ def in_three_ratios(app: AppTest) -> AppTest:
     return app.multiselect(key="generate_more_ratios").set_value(["1:1", "9:16"]).run()
 
 
-def sent(studio: Studio) -> list[tuple[str, str]]:
+def sent(studio: Runtime) -> list[tuple[str, str]]:
     assert studio.demo is not None
     return [(body["prompt"], body["aspect_ratio"]) for body in posts(studio.demo)]  # type: ignore[index]
 
 
-def test_a_sweep_is_priced_before_the_click_and_shown_as_a_grid(studio: Studio) -> None:
+def test_a_sweep_is_priced_before_the_click_and_shown_as_a_grid(studio: Runtime) -> None:
     app = in_three_ratios(open_app())
     assert any(
         caption.value.startswith("3 images: 3 ratios x 1 image will be drawn")
@@ -63,7 +63,7 @@ def test_a_sweep_is_priced_before_the_click_and_shown_as_a_grid(studio: Studio) 
     assert not app.warning  # 6 images is not above the threshold of 6
 
 
-def test_the_prompts_variants_are_priced_before_the_click(studio: Studio) -> None:
+def test_the_prompts_variants_are_priced_before_the_click(studio: Runtime) -> None:
     app = in_three_ratios(open_app())
     app.text_area(key="generate_prompt").set_value(SWEEP).run()  # typed, then left
 
@@ -73,7 +73,7 @@ def test_the_prompts_variants_are_priced_before_the_click(studio: Studio) -> Non
     assert sent(studio) == []
 
 
-def test_variants_typed_and_sent_at_once_are_confirmed_first(studio: Studio) -> None:
+def test_variants_typed_and_sent_at_once_are_confirmed_first(studio: Runtime) -> None:
     app = in_three_ratios(open_app())  # priced at 3 images: the prompt is not in yet
     app.text_area(key="generate_prompt").set_value(SWEEP)
 
@@ -87,7 +87,7 @@ def test_variants_typed_and_sent_at_once_are_confirmed_first(studio: Studio) -> 
     assert len(sent(studio)) == 6
 
 
-def test_more_ratios_chosen_and_sent_at_once_are_sent_without_asking(studio: Studio) -> None:
+def test_more_ratios_chosen_and_sent_at_once_are_sent_without_asking(studio: Runtime) -> None:
     """The ratios show in their own widget: a line a step behind them is no reason to ask."""
     app = open_app()  # priced at 1 image
     app.button_group(key="generate_ratio").set_value("16:9")
@@ -100,7 +100,7 @@ def test_more_ratios_chosen_and_sent_at_once_are_sent_without_asking(studio: Stu
     assert not app.warning
 
 
-def test_a_sweep_above_the_threshold_waits_for_a_yes(studio: Studio) -> None:
+def test_a_sweep_above_the_threshold_waits_for_a_yes(studio: Runtime) -> None:
     app = in_three_ratios(open_app())
     app.button_group(key="generate_count").set_value(2).run()
 
@@ -114,7 +114,7 @@ def test_a_sweep_above_the_threshold_waits_for_a_yes(studio: Studio) -> None:
     assert not [button for button in app.button if button.key == "generate-sweep-confirm"]
 
 
-def test_a_sweep_can_be_cancelled(studio: Studio) -> None:
+def test_a_sweep_can_be_cancelled(studio: Runtime) -> None:
     app = in_three_ratios(open_app())
     app.button_group(key="generate_count").set_value(2).run()
     app = submit_generation(app, SWEEP)
@@ -125,7 +125,7 @@ def test_a_sweep_can_be_cancelled(studio: Studio) -> None:
     assert not app.warning
 
 
-def test_the_sweep_downloads_as_a_contact_sheet(studio: Studio) -> None:
+def test_the_sweep_downloads_as_a_contact_sheet(studio: Runtime) -> None:
     app = submit_generation(in_three_ratios(open_app()), SWEEP)
 
     labels = [button.label for button in app.get("download_button")]
@@ -140,7 +140,7 @@ def test_the_sweep_downloads_as_a_contact_sheet(studio: Studio) -> None:
 
 
 def test_the_feed_is_the_stores_recent_work_newest_first_in_a_fresh_session(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     """A reload or another tab has no session state: the feed is read from the store."""
     seed_images(studio.store, studio.archive, "an older fox", count=2)
@@ -157,7 +157,7 @@ def test_the_feed_is_the_stores_recent_work_newest_first_in_a_fresh_session(
 
 
 def test_a_card_says_its_images_in_the_trash_went_there_and_did_not_expire(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     first, _second = seed_images(studio.store, studio.archive, "two foxes", count=2)
     studio.service.gallery.trash.move([first.image.id])
@@ -170,7 +170,7 @@ def test_a_card_says_its_images_in_the_trash_went_there_and_did_not_expire(
     assert not any("expired" in caption for caption in captions)
 
 
-def test_a_sweep_is_one_card_with_every_image_of_every_cell(studio: Studio) -> None:
+def test_a_sweep_is_one_card_with_every_image_of_every_cell(studio: Runtime) -> None:
     sweep = JobOrigin(batch_id="batch-12")
     for prompt in ("a red fox", "a blue fox"):
         for ratio in ("16:9", "1:1", "9:16"):
@@ -186,7 +186,7 @@ def test_a_sweep_is_one_card_with_every_image_of_every_cell(studio: Studio) -> N
     assert [markdown.value for markdown in app.markdown][:2] == ["**a red fox**", "**a blue fox**"]
 
 
-def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Studio) -> None:
+def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Runtime) -> None:
     sweep = JobOrigin(batch_id="batch-1")
     first = seed_job(studio.store, "a red fox", origin=sweep)
     second = seed_job(studio.store, "a blue fox", origin=sweep)
@@ -201,7 +201,7 @@ def test_submissions_keep_a_sweeps_jobs_together_in_the_order_sent(studio: Studi
     assert [entry.is_sweep for entry in entries] == [False, True]
 
 
-def test_a_demo_edit_says_which_of_its_links_the_demo_did_not_fetch(studio: Studio) -> None:
+def test_a_demo_edit_says_which_of_its_links_the_demo_did_not_fetch(studio: Runtime) -> None:
     own = f"{studio.service.jobs.server_credentials.base_url}/cdn/uploads/harbour.png"
     seed_images(studio.store, studio.archive, "a lake by night", image_urls=[own, LAKE])
     seed_images(studio.store, studio.archive, "a lake at dawn", image_urls=[LAKE])

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from components.frame import get_studio
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.states import WAITING_FOR_KEY, JobStatus
 from tests.app_support import (
     ALICE,
@@ -42,14 +42,14 @@ DEMO_NOTE = (
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def upstream_studio(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
-) -> Iterator[Studio]:
+) -> Iterator[Runtime]:
     """No key on the server; "FoxAPI" is an emulator that wants EMULATOR_KEY."""
     yield from open_app_studio(tmp_path, monkeypatch, base_url=emulator.base_url)
 
@@ -57,7 +57,7 @@ def upstream_studio(
 @pytest.fixture
 def keyed_studio(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
-) -> Iterator[Studio]:
+) -> Iterator[Runtime]:
     """A server configured with a key: every session uses FoxAPI (here an emulator)."""
     yield from open_app_studio(
         tmp_path, monkeypatch, base_url=emulator.base_url, api_key=EMULATOR_KEY
@@ -65,7 +65,7 @@ def keyed_studio(
 
 
 def test_a_demo_asks_for_no_key_and_counts_no_bill_but_says_how_to_use_a_key(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     seed_job(studio.store, "a demo fox", num_outputs=4)
 
@@ -81,7 +81,7 @@ def test_a_demo_asks_for_no_key_and_counts_no_bill_but_says_how_to_use_a_key(
 
 
 def test_with_a_key_the_sidebar_counts_jobs_and_images_billed_today(
-    keyed_studio: Studio, emulator: RunningEmulator
+    keyed_studio: Runtime, emulator: RunningEmulator
 ) -> None:
     foxapi_key = Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
     seed_job(keyed_studio.store, "a fox in flight", num_outputs=3, key_id=foxapi_key)
@@ -94,7 +94,7 @@ def test_with_a_key_the_sidebar_counts_jobs_and_images_billed_today(
     assert metrics == {"Jobs in flight": "2", "Images billed today": "3"}
 
 
-def test_a_first_request_straight_to_the_gallery_gets_the_frame(studio: Studio) -> None:
+def test_a_first_request_straight_to_the_gallery_gets_the_frame(studio: Runtime) -> None:
     # A fresh session whose very first run is /gallery: Streamlit runs pages/gallery.py
     # by the old folder rules, without app.py, until the page's guard steps in.
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
@@ -109,7 +109,7 @@ def test_a_first_request_straight_to_the_gallery_gets_the_frame(studio: Studio) 
 
 
 def test_a_typed_key_switches_this_session_to_foxapi_and_is_never_shown(
-    upstream_studio: Studio, emulator: RunningEmulator
+    upstream_studio: Runtime, emulator: RunningEmulator
 ) -> None:
     app = open_app()
     app.sidebar.text_input(key="foxapi_key").set_value(EMULATOR_KEY).run()
@@ -142,7 +142,7 @@ def test_a_typed_key_switches_this_session_to_foxapi_and_is_never_shown(
     assert [info.value for info in other_session.sidebar.info] == [DEMO_NOTE]
 
 
-def test_a_wrong_typed_key_is_refused_in_plain_words(upstream_studio: Studio) -> None:
+def test_a_wrong_typed_key_is_refused_in_plain_words(upstream_studio: Runtime) -> None:
     app = open_app()
     app.sidebar.text_input(key="foxapi_key").set_value("sk-not-the-right-one").run()
 
@@ -155,7 +155,7 @@ def test_a_wrong_typed_key_is_refused_in_plain_words(upstream_studio: Studio) ->
 
 
 def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(
-    upstream_studio: Studio, emulator: RunningEmulator
+    upstream_studio: Runtime, emulator: RunningEmulator
 ) -> None:
     key_id = Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY).key_id
     seed_job(upstream_studio.store, "sent before the server restarted", key_id=key_id, progress=30)
@@ -167,7 +167,7 @@ def test_typing_the_key_again_resumes_the_jobs_waiting_for_it(
     assert [job["words"] for job in live_jobs(app)] == ["Generating 30 %"]
 
 
-def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio) -> None:
+def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Runtime) -> None:
     app = open_app()
 
     [note] = app.sidebar.success
@@ -181,7 +181,7 @@ def test_a_server_with_a_key_names_foxapi_and_asks_for_none(keyed_studio: Studio
 # Sign-in ------------------------------------------------------------------------------
 
 
-def test_without_sign_in_every_page_is_the_sign_in_screen(studio: Studio) -> None:
+def test_without_sign_in_every_page_is_the_sign_in_screen(studio: Runtime) -> None:
     seed_job(studio.store, "a secret fox", status=JobStatus.FAILED)
     for page_file in (None, GALLERY, "pages/edit.py", "pages/usage.py"):
         app = app_as({"is_logged_in": False}, page_file)
@@ -192,7 +192,7 @@ def test_without_sign_in_every_page_is_the_sign_in_screen(studio: Studio) -> Non
         assert [title.value for title in app.title] == ["Image Studio"]
 
 
-def test_one_sign_in_button_per_provider(studio: Studio) -> None:
+def test_one_sign_in_button_per_provider(studio: Runtime) -> None:
     named = {key: value for key, value in AUTH.items() if key.startswith(("redirect", "cookie"))}
     provider = {key: value for key, value in AUTH.items() if key not in named}
     app = AppTest.from_file(str(APP_FILE), default_timeout=RUN_TIMEOUT)
@@ -206,7 +206,7 @@ def test_one_sign_in_button_per_provider(studio: Studio) -> None:
 
 
 def test_a_person_outside_the_allowed_list_is_told_and_shown_nothing(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STUDIO_ALLOWED_EMAILS", "@example.com")
     st.cache_resource.clear()
@@ -220,7 +220,7 @@ def test_a_person_outside_the_allowed_list_is_told_and_shown_nothing(
 
 
 def test_signed_in_people_keep_their_key_field_and_bill_in_view_in_a_demo(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     app = app_as(ALICE)
 
@@ -231,7 +231,7 @@ def test_signed_in_people_keep_their_key_field_and_bill_in_view_in_a_demo(
     assert "Images billed today" in [metric.label for metric in app.sidebar.metric]
 
 
-def test_the_sidebar_names_who_is_signed_in(studio: Studio) -> None:
+def test_the_sidebar_names_who_is_signed_in(studio: Runtime) -> None:
     app = app_as(ALICE)
     assert "Signed in as **Alice**" in app.sidebar.markdown[0].value
     assert "Sign out" in [button.label for button in app.sidebar.button]
@@ -239,7 +239,7 @@ def test_the_sidebar_names_who_is_signed_in(studio: Studio) -> None:
 
 
 def test_the_usage_page_is_only_in_an_admins_navigation(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STUDIO_ADMINS", "boss@example.com")
     st.cache_resource.clear()

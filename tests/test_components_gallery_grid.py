@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.frame import get_studio
 from studio import links
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     ALICE,
     BOB,
@@ -41,11 +41,11 @@ def pager(app: AppTest) -> tuple[int, int]:
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_empty_gallery_says_how_to_start(studio: Studio) -> None:
+def test_empty_gallery_says_how_to_start(studio: Runtime) -> None:
     app = open_app(GALLERY)
 
     assert [info.value for info in app.info if "No images yet" in info.value] == [
@@ -55,7 +55,7 @@ def test_empty_gallery_says_how_to_start(studio: Studio) -> None:
 
 
 def test_grid_shows_thumbnails_with_the_prompt_as_alt_text_and_as_plain_text(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     seed_images(studio.store, studio.archive, MARKUP, aspect_ratio="16:9", output_format="png")
 
@@ -67,7 +67,7 @@ def test_grid_shows_thumbnails_with_the_prompt_as_alt_text_and_as_plain_text(
     assert tile["details"] == "Text to image · 16:9 · PNG"
 
 
-def test_pages_of_24_with_previous_and_next_in_the_url(studio: Studio) -> None:
+def test_pages_of_24_with_previous_and_next_in_the_url(studio: Runtime) -> None:
     for n in range(30):
         seed_images(studio.store, studio.archive, f"lighthouse number {n}")
 
@@ -82,7 +82,7 @@ def test_pages_of_24_with_previous_and_next_in_the_url(studio: Studio) -> None:
     assert gallery_tiles(app)[-1]["prompt"] == "lighthouse number 0"  # the oldest is last
 
 
-def test_the_pager_under_the_grid_turns_the_page_too(studio: Studio) -> None:
+def test_the_pager_under_the_grid_turns_the_page_too(studio: Runtime) -> None:
     for n in range(30):
         seed_images(studio.store, studio.archive, f"lighthouse number {n}")
     app = open_app(GALLERY)
@@ -95,7 +95,7 @@ def test_the_pager_under_the_grid_turns_the_page_too(studio: Studio) -> None:
     assert len(gallery_tiles(app)) == 6
 
 
-def test_a_link_past_the_last_page_shows_the_last_page(studio: Studio) -> None:
+def test_a_link_past_the_last_page_shows_the_last_page(studio: Runtime) -> None:
     for n in range(26):
         seed_images(studio.store, studio.archive, f"lighthouse number {n}")
 
@@ -105,7 +105,7 @@ def test_a_link_past_the_last_page_shows_the_last_page(studio: Studio) -> None:
     assert pager(app) == (2, 2)
 
 
-def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
+def test_selected_images_can_be_downloaded_together(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, "three foxes", count=3)
     app = open_app(GALLERY)
     idle = app.button(key="gallery-download-none")
@@ -123,7 +123,7 @@ def test_selected_images_can_be_downloaded_together(studio: Studio) -> None:
     assert download.proto.url.startswith(f"/api/zip/{ids}/{digest}?viewer=local&expires=")
 
 
-def test_the_selection_has_a_contact_sheet_once_images_are_selected(studio: Studio) -> None:
+def test_the_selection_has_a_contact_sheet_once_images_are_selected(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, "three foxes", count=3)
     app = open_app(GALLERY)
     [popover] = [element for element in app.get("popover") if "Contact sheet" in str(element.proto)]
@@ -137,7 +137,7 @@ def test_the_selection_has_a_contact_sheet_once_images_are_selected(studio: Stud
     assert sheets == ["PNG", "PDF"]
 
 
-def test_the_selection_presents_once_images_are_selected(studio: Studio) -> None:
+def test_the_selection_presents_once_images_are_selected(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, "three foxes", count=3)
     app = open_app(GALLERY)
     assert app.button(key="gallery-present-none").disabled  # a button, not a dead link
@@ -152,7 +152,7 @@ def test_the_selection_presents_once_images_are_selected(studio: Studio) -> None
 # Teams --------------------------------------------------------------------------------
 
 
-def test_a_signed_in_gallery_opens_on_mine_with_everyone_beside_it(studio: Studio) -> None:
+def test_a_signed_in_gallery_opens_on_mine_with_everyone_beside_it(studio: Runtime) -> None:
     seed_images(studio.store, studio.archive, "alice's lighthouse", owner=ALICE)
 
     bob = app_as(BOB, GALLERY)
@@ -166,7 +166,7 @@ def test_a_signed_in_gallery_opens_on_mine_with_everyone_beside_it(studio: Studi
 
 
 def test_private_galleries_show_bob_nothing_of_alices(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STUDIO_PRIVATE_GALLERIES", "true")
     st.cache_resource.clear()
@@ -181,7 +181,7 @@ def test_private_galleries_show_bob_nothing_of_alices(
     assert "secret lighthouse" not in shown_text(deep_link)
 
 
-def test_a_range_then_one_out_and_clear(studio: Studio) -> None:
+def test_a_range_then_one_out_and_clear(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, "four herons", count=4)
     app = open_app(GALLERY)
 
@@ -200,7 +200,7 @@ def test_a_range_then_one_out_and_clear(studio: Studio) -> None:
     assert app.button(key="gallery-compare").disabled
 
 
-def test_a_click_on_a_picture_opens_it_in_the_dialog(studio: Studio) -> None:
+def test_a_click_on_a_picture_opens_it_in_the_dialog(studio: Runtime) -> None:
     _first, second = seed_images(studio.store, studio.archive, "two herons", count=2)
     app = open_app(GALLERY)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from studio.people import LOCAL
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     GALLERY,
     gallery_prompts,
@@ -20,11 +20,11 @@ from tests.app_support import (
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_filters_come_from_the_url(studio: Studio) -> None:
+def test_filters_come_from_the_url(studio: Runtime) -> None:
     seed_images(studio.store, studio.archive, "a red fox in the snow")
     seed_images(studio.store, studio.archive, "a lighthouse at dusk", favourite=True)
     seed_images(
@@ -47,7 +47,7 @@ def test_filters_come_from_the_url(studio: Studio) -> None:
     assert any("No images match" in info.value for info in nothing.info)
 
 
-def test_changing_a_filter_writes_it_to_the_url_and_goes_back_to_page_one(studio: Studio) -> None:
+def test_changing_a_filter_writes_it_to_the_url_and_goes_back_to_page_one(studio: Runtime) -> None:
     seed_images(studio.store, studio.archive, "a red fox in the snow")
     seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     app = open_app(GALLERY, page="2")
@@ -63,7 +63,7 @@ def test_changing_a_filter_writes_it_to_the_url_and_goes_back_to_page_one(studio
     ["²", "9" * 5000, "-3", "2.5"],
     ids=["superscript-two", "5000-digits", "negative", "decimal"],
 )
-def test_a_page_number_that_is_not_one_shows_the_first_page(studio: Studio, page: str) -> None:
+def test_a_page_number_that_is_not_one_shows_the_first_page(studio: Runtime, page: str) -> None:
     for n in range(25):
         seed_images(studio.store, studio.archive, f"lighthouse number {n}")
 
@@ -74,7 +74,7 @@ def test_a_page_number_that_is_not_one_shows_the_first_page(studio: Studio, page
     assert (pager.proto.value or pager.proto.default, pager.proto.num_pages) == (1, 2)
 
 
-def test_a_search_longer_than_a_prompt_is_cut_with_a_note(studio: Studio) -> None:
+def test_a_search_longer_than_a_prompt_is_cut_with_a_note(studio: Runtime) -> None:
     seed_images(studio.store, studio.archive, "a red fox in the snow")
     limit = studio.settings.studio_max_prompt_chars
     huge = "fox" * 33_334  # 100,002 characters: too complex a pattern for SQLite in full
@@ -92,7 +92,7 @@ def test_a_search_longer_than_a_prompt_is_cut_with_a_note(studio: Studio) -> Non
     assert not any("was cut" in caption.value for caption in short.caption)
 
 
-def test_a_board_in_the_url_shows_only_its_images(studio: Studio) -> None:
+def test_a_board_in_the_url_shows_only_its_images(studio: Runtime) -> None:
     [fox] = seed_images(studio.store, studio.archive, "a red fox in the snow")
     seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     board = studio.service.for_person(LOCAL).boards.create_board("Foxes", [fox.image.id])
@@ -107,7 +107,7 @@ def test_a_board_in_the_url_shows_only_its_images(studio: Studio) -> None:
 
 
 @pytest.mark.parametrize("board", ["999", "x", "²"])
-def test_a_board_that_is_not_theirs_shows_the_whole_gallery(studio: Studio, board: str) -> None:
+def test_a_board_that_is_not_theirs_shows_the_whole_gallery(studio: Runtime, board: str) -> None:
     seed_images(studio.store, studio.archive, "a red fox in the snow")
 
     app = open_app(GALLERY, board=board)

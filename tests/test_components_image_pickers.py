@@ -9,7 +9,7 @@ import pytest
 
 from components import feed, image_pickers
 from studio.request import Mode
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.states import JobStatus
 from tests.app_support import (
     EDIT,
@@ -22,15 +22,15 @@ from tests.app_support import (
     open_app_studio,
     seed_images,
 )
-from tests.test_jobs_engine import wait_until_finished
+from tests.engine_support import wait_until_finished
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_a_bad_url_is_refused_before_anything_is_sent(studio: Studio) -> None:
+def test_a_bad_url_is_refused_before_anything_is_sent(studio: Runtime) -> None:
     app = add_urls(
         open_app(EDIT),
         "ftp://example.com/fox.png\nhttps://example.com/fox.png\njavascript:alert(1)",
@@ -49,7 +49,7 @@ def test_a_bad_url_is_refused_before_anything_is_sent(studio: Studio) -> None:
     assert studio.demo.log == []  # nothing reached FoxAPI
 
 
-def test_a_fourth_image_is_refused_with_a_message(studio: Studio) -> None:
+def test_a_fourth_image_is_refused_with_a_message(studio: Runtime) -> None:
     urls = "\n".join(f"https://example.com/{n}.png" for n in range(4))
 
     app = add_urls(open_app(EDIT), urls)
@@ -61,7 +61,7 @@ def test_a_fourth_image_is_refused_with_a_message(studio: Studio) -> None:
     assert inputs_heading(app) == "**Input images** (2 of 3)"
 
 
-def test_uploads_are_checked_by_content(studio: Studio) -> None:
+def test_uploads_are_checked_by_content(studio: Runtime) -> None:
     app = open_app(EDIT)
     uploader = app.file_uploader[0]
     uploader.upload("notes.png", b"this is a text file, not a picture", "image/png")
@@ -75,7 +75,7 @@ def test_uploads_are_checked_by_content(studio: Studio) -> None:
     assert "fox.png" in [text.value for text in app.text]
 
 
-def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> None:
+def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Runtime) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     app = open_app(EDIT)
     app.button(key=f"edit-use-{item.image.id}").click().run()
@@ -94,7 +94,7 @@ def test_a_gallery_image_is_edited_through_the_demo_backend(studio: Studio) -> N
     assert live_jobs(app)  # its card, live under the form
 
 
-def test_a_demo_edit_of_an_address_it_will_not_fetch_says_so_plainly(studio: Studio) -> None:
+def test_a_demo_edit_of_an_address_it_will_not_fetch_says_so_plainly(studio: Runtime) -> None:
     app = add_urls(open_app(EDIT), "https://example.com/fox.png")
 
     assert image_pickers.DEMO_LEFT_OUT in [caption.value for caption in app.caption]
@@ -106,7 +106,7 @@ def test_a_demo_edit_of_an_address_it_will_not_fetch_says_so_plainly(studio: Stu
     assert feed.DEMO_PLACEHOLDER_NOTE in [caption.value for caption in app.caption]
 
 
-def test_the_upload_field_says_images_can_be_dropped_or_pasted(studio: Studio) -> None:
+def test_the_upload_field_says_images_can_be_dropped_or_pasted(studio: Runtime) -> None:
     app = open_app(EDIT)
 
     [uploader] = app.get("file_uploader")

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.text import escape_markdown
 from studio.db.schema import jobs
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.states import IN_FLIGHT, WAITING_FOR_KEY, JobStatus
 from tests.app_support import (
     APP_FILE,
@@ -26,11 +26,11 @@ from tests.app_support import (
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_jobs_in_flight_show_progress_in_words(studio: Studio) -> None:
+def test_jobs_in_flight_show_progress_in_words(studio: Runtime) -> None:
     seed_job(studio.store, "a fox being drawn", status=JobStatus.RUNNING, progress=45)
     seed_job(studio.store, "a fox waiting its turn", status=JobStatus.QUEUED)
 
@@ -44,7 +44,7 @@ def test_jobs_in_flight_show_progress_in_words(studio: Studio) -> None:
     assert all(job["estimated"] == 45 and job["elapsed"] >= 0 for job in live_jobs(app))
 
 
-def test_a_finished_job_leaves_the_live_cards_with_a_toast(studio: Studio) -> None:
+def test_a_finished_job_leaves_the_live_cards_with_a_toast(studio: Runtime) -> None:
     [job] = [seed_job(studio.store, "a fox nearly done", progress=90)]
     app = open_app(GALLERY)
     assert live_jobs(app)
@@ -56,7 +56,7 @@ def test_a_finished_job_leaves_the_live_cards_with_a_toast(studio: Studio) -> No
     assert [toast.value for toast in app.toast] == ["Ready: “a fox nearly done” is in the gallery."]
 
 
-def test_a_job_whose_typed_key_is_gone_waits_for_it(studio: Studio) -> None:
+def test_a_job_whose_typed_key_is_gone_waits_for_it(studio: Runtime) -> None:
     seed_job(studio.store, "sent with a key typed before a restart", key_id="key-0123456789abcdef")
 
     app = open_app(GALLERY)
@@ -64,7 +64,7 @@ def test_a_job_whose_typed_key_is_gone_waits_for_it(studio: Studio) -> None:
     assert [job["words"] for job in live_jobs(app)] == [WAITING_FOR_KEY]
 
 
-def test_failed_job_shows_the_reason_and_retries_after_confirming(studio: Studio) -> None:
+def test_failed_job_shows_the_reason_and_retries_after_confirming(studio: Runtime) -> None:
     failed = seed_job(
         studio.store,
         "a fox the model refused",
@@ -88,7 +88,7 @@ def test_failed_job_shows_the_reason_and_retries_after_confirming(studio: Studio
     assert f"attention-{failed.id}-retry" not in [button.key for button in app.button]
 
 
-def test_outcome_unknown_says_what_happened_and_offers_retry(studio: Studio) -> None:
+def test_outcome_unknown_says_what_happened_and_offers_retry(studio: Runtime) -> None:
     unknown = seed_job(
         studio.store,
         "a fox sent as the network dropped",
@@ -103,7 +103,7 @@ def test_outcome_unknown_says_what_happened_and_offers_retry(studio: Studio) -> 
     assert app.button(key=f"attention-{unknown.id}-retry").label == "Retry"
 
 
-def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> None:
+def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Runtime) -> None:
     seed_images(studio.store, studio.archive, "a fox that is done")
     running = seed_job(studio.store, "a fox still drawing", progress=60)
     failed = seed_job(
@@ -126,7 +126,7 @@ def test_recent_jobs_finish_with_their_images_and_a_toast(studio: Studio) -> Non
     ]
 
 
-def test_a_finished_job_says_what_it_did_not_keep(studio: Studio) -> None:
+def test_a_finished_job_says_what_it_did_not_keep(studio: Runtime) -> None:
     note = "The result was not a JPEG, PNG or WebP image."
     finished = []
     for prompt in ("an older fox", "the latest fox"):  # a card, then the latest results

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from components.lightbox import UPLOAD_ALT
 from studio.db.schema import input_assets
 from studio.records import InputKind, InputSource, JobOrigin
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     ALICE,
     BOB,
@@ -40,11 +40,11 @@ def _expanders(app: AppTest) -> list[str]:
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_dialog_opened_from_the_url_shows_settings_and_actions(studio: Studio) -> None:
+def test_dialog_opened_from_the_url_shows_settings_and_actions(studio: Runtime) -> None:
     first, second = seed_images(
         studio.store, studio.archive, MARKUP, count=2, aspect_ratio="9:16", output_format="png"
     )
@@ -80,7 +80,7 @@ def counters(app: AppTest) -> list[str]:
     ]
 
 
-def test_the_task_id_is_only_under_details(studio: Studio) -> None:
+def test_the_task_id_is_only_under_details(studio: Runtime) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     task = item.job.task_id
     assert task
@@ -96,7 +96,7 @@ def test_the_task_id_is_only_under_details(studio: Studio) -> None:
     assert not any(task in value for value in outside)
 
 
-def test_reuse_settings_opens_generate_filled_in(studio: Studio) -> None:
+def test_reuse_settings_opens_generate_filled_in(studio: Runtime) -> None:
     [item] = seed_images(
         studio.store,
         studio.archive,
@@ -118,7 +118,7 @@ def test_reuse_settings_opens_generate_filled_in(studio: Studio) -> None:
     assert "image" not in app.query_params
 
 
-def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
+def test_edit_this_image_opens_edit_with_it_as_input(studio: Runtime) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     app = open_app(GALLERY)
     app.query_params["image"] = str(item.image.id)
@@ -130,7 +130,7 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
     assert "**Input images** (1 of 3)" in [markdown.value for markdown in app.markdown]
 
 
-def test_the_owner_moves_an_image_to_the_trash_and_others_cannot(studio: Studio) -> None:
+def test_the_owner_moves_an_image_to_the_trash_and_others_cannot(studio: Runtime) -> None:
     first, second = seed_images(studio.store, studio.archive, "alice's owls", count=2, owner=ALICE)
     original = studio.archive.path(first.image.file_path or "")
 
@@ -152,7 +152,7 @@ def test_the_owner_moves_an_image_to_the_trash_and_others_cannot(studio: Studio)
     assert "Trash (1)" in [button.label for button in alice.button]
 
 
-def test_an_image_opened_from_the_trash_says_so_and_restores(studio: Studio) -> None:
+def test_an_image_opened_from_the_trash_says_so_and_restores(studio: Runtime) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lost lighthouse")
     studio.service.gallery.trash.move([item.image.id])
     app = open_app(GALLERY)
@@ -165,7 +165,7 @@ def test_an_image_opened_from_the_trash_says_so_and_restores(studio: Studio) -> 
     assert studio.store.gallery.image(item.image.id) is not None
 
 
-def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> None:
+def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Runtime) -> None:
     [parent] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     [child] = seed_images(
         studio.store,
@@ -187,7 +187,7 @@ def test_an_edit_shows_what_it_was_made_from_and_opens_it(studio: Studio) -> Non
 
 
 def test_an_edit_of_an_upload_shows_the_upload_as_an_image_and_compares_with_it(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     [parent] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     upload = studio.store.gallery.add_input_asset(
@@ -225,7 +225,7 @@ def test_an_edit_of_an_upload_shows_the_upload_as_an_image_and_compares_with_it(
     assert f"lineage-open-{parent.image.id}" in [button.key for button in app.button]
 
 
-def test_an_edit_whose_upload_is_gone_still_opens(studio: Studio) -> None:
+def test_an_edit_whose_upload_is_gone_still_opens(studio: Runtime) -> None:
     upload = studio.store.gallery.add_input_asset(studio.archive.save_input(image_bytes()))
     [child] = seed_images(
         studio.store,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.states import JobStatus
 from tests.app_support import (
     GALLERY,
@@ -27,7 +27,7 @@ MARKUP = "**bold** <img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
@@ -37,7 +37,7 @@ def _handed_over(app: AppTest) -> list[dict[str, Any]]:
 
 
 def test_the_browser_gets_each_job_in_flight_with_its_shape_words_and_times(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     running = seed_job(studio.store, MARKUP, progress=45, aspect_ratio="16:9", num_outputs=2)
     seed_job(studio.store, "a fox waiting its turn", status=JobStatus.QUEUED)
@@ -63,7 +63,7 @@ def test_the_browser_gets_each_job_in_flight_with_its_shape_words_and_times(
 
 
 def test_each_card_of_the_feed_shows_its_own_job_and_all_share_one_request(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     older = seed_job(studio.store, "an older fox", progress=10)
     newer = seed_job(studio.store, "a newer fox", progress=20)
@@ -78,7 +78,7 @@ def test_each_card_of_the_feed_shows_its_own_job_and_all_share_one_request(
     assert not any(area["everyJob"] for area in areas)  # another card's new job is no news
 
 
-def test_no_job_in_flight_means_no_live_area(studio: Studio) -> None:
+def test_no_job_in_flight_means_no_live_area(studio: Runtime) -> None:
     seed_job(studio.store, "a fox that failed", status=JobStatus.FAILED)
 
     app = open_app(GALLERY)

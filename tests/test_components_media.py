@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import GALLERY, gallery_tiles, open_app, open_app_studio, seed_images
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_a_thumbnail_reaches_the_browser_as_the_archived_webp_itself(studio: Studio) -> None:
+def test_a_thumbnail_reaches_the_browser_as_the_archived_webp_itself(studio: Runtime) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
 
     app = open_app(GALLERY)
@@ -31,7 +31,7 @@ def test_a_thumbnail_reaches_the_browser_as_the_archived_webp_itself(studio: Stu
 
 
 def test_a_thumbnail_missing_from_the_archive_is_named_and_its_tile_still_shows(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     [item] = seed_images(studio.store, studio.archive, "a lighthouse at dusk")
     assert item.image.thumb_path is not None

@@ -17,7 +17,7 @@ from components import outage
 from components.frame import get_studio
 from studio.db import database
 from studio.errors import DatabaseUnavailable
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import APP_FILE, BOSS, RUN_TIMEOUT, app_as, open_app_studio
 from tests.board_support import board_of, shared_board
 from tests.pg_support import free_port
@@ -26,7 +26,7 @@ PAGES = ("pages/generate.py", "pages/edit.py", "pages/gallery.py", "pages/boards
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     """The app's studio, and AppTest's runs handled as st.App handles the server's.
 
     AppTest runs app.py as a script, so the st.App built at its end (and its
@@ -43,7 +43,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
 
 
 @contextmanager
-def database_away_for(studio: Studio) -> Iterator[None]:
+def database_away_for(studio: Runtime) -> Iterator[None]:
     """The store's database stops answering (its address now leads nowhere) for a while."""
     answering = studio.store.db.engine
     studio.store.db.engine = database.create_engine(
@@ -57,7 +57,7 @@ def database_away_for(studio: Studio) -> Iterator[None]:
 
 
 @pytest.fixture
-def database_away(studio: Studio) -> Iterator[None]:
+def database_away(studio: Runtime) -> Iterator[None]:
     with database_away_for(studio):
         yield
 
@@ -76,7 +76,7 @@ def sentences(app: AppTest) -> list[str]:
 
 @pytest.mark.parametrize("page_file", PAGES)
 def test_each_page_says_the_database_is_not_answering_instead_of_crashing(
-    studio: Studio, page_file: str
+    studio: Runtime, page_file: str
 ) -> None:
     app = the_app()
     with database_away_for(studio):
@@ -92,14 +92,14 @@ def test_each_page_says_the_database_is_not_answering_instead_of_crashing(
 
 
 def test_a_first_visit_during_an_outage_gets_the_sentence_too(
-    studio: Studio, database_away: None
+    studio: Runtime, database_away: None
 ) -> None:
     app = the_app("pages/gallery.py")
     assert not app.exception
     assert sentences(app) == [outage.SENTENCE]
 
 
-def test_a_review_link_during_an_outage_gets_the_sentence(studio: Studio) -> None:
+def test_a_review_link_during_an_outage_gets_the_sentence(studio: Runtime) -> None:
     board, _items = board_of(studio, "A fox for review")
     token = shared_board(studio, board)
     with database_away_for(studio):
@@ -113,7 +113,7 @@ def test_a_review_link_during_an_outage_gets_the_sentence(studio: Studio) -> Non
 
 
 def test_a_signed_in_admin_on_the_usage_page_gets_the_sentence(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STUDIO_ADMINS", "boss@example.com")
     st.cache_resource.clear()

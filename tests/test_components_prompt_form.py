@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.text import escape_markdown
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     EDIT,
     add_urls,
@@ -24,11 +24,11 @@ MARKUP = "**bold** <img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_an_empty_prompt_is_refused_under_the_form(studio: Studio) -> None:
+def test_an_empty_prompt_is_refused_under_the_form(studio: Runtime) -> None:
     app = submit_generation(open_app(), "   ")
 
     assert [error.value for error in app.error] == [
@@ -37,7 +37,7 @@ def test_an_empty_prompt_is_refused_under_the_form(studio: Studio) -> None:
     assert studio.store.jobs.jobs() == []
 
 
-def test_a_prompt_over_the_limit_is_refused_and_kept(studio: Studio) -> None:
+def test_a_prompt_over_the_limit_is_refused_and_kept(studio: Runtime) -> None:
     too_long = "fox " * 1000 + "x"  # 4,001 characters
 
     app = submit_generation(open_app(), too_long)
@@ -49,7 +49,7 @@ def test_a_prompt_over_the_limit_is_refused_and_kept(studio: Studio) -> None:
     assert studio.store.jobs.jobs() == []
 
 
-def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Studio) -> None:
+def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Runtime) -> None:
     app = open_app()
     app.button_group(key="generate_ratio").set_value("16:9")
     app.button_group(key="generate_format").set_value("png")
@@ -77,7 +77,7 @@ def test_a_prompt_is_sent_to_the_demo_backend_and_shows_as_a_card(studio: Studio
     assert not app.error
 
 
-def test_the_edit_form_has_no_aspect_ratio(studio: Studio) -> None:
+def test_the_edit_form_has_no_aspect_ratio(studio: Runtime) -> None:
     app = open_app(EDIT)
 
     assert [title.value for title in app.title] == ["Edit"]
@@ -87,7 +87,7 @@ def test_the_edit_form_has_no_aspect_ratio(studio: Studio) -> None:
     assert inputs_heading(app) == "**Input images** (0 of 3)"
 
 
-def test_an_edit_without_input_images_is_refused(studio: Studio) -> None:
+def test_an_edit_without_input_images_is_refused(studio: Runtime) -> None:
     app = apply_edit(open_app(EDIT), "make it night")
 
     assert [error.value for error in app.error] == [
@@ -96,7 +96,7 @@ def test_an_edit_without_input_images_is_refused(studio: Studio) -> None:
     assert studio.store.jobs.jobs() == []
 
 
-def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> None:
+def test_an_empty_description_is_named_as_the_form_names_it(studio: Runtime) -> None:
     app = add_urls(open_app(EDIT), "https://example.com/fox.png")
 
     apply_edit(app, "")
@@ -107,7 +107,7 @@ def test_an_empty_description_is_named_as_the_form_names_it(studio: Studio) -> N
     assert studio.store.jobs.jobs() == []
 
 
-def test_the_prompt_fields_start_empty_with_an_example_that_says_so(studio: Studio) -> None:
+def test_the_prompt_fields_start_empty_with_an_example_that_says_so(studio: Runtime) -> None:
     generate, edit = open_app(), open_app(EDIT)
 
     for field in (generate.text_area(key="generate_prompt"), edit.text_area(key="edit_prompt")):

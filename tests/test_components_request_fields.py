@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio.credentials import Backend
 from studio.request import ASPECT_RATIOS
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import RUN_TIMEOUT, open_app, open_app_studio, texts
 
 # Wide, landscape, square, portrait and tall, in the order FoxAPI lists its sizes.
@@ -32,11 +32,11 @@ RATIO_ICONS = [
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_the_form_offers_every_ratio_format_and_count(studio: Studio) -> None:
+def test_the_form_offers_every_ratio_format_and_count(studio: Runtime) -> None:
     app = open_app()
 
     assert [title.value for title in app.title] == ["Generate"]

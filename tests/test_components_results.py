@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio.emulator import RunningEmulator
 from studio.records import GalleryItem
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import APP_FILE, RUN_TIMEOUT, handed_over, open_app_studio, seed_images
 from tests.conftest import EMULATOR_KEY
 
@@ -18,21 +18,21 @@ FOXES = "Two foxes in a birch forest, morning mist"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def keyed_studio(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
-) -> Iterator[Studio]:
+) -> Iterator[Runtime]:
     yield from open_app_studio(
         tmp_path, monkeypatch, base_url=emulator.base_url, api_key=EMULATOR_KEY
     )
 
 
 @pytest.fixture
-def cautious_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def cautious_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     """A studio that asks before a click bills more than two images."""
     monkeypatch.setenv("STUDIO_CONFIRM_ABOVE_IMAGES", "2")
     yield from open_app_studio(tmp_path, monkeypatch)
@@ -50,7 +50,7 @@ def _key(item: GalleryItem, action: str) -> str:
     return f"recent-generate-result-{item.image.id}-{action}"
 
 
-def test_the_latest_images_show_large_each_with_its_five_actions(studio: Studio) -> None:
+def test_the_latest_images_show_large_each_with_its_five_actions(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, FOXES, count=2, aspect_ratio="3:2")
 
     app = _generate_page_after(items)
@@ -67,7 +67,7 @@ def test_the_latest_images_show_large_each_with_its_five_actions(studio: Studio)
         assert download.proto.label == "Download"
 
 
-def test_every_action_names_its_image_and_more_like_this_its_price(studio: Studio) -> None:
+def test_every_action_names_its_image_and_more_like_this_its_price(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, FOXES, count=2)
 
     app = _generate_page_after(items)
@@ -79,7 +79,7 @@ def test_every_action_names_its_image_and_more_like_this_its_price(studio: Studi
     )
 
 
-def test_with_a_key_more_like_this_says_foxapi_bills_it(keyed_studio: Studio) -> None:
+def test_with_a_key_more_like_this_says_foxapi_bills_it(keyed_studio: Runtime) -> None:
     items = seed_images(keyed_studio.store, keyed_studio.archive, FOXES, count=3)
 
     app = _generate_page_after(items)
@@ -87,7 +87,7 @@ def test_with_a_key_more_like_this_says_foxapi_bills_it(keyed_studio: Studio) ->
     assert app.button(key=_key(items[0], "again")).help.endswith(": 3 images billed by FoxAPI")
 
 
-def test_more_like_this_sends_the_same_request_again(studio: Studio) -> None:
+def test_more_like_this_sends_the_same_request_again(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, FOXES, count=2, aspect_ratio="3:2")
     app = _generate_page_after(items)
 
@@ -99,7 +99,7 @@ def test_more_like_this_sends_the_same_request_again(studio: Studio) -> None:
     assert any(toast.value.startswith(f"Sent: “{FOXES}”") for toast in app.toast)
 
 
-def test_favourite_marks_the_image_and_the_button_turns(studio: Studio) -> None:
+def test_favourite_marks_the_image_and_the_button_turns(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, FOXES, count=2)
     app = _generate_page_after(items)
 
@@ -110,7 +110,7 @@ def test_favourite_marks_the_image_and_the_button_turns(studio: Studio) -> None:
     assert app.button(key=_key(items[1], "favourite")).label == "Unfavourite"
 
 
-def test_open_shows_the_image_with_its_settings(studio: Studio) -> None:
+def test_open_shows_the_image_with_its_settings(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, FOXES, count=2)
     app = _generate_page_after(items)
 
@@ -121,7 +121,7 @@ def test_open_shows_the_image_with_its_settings(studio: Studio) -> None:
     assert copied == [FOXES]  # the dialog's prompt, with its Copy prompt button
 
 
-def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
+def test_edit_this_image_opens_edit_with_it_as_input(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, FOXES, count=2)
     app = _generate_page_after(items)
 
@@ -132,7 +132,7 @@ def test_edit_this_image_opens_edit_with_it_as_input(studio: Studio) -> None:
 
 
 def test_more_like_this_above_the_threshold_waits_for_a_yes_priced_like_generate(
-    cautious_studio: Studio,
+    cautious_studio: Runtime,
 ) -> None:
     studio = cautious_studio
     items = seed_images(studio.store, studio.archive, FOXES, count=3)
@@ -152,7 +152,7 @@ def test_more_like_this_above_the_threshold_waits_for_a_yes_priced_like_generate
     assert not [button for button in app.button if button.key == _key(items[0], "again-confirm")]
 
 
-def test_more_like_this_above_the_threshold_can_be_cancelled(cautious_studio: Studio) -> None:
+def test_more_like_this_above_the_threshold_can_be_cancelled(cautious_studio: Runtime) -> None:
     studio = cautious_studio
     items = seed_images(studio.store, studio.archive, FOXES, count=3)
     app = _generate_page_after(items)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import TextArea
 
 from components import review_memory
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import (
     APP_FILE,
     AUTH,
@@ -29,7 +29,7 @@ MARKUP = "**Bold** <img src=x onerror=alert(1)> :red[x]"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     monkeypatch.setenv("STUDIO_REVIEW_CHANGES_PER_MINUTE", "4")
     yield from open_app_studio(tmp_path, monkeypatch)
 
@@ -61,7 +61,7 @@ def in_grid(app: AppTest) -> AppTest:
     return app.button_group(key="review-view").set_value("Grid").run()
 
 
-def test_the_link_shows_its_board_alone_one_image_at_a_time_or_as_a_grid(studio: Studio) -> None:
+def test_the_link_shows_its_board_alone_one_image_at_a_time_or_as_a_grid(studio: Runtime) -> None:
     board, items = board_of(studio, "a fox", MARKUP, "a heron", name="Spring *campaign*")
     board_of(studio, "somebody else's board")
     app = open_review(shared_board(studio, board))
@@ -84,7 +84,7 @@ def test_the_link_shows_its_board_alone_one_image_at_a_time_or_as_a_grid(studio:
     assert items
 
 
-def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) -> None:
+def test_a_name_first_then_votes_and_comments_that_can_change(studio: Runtime) -> None:
     board, (fox, heron) = board_of(studio, "a fox", "a heron")
     app = open_review(shared_board(studio, board, label="Acme"))
     assert app.button_group(key=f"review-vote-{fox.image.id}").disabled
@@ -113,7 +113,7 @@ def test_a_name_first_then_votes_and_comments_that_can_change(studio: Studio) ->
     assert said[heron.image.id].notes == ()
 
 
-def test_a_returning_reviewer_finds_what_they_said(studio: Studio) -> None:
+def test_a_returning_reviewer_finds_what_they_said(studio: Runtime) -> None:
     board, (fox,) = board_of(studio, "a fox")
     token = shared_board(studio, board)
     first = in_grid(give_name(open_review(token), "Jane"))
@@ -130,7 +130,7 @@ def test_a_returning_reviewer_finds_what_they_said(studio: Studio) -> None:
 
 
 def test_a_verdict_moves_on_and_the_summary_sends_the_review_to_the_owner(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     board, (fox, heron, owl) = board_of(studio, "a fox", "a heron", "an owl")
     app = give_name(open_review(shared_board(studio, board, label="Acme")), "Jane")
@@ -159,7 +159,7 @@ def test_a_verdict_moves_on_and_the_summary_sends_the_review_to_the_owner(
     )
 
 
-def test_too_many_changes_say_so_next_to_the_vote_and_record_nothing(studio: Studio) -> None:
+def test_too_many_changes_say_so_next_to_the_vote_and_record_nothing(studio: Runtime) -> None:
     board, (fox,) = board_of(studio, "a fox")
     app = in_grid(give_name(open_review(shared_board(studio, board)), "Jane"))
     vote = f"review-vote-{fox.image.id}"
@@ -173,7 +173,7 @@ def test_too_many_changes_say_so_next_to_the_vote_and_record_nothing(studio: Stu
     assert local_service(studio).boards.verdicts([fox.image.id])[fox.image.id].changes == 1
 
 
-def test_downloads_only_when_the_owner_allowed_them(studio: Studio) -> None:
+def test_downloads_only_when_the_owner_allowed_them(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     app = open_review(shared_board(studio, board, allow_downloads=True))
 
@@ -183,7 +183,7 @@ def test_downloads_only_when_the_owner_allowed_them(studio: Studio) -> None:
 
 
 @pytest.mark.parametrize("how", ["revoked", "unknown", "truncated"])
-def test_a_closed_link_shows_only_its_sentence(studio: Studio, how: str) -> None:
+def test_a_closed_link_shows_only_its_sentence(studio: Runtime, how: str) -> None:
     board, _items = board_of(studio, "a fox", name="Secret board")
     token = shared_board(studio, board)
     if how == "revoked":
@@ -204,7 +204,7 @@ def test_a_closed_link_shows_only_its_sentence(studio: Studio, how: str) -> None
     assert "Secret board" not in shown_text(app)
 
 
-def test_a_link_revoked_while_open_says_so_on_the_next_run(studio: Studio) -> None:
+def test_a_link_revoked_while_open_says_so_on_the_next_run(studio: Runtime) -> None:
     board, _items = board_of(studio, "a fox")
     app = open_review(shared_board(studio, board))
     [link] = local_service(studio).boards.review_links(board.id)
@@ -217,7 +217,7 @@ def test_a_link_revoked_while_open_says_so_on_the_next_run(studio: Studio) -> No
 
 
 def test_with_sign_in_configured_the_link_works_signed_out_and_nothing_else_does(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     board, _items = board_of(studio, "a fox", name="Client picks")
     app = open_review(shared_board(studio, board), auth=AUTH)

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import open_app, open_app_studio, submit_generation
 from tests.conftest import posts
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_a_saved_style_toggled_on_is_added_to_the_prompt(studio: Studio) -> None:
+def test_a_saved_style_toggled_on_is_added_to_the_prompt(studio: Runtime) -> None:
     app = open_app()
     app.text_input(key="style_name").set_value("brand palette")
     app.text_area(key="style_text").set_value("warm orange and charcoal, flat vector")
@@ -33,7 +33,7 @@ def test_a_saved_style_toggled_on_is_added_to_the_prompt(studio: Studio) -> None
     ]
 
 
-def test_a_style_without_words_is_refused_where_it_was_typed(studio: Studio) -> None:
+def test_a_style_without_words_is_refused_where_it_was_typed(studio: Runtime) -> None:
     app = open_app()
     app.text_input(key="style_name").set_value("empty")
     app.button(key="style-save").click().run()
@@ -43,7 +43,7 @@ def test_a_style_without_words_is_refused_where_it_was_typed(studio: Studio) -> 
 
 
 def test_only_your_own_styles_can_be_deleted_and_shared_ones_show_to_all(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     mine = studio.service.gallery.add_style(name="mine", text="soft light", shared=False)
     theirs = studio.store.gallery.add_style("someone-else", "theirs", "film grain", shared=True)

@@ -12,17 +12,17 @@ from components.text import escape_markdown
 from studio.emulator import RunningEmulator
 from studio.errors import OutcomeUnknown
 from studio.request import GenerationRequest
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import open_app, open_app_studio, submit_generation
 from tests.conftest import EMULATOR_KEY, posts
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_a_double_click_sends_once(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_double_click_sends_once(studio: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     # The second click of a double click arrives within moments; make "moments" generous
     # so a slow machine cannot turn it into two deliberate clicks.
     monkeypatch.setattr(submission, "DUPLICATE_WINDOW", 600.0)
@@ -35,7 +35,7 @@ def test_a_double_click_sends_once(studio: Studio, monkeypatch: pytest.MonkeyPat
     assert len(studio.store.jobs.jobs()) == 2
 
 
-def test_foxapi_refusals_appear_in_plain_words_and_keep_the_form(studio: Studio) -> None:
+def test_foxapi_refusals_appear_in_plain_words_and_keep_the_form(studio: Runtime) -> None:
     assert studio.demo is not None
     studio.demo.config.balance = 0  # the emulator answers 402 from now on
     app = submit_generation(open_app(), "a fox with an empty wallet")
@@ -53,7 +53,7 @@ def test_foxapi_refusals_appear_in_plain_words_and_keep_the_form(studio: Studio)
 
 
 def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The emulator cannot time out a POST on demand, so the engine's answer is given here.
     message = "FoxAPI did not answer in time. It may have received the request; not resent."
@@ -85,7 +85,7 @@ def test_an_uncertain_outcome_is_a_warning_and_is_not_sent_again(
 @pytest.fixture
 def limited_studio(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
-) -> Iterator[Studio]:
+) -> Iterator[Runtime]:
     """A server with a key ("FoxAPI" is an emulator) and a daily limit of 2 images."""
     monkeypatch.setenv("STUDIO_DAILY_IMAGE_LIMIT", "2")
     yield from open_app_studio(
@@ -94,7 +94,7 @@ def limited_studio(
 
 
 def test_the_form_says_what_is_left_and_refuses_more_before_anything_is_sent(
-    limited_studio: Studio, emulator: RunningEmulator
+    limited_studio: Runtime, emulator: RunningEmulator
 ) -> None:
     app = open_app()
     assert any("2 of 2 images left today" in caption.value for caption in app.caption)

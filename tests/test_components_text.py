@@ -20,7 +20,7 @@ from components.text import (
 )
 from studio.records import GalleryFilter, JobRecord
 from studio.request import GenerationRequest, Mode
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from studio.states import JobStatus
 from tests.app_support import GALLERY, open_app, open_app_studio, seed_images, seed_job, shown_text
 
@@ -28,11 +28,11 @@ MARKUP = "**bold** <img src=x onerror=alert(1)> :red[red]"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_prompts_are_never_read_as_markup(studio: Studio) -> None:
+def test_prompts_are_never_read_as_markup(studio: Runtime) -> None:
     seed_images(studio.store, studio.archive, MARKUP)
     seed_job(studio.store, MARKUP, status=JobStatus.FAILED, error_message="<b>nope</b> **no**")
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import ALICE, BOB, GALLERY, app_as, open_app, open_app_studio, seed_images
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
-def test_the_trash_restores_one_several_or_all(studio: Studio) -> None:
+def test_the_trash_restores_one_several_or_all(studio: Runtime) -> None:
     items = seed_images(studio.store, studio.archive, "four kites", count=4)
     first, second, third, fourth = (item.image.id for item in items)
     studio.service.gallery.trash.move([first, second, third, fourth])
@@ -40,7 +40,7 @@ def test_the_trash_restores_one_several_or_all(studio: Studio) -> None:
     assert "Restored 1 image." in [toast.value for toast in app.toast]
 
 
-def test_emptying_the_trash_says_how_many_go_and_deletes_their_files(studio: Studio) -> None:
+def test_emptying_the_trash_says_how_many_go_and_deletes_their_files(studio: Runtime) -> None:
     kept, gone, also_gone = seed_images(studio.store, studio.archive, "three gulls", count=3)
     studio.service.gallery.trash.move([gone.image.id, also_gone.image.id])
     original = studio.archive.path(gone.image.file_path or "")
@@ -57,7 +57,7 @@ def test_emptying_the_trash_says_how_many_go_and_deletes_their_files(studio: Stu
     assert "2 images deleted for good." in [toast.value for toast in app.toast]
 
 
-def test_each_person_sees_and_empties_only_what_they_may_delete(studio: Studio) -> None:
+def test_each_person_sees_and_empties_only_what_they_may_delete(studio: Runtime) -> None:
     [alices] = seed_images(studio.store, studio.archive, "alice's heron", owner=ALICE)
     [bobs] = seed_images(studio.store, studio.archive, "bob's owl", owner=BOB)
     studio.store.gallery.trash.move_to_trash([alices.image.id, bobs.image.id], now=1.0e9)
@@ -70,7 +70,7 @@ def test_each_person_sees_and_empties_only_what_they_may_delete(studio: Studio) 
     assert studio.store.gallery.trash.trashed_image(bobs.image.id) is None
 
 
-def test_the_gallery_leads_to_the_trash_and_back(studio: Studio) -> None:
+def test_the_gallery_leads_to_the_trash_and_back(studio: Runtime) -> None:
     [item] = seed_images(studio.store, studio.archive, "a kite")
     app = open_app(GALLERY)
     assert app.button(key="gallery-open-trash").label == "Trash"
@@ -86,7 +86,7 @@ def test_the_gallery_leads_to_the_trash_and_back(studio: Studio) -> None:
 
 
 def test_a_trash_of_more_than_a_page_pages_and_stays_on_a_page_that_exists(
-    studio: Studio,
+    studio: Runtime,
 ) -> None:
     items = [
         item

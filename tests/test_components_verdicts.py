@@ -9,7 +9,7 @@ import pytest
 
 from components.verdicts import counts_line
 from studio.records import ReviewNote, Verdicts
-from studio.runtime import Studio
+from studio.runtime import Runtime
 from tests.app_support import GALLERY, gallery_tiles, open_app, open_app_studio, texts
 from tests.board_support import board_of, local_service, shared_board
 
@@ -17,7 +17,7 @@ MARKUP = "<script>x</script> **Eve** [a](https://e.example)"  # 60 at most: a na
 
 
 @pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     yield from open_app_studio(tmp_path, monkeypatch)
 
 
@@ -35,7 +35,7 @@ def test_the_counts_line_names_only_what_there_is() -> None:
     )
 
 
-def test_gallery_tiles_show_counts_only_for_reviewed_images(studio: Studio) -> None:
+def test_gallery_tiles_show_counts_only_for_reviewed_images(studio: Runtime) -> None:
     board, (fox, heron) = board_of(studio, "a fox", "a heron")
     review = local_service(studio).boards.open_review(shared_board(studio, board))
     review.vote("Jane", fox.image.id, "approve")  # type: ignore[union-attr]
@@ -47,7 +47,7 @@ def test_gallery_tiles_show_counts_only_for_reviewed_images(studio: Studio) -> N
     assert "approval" not in details[heron.image.id]
 
 
-def test_the_image_dialog_lists_each_reviewer_as_plain_text(studio: Studio) -> None:
+def test_the_image_dialog_lists_each_reviewer_as_plain_text(studio: Runtime) -> None:
     board, (fox,) = board_of(studio, "a fox")
     review = local_service(studio).boards.open_review(shared_board(studio, board, label="Acme"))
     review.vote(MARKUP, fox.image.id, "changes")  # type: ignore[union-attr]

@@ -25,7 +25,7 @@ from studio.contact_sheet import (
     votes_line,
 )
 from studio.lettering import TEXT_FONT, lettering, wrap
-from tests.test_imaging import photo_tool
+from tests.imaging_support import photo_tool
 
 
 def picture(colour: str, size: tuple[int, int]) -> bytes:

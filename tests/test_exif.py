@@ -14,7 +14,7 @@ from studio.metadata import embed_metadata
 from studio.provenance import ContentSigner, make_chain
 from studio.store import Store
 from tests.app_support import image_bytes, seed_images
-from tests.test_imaging import exiftool_fields, metadata, photo_tool
+from tests.imaging_support import exiftool_fields, metadata, photo_tool
 
 FORMATS = ["PNG", "JPEG", "WEBP"]
 

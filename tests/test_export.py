@@ -15,7 +15,7 @@ from studio.credentials import Backend, Credentials
 from studio.export import MANIFEST_NAME, build_zip, download_copy, write_folder
 from studio.store import Store
 from tests.app_support import seed_images
-from tests.test_imaging import exiftool_fields, exiv2_fields, jpeg_xmp, pixels_of, xmp_fields
+from tests.imaging_support import exiftool_fields, exiv2_fields, jpeg_xmp, pixels_of, xmp_fields
 
 TYPED_KEY = "sk-live-typed-in-the-sidebar"
 

@@ -9,8 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -21,55 +19,21 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
 from studio.errors import InsufficientBalance, InvalidInput, OutcomeUnknown, Unauthorized
-from studio.fetch import NOT_ALLOWED, FetchPolicy
-from studio.foxapi import FoxAPIClient
-from studio.jobs.clients import RESULT_LIFETIME
 from studio.jobs.engine import Engine
-from studio.jobs.notes import DISK_FULL, INTERNAL_PROBLEM, JOB_EXPIRED, RESULTS_EXPIRED
-from studio.request import GenerationRequest
+from studio.jobs.foxapi import FoxAPIClient
+from studio.jobs.notes import INTERNAL_PROBLEM
 from studio.states import ImageStatus, JobEvent, JobStatus
 from studio.store import Store
 from studio.task import Task, TaskStatus
 from tests.conftest import posts
-from tests.disk_support import FullDisk, files_in
-from tests.http_support import (
-    LoopbackServer,
-    closed_port,
-    dripping_server,
-    redirect_to,
-    serve_png,
-)
+from tests.engine_support import Factory, downloading_job, engines, request, wait_until_finished
 from tests.pg_support import start_cluster
-
-Factory = Callable[..., Engine]
 
 
 @pytest.fixture
 def make_engine(store: Store, archive: Archive) -> Iterator[Factory]:
-    engines: list[Engine] = []
-
-    def make(**options: object) -> Engine:
-        engine = Engine(store.jobs, store.work, archive, **options)  # type: ignore[arg-type]
-        engines.append(engine)
-        return engine
-
-    yield make
-    for engine in engines:
-        engine.stop()
-
-
-def wait_until_finished(store: Store, job_id: str, timeout: float = 15.0) -> JobStatus:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = store.jobs.job(job_id)
-        if not job.in_flight:
-            return job.status
-        time.sleep(0.05)
-    raise AssertionError(f"job still {store.jobs.job(job_id).status} after {timeout} s")
-
-
-def request(**fields: object) -> GenerationRequest:
-    return GenerationRequest.build(**({"prompt": "a red fox in the snow"} | fields))
+    with engines(store, archive) as make:
+        yield make
 
 
 def test_generated_images_are_archived_byte_for_byte_at_the_ratio_size(
@@ -335,133 +299,6 @@ def test_the_api_key_never_reaches_the_database_files_or_logs(
     assert credentials.api_key not in repr(credentials)
 
 
-# Hostile or failing result hosts: every job ends, with words a person understands
-
-
-def downloading_job(store: Store, credentials: Credentials, urls: list[str]) -> str:
-    """A job whose task completed with `urls` as its results, waiting for an engine."""
-    job = store.jobs.create_job(
-        request(num_outputs=len(urls)),
-        backend="foxapi",
-        key_id=credentials.key_id,
-        lease_owner="gone",
-        lease_seconds=0,
-    )
-    task_id = f"task-unified-1-{job.id[:8]}"
-    pending = Task(id=task_id, status=TaskStatus.PENDING)
-    store.jobs.mark_submitted(job.id, JobEvent.TASK_PENDING, pending, owner="gone", lease_seconds=0)
-    done = Task(id=task_id, status=TaskStatus.COMPLETED, result_urls=tuple(urls))
-    assert store.jobs.record_results(job.id, done, owner="gone")
-    return job.id
-
-
-def allowing(*servers: LoopbackServer, ports: tuple[int, ...] = (), **fields: float) -> FetchPolicy:
-    """The default policy, plus these loopback servers as an operator's allowed hosts."""
-    hosts = {("127.0.0.1", server.port) for server in servers}
-    hosts |= {("127.0.0.1", port) for port in ports}
-    return replace(FetchPolicy.defaults(), allowed_hosts=frozenset(hosts), **fields)
-
-
-@pytest.fixture
-def canary() -> Iterator[LoopbackServer]:
-    server = LoopbackServer(serve_png)
-    yield server
-    server.stop()
-
-
-def test_a_result_url_pointing_inside_ends_the_job_without_reaching_it(
-    make_engine: Factory, store: Store, credentials: Credentials, canary: LoopbackServer
-) -> None:
-    job_id = downloading_job(
-        store, credentials, [canary.url("/secret.png"), "http://169.254.169.254/latest/"]
-    )
-    engine = make_engine()
-    engine.add_credentials(credentials)
-    engine.start()
-    assert wait_until_finished(store, job_id) is JobStatus.FAILED
-    assert store.jobs.job(job_id).error_message == NOT_ALLOWED
-    assert canary.hits == []
-
-
-def test_redirects_to_the_canary_or_to_a_file_end_the_job(
-    make_engine: Factory, store: Store, credentials: Credentials, canary: LoopbackServer
-) -> None:
-    to_canary = LoopbackServer(redirect_to(canary.url("/secret.png")))
-    to_file = LoopbackServer(redirect_to("file:///etc/passwd"))
-    try:
-        job_id = downloading_job(store, credentials, [to_canary.url(), to_file.url()])
-        engine = make_engine(fetch_policy=allowing(to_canary, to_file))
-        engine.add_credentials(credentials)
-        engine.start()
-        assert wait_until_finished(store, job_id) is JobStatus.FAILED
-        assert store.jobs.job(job_id).error_message == NOT_ALLOWED
-        assert (to_canary.hits, to_file.hits) == (["/image.png"], ["/image.png"])
-        assert canary.hits == []
-    finally:
-        to_canary.stop()
-        to_file.stop()
-
-
-def test_dripping_results_are_cut_off_while_other_jobs_finish(
-    make_engine: Factory, store: Store, credentials: Credentials
-) -> None:
-    server = dripping_server()
-    try:
-        # As many dripping jobs as download workers: before the deadline they held all.
-        dripping = [downloading_job(store, credentials, [server.url()]) for _ in range(4)]
-        engine = make_engine(fetch_policy=allowing(server, deadline_seconds=1.5))
-        engine.start()
-        ordinary = engine.submit(request(), credentials)
-        assert wait_until_finished(store, ordinary.id) is JobStatus.DONE
-        for job_id in dripping:
-            assert wait_until_finished(store, job_id) is JobStatus.FAILED
-            assert store.jobs.job(job_id).error_message == (
-                "The result could not be fetched: it did not arrive within 1.5 s."
-            )
-    finally:
-        server.stop()
-
-
-def test_a_result_on_a_closed_port_ends_the_job_after_bounded_retries(
-    make_engine: Factory, store: Store, credentials: Credentials, caplog: pytest.LogCaptureFixture
-) -> None:
-    port = closed_port()
-    job_id = downloading_job(store, credentials, [f"http://127.0.0.1:{port}/result.png"])
-    engine = make_engine(fetch_policy=allowing(ports=(port,)), retry_seconds=0.01)
-    engine.add_credentials(credentials)
-    engine.start()
-    assert wait_until_finished(store, job_id) is JobStatus.FAILED
-    assert store.jobs.job(job_id).error_message == (
-        "The result could not be fetched. "
-        "Could not reach the image host 127.0.0.1. Check your network connection."
-    )
-    assert not any(record.exc_info for record in caplog.records)
-
-
-def test_a_result_that_is_not_an_image_says_so_rather_than_expired(
-    make_engine: Factory, store: Store, credentials: Credentials
-) -> None:
-    def login_page(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html")
-        handler.send_header("Content-Length", "4")
-        handler.end_headers()
-        handler.wfile.write(b"<p/>")
-
-    server = LoopbackServer(login_page)
-    try:
-        job_id = downloading_job(store, credentials, [server.url()])
-        engine = make_engine(fetch_policy=allowing(server))
-        engine.add_credentials(credentials)
-        engine.start()
-        assert wait_until_finished(store, job_id) is JobStatus.FAILED
-        message = store.jobs.job(job_id).error_message or ""
-        assert message.startswith("The result was not an image")
-        assert "expired" not in message
-    finally:
-        server.stop()
-
-
 def test_a_huge_task_id_ends_the_job_with_a_message(
     make_engine: Factory,
     store: Store,
@@ -483,80 +320,6 @@ def test_a_huge_task_id_ends_the_job_with_a_message(
     assert not any(record.exc_info for record in caplog.records)
 
 
-class LongAgo:
-    """Stands in for the store's clock while old records are written."""
-
-    @staticmethod
-    def time() -> float:
-        return time.time() - RESULT_LIFETIME - 3600
-
-
-def test_jobs_whose_results_are_past_24_hours_end_as_expired(
-    make_engine: Factory,
-    store: Store,
-    emulator: RunningEmulator,
-    credentials: Credentials,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    server = LoopbackServer(serve_png)
-    try:
-        with monkeypatch.context() as past:
-            past.setattr("studio.jobs.store.time", LongAgo)
-            saving = downloading_job(store, credentials, [server.url()])
-            queued = store.jobs.create_job(
-                request(),
-                backend="foxapi",
-                key_id=credentials.key_id,
-                lease_owner="x",
-                lease_seconds=0,
-            )
-            task = Task(id="task-unified-1-old", status=TaskStatus.PENDING)
-            store.jobs.mark_submitted(
-                queued.id, JobEvent.TASK_PENDING, task, owner="x", lease_seconds=0
-            )
-        engine = make_engine(fetch_policy=allowing(server))
-        engine.add_credentials(credentials)
-        engine.start()
-        assert wait_until_finished(store, saving) is JobStatus.FAILED
-        assert store.jobs.job(saving).error_message == RESULTS_EXPIRED
-        assert wait_until_finished(store, queued.id) is JobStatus.FAILED
-        assert store.jobs.job(queued.id).error_message == JOB_EXPIRED
-        assert server.hits == []
-        assert [entry for entry in emulator.log if entry.method == "GET"] == []
-    finally:
-        server.stop()
-
-
-def test_a_full_disk_loses_nothing_and_the_job_finishes_once_space_returns(
-    make_engine: Factory,
-    store: Store,
-    archive: Archive,
-    credentials: Credentials,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    disk = FullDisk()
-    monkeypatch.setattr("studio.storage.os", disk)
-    # A second between tries: the look at the disk below falls between two of them.
-    engine = make_engine(retry_seconds=1.0)
-    engine.start()
-    job = engine.submit(request(num_outputs=2), credentials)
-    deadline = time.monotonic() + 15
-    while store.jobs.job(job.id).error_message != DISK_FULL:
-        assert time.monotonic() < deadline, store.jobs.job(job.id)
-        time.sleep(0.05)
-    assert store.jobs.job(job.id).status is JobStatus.DOWNLOADING
-    folder = tmp_path / "images"
-    assert files_in(folder) == []  # no half-written file keeps the disk full
-    disk.full = False
-    assert wait_until_finished(store, job.id) is JobStatus.DONE
-    assert store.jobs.job(job.id).error_message is None
-    images = store.gallery.job_images(job.id)
-    assert [image.status for image in images] == [ImageStatus.ARCHIVED] * 2
-    kept = [archive.path(key) for image in images for key in (image.file_path, image.thumb_path)]
-    assert files_in(folder) == sorted(kept)
-
-
 def test_an_unexpected_error_is_logged_once_then_ends_the_job(
     make_engine: Factory,
     store: Store,
@@ -574,26 +337,6 @@ def test_an_unexpected_error_is_logged_once_then_ends_the_job(
     assert wait_until_finished(store, job_id) is JobStatus.FAILED
     assert store.jobs.job(job_id).error_message == INTERNAL_PROBLEM
     assert len([record for record in caplog.records if record.exc_info]) == 1
-
-
-def test_a_slow_result_host_does_not_hold_up_other_jobs(
-    make_engine: Factory, store: Store, credentials: Credentials
-) -> None:
-    server = dripping_server()
-    try:
-        # As many dripping jobs as there are poll workers, each allowed a whole minute.
-        dripping = [downloading_job(store, credentials, [server.url()]) for _ in range(4)]
-        engine = make_engine(fetch_policy=allowing(server, deadline_seconds=60), workers=4)
-        engine.start()
-        deadline = time.monotonic() + 15
-        while len(server.hits) < len(dripping):  # every dripping download has begun
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        ordinary = engine.submit(request(), credentials)
-        assert wait_until_finished(store, ordinary.id) is JobStatus.DONE
-        assert all(store.jobs.job(job_id).status is JobStatus.DOWNLOADING for job_id in dripping)
-    finally:
-        server.stop()  # the drips end, and the engine can stop
 
 
 def test_jobs_wait_while_postgresql_is_down_and_finish_when_it_is_back(

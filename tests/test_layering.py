@@ -44,7 +44,7 @@ def test_the_project_keeps_every_contract() -> None:
         ("pages/gallery.py", "from studio.store import Store", "studio.store"),
         ("components/media.py", "from studio.archive import Archive", "studio.archive"),
         ("components/job_cards.py", "import studio.jobs.engine", "studio.jobs"),
-        ("studio/cli.py", "from studio.foxapi import FoxAPIClient", "studio.foxapi"),
+        ("studio/cli.py", "from studio.jobs.foxapi import FoxAPIClient", "studio.jobs"),
         ("studio/records.py", "import streamlit", "streamlit"),
         # Production code never imports the demo backend; only runtime and cli start it.
         (

@@ -23,8 +23,8 @@ FOXAPI_KEY = "f" * 64  # any key id but the demo backend's: its jobs are billed
 
 
 @pytest.fixture
-def opened(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
+def opened(database_at_head: str) -> Iterator[Store]:
+    store = Store(database_at_head)
     yield store
     store.close()
 

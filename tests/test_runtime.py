@@ -16,6 +16,7 @@ import pytest
 
 from studio.credentials import Backend, Credentials
 from studio.emulator import RunningEmulator
+from studio.records import GalleryFilter
 from studio.runtime import (
     DataFolderUnusable,
     check_data_folder,
@@ -23,8 +24,10 @@ from studio.runtime import (
     open_studio,
 )
 from studio.settings import Settings
+from studio.states import JobStatus
 from tests.app_support import GALLERY, open_app, open_app_studio
 from tests.conftest import EMULATOR_KEY, posts
+from tests.service_support import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +87,32 @@ def test_with_a_key_the_studio_sends_to_foxapi_with_it_and_starts_no_demo(
         assert studio.credentials == Credentials(Backend.FOXAPI, emulator.base_url, EMULATOR_KEY)
         assert not any("demo backend" in message for message in caplog.messages)
         assert not (tmp_path / "data" / "demo-backend").exists()
+    finally:
+        studio.close()
+
+
+def test_a_generation_is_sent_once_through_the_engine_and_its_images_join_the_gallery(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    settings = Settings(
+        foxapi_api_key=EMULATOR_KEY,
+        foxapi_base_url=emulator.base_url,
+        studio_data_dir=tmp_path / "data",
+    )
+    studio = open_studio(settings)
+    try:
+        service = studio.service
+        submission = service.jobs.generation(
+            prompt="a red fox", num_outputs=2, aspect_ratio="16:9", output_format="png"
+        )
+        job = service.jobs.send(submission, service.jobs.server_credentials)
+
+        assert wait_for(service, job.id).status is JobStatus.DONE
+        assert len(posts(emulator)) == 1
+        assert [image.position for image in service.gallery.saved_images(job.id)] == [0, 1]
+        gallery = service.gallery.gallery(GalleryFilter(search="fox"), limit=10, offset=0)
+        assert [item.job.id for item in gallery] == [job.id, job.id]
+        assert service.gallery.gallery_count(GalleryFilter()) == 2
     finally:
         studio.close()
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from studio.errors import InvalidImage
 from studio.request import GenerationRequest
-from studio.runtime import Studio, open_studio
+from studio.runtime import Runtime, open_studio
 from studio.settings import DEFAULT_BASE_URL, Settings
 
 
@@ -119,10 +119,10 @@ def test_every_studio_setting_the_deployment_recipe_names_exists() -> None:
 
 
 @pytest.fixture
-def opened(tmp_path: Path) -> Iterator[Callable[..., Studio]]:
-    studios: list[Studio] = []
+def opened(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
+    studios: list[Runtime] = []
 
-    def open_with(**values: object) -> Studio:
+    def open_with(**values: object) -> Runtime:
         settings = Settings(
             foxapi_api_key="sk-unused",
             foxapi_base_url="http://127.0.0.1:9",
@@ -137,7 +137,7 @@ def opened(tmp_path: Path) -> Iterator[Callable[..., Studio]]:
         studio.close()
 
 
-def test_the_thumbnail_size_is_the_setting(opened: Callable[..., Studio]) -> None:
+def test_the_thumbnail_size_is_the_setting(opened: Callable[..., Runtime]) -> None:
     archive = opened(studio_thumbnail_px=128).archive
     buffer = io.BytesIO()
     Image.new("RGB", (1024, 512), "orange").save(buffer, "PNG")
@@ -148,7 +148,7 @@ def test_the_thumbnail_size_is_the_setting(opened: Callable[..., Studio]) -> Non
         assert max(thumbnail.size) == 128
 
 
-def test_the_upload_pixel_limit_is_the_setting(opened: Callable[..., Studio]) -> None:
+def test_the_upload_pixel_limit_is_the_setting(opened: Callable[..., Runtime]) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (2000, 1000), "teal").save(buffer, "PNG")
     service = opened(studio_max_upload_pixels=1_000_000).service
@@ -159,7 +159,7 @@ def test_the_upload_pixel_limit_is_the_setting(opened: Callable[..., Studio]) ->
     assert "pixels" in refused.value.message or "megapixels" in refused.value.message
 
 
-def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., Studio]) -> None:
+def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., Runtime]) -> None:
     studio = opened(studio_lease_seconds=7, studio_max_requests_per_second=2)
     request = GenerationRequest.build(prompt="a fox")
 
@@ -179,5 +179,5 @@ def test_the_lease_and_the_request_rate_are_the_settings(opened: Callable[..., S
     assert "interval=0.5 s" in repr(studio.engine.clients.demo_limiter)  # 2 requests a second
 
 
-def test_the_database_pool_size_is_the_setting(opened: Callable[..., Studio]) -> None:
+def test_the_database_pool_size_is_the_setting(opened: Callable[..., Runtime]) -> None:
     assert opened(studio_database_pool_size=3).store.engine.pool.size() == 3  # type: ignore[attr-defined]

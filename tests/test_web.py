@@ -26,7 +26,7 @@ from studio.provenance import (
     make_chain,
 )
 from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
-from studio.runtime import Studio, open_studio
+from studio.runtime import Runtime, open_studio
 from studio.service import Review
 from studio.settings import Settings
 from studio.states import JobStatus
@@ -37,7 +37,7 @@ SECRET = "a-test-secret-that-signs-links"
 
 
 @pytest.fixture
-def studio(tmp_path: Path) -> Iterator[Studio]:
+def studio(tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings(
         foxapi_api_key="sk-unused",
         foxapi_base_url="http://127.0.0.1:9",
@@ -50,12 +50,12 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
 
 
 @pytest.fixture
-def client(studio: Studio) -> TestClient:
+def client(studio: Runtime) -> TestClient:
     return TestClient(Starlette(routes=web.routes(lambda: studio.service)))
 
 
 def test_a_thumbnail_link_serves_the_thumbnail_for_a_year(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     [item] = seed_images(studio.store, studio.archive, "a fox")
     link = studio.service.gallery.image_link(item.image, "thumb", "local")
@@ -69,7 +69,7 @@ def test_a_thumbnail_link_serves_the_thumbnail_for_a_year(
     assert item.image.sha256 in link
 
 
-def test_the_original_and_the_download_copy(studio: Studio, client: TestClient) -> None:
+def test_the_original_and_the_download_copy(studio: Runtime, client: TestClient) -> None:
     [item] = seed_images(studio.store, studio.archive, "a copper kettle")
 
     original = client.get(studio.service.gallery.image_link(item.image, "original", "local"))
@@ -84,7 +84,7 @@ def test_the_original_and_the_download_copy(studio: Studio, client: TestClient) 
 
 
 def test_an_input_asset_is_served_by_its_signed_link_alone(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     asset = studio.store.gallery.add_input_asset(
         studio.archive.save_input(image_bytes(size=(40, 30)))
@@ -105,7 +105,7 @@ def test_an_input_asset_is_served_by_its_signed_link_alone(
 
 
 @pytest.mark.parametrize("tamper", ["signature", "viewer", "path", "expiry"])
-def test_a_changed_link_is_refused(studio: Studio, client: TestClient, tamper: str) -> None:
+def test_a_changed_link_is_refused(studio: Runtime, client: TestClient, tamper: str) -> None:
     [first, second] = seed_images(studio.store, studio.archive, "two foxes", count=2)
     link = studio.service.gallery.image_link(first.image, "original", "person:alice")
     path, query = link.split("?")
@@ -127,7 +127,7 @@ def test_a_changed_link_is_refused(studio: Studio, client: TestClient, tamper: s
 
 
 def test_a_zip_streams_every_selected_image_and_a_manifest(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     items = seed_images(studio.store, studio.archive, "three foxes", count=3)
     ids = [items[0].image.id, items[2].image.id]
@@ -145,7 +145,7 @@ def test_a_zip_streams_every_selected_image_and_a_manifest(
 
 
 def test_progress_tells_the_browser_where_each_job_stands(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     running = seed_job(
         studio.store, "a fox being drawn", progress=40, key_id=studio.credentials.key_id
@@ -166,7 +166,7 @@ def test_progress_tells_the_browser_where_each_job_stands(
 
 
 def test_an_unknown_image_and_a_malformed_list_are_refused(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     signer = studio.service.signer
     assert client.get(signer.sign("/api/images/999/thumb/x.webp", "local")).status_code == 404
@@ -177,7 +177,9 @@ def test_an_unknown_image_and_a_malformed_list_are_refused(
 # Review links --------------------------------------------------------------------------
 
 
-def review_of(studio: Studio, image_ids: list[int], *, allow_downloads: bool) -> tuple[int, Review]:
+def review_of(
+    studio: Runtime, image_ids: list[int], *, allow_downloads: bool
+) -> tuple[int, Review]:
     board = studio.service.boards.create_board("Picks", image_ids)
     link, token = studio.service.boards.share_board(board.id, allow_downloads=allow_downloads)
     review = studio.service.boards.open_review(token)
@@ -186,7 +188,7 @@ def review_of(studio: Studio, image_ids: list[int], *, allow_downloads: bool) ->
 
 
 def test_a_reviewers_image_links_serve_while_the_link_lives(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     [item] = seed_images(studio.store, studio.archive, "a fox for review")
     link_id, review = review_of(studio, [item.image.id], allow_downloads=False)
@@ -207,7 +209,7 @@ def test_a_reviewers_image_links_serve_while_the_link_lives(
 
 
 def test_a_reviewer_downloads_only_when_the_owner_allowed_it(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     [item] = seed_images(studio.store, studio.archive, "a fox to download")
     closed_id, closed = review_of(studio, [item.image.id], allow_downloads=False)
@@ -233,7 +235,7 @@ def test_a_reviewer_downloads_only_when_the_owner_allowed_it(
 
 
 def test_a_reviewers_link_reaches_nothing_beyond_its_board(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     on_board, elsewhere = seed_images(studio.store, studio.archive, "two foxes", count=2)
     link_id, review = review_of(studio, [on_board.image.id], allow_downloads=True)
@@ -254,7 +256,7 @@ def test_a_reviewers_link_reaches_nothing_beyond_its_board(
 
 
 def test_a_boards_zip_has_its_images_in_order_and_a_manifest(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     items = seed_images(studio.store, studio.archive, "three owls", count=3)
     board = studio.service.boards.create_board("Owls", [items[2].image.id, items[0].image.id])
@@ -271,7 +273,7 @@ FORMATS = [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
 
 @pytest.mark.parametrize(("fmt", "mime_type"), FORMATS)
 def test_every_download_route_carries_content_credentials_that_verify(
-    studio: Studio, client: TestClient, fmt: str, mime_type: str
+    studio: Runtime, client: TestClient, fmt: str, mime_type: str
 ) -> None:
     items = seed_images(studio.store, studio.archive, "a kite 凧 🪁", count=2, fmt=fmt)
     ids = [item.image.id for item in items]
@@ -306,7 +308,7 @@ def test_every_download_route_carries_content_credentials_that_verify(
 
 
 def test_an_edits_download_names_the_inputs_the_studio_holds(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     [parent] = seed_images(studio.store, studio.archive, "a plain fox")
     asset = studio.store.gallery.add_input_asset(
@@ -347,7 +349,7 @@ def test_an_edits_download_names_the_inputs_the_studio_holds(
 
 
 def test_an_upstream_signed_original_keeps_its_chain_in_every_download(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     upstream = ContentSigner.from_pem(*make_chain("Upstream Model Co"))
     signed = upstream.sign(image_bytes(fmt="JPEG"), "image/jpeg", Facts("o.jpg", edit=False))
@@ -405,7 +407,7 @@ BOB_PERSON = Person("sub-bob", "bob@example.com", "Bob")
 KINDS = ("thumb", "original", "download")
 
 
-def private_studio(tmp_path: Path, database_url: str) -> Studio:
+def private_studio(tmp_path: Path, database_url: str) -> Runtime:
     settings = Settings(
         foxapi_api_key="sk-unused",
         foxapi_base_url="http://127.0.0.1:9",
@@ -418,13 +420,13 @@ def private_studio(tmp_path: Path, database_url: str) -> Studio:
 
 
 @pytest.fixture
-def private(tmp_path: Path) -> Iterator[Studio]:
+def private(tmp_path: Path) -> Iterator[Runtime]:
     opened = private_studio(tmp_path, f"sqlite:///{tmp_path / 'private.db'}")
     yield opened
     opened.close()
 
 
-def test_two_people_with_private_galleries_see_nothing_of_each_others(private: Studio) -> None:
+def test_two_people_with_private_galleries_see_nothing_of_each_others(private: Runtime) -> None:
     client = TestClient(Starlette(routes=web.routes(lambda: private.service)))
     store, archive = private.store, private.archive
     [picture] = seed_images(store, archive, "alice's fox", owner=ALICE)
@@ -501,7 +503,9 @@ def test_a_deleted_images_link_answers_404_after_another_persons_image_is_stored
         opened.close()
 
 
-def test_a_link_serves_only_the_picture_it_was_made_for(studio: Studio, client: TestClient) -> None:
+def test_a_link_serves_only_the_picture_it_was_made_for(
+    studio: Runtime, client: TestClient
+) -> None:
     first, second = seed_images(studio.store, studio.archive, "two herons", count=2)
     signer = studio.service.signer
     for kind in KINDS:
@@ -513,7 +517,7 @@ def test_a_link_serves_only_the_picture_it_was_made_for(studio: Studio, client: 
 
 
 def test_a_zip_naming_a_deleted_image_answers_404_with_a_sentence(
-    studio: Studio, client: TestClient
+    studio: Runtime, client: TestClient
 ) -> None:
     items = seed_images(studio.store, studio.archive, "three wrens", count=3)
     link = studio.service.gallery.zip_link([item.image.id for item in items], "local")
@@ -526,7 +530,7 @@ def test_a_zip_naming_a_deleted_image_answers_404_with_a_sentence(
     assert answer.text == web.ZIP_GONE
 
 
-def test_every_answer_says_nosniff_and_runs_nothing(studio: Studio, client: TestClient) -> None:
+def test_every_answer_says_nosniff_and_runs_nothing(studio: Runtime, client: TestClient) -> None:
     [item] = seed_images(studio.store, studio.archive, "an original served byte for byte")
     asset = studio.store.gallery.add_input_asset(studio.archive.save_input(image_bytes()))
     answers = [

@@ -16,12 +16,12 @@ import pytest
 from studio.boards.review import Review
 from studio.emulator import RunningEmulator
 from studio.fetch import FetchPolicy
-from studio.runtime import Studio, open_studio
+from studio.runtime import Runtime, open_studio
 from studio.settings import Settings
 from studio.webhook import ATTEMPTS, Webhook, slack_text
 from tests.app_support import seed_images
 from tests.conftest import EMULATOR_KEY
-from tests.test_service import wait_for
+from tests.service_support import wait_for
 
 
 class Receiver:
@@ -73,7 +73,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def studio(tmp_path: Path, receiver: Receiver, emulator: RunningEmulator) -> Iterator[Studio]:
+def studio(tmp_path: Path, receiver: Receiver, emulator: RunningEmulator) -> Iterator[Runtime]:
     settings = Settings(
         foxapi_api_key=EMULATOR_KEY,
         foxapi_base_url=emulator.base_url,
@@ -86,7 +86,7 @@ def studio(tmp_path: Path, receiver: Receiver, emulator: RunningEmulator) -> Ite
 
 
 def test_each_finished_review_reaches_the_webhook_once_and_nobody_waits_for_it(
-    studio: Studio, receiver: Receiver
+    studio: Runtime, receiver: Receiver
 ) -> None:
     service = studio.service
     ids = [seed_images(studio.store, studio.archive, p)[0].image.id for p in ("a fox", "a heron")]
@@ -115,7 +115,7 @@ def test_each_finished_review_reaches_the_webhook_once_and_nobody_waits_for_it(
 
 
 def test_a_sweep_is_announced_once_when_its_last_job_finishes(
-    studio: Studio, receiver: Receiver
+    studio: Runtime, receiver: Receiver
 ) -> None:
     service = studio.service
     sweep = service.jobs.sweep(

@@ -13,10 +13,10 @@ from studio import formats
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.fetch import Fetcher
-from studio.foxapi import FoxAPIClient
 from studio.imaging import CleanImage
+from studio.jobs.foxapi import FoxAPIClient
+from studio.jobs.ratelimit import RateLimiter, SharedRateLimiter
 from studio.jobs.store import WorkStore
-from studio.ratelimit import RateLimiter, SharedRateLimiter
 from studio.records import GalleryItem
 
 RESULT_LIFETIME = 24 * 3600  # FoxAPI deletes results this long after they are made

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from studio.leases import dead_owners, engine_name
+from studio.jobs.leases import dead_owners, engine_name
 
 
 def test_names_are_this_host_and_process_and_never_repeat() -> None:

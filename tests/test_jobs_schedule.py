@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from studio.schedule import (
+from studio.jobs.schedule import (
     BEAT,
     DEFAULT_ESTIMATE,
     DENSE_INTERVAL,

@@ -18,8 +18,8 @@ import pytest
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.decoding import NOT_DECODED
-from studio.downloads import final_note, sent_more
 from studio.fetch import NOT_A_WEB_LINK, FetchPolicy
+from studio.jobs.downloads import final_note, sent_more
 from studio.jobs.engine import Engine
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store
@@ -30,8 +30,8 @@ from tests.decoding_support import (  # noqa: F401 (a fixture, used by name)
     no_programs_fixture,
 )
 from tests.disk_support import files_in
+from tests.engine_support import allowing, downloading_job, request, wait_until_finished
 from tests.http_support import dripping_server
-from tests.test_jobs_engine import allowing, downloading_job, request, wait_until_finished
 
 PUBLIC = "93.184.215.14"
 UPSTREAM = Credentials(Backend.FOXAPI, "https://api.example", "sk-downloads-test")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from studio.db.database import DatabaseUnavailable
-from studio.ratelimit import ARRIVAL_MARGIN, Priority, RateLimiter, SharedRateLimiter
+from studio.jobs.ratelimit import ARRIVAL_MARGIN, Priority, RateLimiter, SharedRateLimiter
 
 
 class FakeTime:

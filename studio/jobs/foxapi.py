@@ -54,7 +54,7 @@ from studio.fetch import (
     retry_after,
     transport_error,
 )
-from studio.ratelimit import Priority, RateLimiter
+from studio.jobs.ratelimit import Priority, RateLimiter
 from studio.request import GenerationRequest, check_image_url
 from studio.settings import DEFAULT_BASE_URL
 from studio.task import Task, parse_task
