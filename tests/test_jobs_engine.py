@@ -85,6 +85,34 @@ def test_an_invalid_field_shows_foxapis_own_message(
     assert store.jobs.jobs() == []
 
 
+def test_a_claim_between_recording_and_sending_a_job_leaves_it_to_its_sender(
+    make_engine: Factory, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's loop may look for orphaned jobs just after a page records one: that job
+    is its own sender's, so a refusal still leaves nothing, never an "outcome unknown"."""
+
+    def refuse(req: httpx.Request) -> httpx.Response:
+        body = {"error": {"message": "prompt: violates length policy", "type": "invalid_request"}}
+        return httpx.Response(422, json=body)
+
+    engine = make_engine(transport=httpx.MockTransport(refuse))
+    record = store.jobs.create_job
+    claimed_between: list[str] = []
+
+    def record_then_claim(*args: object, **kwargs: object) -> object:
+        job = record(*args, **kwargs)  # type: ignore[arg-type]
+        engine._claim()  # the loop's claim, at the worst moment
+        claimed_between.append(store.jobs.job(job.id).status.value)
+        return job
+
+    monkeypatch.setattr(store.jobs, "create_job", record_then_claim)
+    fake = Credentials(Backend.FOXAPI, "https://api.foxapi.test", "sk-test")
+    with pytest.raises(InvalidInput):
+        engine.submit(request(), fake)
+    assert claimed_between == [JobStatus.SUBMITTING.value]
+    assert store.jobs.jobs() == []
+
+
 def test_a_rate_limited_submit_is_retried_and_billed_once(
     make_engine: Factory, store: Store, emulator: RunningEmulator, credentials: Credentials
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -167,37 +168,27 @@ class Engine:
         OutcomeUnknown when the request may have arrived (the job stays, marked so).
         """
         self.add_credentials(credentials)
-        job = self.jobs.create_job(
-            request,
-            backend=credentials.backend,
-            key_id=credentials.key_id,
-            lease_owner=self.owner,
-            lease_seconds=self.lease_seconds,
-            retry_of=retry_of,
-            origin=origin,
-            owner_sub=owner.sub,
-            owner_email=owner.email,
-            quota=quota,
-        )
-        self._agenda.sending(job.id, True)
+        # Named, and said to be sending, before its row exists: a claim in between would
+        # otherwise take it for a job a dead process left mid-POST and mark it unknown.
+        job_id = uuid.uuid4().hex
+        self._agenda.sending(job_id, True)
         try:
-            task = self.clients.client(credentials).submit(request)
-        except FoxAPIError as exc:
-            if not exc.may_have_arrived:
-                self.jobs.delete_unsent_job(job.id)
-                raise
-            message = (
-                f"{exc.message} FoxAPI may have received the request and billed it; "
-                "the studio did not send it again."
+            job = self.jobs.create_job(
+                request,
+                backend=credentials.backend,
+                key_id=credentials.key_id,
+                lease_owner=self.owner,
+                lease_seconds=self.lease_seconds,
+                retry_of=retry_of,
+                origin=origin,
+                owner_sub=owner.sub,
+                owner_email=owner.email,
+                quota=quota,
+                job_id=job_id,
             )
-            self.jobs.mark_outcome_unknown(job.id, message, error_code=exc.code)
-            raise OutcomeUnknown(message, job_id=job.id, status=exc.status, code=exc.code) from exc
-        except BaseException:
-            # Interrupted mid-request (Ctrl-C): the POST may have arrived.
-            self.jobs.mark_outcome_unknown(job.id, RESUBMIT_NEVER)
-            raise
+            task = self._post(job.id, request, credentials)
         finally:
-            self._agenda.sending(job.id, False)
+            self._agenda.sending(job_id, False)
         self.jobs.mark_submitted(
             job.id, _progress_event(task), task, owner=self.owner, lease_seconds=self.lease_seconds
         )
@@ -212,6 +203,25 @@ class Engine:
         self._agenda.expect(job.id, time.time(), 0, task.estimated_time, 0)
         self._agenda.schedule(job.id, first_poll)
         return self.jobs.job(job.id)
+
+    def _post(self, job_id: str, request: GenerationRequest, credentials: Credentials) -> Task:
+        """The job's one POST: a refused one forgets the job, a lost one marks it unknown."""
+        try:
+            return self.clients.client(credentials).submit(request)
+        except FoxAPIError as exc:
+            if not exc.may_have_arrived:
+                self.jobs.delete_unsent_job(job_id)
+                raise
+            message = (
+                f"{exc.message} FoxAPI may have received the request and billed it; "
+                "the studio did not send it again."
+            )
+            self.jobs.mark_outcome_unknown(job_id, message, error_code=exc.code)
+            raise OutcomeUnknown(message, job_id=job_id, status=exc.status, code=exc.code) from exc
+        except BaseException:
+            # Interrupted mid-request (Ctrl-C): the POST may have arrived.
+            self.jobs.mark_outcome_unknown(job_id, RESUBMIT_NEVER)
+            raise
 
     # The loop ---------------------------------------------------------------------
 

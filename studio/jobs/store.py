@@ -65,8 +65,9 @@ class JobStore(DomainStore):
         owner_sub: str | None = None,
         owner_email: str | None = None,
         quota: Quota | None = None,
+        job_id: str | None = None,
     ) -> JobRecord:
-        """Record a job about to be sent, owned by `owner_sub`.
+        """Record a job about to be sent, owned by `owner_sub`, under `job_id` if given.
 
         With a `quota`, the job's images must fit in what its owner may still spend today
         and the studio this month, counted in the same transaction that records it, so
@@ -74,7 +75,7 @@ class JobStore(DomainStore):
         them. Raises SpendLimitReached (and records nothing) when it does not fit.
         """
         now = time.time()
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex
         with self.engine.begin() as conn:
             if quota is not None and not self._db.sqlite:
                 # Senders of one person, and all senders for the month, take turns here.
