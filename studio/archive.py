@@ -83,7 +83,8 @@ class Archive:
         return self.storage.get(key)
 
     def delete(self, key: str) -> None:
-        """Remove a file nothing uses any more (see Store.delete_image and delete_job)."""
+        """Remove a file nothing uses any more: an image's once out of the Trash for good
+        (studio.gallery.trash), an upload's once no job was made from it."""
         self.storage.delete(key)
         self._read_thumbnail.cache_clear()
 

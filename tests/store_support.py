@@ -1,13 +1,15 @@
 """What the store tests share: a request, a job held by an engine, a picture, a task
-that finished, and a job whose one image is archived."""
+that finished, a job whose one image is archived, and images deleted for good."""
 
 from __future__ import annotations
 
 import io
+import time
 
 from PIL import Image
 
 from studio.archive import Archive
+from studio.gallery.trash_store import TrashScope
 from studio.request import GenerationRequest
 from studio.states import JobEvent
 from studio.store import Store
@@ -54,3 +56,12 @@ def board_of(store: Store, archive: Archive, count: int, owner: str = "alice") -
     board_id = store.boards.create_board(owner, f"{owner}@example.org", "Foxes")
     store.boards.add_board_images(board_id, ids)
     return [board_id, *ids]
+
+
+def delete_for_good(store: Store, *image_ids: int) -> list[str]:
+    """Delete images the way the studio does: into the Trash, then out of it for good (as
+    an admin, whoever made them). Return their files no remaining image uses."""
+    assert store.gallery.trash.move_to_trash(image_ids, time.time()) == sorted(image_ids)
+    count, unused = store.gallery.trash.delete_for_good(TrashScope(everyone=True), image_ids)
+    assert count == len(image_ids)
+    return unused

@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from studio.archive import Archive
+from studio.db.schema import board_images, review_notes
 from studio.records import GalleryFilter
 from studio.store import Store
-from tests.store_support import archived_job, board_of
+from tests.store_support import archived_job, board_of, delete_for_good
 
 
 @pytest.fixture
@@ -62,7 +64,10 @@ def test_deleting_an_image_takes_it_off_every_board_with_its_votes(
         )
         == "saved"
     )
-    store.gallery.delete_image(ids[1])
+    delete_for_good(store, ids[1])
     assert store.boards.board_image_ids(first) == [ids[0]]
     assert store.boards.board_image_ids(second) == []
     assert store.reviews.notes_on([ids[1]], "alice") == []
+    with store.engine.connect() as conn:  # nothing names it any more, out of sight or not
+        for table in (board_images, review_notes):
+            assert conn.execute(sa.select(table).where(table.c.image_id == ids[1])).all() == []

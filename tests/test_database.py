@@ -33,6 +33,7 @@ from studio.store import Store
 from studio.task import Task, TaskStatus
 from tests.conftest import RELEASE_FIXTURE
 from tests.pg_support import free_port, start_cluster
+from tests.store_support import delete_for_good
 
 RELEASE_TABLES = ("jobs", "images")
 # Columns later revisions added: jobs made before sign-in (0004) belong to nobody.
@@ -398,7 +399,7 @@ def test_a_database_at_0006_gains_boards_and_reviews_with_nothing_lost(
         board_id = store.boards.create_board("alice", "a@x.org", "Old favourites")
         assert store.boards.add_board_images(board_id, archived) == len(archived)
         assert store.gallery.gallery_count(GalleryFilter(board_id=board_id)) == len(archived)
-        store.gallery.delete_image(archived[0])
+        delete_for_good(store, archived[0])
         assert store.boards.board_image_ids(board_id) == archived[1:]
         assert [board.name for board in store.boards.boards("alice", archived=False)] == [
             "Old favourites"
@@ -624,7 +625,7 @@ def test_a_database_at_0008_keeps_every_row_and_never_reuses_an_id_after(
         assert [item.image.id for item in found] == [2]
         assert store.boards.board_image_ids(1) == [2]
         # The newest image, board and upload deleted: the next ones get new ids.
-        store.gallery.delete_image(2)
+        delete_for_good(store, 2)
         assert store.gallery.gallery(GalleryFilter(search="blue"), limit=24, offset=0) == []
         with store.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM input_assets"))

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from studio.archive import Archive
+from studio.errors import FoxAPIError
 from studio.gallery.service import GalleryService
 from studio.links import UrlSigner
 from studio.people import NotAllowed, Person
@@ -192,7 +193,7 @@ def test_an_edit_of_an_upload_keeps_it_as_an_input_beside_its_gallery_parents(
     assert service.gallery.lineage(again).made_from == [kept]
 
 
-def test_an_upload_goes_when_no_job_uses_it_and_others_lineage_holds(studio: Opened) -> None:
+def test_an_upload_stays_while_a_job_made_from_it_is_kept(studio: Opened) -> None:
     alice = studio.service.for_person(ALICE_PERSON)
     upload = alice.gallery.upload_input(png("navy"), "sketch.png")
     first = edit_from(alice, upload, prompt="in ink")
@@ -201,17 +202,18 @@ def test_an_upload_goes_when_no_job_uses_it_and_others_lineage_holds(studio: Ope
     assert isinstance(kept, InputAsset)
     stored = studio.archive.path(kept.file_path)
 
-    first_item = alice.gallery.image(first)
-    assert first_item is not None
-    alice.jobs.delete_job(first_item.job.id)
+    alice.gallery.trash.move([first])
+    assert alice.gallery.trash.delete_for_good() == 1
     assert alice.gallery.lineage(second).made_from == [kept]  # still used: still kept
     assert stored.is_file()
 
-    second_item = alice.gallery.image(second)
-    assert second_item is not None
-    alice.jobs.delete_job(second_item.job.id)
-    assert not stored.exists()
-    assert studio.store.gallery.input_assets([kept.id]) == {}
+    # One more edit of it, refused before anything was billed, is forgotten with the
+    # uploads it alone used: not this one, which the edits before were made from.
+    studio.engine.balance = 0
+    with pytest.raises(FoxAPIError):
+        edit_from(alice, upload, prompt="in oil")
+    assert alice.gallery.lineage(second).made_from == [kept]
+    assert stored.is_file()
 
 
 def test_an_upload_is_seen_by_whoever_sees_its_edit(tmp_path: Path, database_at_head: str) -> None:
@@ -301,18 +303,24 @@ def test_only_the_owner_or_an_admin_deletes_and_the_files_go_with_it(studio: Ope
     first = generate(alice, "a fox", count=2)
     second = generate(alice, "an owl")
     shown, kept = alice.gallery.saved_images(first.id)
+    [owl] = alice.gallery.saved_images(second.id)
     original = studio.archive.path(shown.file_path or "")
     thumbnail = studio.archive.path(shown.thumb_path or "")
 
     with pytest.raises(NotAllowed):
-        bob.gallery.delete_image(shown.id)
+        bob.gallery.trash.move([shown.id])
     with pytest.raises(NotAllowed):
-        bob.jobs.delete_job(second.id)
-    alice.gallery.delete_image(shown.id)
+        bob.gallery.trash.move([owl.id])
+    alice.gallery.trash.move([shown.id])
+    assert bob.gallery.trash.delete_for_good() == 0  # not his to empty
+    assert original.exists()
+    assert alice.gallery.trash.delete_for_good() == 1
     assert alice.gallery.image(shown.id) is None
     assert not original.exists() and not thumbnail.exists()
     assert alice.gallery.image(kept.id) is not None  # nothing else is touched
 
-    studio.service.for_person(ADMIN).jobs.delete_job(second.id)
-    assert alice.jobs.job(second.id) is None
+    admins_trash = studio.service.for_person(ADMIN).gallery.trash
+    assert admins_trash.move([owl.id]) == [owl.id]
+    assert admins_trash.delete_for_good() == 1
+    assert alice.gallery.image(owl.id) is None
     assert alice.gallery.gallery_count(GalleryFilter()) == 1

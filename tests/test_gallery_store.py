@@ -17,7 +17,14 @@ from studio.records import GalleryFilter, InputKind, InputSource, JobOrigin
 from studio.request import Mode
 from studio.states import ImageStatus, JobEvent
 from studio.store import Store
-from tests.store_support import archived_job, completed, new_job, png_bytes, request
+from tests.store_support import (
+    archived_job,
+    completed,
+    delete_for_good,
+    new_job,
+    png_bytes,
+    request,
+)
 
 
 @pytest.fixture
@@ -72,8 +79,10 @@ def test_favourites_are_each_persons_own(store: Store, archive: Archive) -> None
     assert not store.gallery.image(fox, viewer_sub="bob").image.favourite  # type: ignore[union-attr]
     store.gallery.set_favourite(owl, False, owner_sub="bob")
     assert favourites_of("bob") == []
-    store.gallery.delete_image(fox)  # its marks go with it
+    delete_for_good(store, fox)  # its marks go with it: none is left to come back
     assert favourites_of("alice") == []
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(favourites_table)).all() == []
 
 
 def test_expired_images_stay_out_of_the_gallery(store: Store) -> None:
@@ -180,13 +189,11 @@ def test_deleting_an_image_keeps_files_another_image_shows(store: Store, archive
         store.work.archive_image(image.id, saved)
         image_ids.append(image.id)
 
-    assert store.gallery.delete_image(image_ids[0]) == []  # the other image still shows them
-    store.jobs.finish_job(jobs[1].id, JobEvent.SAVED)
-    assert store.jobs.delete_job(jobs[1].id) == sorted([saved.file_path, saved.thumb_path])
-    assert store.jobs.jobs() == [store.jobs.job(jobs[0].id)]
+    assert delete_for_good(store, image_ids[0]) == []  # the other image still shows them
+    assert delete_for_good(store, image_ids[1]) == sorted([saved.file_path, saved.thumb_path])
 
 
-def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
+def test_an_upload_is_kept_once_and_goes_when_no_job_made_from_it_is_left(
     store: Store, archive: Archive
 ) -> None:
     saved = archive.save_input(png_bytes("teal"))
@@ -200,7 +207,7 @@ def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
         InputSource(InputKind.UPLOAD, other.id),
     )
     jobs = []
-    for task_id in ("t1", "t2"):
+    for _ in range(2):
         job = store.jobs.create_job(
             request(),
             backend="foxapi",
@@ -210,15 +217,15 @@ def test_an_upload_is_kept_once_and_goes_with_the_last_job_made_from_it(
             origin=JobOrigin(parent_image_ids=(7,), inputs=inputs),
         )
         assert store.jobs.job(job.id).origin.inputs == inputs  # in the order sent
-        store.jobs.mark_submitted(
-            job.id, JobEvent.TASK_PROCESSING, completed(task_id, 0), owner="a", lease_seconds=30
-        )
-        store.jobs.finish_job(job.id, JobEvent.TASK_FAILED)
-        assert not store.jobs.job(job.id).in_flight
         jobs.append(job)
+    # FoxAPI refused both POSTs, so nothing was billed: each job is forgotten, then its
+    # uploads unless another job was made from them (as JobService.send does).
+    uploads = [kept.id, other.id]
 
-    assert store.jobs.delete_job(jobs[0].id) == []  # the other job still uses both
-    assert store.jobs.delete_job(jobs[1].id) == sorted(
+    store.jobs.delete_unsent_job(jobs[0].id)
+    assert store.gallery.forget_unused_input_assets(uploads) == []  # the other job uses both
+    store.jobs.delete_unsent_job(jobs[1].id)
+    assert store.gallery.forget_unused_input_assets(uploads) == sorted(
         [kept.file_path, kept.thumb_path, other.file_path, other.thumb_path]
     )
     assert store.gallery.input_assets([kept.id, other.id]) == {}

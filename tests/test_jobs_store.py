@@ -227,7 +227,19 @@ def test_jobs_in_flight_are_found_through_the_status_index_even_after_analyze(
         store.close()
 
 
-def test_a_job_in_flight_is_not_deleted(store: Store) -> None:
-    job = new_job(store)
-    assert store.jobs.delete_job(job.id) == []
-    assert store.jobs.job(job.id).status is JobStatus.SUBMITTING
+def test_only_a_job_foxapi_provably_never_billed_is_forgotten(store: Store) -> None:
+    answered, uncertain, refused = new_job(store), new_job(store), new_job(store)
+    task = Task(id="task-unified-2-abcdefgh", status=TaskStatus.PROCESSING)
+    store.jobs.mark_submitted(
+        answered.id, JobEvent.TASK_PROCESSING, task, owner="engine-a", lease_seconds=30
+    )
+    store.jobs.mark_outcome_unknown(uncertain.id, "timed out")
+
+    for job in (answered, uncertain, refused):
+        store.jobs.delete_unsent_job(job.id)
+
+    # A task may have been billed for the first two: they stay, for the person to see.
+    assert {job.id: job.status for job in store.jobs.jobs()} == {
+        answered.id: JobStatus.RUNNING,
+        uncertain.id: JobStatus.UNKNOWN,
+    }

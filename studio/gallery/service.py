@@ -17,7 +17,6 @@ from studio.export import DownloadCopy
 from studio.gallery.store import GalleryStore
 from studio.gallery.trash import Trash
 from studio.links import UrlSigner
-from studio.people import NotAllowed
 from studio.people.access import Access
 from studio.provenance import ContentSigner, Ingredient, ingredients
 from studio.records import (
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 
 PREVIEW_PX = 256  # an upload's preview on the Edit page
 STYLE_NAME_CHARS, STYLE_TEXT_CHARS = 80, 500
-NOT_YOURS_TO_CHANGE = "Only the person who made this image, or an admin, can delete it."
 
 
 @dataclass(frozen=True)
@@ -260,24 +258,11 @@ class GalleryService:
         item = self._store.image(image_id)
         return None if item is None else self._access.may_see(item.job)
 
-    def delete_image(self, image_id: int) -> None:
-        """Delete one image and its files for good (unless another image has the same
-        picture), skipping the Trash: the studio's pages move images there (self.trash)."""
-        item = self.image(image_id)
-        if item is None:
-            return
-        if not self._access.may_change(item.job):
-            raise NotAllowed(NOT_YOURS_TO_CHANGE)
-        self.remove_files(self._store.delete_image(image_id))
-
-    def remove_files(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            self._archive.delete(key)
-
     def forget_unused_inputs(self, asset_ids: Iterable[int]) -> None:
         """Delete the uploads among `asset_ids` that no job was made from, with their files
         (a job refused before anything was billed is gone, and so are uploads it alone used)."""
-        self.remove_files(self._store.forget_unused_input_assets(asset_ids))
+        for key in self._store.forget_unused_input_assets(asset_ids):
+            self._archive.delete(key)
 
     def reviewed_image(self, image_id: int) -> GalleryItem | None:
         """The image whoever it belongs to: for a reviewer's link, which the boards checked."""

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from studio.db import mappers
 from studio.db.database import Database, DomainStore
 from studio.db.queries import (
-    delete_images,
     escape_like,
     favourite_of,
     forget_unused_input_assets,
@@ -218,12 +217,6 @@ class GalleryStore(DomainStore):
             conn.execute(favourites.delete().filter_by(**mark))
             if favourite:
                 conn.execute(favourites.insert().values(**mark))
-
-    def delete_image(self, image_id: int) -> list[str]:
-        """Forget one image; return its files that no other image uses any more."""
-        self._db.changed()
-        with self.engine.begin() as conn:
-            return delete_images(conn, images.c.id == image_id)
 
     def add_style(self, owner_sub: str | None, name: str, text: str, *, shared: bool) -> int:
         with self.engine.begin() as conn:

@@ -40,8 +40,6 @@ NO_INPUTS = "Add at least one image to edit: a link, an upload or a gallery imag
 GONE_FROM_GALLERY = (
     "A gallery image you chose is no longer in the archive. Remove it and pick another."
 )
-NOT_YOURS_TO_CHANGE = "Only the person who made this image, or an admin, can delete it."
-STILL_RUNNING = "This job is still running; delete it once it has finished."
 
 
 @dataclass(frozen=True)
@@ -388,17 +386,6 @@ class JobService:
             only_owner=self._access.own_only,
             owner_sub=self.person.sub,
         )
-
-    def delete_job(self, job_id: str) -> None:
-        """Delete a finished job with its images and their files."""
-        job = self.job(job_id)
-        if job is None:
-            return
-        if not self._access.may_change(job):
-            raise NotAllowed(NOT_YOURS_TO_CHANGE)
-        if job.in_flight:
-            raise NotAllowed(STILL_RUNNING)
-        self._gallery.remove_files(self._store.delete_job(job_id))
 
     def export_jobs(self, job_ids: Sequence[str], folder: Path) -> list[Path]:
         """The jobs' images this person may see, written into `folder` as the zip holds

@@ -16,9 +16,7 @@ import sqlalchemy as sa
 from studio.db import mappers
 from studio.db.database import DomainStore
 from studio.db.queries import (
-    delete_images,
     escape_like,
-    forget_unused_input_assets,
     images_where,
 )
 from studio.db.schema import (
@@ -338,28 +336,6 @@ class JobStore(DomainStore):
         with self.engine.begin() as conn:
             result = conn.execute(query.values(updated_at=time.time(), **changes))
         return result.rowcount == 1
-
-    def delete_job(self, job_id: str) -> list[str]:
-        """Forget a finished job and its images; return the files no other image uses.
-
-        A job still in flight stays, and nothing is returned: its engine is working on it.
-        """
-        self._db.changed()
-        with self.engine.begin() as conn:
-            status = conn.execute(
-                sa.select(jobs.c.status).where(jobs.c.id == job_id).with_for_update()
-            ).scalar_one_or_none()
-            if status is None or JobStatus(status) in IN_FLIGHT:
-                return []
-            sources = conn.execute(
-                sa.select(jobs.c.input_sources).where(jobs.c.id == job_id)
-            ).scalar_one()
-            unused = delete_images(conn, images.c.job_id == job_id)
-            conn.execute(jobs.delete().where(jobs.c.id == job_id))
-            # Its uploads go too, unless another job was made from them as well.
-            asset_ids = JobOrigin(inputs=mappers.sources(sources)).input_asset_ids
-            unused += forget_unused_input_assets(conn, asset_ids)
-        return unused
 
 
 class WorkStore(DomainStore):
