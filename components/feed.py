@@ -23,7 +23,7 @@ from studio.credentials import Backend
 from studio.records import GalleryFilter, ImageRecord, JobRecord
 from studio.request import DEFAULT_ASPECT_RATIO, RATIO_PIXELS, Mode
 from studio.service import JobProgress
-from studio.states import JobStatus
+from studio.states import ImageStatus, JobStatus
 
 FEED_JOBS = 80  # the jobs read for the feed: a few submissions, sweeps of 12 jobs included
 FEED_SUBMISSIONS = 6  # cards in the feed; the Gallery keeps everything
@@ -187,14 +187,16 @@ def _demo_edit_note(job: JobRecord) -> None:
 def _shortfall(job: JobRecord, saved: int) -> None:
     if job.error_message:  # what it lacks: a refused result, results it did not keep
         st.caption(escape_markdown(job.error_message))
-    missing = job.request.num_outputs - saved
-    if missing:
-        trashed = frame.studio().gallery.trash.count_of_job(job.id)
-        if trashed:
-            st.caption(f"{plural(trashed, 'image')} moved to the Trash.")
-        if missing > trashed:
-            expired = missing - trashed
-            st.caption(f"{plural(expired, 'image')} expired before the studio could save it.")
+    if job.request.num_outputs <= saved:
+        return
+    statuses = frame.studio().gallery.image_statuses(job.id)
+    if trashed := statuses[ImageStatus.TRASHED]:
+        st.caption(f"{plural(trashed, 'image')} moved to the Trash.")
+    if expired := statuses[ImageStatus.EXPIRED]:
+        st.caption(f"{plural(expired, 'image')} expired before the studio could save it.")
+    emptied = job.request.num_outputs - sum(statuses.values())
+    if emptied > 0 and not job.error_message:  # else the message says what never came
+        st.caption(f"{plural(emptied, 'image')} deleted for good from the Trash.")
 
 
 def _ratio(job: JobRecord) -> tuple[int, int]:

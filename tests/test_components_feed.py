@@ -170,6 +170,20 @@ def test_a_card_says_its_images_in_the_trash_went_there_and_did_not_expire(
     assert not any("expired" in caption for caption in captions)
 
 
+def test_a_card_says_its_images_emptied_from_the_trash_went_for_good(studio: Runtime) -> None:
+    first, _second, third = seed_images(studio.store, studio.archive, "three foxes", count=3)
+    studio.service.gallery.trash.move([first.image.id, third.image.id])
+    studio.service.gallery.trash.delete_for_good([third.image.id])
+
+    app = open_app()
+
+    assert len(app.image) == 1
+    captions = [caption.value for caption in app.caption]
+    assert "1 image moved to the Trash." in captions
+    assert "1 image deleted for good from the Trash." in captions
+    assert not any("expired" in caption for caption in captions)
+
+
 def test_a_sweep_is_one_card_with_every_image_of_every_cell(studio: Runtime) -> None:
     sweep = JobOrigin(batch_id="batch-12")
     for prompt in ("a red fox", "a blue fox"):

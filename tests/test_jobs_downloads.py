@@ -19,7 +19,7 @@ from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.decoding import NOT_DECODED
 from studio.fetch import NOT_A_WEB_LINK, FetchPolicy
-from studio.jobs.downloads import final_note, sent_more
+from studio.jobs.downloads import count_note, final_note
 from studio.jobs.engine import Engine
 from studio.states import ImageStatus, JobStatus
 from studio.store import Store
@@ -133,8 +133,20 @@ def test_a_job_keeps_its_good_results_and_says_what_it_refused(
 # More results than asked for
 
 
-def test_only_the_images_asked_for_are_fetched_and_kept(
-    engines: list[Engine], store: Store, archive: Archive
+@pytest.mark.parametrize(
+    ("delivered", "asked", "note"),
+    [
+        (300, 1, "FoxAPI sent 300 images for a request of 1; only the first was kept."),
+        (1, 3, "FoxAPI sent 1 of the 3 images asked for."),
+    ],
+)
+def test_only_the_images_asked_for_are_fetched_and_kept_and_a_miscount_is_said(
+    engines: list[Engine],
+    store: Store,
+    archive: Archive,
+    delivered: int,
+    asked: int,
+    note: str,
 ) -> None:
     fetched: list[str] = []
 
@@ -145,7 +157,7 @@ def test_only_the_images_asked_for_are_fetched_and_kept(
         task = {"id": "task-unified-1757165031-abcdefgh", "created": 1757165031}
         if sent.method == "POST":
             return httpx.Response(200, json=task | {"status": "pending", "progress": 0})
-        results = [{"url": f"https://cdn.example/r/{index}.png"} for index in range(300)]
+        results = [{"url": f"https://cdn.example/r/{index}.png"} for index in range(delivered)]
         return httpx.Response(200, json=task | {"status": "completed", "results": results})
 
     png = encoded("PNG")
@@ -156,18 +168,19 @@ def test_only_the_images_asked_for_are_fetched_and_kept(
         transport=httpx.MockTransport(upstream),
         fetch_policy=public_names(),
     )
-    job = engine.submit(request(num_outputs=1), UPSTREAM)
+    job = engine.submit(request(num_outputs=asked), UPSTREAM)
     assert wait_until_finished(store, job.id) is JobStatus.DONE
-    assert [image.status for image in store.gallery.job_images(job.id)] == [ImageStatus.ARCHIVED]
-    assert fetched == ["/r/0.png"]
-    assert store.jobs.job(job.id).error_message == (
-        "FoxAPI sent 300 images for a request of 1; only the first was kept."
-    )
+    kept = min(delivered, asked)
+    statuses = [image.status for image in store.gallery.job_images(job.id)]
+    assert statuses == [ImageStatus.ARCHIVED] * kept
+    assert sorted(fetched) == [f"/r/{index}.png" for index in range(kept)]
+    assert store.jobs.job(job.id).error_message == note
 
 
 def test_the_notes_a_finished_job_keeps() -> None:
-    assert sent_more(4, 4) is None
-    assert sent_more(5, 4) == (
+    assert count_note(4, 4) is None
+    assert count_note(1, 2) == "FoxAPI sent 1 of the 2 images asked for."
+    assert count_note(5, 4) == (
         "FoxAPI sent 5 images for a request of 4; only the first 4 were kept."
     )
     assert final_note(None, None) is None

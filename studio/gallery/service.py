@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +228,11 @@ class GalleryService:
         ]
         # Every image of a job is seen by whoever sees the job: one of them answers.
         return saved if not saved or self.image(saved[0].id) is not None else []
+
+    def image_statuses(self, job_id: str) -> Counter[ImageStatus]:
+        """How many of the job's images are in each state, the Trash's included (a card
+        says where the images it does not show went)."""
+        return Counter(image.status for image in self._store.job_images(job_id))
 
     @property
     def sees_everyone(self) -> bool:

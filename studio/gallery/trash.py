@@ -107,11 +107,6 @@ class Trash:
     def count(self) -> int:
         return self._store.count(self._scope)
 
-    def count_of_job(self, job_id: str) -> int:
-        """How many of a job's images are in the Trash (a feed's card says so, not that
-        they expired)."""
-        return self._store.count_of_job(job_id)
-
     def image(self, image_id: int) -> GalleryItem | None:
         """An image in the Trash this person may restore (for its thumbnail); else None."""
         item = self._store.trashed_image(image_id)

@@ -120,14 +120,6 @@ class TrashStore(DomainStore):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def count_of_job(self, job_id: str) -> int:
-        """How many of the job's images are in the Trash."""
-        query = sa.select(sa.func.count()).where(
-            images.c.job_id == job_id, images.c.status == TRASHED
-        )
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
-
     def trashed_image(self, image_id: int) -> GalleryItem | None:
         """One image in the Trash with its job; None when it is not there."""
         query = (

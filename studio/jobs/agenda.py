@@ -86,7 +86,7 @@ class Agenda:
         self.disk_waits = Streak()  # archive writes failed in a row
         self.unexpected = Streak()  # unexpected errors in a row
         self.gave_up = PerJob[str]()  # why the job's last image was given up
-        self.sent_more = PerJob[str]()  # the note that FoxAPI sent more than asked for
+        self.count_note = PerJob[str]()  # the note that FoxAPI sent more or fewer than asked
 
     def take_due(self, now: float) -> tuple[list[str], float]:
         """The due jobs a free worker can take now, marked busy; and when to look again."""
@@ -167,4 +167,4 @@ class Agenda:
         for kept in (self.failures, self.disk_waits, self.unexpected):
             kept.clear(job_id)
         self.gave_up.clear(job_id)
-        self.sent_more.clear(job_id)
+        self.count_note.clear(job_id)

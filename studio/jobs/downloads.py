@@ -18,7 +18,7 @@ from studio.fetch import DownloadedFile, Fetcher
 
 # Results fetched at once before any waits: 64 jobs of four images each.
 MAX_CONCURRENT_DOWNLOADS = 256
-SENT_MORE_START = "FoxAPI sent "
+COUNT_NOTE_START = "FoxAPI sent "
 
 # What fetching one result gave: its bytes, or the error that ended the try.
 Fetched = DownloadedFile | Exception
@@ -64,17 +64,20 @@ class Downloads:
         self._threads.shutdown(wait=True, cancel_futures=True)
 
 
-def sent_more(sent: int, asked: int) -> str | None:
-    """The job's note when FoxAPI sent more results than were asked for; else None."""
-    if sent <= asked:
+def count_note(sent: int, asked: int) -> str | None:
+    """The job's note when FoxAPI sent more or fewer results than were asked for; else None
+    (fewer: so a card showing fewer images does not blame expiry or the Trash)."""
+    if sent == asked:
         return None
+    if sent < asked:
+        return f"{COUNT_NOTE_START}{sent:,} of the {asked} images asked for."
     kept = "the first was kept" if asked == 1 else f"the first {asked} were kept"
-    return f"{SENT_MORE_START}{sent:,} images for a request of {asked}; only {kept}."
+    return f"{COUNT_NOTE_START}{sent:,} images for a request of {asked}; only {kept}."
 
 
-def sent_more_in(note: str | None) -> str | None:
-    """`note` when it is a `sent_more` note (kept in the store across a restart)."""
-    return note if note is not None and note.startswith(SENT_MORE_START) else None
+def count_note_in(note: str | None) -> str | None:
+    """`note` when it is a `count_note` note (kept in the store across a restart)."""
+    return note if note is not None and note.startswith(COUNT_NOTE_START) else None
 
 
 def final_note(*parts: str | None) -> str | None:

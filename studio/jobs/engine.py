@@ -368,12 +368,12 @@ class Engine:
         self._agenda.failures.clear(job.id)
         if task.succeeded:
             # Only the images asked for are fetched and kept, however many FoxAPI sent.
-            sent_more = downloads.sent_more(len(task.result_urls), job.request.num_outputs)
+            count_note = downloads.count_note(len(task.result_urls), job.request.num_outputs)
             task = task.first(job.request.num_outputs)
             if self.jobs.record_results(job.id, task, owner=self.owner):
-                if sent_more:
-                    self._agenda.sent_more.set(job.id, sent_more)
-                    self.jobs.set_job_note(job.id, sent_more, owner=self.owner)
+                if count_note:
+                    self._agenda.count_note.set(job.id, count_note)
+                    self.jobs.set_job_note(job.id, count_note, owner=self.owner)
                 self._agenda.results_ready(job.id)
                 self._agenda.schedule(job.id, 0)  # saved by a download thread
         elif task.failed:

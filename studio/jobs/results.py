@@ -68,8 +68,10 @@ class ResultSaver:
 
     def save(self, job: JobRecord, pending: list[ImageRecord], fetched: list[Fetched]) -> None:
         """Keep what was fetched of `pending`; end the job, or schedule another try."""
-        sent_more = self._agenda.sent_more.get(job.id) or downloads.sent_more_in(job.error_message)
-        noted = job.error_message not in (None, sent_more)
+        count_note = self._agenda.count_note.get(job.id) or downloads.count_note_in(
+            job.error_message
+        )
+        noted = job.error_message not in (None, count_note)
         retry: FoxAPIError | None = None  # the first failure another try may cure
         for image, result in zip(pending, fetched, strict=True):
             if isinstance(result, ResultExpired):
@@ -102,7 +104,7 @@ class ResultSaver:
                 return
             self._agenda.disk_waits.clear(job.id)
             if noted:
-                self.jobs.set_job_note(job.id, sent_more, owner=self.owner)
+                self.jobs.set_job_note(job.id, count_note, owner=self.owner)
                 noted = False
             self.work.archive_image(image.id, archived)
         if retry is not None:
@@ -116,7 +118,7 @@ class ResultSaver:
         gave_up = self._agenda.gave_up.get(job.id)
         saved = any(image.status is ImageStatus.ARCHIVED for image in self.work.images_of(job.id))
         # A job with nothing saved says why; one with images, what it lacks, if anything.
-        note = downloads.final_note(gave_up if saved else gave_up or RESULTS_EXPIRED, sent_more)
+        note = downloads.final_note(gave_up if saved else gave_up or RESULTS_EXPIRED, count_note)
         event = JobEvent.SAVED if saved else JobEvent.NOTHING_SAVED
         self.jobs.finish_job(job.id, event, owner=self.owner, error_message=note)
         self._finished(job.id)
