@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,9 @@ import pytest
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from studio.jobs.foxapi import FoxAPIClient
 from studio.store import Store
+from tests.foxapi_support import connector
 from tests.pg_support import PostgresCluster, start_cluster
 
 if TYPE_CHECKING:
@@ -156,3 +158,15 @@ def credentials(emulator: RunningEmulator) -> Credentials:
 def posts(emulator: RunningEmulator, path: str = "/v1/images/generations") -> list[object]:
     """Bodies of the POSTs the emulator received on `path`."""
     return [entry.body for entry in emulator.log if entry.method == "POST" and entry.path == path]
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The waits FoxAPI clients made by `connect` asked for, recorded instead of slept."""
+    return []
+
+
+@pytest.fixture
+def connect(sleeps: list[float]) -> Callable[..., FoxAPIClient]:
+    """Makes FoxAPI clients over a fake upstream (tests/foxapi_support.py)."""
+    return connector(sleeps)

@@ -48,21 +48,9 @@ from tests.foxapi_support import (
     Answer,
     FakeUpstream,
     answer_json,
-    connector,
     foxapi_error,
     image,
 )
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def connect(sleeps: list[float]) -> Callable[..., FoxAPIClient]:
-    return connector(sleeps)
-
 
 # Submitting, polling, uploading
 

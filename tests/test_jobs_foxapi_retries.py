@@ -36,7 +36,6 @@ from tests.foxapi_support import (
     Answer,
     FakeUpstream,
     answer_json,
-    connector,
     foxapi_error,
     image,
 )
@@ -46,16 +45,6 @@ def body_without_boundary(request: httpx.Request) -> bytes:
     """The request body with any multipart boundary (random per request) blanked out."""
     _, _, boundary = request.headers["content-type"].partition("boundary=")
     return request.content.replace(boundary.encode(), b"") if boundary else request.content
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def connect(sleeps: list[float]) -> Callable[..., FoxAPIClient]:
-    return connector(sleeps)
 
 
 # The generation and upload POSTs: never resent once they may have arrived
