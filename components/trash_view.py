@@ -41,11 +41,11 @@ def _close() -> None:
 
 def heading(title: str) -> None:
     """The page's title with the way into the Trash beside it (its count when not empty)."""
-    count = frame.studio().gallery.trash.count()
     with st.container(
         horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"
     ):
-        st.title(title, width="content")
+        st.title(title, width="content")  # first: a database that is away keeps the title
+        count = frame.studio().gallery.trash.count()
         st.button(
             f"Trash ({count})" if count else "Trash",
             key="gallery-open-trash",
