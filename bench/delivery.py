@@ -311,7 +311,8 @@ class ExportFigures:
 def select_every_image(page: Page, total: int) -> None:
     """Tick every image of the gallery, page by page, in one session."""
     main = page.get_by_test_id("stMain")
-    next_page = main.get_by_role("button", name=re.compile(r"^Next( page)?$"))
+    # `.first`: this tree draws the page picker above the grid and again below it.
+    next_page = main.get_by_role("button", name=re.compile(r"^Next( page)?$")).first
     ticked = 0
     while True:
         wait_for_tiles(page) if ticked + PAGE_SIZE <= total else wait_until_idle(page)

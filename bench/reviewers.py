@@ -6,8 +6,9 @@ Run from the project root:
     python -m bench.reviewers [--reviewers 20] [--minutes 2] [--clicks 20]
 
 One server of this tree (`streamlit run app.py`, demo backend), pinned to one processor
-(the bench and Chromium run on the other), with a board of three images shared for
-review. A designer's tab opens Generate; each of `--reviewers` tabs (a browser context
+(the bench and Chromium run on the other), all at a high priority (nice -15, their
+autogroups too: run as root) so other work on a shared machine yields to them, with a
+board of three images shared for review. A designer's tab opens Generate; each of `--reviewers` tabs (a browser context
 each: its own session, its own remembered name) opens the review link and gives a name.
 Printed:
 
@@ -28,7 +29,6 @@ enough to see the shape; say its size beside its figures.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -38,7 +38,15 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Error, Page, expect, sync_playwright
 
-from bench.support import ROOT, Server, Version, studio_server
+from bench.support import (
+    ROOT,
+    Server,
+    Version,
+    describe_priority,
+    favour_bench,
+    favour_children,
+    studio_server,
+)
 from tests.browser.support import CHROMIUM_ARGS, VIEWPORT, find_chromium, wait_until_idle
 from tests.browser.test_review import shared_board_in
 
@@ -138,9 +146,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--clicks", type=int, default=20)
     arguments = parser.parse_args()
-    others = os.sched_getaffinity(0) - {SERVER_CPU}
-    if others:
-        os.sched_setaffinity(0, others)
+    # The bench and Chromium on the other processor(s) than the server's, and all of them
+    # before other work on the machine.
+    print(favour_bench(SERVER_CPU), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-reviewers-") as folder_name:
         folder = Path(folder_name)
         _board_id, path = shared_board_in(folder / "data")
@@ -160,6 +168,7 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=executable, args=list(CHROMIUM_ARGS)
             )
+            favour_children()
             measure(browser, server, f"{server.base_url}{path}", arguments)
             browser.close()
 
@@ -206,6 +215,7 @@ def measure(browser: Browser, server: Server, link: str, arguments: argparse.Nam
     ratio = statistics.median(crowded) / statistics.median(alone)
     p95_ratio = percentile(crowded, 0.95) / percentile(alone, 0.95)
     print(f"  with reviewers / without         median {ratio:.2f}x  p95 {p95_ratio:.2f}x")
+    print(f"  at the end: {describe_priority()}")
 
 
 if __name__ == "__main__":
