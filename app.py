@@ -23,6 +23,12 @@ from studio import health, runtime, web
 from studio.db.database import DatabaseError
 from studio.errors import StorageError
 
+if __name__ != "__main__":
+    # And what the studio's imports made (modules, classes: next to no garbage), so the
+    # lifespan's collection before its own freeze walks only what opening the studio
+    # made: about 25 ms sooner healthy.
+    gc.freeze()
+
 # A local file: a Material icon would make every browser fetch it from Google's servers.
 ICON = Path(__file__).parent / "assets" / "icon.png"
 

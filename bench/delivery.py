@@ -237,11 +237,19 @@ class Visits:
 
 
 def wait_for_tiles(page: Page) -> None:
+    # Today's tiles are st.image elements; this tree's are drawn by a custom component,
+    # inside its shadow root: every picture in the main area, shadow roots included.
     page.wait_for_function(
         """count => {
-            const tiles = [...document.querySelectorAll('[data-testid="stMain"] img')]
-                .filter(image => image.closest('[data-testid="stImage"]'));
-            return tiles.length >= count && tiles.every(image => image.complete);
+            const found = [];
+            const walk = (root) => {
+                for (const element of root.querySelectorAll("*")) {
+                    if (element.tagName === "IMG") found.push(element);
+                    if (element.shadowRoot) walk(element.shadowRoot);
+                }
+            };
+            walk(document.querySelector('[data-testid="stMain"]'));
+            return found.length >= count && found.every(image => image.complete);
         }""",
         arg=PAGE_SIZE,
         timeout=UI_TIMEOUT,
@@ -311,7 +319,8 @@ class ExportFigures:
 def select_every_image(page: Page, total: int) -> None:
     """Tick every image of the gallery, page by page, in one session."""
     main = page.get_by_test_id("stMain")
-    next_page = main.get_by_role("button", name=re.compile(r"^Next( page)?$"))
+    # `.first`: this tree draws the page picker above the grid and again below it.
+    next_page = main.get_by_role("button", name=re.compile(r"^Next( page)?$")).first
     ticked = 0
     while True:
         wait_for_tiles(page) if ticked + PAGE_SIZE <= total else wait_until_idle(page)

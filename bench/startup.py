@@ -17,13 +17,22 @@ process starts to
 and the server's resident memory is read 3 s after it is healthy, before any session
 (idle). Medians of the rounds, and this tree over each other version as ratios.
 Target: this tree at or under today's release on all three.
+
+Each server is pinned to one processor (the bench on the other) and it, like the bench,
+runs at a high priority (nice -15, its autogroup too: run as root), so that other work
+on a shared machine yields to it. Each version's own source (app.py, studio, components,
+pages) is compiled first, as a server restarted on its install has it (and as the Docker
+image has it); `--no-bytecode` instead makes every start compile it from source, as a
+fresh checkout run with PYTHONDONTWRITEBYTECODE=1 does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import contextlib
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -43,12 +52,16 @@ from bench.support import (
     STOP_TIMEOUT,
     Version,
     compared_versions,
+    describe_priority,
+    favour_bench,
     free_port,
     version_environment,
 )
 from tests.browser.support import streamlit_command
 
 IDLE_SECONDS = 3.0
+SERVER_CPU = 0  # the processor each server is pinned to
+OWN_SOURCE = ("app.py", "studio", "components", "pages")  # a version's own, not its venv's
 
 
 @dataclass
@@ -95,16 +108,36 @@ async def first_page(base_url: str) -> None:
                     return
 
 
-def start_once(version: Version, data_dir: Path, log: Path) -> tuple[float, float, float]:
-    """(seconds to healthy, seconds to the first page's run ended, idle MB) of one start."""
+def prepare_bytecode(version: Version, compiled: bool) -> None:
+    """Compile `version`'s own source into its __pycache__ folders, or remove them."""
+    for name in OWN_SOURCE:
+        path = version.root / name
+        if compiled:
+            if path.is_dir():
+                compileall.compile_dir(path, quiet=1)
+            else:
+                compileall.compile_file(path, quiet=1)
+        else:
+            for cache in [path.parent / "__pycache__", *path.rglob("__pycache__")]:
+                shutil.rmtree(cache, ignore_errors=True)
+
+
+def start_once(
+    version: Version, data_dir: Path, log: Path, *, bytecode: bool = True
+) -> tuple[float, float, float]:
+    """(seconds to healthy, seconds to the first page's run ended, idle MB) of one start;
+    without `bytecode`, Python neither reads nor writes the version's compiled source."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    command = ["taskset", "--cpu-list", str(SERVER_CPU), *streamlit_command(port)]
     with log.open("ab") as output:
         started = time.monotonic()
         process = subprocess.Popen(
-            streamlit_command(port),
+            command,
             cwd=version.root,
-            env=version_environment(version, data_dir),
+            env=version_environment(
+                version, data_dir, PYTHONDONTWRITEBYTECODE="" if bytecode else "1"
+            ),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -130,23 +163,37 @@ def main() -> None:
     parser.add_argument("--release", type=Path, default=DEFAULT_RELEASE_FOLDER)
     parser.add_argument("--before", type=Path, help="another tree to compare, e.g. main")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="every start compiles the version's own source (no __pycache__)",
+    )
     arguments = parser.parse_args()
+    print(favour_bench(SERVER_CPU), flush=True)
     chosen = compared_versions(arguments.release, arguments.before)
+    bytecode = not arguments.no_bytecode
+    for version in chosen:
+        prepare_bytecode(version, compiled=bytecode)
     figures = {version.name: Figures() for version in chosen}
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder_name:
         folder = Path(folder_name)
+
+        def start(version: Version) -> tuple[float, float, float]:
+            log = folder / f"{version.name}.log"
+            return start_once(version, folder / version.name, log, bytecode=bytecode)
+
         for version in chosen:  # each data folder made by its version's first start
-            start_once(version, folder / version.name, folder / f"{version.name}.log")
+            start(version)
         for round_ in range(arguments.rounds):
             for version in chosen if round_ % 2 == 0 else reversed(chosen):
-                healthy, page, idle = start_once(
-                    version, folder / version.name, folder / f"{version.name}.log"
-                )
+                healthy, page, idle = start(version)
                 found = figures[version.name]
                 found.healthy.append(healthy)
                 found.first_page.append(page)
                 found.idle_rss.append(idle)
     report(chosen, figures, arguments.rounds)
+    source = "compiled" if bytecode else "compiled from source at every start"
+    print(f"own source: {source}; at the end: {describe_priority()}")
 
 
 def report(chosen: list[Version], figures: dict[str, Figures], rounds: int) -> None:

@@ -18,12 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import c2pa
-
 from studio import formats, imaging, metadata
 from studio.archive import Archive
 from studio.errors import InvalidImage
-from studio.provenance import ContentSigner, Facts, Ingredient
+from studio.provenance import ContentSigner, Facts, Ingredient, SigningFailed
 from studio.records import GalleryItem
 from studio.request import MODEL
 
@@ -99,7 +97,7 @@ def download_copy(
         )
         try:
             data, signed = signer.sign(data, mime_type, facts, original=original), True
-        except c2pa.C2paError as exc:
+        except SigningFailed as exc:
             log.warning("Image %s went out without content credentials: %s", item.image.id, exc)
     return DownloadCopy(
         filename=filename,

@@ -15,6 +15,10 @@ Signing uses STUDIO_C2PA_CERT and STUDIO_C2PA_KEY (PEM paths or values), or a
 self-signed chain the studio makes in its data folder on first start. Readers verify
 such credentials, but call the signer untrusted: only a certificate from a CA on the
 C2PA trust list is trusted.
+
+c2pa and cryptography are imported where they are used: together about 20 MB and a
+tenth of a second, which a server on its own chain does not spend until a download is
+signed (a configured certificate is still tried at start).
 """
 
 from __future__ import annotations
@@ -27,19 +31,21 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import c2pa
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
 from studio import formats
 from studio.errors import StorageError
 from studio.records import GalleryItem, InputAsset
 from studio.settings import Settings
+
+if TYPE_CHECKING:
+    import c2pa
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,10 @@ _CONTEXT_SETTINGS = {
 
 class CredentialsUnusable(StorageError):
     """The configured certificate or key cannot sign. str() is the one line to show."""
+
+
+class SigningFailed(Exception):
+    """A file could not be signed (c2pa's or the key's reason in str())."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,6 @@ class ContentSigner:
 
     chain_pem: bytes
     key_pem: bytes = field(repr=False)
-    algorithm: c2pa.C2paSigningAlg
     issuer: str  # who readers are told signed: the certificate's organisation or name
     tsa_url: str | None = None
 
@@ -106,6 +115,9 @@ class ContentSigner:
         cls, chain_pem: bytes, key_pem: bytes, tsa_url: str | None = None
     ) -> ContentSigner:
         """A signer for this chain and key; CredentialsUnusable when they cannot sign."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
         try:
             key = serialization.load_pem_private_key(key_pem, password=None)
             certificate = x509.load_pem_x509_certificates(chain_pem)[0]
@@ -115,9 +127,16 @@ class ContentSigner:
                 f"an unencrypted private key ({exc}): fix them, or unset both to sign with "
                 "the studio's own self-signed certificate."
             ) from None
-        signer = cls(chain_pem, key_pem, _algorithm(key), _issuer(certificate), tsa_url)
+        _algorithm(key)  # a key C2PA cannot sign with is said before the probe
+        signer = cls(chain_pem, key_pem, _issuer(certificate), tsa_url)
         signer._check()
         return signer
+
+    @cached_property
+    def algorithm(self) -> c2pa.C2paSigningAlg:
+        from cryptography.hazmat.primitives import serialization
+
+        return _algorithm(serialization.load_pem_private_key(self.key_pem, password=None))
 
     def sign(
         self, data: bytes, mime_type: str, facts: Facts, *, original: bytes | None = None
@@ -128,32 +147,41 @@ class ContentSigner:
         manifest, it is the parent ingredient (as it is: its manifest's hashes cover
         its bytes, not the copy's).
         """
+        import c2pa
+
         original = data if original is None else original
         upstream = has_manifest(original, mime_type)
-        with (
-            c2pa.Context.from_dict(_CONTEXT_SETTINGS) as context,
-            c2pa.Signer.from_info(self._info()) as signer,
-            c2pa.Builder(_manifest(facts, upstream), context) as builder,
-        ):
-            if upstream:
-                parent = Ingredient(original, mime_type, f"original of {facts.title}")
-                _add(builder, parent, "parentOf", "original")
-            else:
-                for number, item in enumerate(facts.inputs, 1):
-                    relationship = "parentOf" if number == 1 else "componentOf"
-                    _add(builder, item, relationship, f"input-{number}")
-            signed = io.BytesIO()
-            builder.sign(signer, mime_type, io.BytesIO(data), signed)
+        try:
+            with (
+                c2pa.Context.from_dict(_CONTEXT_SETTINGS) as context,
+                c2pa.Signer.from_info(self._info()) as signer,
+                c2pa.Builder(_manifest(facts, upstream), context) as builder,
+            ):
+                if upstream:
+                    parent = Ingredient(original, mime_type, f"original of {facts.title}")
+                    _add(builder, parent, "parentOf", "original")
+                else:
+                    for number, item in enumerate(facts.inputs, 1):
+                        relationship = "parentOf" if number == 1 else "componentOf"
+                        _add(builder, item, relationship, f"input-{number}")
+                signed = io.BytesIO()
+                builder.sign(signer, mime_type, io.BytesIO(data), signed)
+        # ValueError: a key file that no longer reads (the studio's own chain is read
+        # only when it first signs).
+        except (c2pa.C2paError, ValueError) as exc:
+            raise SigningFailed(str(exc)) from exc
         return signed.getvalue()
 
     def _info(self) -> c2pa.C2paSignerInfo:
+        import c2pa
+
         return c2pa.C2paSignerInfo(self.algorithm, self.chain_pem, self.key_pem, self.tsa_url)
 
     def _check(self) -> None:
         """Sign a tiny picture once, so a chain c2pa refuses is said at start, not per file."""
         try:
             self.sign(_probe_png(), "image/png", Facts(title="probe.png", edit=False))
-        except c2pa.C2paError as exc:
+        except SigningFailed as exc:
             if self.tsa_url:
                 raise CredentialsUnusable(
                     f"Content credentials cannot be signed ({exc}): check that the "
@@ -188,7 +216,11 @@ def signer_from_settings(settings: Settings) -> ContentSigner | None:
         key_pem = _pem(key.get_secret_value(), "STUDIO_C2PA_KEY")
         return ContentSigner.from_pem(chain_pem, key_pem, settings.studio_c2pa_tsa_url)
     chain_pem, key_pem = self_signed_chain(settings.studio_data_dir)
-    return ContentSigner.from_pem(chain_pem, key_pem, settings.studio_c2pa_tsa_url)
+    if settings.studio_c2pa_tsa_url:  # the operator's timestamp authority: tried at start
+        return ContentSigner.from_pem(chain_pem, key_pem, settings.studio_c2pa_tsa_url)
+    # The studio's own chain (make_chain's, ES256): nothing of the operator's to try, so
+    # the start loads neither c2pa nor cryptography for it.
+    return ContentSigner(chain_pem, key_pem, SELF_SIGNED_ISSUER)
 
 
 def self_signed_chain(data_dir: Path) -> tuple[bytes, bytes]:
@@ -217,6 +249,11 @@ def make_chain(
 ) -> tuple[bytes, bytes]:
     """A new CA and an end-entity certificate it issued for `key` (a new ES256 key when
     None), as C2PA asks of a signer: the chain (end-entity first) and the key, both PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     now = datetime.datetime.now(datetime.UTC)
     lifetime = (
         now - datetime.timedelta(days=1),
@@ -255,6 +292,8 @@ def make_chain(
 
 def has_manifest(data: bytes, mime_type: str) -> bool:
     """Whether the file carries a C2PA manifest (valid or not)."""
+    import c2pa
+
     try:
         with c2pa.Context.from_dict(_CONTEXT_SETTINGS) as context:
             reader = c2pa.Reader.try_create(mime_type, io.BytesIO(data), context=context)
@@ -334,6 +373,9 @@ def _pem(value: str, name: str) -> bytes:
 
 
 def _algorithm(key: object) -> c2pa.C2paSigningAlg:
+    import c2pa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return c2pa.C2paSigningAlg.ED25519
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -353,6 +395,8 @@ def _algorithm(key: object) -> c2pa.C2paSigningAlg:
 
 
 def _issuer(certificate: x509.Certificate) -> str:
+    from cryptography.x509.oid import NameOID
+
     for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
         found = certificate.subject.get_attributes_for_oid(oid)
         if found:
@@ -361,6 +405,9 @@ def _issuer(certificate: x509.Certificate) -> str:
 
 
 def _name(common_name: str, organisation: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
@@ -375,6 +422,8 @@ def _certificate(
     public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey,
     lifetime: tuple[datetime.datetime, datetime.datetime],
 ) -> x509.CertificateBuilder:
+    from cryptography import x509
+
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -388,6 +437,8 @@ def _certificate(
 
 
 def _key_usage(*, signs_certificates: bool) -> x509.KeyUsage:
+    from cryptography import x509
+
     return x509.KeyUsage(
         digital_signature=not signs_certificates,
         content_commitment=False,

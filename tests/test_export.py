@@ -13,6 +13,8 @@ from PIL import Image
 from studio.archive import Archive
 from studio.credentials import Backend, Credentials
 from studio.export import MANIFEST_NAME, build_zip, download_copy, write_folder
+from studio.provenance import KEY_FILE, SELF_SIGNED_FOLDER, signer_from_settings
+from studio.settings import Settings
 from studio.store import Store
 from tests.app_support import seed_images
 from tests.imaging_support import exiftool_fields, exiv2_fields, jpeg_xmp, pixels_of, xmp_fields
@@ -40,6 +42,25 @@ def test_download_copy_is_named_from_the_prompt_and_carries_it(
     original = archive.read(item.image.file_path or "")
     assert _pixels(copy.data) == _pixels(original)
     assert archive.read(item.image.file_path or "") == original  # the archive is untouched
+
+
+def test_a_download_still_goes_out_when_the_studios_own_key_no_longer_reads(
+    store: Store, archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The studio's own chain is read when it first signs, not at start: a key file
+    # damaged since then costs the file its credentials, never the download.
+    signer = signer_from_settings(Settings(studio_data_dir=tmp_path))
+    assert signer is not None
+    (tmp_path / SELF_SIGNED_FOLDER / KEY_FILE).write_text("not a key")
+    signer = signer_from_settings(Settings(studio_data_dir=tmp_path))
+    assert signer is not None
+    [item] = seed_images(store, archive, "a fox")
+
+    copy = download_copy(item, archive, signer=signer)
+
+    assert not copy.content_credentials
+    assert copy.data.startswith(b"\x89PNG") and copy.filename == "a-fox-1.png"
+    assert "went out without content credentials" in caplog.text
 
 
 def test_zip_holds_every_file_with_metadata_and_a_manifest(store: Store, archive: Archive) -> None:
