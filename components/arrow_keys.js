@@ -10,7 +10,9 @@ const SWIPE_PX = 50; // shorter, or more up-and-down than across, is a tap or a 
 const PASSIVE = { capture: true, passive: true };
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   for (const address of (data && data.prefetch) || []) {
     new Image().src = address;
   }

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.component_data import component_data
+
 _component = st.components.v2.component(
     "image_studio.arrow_keys", js=(Path(__file__).parent / "arrow_keys.js").read_text()
 )
@@ -33,5 +35,7 @@ def pressed(
             if step:
                 on_step(step)
 
-    result = _component(key=key, data={"prefetch": list(prefetch)}, on_step_change=stepped)
+    result = _component(
+        key=key, data=component_data({"prefetch": list(prefetch)}), on_step_change=stepped
+    )
     return _STEPS.get(result.step or "", 0)

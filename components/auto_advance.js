@@ -6,7 +6,9 @@
 const timers = new Map();
 
 export default function (component) {
-  const { data, key, setTriggerValue } = component;
+  const { key, setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   clearInterval(timers.get(key));
   timers.delete(key);
   if (data && data.every > 0) {

@@ -56,7 +56,9 @@ function insertionAt(list, items, x, y) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   // The parent also holds the component's <style>: replace only our own strip.
   parentElement.querySelector(".order")?.remove();
   const list = document.createElement("ol");

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import media
+from components.component_data import component_data
 from components.text import excerpt
 from studio.records import GalleryItem
 
@@ -35,7 +36,9 @@ def dragged_order(key: str, items: list[GalleryItem]) -> list[int] | None:
         }
         for number, item in enumerate(items, start=1)
     ]
-    result = _component(key=key, data={"images": images}, on_order_change=lambda: None)
+    result = _component(
+        key=key, data=component_data({"images": images}), on_order_change=lambda: None
+    )
     raw = str(result.order or "")
     order = [int(part) for part in raw.split(",") if part.isdigit()]
     shown = [item.image.id for item in items]

@@ -2,7 +2,9 @@
 // navigator.clipboard needs a secure page (https or localhost); on a plain-http network
 // address the older selection copy stands in.
 export default function (component) {
-  const { data, parentElement } = component;
+  const { parentElement } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   const button = parentElement.querySelector("button");
   const status = parentElement.querySelector("[role=status]");
   button.textContent = data.label;

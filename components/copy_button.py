@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.component_data import component_data
+
 _HTML = '<button type="button" class="copy-button"></button> <span role="status"></span>'
 _CSS = """
 .copy-button {
@@ -27,4 +29,4 @@ _component = st.components.v2.component(
 
 
 def copy_button(label: str, text: str, *, key: str) -> None:
-    _component(key=key, data={"label": label, "text": text})
+    _component(key=key, data=component_data({"label": label, "text": text}))

@@ -16,7 +16,9 @@ const onKey = (event) => {
 };
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { parentElement } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   const link = parentElement.querySelector("a");
   link.href = data.href;
   link.textContent = data.label;

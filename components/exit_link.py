@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.component_data import component_data
+
 _component = st.components.v2.component(
     "image_studio.exit_link",
     html='<a href="/">Exit</a>',
@@ -16,4 +18,4 @@ _component = st.components.v2.component(
 
 def show(href: str, *, key: str, label: str = "Exit") -> None:
     """A link to `href` that opens in this tab; Escape follows it too."""
-    _component(key=key, data={"href": href, "label": label}, width="content")
+    _component(key=key, data=component_data({"href": href, "label": label}), width="content")

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components import frame, image_pickers, job_cards, results, submission, tab_title
+from components.component_data import component_data
 from components.live_progress import LiveJob, live_progress
 from components.text import escape_markdown, excerpt, plural, settings_line, timing_line
 from studio.credentials import Backend
@@ -132,11 +133,15 @@ def _feed(mode_value: str) -> None:
     newest = entries[0] if entries else None
     _scroller(
         key="feed-scroll",
-        data={
-            "feed": mode.value,
-            "target": f"feed-{newest.key}" if newest else "",
-            "mark": f"{newest.key} {'running' if newest.in_flight else 'done'}" if newest else "",
-        },
+        data=component_data(
+            {
+                "feed": mode.value,
+                "target": f"feed-{newest.key}" if newest else "",
+                "mark": f"{newest.key} {'running' if newest.in_flight else 'done'}"
+                if newest
+                else "",
+            }
+        ),
     )
     # The sidebar's counters and the tab's title follow the feed's own reruns too.
     frame.counters_from_fragment()

@@ -15,7 +15,8 @@ function inView(element) {
 }
 
 export default function (component) {
-  const { data } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   if (!data) return;
   const seen = memory();
   const first = !(data.feed in seen);

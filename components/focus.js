@@ -1,6 +1,7 @@
 // Put the keyboard focus back on the button that opened a dialog, once it has closed.
 export default function (component) {
-  const { data } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   if (!data || !data.key) return;
   const target = () => document.querySelector(`div.st-key-${CSS.escape(data.key)} button`);
   let tries = 0;

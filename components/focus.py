@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.component_data import component_data
+
 _component = st.components.v2.component(
     "image_studio.focus", js=(Path(__file__).parent / "focus.js").read_text()
 )
@@ -15,4 +17,4 @@ _component = st.components.v2.component(
 def restore(widget_key: str | None) -> None:
     """Focus `widget_key`'s button, once, after the page has drawn it (None: nothing to do)."""
     if widget_key is not None:
-        _component(key="focus-restore", data={"key": widget_key})
+        _component(key="focus-restore", data=component_data({"key": widget_key}))

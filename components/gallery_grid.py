@@ -25,6 +25,7 @@ from components import (
     undo_notice,
     verdicts,
 )
+from components.component_data import component_data
 from components.gallery_view import PAGE_SIZE, View
 from components.state import SessionValue
 from components.text import MODE_LABELS, excerpt, plural
@@ -76,13 +77,17 @@ def gallery() -> View:
     asker = (service, frame.viewer())  # asked once a page: the tiles' links need both
     _tiles(
         key=TILES_KEY,
-        data={
-            "label": f"Images, page {view.page}",
-            "page": view.page,
-            "images": [_tile(item, said.get(item.image.id, NO_VERDICTS), asker) for item in items],
-            "selected": selected_ids(),
-            "focus": gallery_view.take_focus(),
-        },
+        data=component_data(
+            {
+                "label": f"Images, page {view.page}",
+                "page": view.page,
+                "images": [
+                    _tile(item, said.get(item.image.id, NO_VERDICTS), asker) for item in items
+                ],
+                "selected": selected_ids(),
+                "focus": gallery_view.take_focus(),
+            }
+        ),
         on_open_change=_opened,
         on_select_change=_selected,
         on_board_change=_board_asked,

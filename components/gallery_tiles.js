@@ -80,7 +80,9 @@ function tile(image) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   const images = data.images || [];
   const selected = new Set(data.selected || []);
 

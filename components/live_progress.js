@@ -108,7 +108,9 @@ function subscribe(url, period, listener) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   // Streamlit calls this again when the data changes but calls the cleanup only once the
   // element goes: the area from the call before stops here, or its poller would go on
   // asking for reruns about jobs it no longer shows (and polling) for as long as the page.

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.component_data import component_data
 from studio.service import JobProgress
 
 POLL_MILLISECONDS = 1000
@@ -60,14 +61,16 @@ def live_progress(
     alone (the page shows the prompt), `columns` of them a row (0: all in one row)."""
     _component(
         key=key,
-        data={
-            "url": url,
-            "poll": POLL_MILLISECONDS,
-            "jobs": [_flat(job) for job in jobs],
-            "everyJob": every_job,
-            "compact": compact,
-            "columns": columns,
-        },
+        data=component_data(
+            {
+                "url": url,
+                "poll": POLL_MILLISECONDS,
+                "jobs": [_flat(job) for job in jobs],
+                "everyJob": every_job,
+                "compact": compact,
+                "columns": columns,
+            }
+        ),
         on_changed_change=lambda: None,
     )
 

@@ -13,7 +13,9 @@ function base64Of(file) {
 }
 
 export default function (component) {
-  const { data, setTriggerValue } = component;
+  const { setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   const onPaste = async (event) => {
     const files = [...(event.clipboardData?.files || [])].filter((file) =>
       file.type.startsWith("image/"),

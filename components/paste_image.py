@@ -13,6 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.component_data import component_data
+
 _component = st.components.v2.component(
     "image_studio.paste_image", js=(Path(__file__).parent / "paste_image.js").read_text()
 )
@@ -27,7 +29,7 @@ class Pasted:
 def pasted(key: str) -> list[Pasted] | None:
     """The images pasted since the last run (None when nothing was); an empty list when
     the browser could not read what was pasted."""
-    result = _component(key=key, data={}, on_pasted_change=lambda: None)
+    result = _component(key=key, data=component_data({}), on_pasted_change=lambda: None)
     value = result.pasted
     if not isinstance(value, dict):
         return None

@@ -3,7 +3,9 @@
 // Stored in localStorage under the link's key; nothing leaves the browser but what the
 // page reads back once, on its first run.
 export default function (component) {
-  const { data, parentElement, setStateValue } = component;
+  const { parentElement, setStateValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   const storageKey = `image-studio-review:${data.link}`;
   const read = () => {
     try {

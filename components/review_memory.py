@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.component_data import component_data
 from components.state import SessionValue
 
 _component = st.components.v2.component(
@@ -29,7 +30,7 @@ def remembered(link_key: str, name: str) -> tuple[str, dict[int, str]] | None:
     number); None otherwise. Afterwards keeps `name` in the browser as it changes."""
     result = _component(
         key="review-memory",
-        data={"link": link_key, "restored": ANSWERED.get(), "name": name},
+        data=component_data({"link": link_key, "restored": ANSWERED.get(), "name": name}),
         on_remembered_change=lambda: None,
     )
     found: Any = result.remembered

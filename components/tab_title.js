@@ -69,7 +69,8 @@ function badge(news) {
 }
 
 export default function (component) {
-  const { data } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   if (!data) return;
   const tab = state();
   if ("news" in data) {

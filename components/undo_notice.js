@@ -18,7 +18,9 @@ function memory() {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // JSON text: see components/component_data.py.
+  const data = JSON.parse(component.data?.json ?? "{}");
   if (!data) return;
   const shown = memory();
   if (!(data.token in shown)) shown[data.token] = Date.now();

@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import frame
+from components.component_data import component_data
 from components.state import SessionValue
 from components.text import plural
 
@@ -64,12 +65,14 @@ def show() -> None:
         return
     _notice(
         key=KEY,
-        data={
-            "message": current.message,
-            "token": current.token,
-            "seconds": UNDO_SECONDS,
-            "trash_days": frame.studio().gallery.trash.keep_days,
-        },
+        data=component_data(
+            {
+                "message": current.message,
+                "token": current.token,
+                "seconds": UNDO_SECONDS,
+                "trash_days": frame.studio().gallery.trash.keep_days,
+            }
+        ),
         on_undo_change=_undo,
     )
 

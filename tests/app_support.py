@@ -146,9 +146,11 @@ def live_jobs(app: AppTest) -> list[dict[str, Any]]:
 
 
 def handed_over(app: AppTest, component: str) -> list[dict[str, Any]]:
-    """What each of the page's `component` (live_progress, board_order...) hands the browser."""
+    """What each of the page's `component` (live_progress, board_order...) hands the browser:
+    JSON text inside the JSON Streamlit sends (components/component_data.py), read as the
+    component's script reads it."""
     return [
-        json.loads(element.proto.json)
+        json.loads(json.loads(element.proto.json)["json"])
         for element in app.get("bidi_component")
         if element.proto.component_name.endswith(f".{component}")
     ]

@@ -224,6 +224,12 @@ class StudioServer:
                 break
         raise ServerDidNotStart("The studio did not start:\n" + self.log_text()[-4000:])
 
+    def loaded_packages(self, *names: str) -> set[str]:
+        """Which of the packages `names` the server's process has loaded native code of."""
+        assert self.process is not None
+        maps = Path(f"/proc/{self.process.pid}/maps").read_text()
+        return {name for name in names if f"/site-packages/{name}/" in maps}
+
     def _wait_until_healthy(self) -> bool:
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT

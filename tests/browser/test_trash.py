@@ -51,6 +51,8 @@ def test_delete_in_the_dialog_then_undo_puts_the_image_back_where_it_was(
     server = seeded_gallery(studio_servers, tmp_path, jobs=2)
     middle = stored_gallery(server.data_dir)[2].image.id
     open_page(page, server.url("/gallery"), "Gallery")
+    # The tiles' code arrives after the page's first run: read them once they are drawn.
+    expect(page.get_by_test_id("stMain").locator("li.tile")).to_have_count(6)
     before = tile_ids(page)
 
     delete_in_dialog(page, middle)
