@@ -61,6 +61,10 @@ def test_votes_comments_and_finished_reviews_since_the_board_was_opened_are_news
     say(any_store, "a" * 64, 17.0, fox, vote=None)  # taken back, no comment: nothing to see
     assert board_news.news(any_store.boards, None, 18.0).total == 0
 
+    say(any_store, "a" * 64, 19.0, heron, comment="Even brighter")
+    any_store.gallery.trash.move_to_trash([heron], 19.5)  # its owner deleted it meanwhile
+    assert board_news.news(any_store.boards, None, 20.0).total == 0
+
 
 def test_only_the_owners_boards_count_and_a_closed_link_stops_listening(
     store: Store, tmp_path: Path

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from studio.boards.store import BoardStore
-from studio.db.schema import board_seen, boards, review_finishes, review_links, review_notes
+from studio.db.schema import (
+    board_seen,
+    boards,
+    images,
+    review_finishes,
+    review_links,
+    review_notes,
+)
+from studio.states import ImageStatus
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,15 @@ def news(store: BoardStore, owner_sub: str | None, now: float) -> BoardNews:
     to_links = boards.join(review_links, review_links.c.board_id == boards.c.id)
     notes = (
         sa.select(boards.c.id, sa.func.count())
-        .select_from(to_links.join(review_notes, review_notes.c.link_id == review_links.c.id))
+        .select_from(
+            to_links.join(review_notes, review_notes.c.link_id == review_links.c.id).join(
+                images, images.c.id == review_notes.c.image_id
+            )
+        )
         .where(
             owned,
+            # Notes on an image in the Trash wait there with it: news again once restored.
+            images.c.status == ImageStatus.ARCHIVED.value,
             review_notes.c.updated_at > seen,
             # A vote taken back with no comment left says nothing new.
             sa.or_(review_notes.c.vote.is_not(None), review_notes.c.comment != ""),
