@@ -37,6 +37,9 @@ from studio.service import Studio
 
 TILES_KEY = "gallery-tiles"
 EMPTY = "No images yet. Generate your first on the Generate page."
+ALL_IN_TRASH = (
+    "The gallery is empty, with {images} in the Trash: open it beside the title to restore."
+)
 _HERE = Path(__file__).parent
 _tiles = st.components.v2.component(
     "image_studio.gallery_tiles",
@@ -57,6 +60,10 @@ def gallery() -> View:
     st.html(_STYLE)
     everything = service.gallery.gallery_count(GalleryFilter())
     if everything == 0:
+        trashed = service.gallery.trash.count()
+        if trashed:  # the Trash (N) button beside the title opens it
+            st.info(ALL_IN_TRASH.format(images=plural(trashed, "image")), icon=":material/delete:")
+            return View()
         st.info(EMPTY, icon=":material/photo_library:")
         st.page_link("pages/generate.py", label="Go to Generate", icon=":material/auto_awesome:")
         return View()

@@ -76,6 +76,8 @@ def test_the_gallery_leads_to_the_trash_and_back(studio: Runtime) -> None:
     assert app.button(key="gallery-open-trash").label == "Trash"
     studio.service.gallery.trash.move([item.image.id])
     app.run()
+    empty = "The gallery is empty, with 1 image in the Trash: open it beside the title to restore."
+    assert empty in [info.value for info in app.info]
     app.button(key="gallery-open-trash").click().run()
 
     assert app.query_params["view"] == "trash"
