@@ -47,8 +47,10 @@ def _set_up(
         tools = tmp_path / "tools"
         _executable(tools / "uv", f'#!/bin/sh\necho "uv {uv_on_path}"\n')
         folders.insert(0, str(tools))
-    # A Python that runs as this one does, except that pip installs nothing (no network).
-    refuse = "" if pip_works else 'if [ "$1 $2 $3" = "-m pip install" ]; then exit 1; fi\n'
+    # A Python that runs as this one does, except that pip installs nothing (no network),
+    # nor does the venv the script makes when this Python has no pip of its own (as in a
+    # .venv uv made).
+    refuse = "" if pip_works else 'case "$1 $2 $3" in "-m pip install"|"-m venv "*) exit 1;; esac\n'
     python = _executable(
         tmp_path / "python" / "python3", f'#!/bin/sh\n{refuse}exec "{sys.executable}" "$@"\n'
     )
