@@ -54,6 +54,7 @@ from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwrigh
 
 from bench.support import (
     DEFAULT_RELEASE_FOLDER,
+    MAIN_PICTURES,
     ROOT,
     TODAY,
     Row,
@@ -240,17 +241,10 @@ def wait_for_tiles(page: Page) -> None:
     # Today's tiles are st.image elements; this tree's are drawn by a custom component,
     # inside its shadow root: every picture in the main area, shadow roots included.
     page.wait_for_function(
-        """count => {
-            const found = [];
-            const walk = (root) => {
-                for (const element of root.querySelectorAll("*")) {
-                    if (element.tagName === "IMG") found.push(element);
-                    if (element.shadowRoot) walk(element.shadowRoot);
-                }
-            };
-            walk(document.querySelector('[data-testid="stMain"]'));
+        f"""count => {{
+            const found = ({MAIN_PICTURES})();
             return found.length >= count && found.every(image => image.complete);
-        }""",
+        }}""",
         arg=PAGE_SIZE,
         timeout=UI_TIMEOUT,
     )

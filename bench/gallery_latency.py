@@ -38,6 +38,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bench.support import (
+    MAIN_PICTURES,
     Row,
     Server,
     Version,
@@ -65,18 +66,6 @@ _ARM = """() => {
     for (const type of ["pointerdown", "keydown"]) window.addEventListener(type, note, true);
     window.__benchArmed = true;
   }
-}"""
-# Every picture in the main area, those inside components' shadow roots too.
-_PICTURES = """() => {
-  const found = [];
-  const walk = (root) => {
-    for (const element of root.querySelectorAll("*")) {
-      if (element.tagName === "IMG") found.push(element);
-      if (element.shadowRoot) walk(element.shadowRoot);
-    }
-  };
-  walk(document.querySelector('[data-testid="stMain"]'));
-  return found;
 }"""
 # Seconds from the press to the first frame after `done()` holds (polled each frame).
 _UNTIL = """async ([kind, before]) => {
@@ -111,7 +100,7 @@ _UNTIL = """async ([kind, before]) => {
   }
   await frame();
   return (performance.now() - window.__benchPressed) / 1000;
-}""".replace("PICTURES", _PICTURES.strip())
+}""".replace("PICTURES", MAIN_PICTURES.strip())
 _UNTIL = _UNTIL.replace("PAGE_SIZE", str(PAGE_SIZE)).replace("TIMEOUT_MS", str(TIMEOUT_MS))
 
 
@@ -133,7 +122,7 @@ def timed(page: Page, kind: str, before: object, press: Callable[[], None]) -> f
 
 def main_pictures(page: Page) -> list[str]:
     """The alt text (the prompt) of every picture in the main area."""
-    return [str(alt) for alt in page.evaluate(f"() => ({_PICTURES})().map((img) => img.alt)")]
+    return [str(alt) for alt in page.evaluate(f"() => ({MAIN_PICTURES})().map((img) => img.alt)")]
 
 
 def dialog_picture(page: Page) -> str:
@@ -165,13 +154,13 @@ def measure(browser: Browser, server: Server, repeats: int, found: Figures) -> N
         page.goto(f"{server.base_url}/gallery")
         expect(page.get_by_role("heading", name="Gallery", level=1)).to_be_visible()
         wait_until_idle(page)
-        page.wait_for_function(f"() => ({_PICTURES})().length >= {PAGE_SIZE}")
+        page.wait_for_function(f"() => ({MAIN_PICTURES})().length >= {PAGE_SIZE}")
 
         for turn in range(repeats):  # pages 1 -> 2 -> 3, then back to the first
             if turn and turn % 2 == 0:
                 page.goto(f"{server.base_url}/gallery")
                 wait_until_idle(page)
-                page.wait_for_function(f"() => ({_PICTURES})().length >= {PAGE_SIZE}")
+                page.wait_for_function(f"() => ({MAIN_PICTURES})().length >= {PAGE_SIZE}")
             before = main_pictures(page)
             found.page.append(timed(page, "page", before, next_page_button(page).click))
 

@@ -39,6 +39,20 @@ EMULATOR_KEY = "sk-bench-7c1d0e55a2"
 _STUDIO_VARIABLES = re.compile(r"^(FOXAPI_|STUDIO_)")
 
 
+# Every picture in the main area, those inside components' shadow roots too.
+MAIN_PICTURES = """() => {
+  const found = [];
+  const walk = (root) => {
+    for (const element of root.querySelectorAll("*")) {
+      if (element.tagName === "IMG") found.push(element);
+      if (element.shadowRoot) walk(element.shadowRoot);
+    }
+  };
+  walk(document.querySelector('[data-testid="stMain"]'));
+  return found;
+}"""
+
+
 @dataclass(frozen=True)
 class Version:
     name: str  # "today" or "main"
