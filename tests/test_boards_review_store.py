@@ -35,10 +35,10 @@ def test_sending_again_moves_the_time_and_each_link_keeps_its_own(store: Store) 
     shared(store, "b" * 64, "Beta", board_id)
     other_board = shared(store, "c" * 64, "Elsewhere")
 
-    assert store.reviews.finish("a" * 64, 10.0, "Jane")
-    assert store.reviews.finish("b" * 64, 11.0, "Jane")
-    assert store.reviews.finish("a" * 64, 12.0, "Jane")  # again: moved, not doubled
-    assert store.reviews.finish("c" * 64, 13.0, "Max")
+    assert store.reviews.finish("a" * 64, 10.0, "Jane") is True
+    assert store.reviews.finish("b" * 64, 11.0, "Jane") is True
+    assert store.reviews.finish("a" * 64, 12.0, "Jane") is False  # again: moved, not news
+    assert store.reviews.finish("c" * 64, 13.0, "Max") is True
 
     found = store.reviews.finished_reviews(board_id)
     assert [(done.reviewer, done.link_label, done.finished_at) for done in found] == [
@@ -59,9 +59,9 @@ def test_a_revoked_or_expired_link_records_nothing(store: Store) -> None:
     [revoked] = [link for link in store.reviews.review_links(board_id) if link.label == "Revoked"]
     store.reviews.revoke_review_link(revoked.id)
 
-    assert not store.reviews.finish("a" * 64, 6.0, "Jane")  # expired at 5
-    assert not store.reviews.finish("b" * 64, 6.0, "Jane")  # revoked
-    assert not store.reviews.finish("f" * 64, 6.0, "Jane")  # no such link
+    assert store.reviews.finish("a" * 64, 6.0, "Jane") is None  # expired at 5
+    assert store.reviews.finish("b" * 64, 6.0, "Jane") is None  # revoked
+    assert store.reviews.finish("f" * 64, 6.0, "Jane") is None  # no such link
     assert store.reviews.finished_reviews(board_id) == []
 
 

@@ -108,10 +108,14 @@ def test_each_finished_review_reaches_the_webhook_once_and_nobody_waits_for_it(
     assert took < 5  # returned at once: the answer is held for 10 s
     receiver.hold.set()
 
+    review.finish("Jane")  # pressed again with nothing changed: no second message
     review.finish("Max")  # another reviewer's own review: one message more
     assert len(receiver.texts(2)) == 2
+    review.vote("Jane", ids[1], "approve")  # she changed her mind, then sent it again
+    review.finish("Jane")
+    assert receiver.texts(3)[2].endswith("2 approved, 0 to change.")
     studio.close()  # sends what is queued, then stops
-    assert len(receiver.bodies) == 2
+    assert len(receiver.bodies) == 3
 
 
 def test_a_sweep_is_announced_once_when_its_last_job_finishes(

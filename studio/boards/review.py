@@ -104,7 +104,7 @@ class Review:
         on_finished: Callable[[Review, str], None] | None = None,
     ) -> None:
         self._store = store
-        self._on_finished = on_finished  # told of each "Send my review" (the webhook)
+        self._on_finished = on_finished  # told of each "Send my review" that is news (the webhook)
         self._archive = archive
         self._signer = signer
         self._token_sha256 = token_hash(token)
@@ -215,9 +215,10 @@ class Review:
     def finish(self, reviewer: str) -> None:
         """Tell the board's owner that `reviewer` is done ("Send my review"; again moves it)."""
         name = reviewer_name(reviewer)
-        if not self._store.finish(self._token_sha256, self._clock(), name):
+        news = self._store.finish(self._token_sha256, self._clock(), name)
+        if news is None:
             raise self._gone()
-        if self._on_finished is not None:
+        if news and self._on_finished is not None:  # a second press, nothing changed: quiet
             self._on_finished(self, name)
 
     def finished_at(self, reviewer: str) -> float | None:

@@ -349,15 +349,26 @@ class ReviewStore(DomainStore):
 
     # Finished reviews: a reviewer saying "Send my review" through a live link.
 
-    def finish(self, token_sha256: str, now: float, reviewer: str) -> bool:
-        """Record that `reviewer` finished reviewing through the live link; False when no
-        live link has this token (revoked or expired since)."""
+    def finish(self, token_sha256: str, now: float, reviewer: str) -> bool | None:
+        """Record that `reviewer` finished reviewing through the live link; None when no
+        live link has this token (revoked or expired since). Else whether it is news: the
+        reviewer's first "Send my review" here, or one after a vote or comment changed
+        (a second press with nothing changed only moves the time)."""
         with self.engine.begin() as conn:
             link_id = conn.execute(
                 sa.select(review_links.c.id).where(live_link(token_sha256, now))
             ).scalar_one_or_none()
             if link_id is None:
-                return False
+                return None
+            reviewers = (review_notes.c.link_id == link_id, review_notes.c.reviewer == reviewer)
+            last_change = conn.execute(
+                sa.select(sa.func.max(review_notes.c.updated_at)).where(*reviewers)
+            ).scalar_one_or_none()
+            sent_before = conn.execute(
+                sa.select(review_finishes.c.finished_at).where(
+                    review_finishes.c.link_id == link_id, review_finishes.c.reviewer == reviewer
+                )
+            ).scalar_one_or_none()
             conn.execute(
                 self._db.upsert(review_finishes)
                 .values(link_id=link_id, reviewer=reviewer, finished_at=now)
@@ -366,7 +377,7 @@ class ReviewStore(DomainStore):
                     set_={"finished_at": now},
                 )
             )
-        return True
+        return sent_before is None or (last_change is not None and last_change > sent_before)
 
     def finished_on(self, token_sha256: str, reviewer: str) -> float | None:
         """When `reviewer` last sent their review through this link, if they did."""
