@@ -47,8 +47,8 @@ from bench.support import (
     favour_children,
     studio_server,
 )
+from tests.browser.review_support import shared_board_in
 from tests.browser.support import CHROMIUM_ARGS, VIEWPORT, find_chromium, wait_until_idle
-from tests.browser.test_review import shared_board_in
 
 SERVER_CPU = 0
 ACT_SECONDS = 3.0  # each reviewer steps or votes this often: a person looking, then deciding

@@ -28,8 +28,8 @@ from studio.service import COMMENT_CHARS, Review, Studio, review_url_path
 from studio.states import JobEvent
 from studio.task import Task, TaskStatus
 from tests.app_support import ALICE, BOB, SEED_OWNER, image_bytes, seed_images, seed_job
+from tests.pdf_support import pdf_info, pdf_page_size, pdf_pictures, pdf_text
 from tests.service_support import FakeEngine, Opened, open_door
-from tests.test_contact_sheet import pdf_info, pdf_page_size, pdf_pictures, pdf_text
 
 CHANGES_PER_MINUTE = 8
 

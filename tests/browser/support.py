@@ -441,6 +441,14 @@ def natural_size(image: Locator) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def in_view(page: Page, locator: Locator) -> bool:
+    """Whether the element's box lies within the window, as a person sees it."""
+    box = locator.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and viewport is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+
+
 def open_image_dialog(page: Page) -> Locator:
     """Click the picture of the gallery's first tile (the newest image); return the dialog."""
     page.get_by_test_id("stMain").locator("li.tile").first.get_by_role("link").click()

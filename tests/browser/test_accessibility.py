@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from studio.emulator import RunningEmulator
+from tests.browser.axe_support import in_scheme, violations
+from tests.browser.gallery_support import seeded_gallery
 from tests.browser.support import (
     JOB_TIMEOUT,
     PHONE_VIEWPORT,
@@ -37,27 +38,13 @@ from tests.browser.support import (
     wait_for_ready,
     wait_until_idle,
 )
-from tests.browser.test_gallery import seeded_gallery
 
 pytestmark = pytest.mark.browser
-
-SERIOUS = ("serious", "critical")
-# (axe rule, CSS class in the node's markup): Streamlit's markup, not ours.
-STREAMLIT_OWN = {
-    # st.toast renders role="dialog" with no accessible name; the app cannot name it.
-    # (With two toasts up, axe names them by attribute, not class: so the markup is read.)
-    ("aria-dialog-name", "stToast"),
-}
 
 
 # The page's background in each light (config.toml): proof the browser's setting was followed.
 BACKGROUNDS = {"light": "rgb(255, 252, 249)", "dark": "rgb(26, 22, 20)"}
 SCHEMES = pytest.mark.parametrize("scheme", ["light", "dark"])
-
-
-def in_scheme(page: Page, scheme: Literal["light", "dark"]) -> None:
-    """From now on the tab's browser prefers `scheme` (as a person's system setting would)."""
-    page.emulate_media(color_scheme=scheme)
 
 
 def expect_theme(page: Page, scheme: str) -> None:
@@ -67,34 +54,6 @@ def expect_theme(page: Page, scheme: str) -> None:
     page.wait_for_function(
         "() => getComputedStyle(document.documentElement).getPropertyValue('--studio-accent')"
     )
-
-
-# Resolves once every finite CSS transition or animation on the page has ended (a
-# button fading its colour in would otherwise be measured halfway), or after 2 s.
-SETTLED = """() => Promise.race([
-  Promise.all(document.getAnimations()
-    .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
-    .map(a => a.finished.catch(() => null))),
-  new Promise(done => setTimeout(done, 2000)),
-])"""
-
-
-def violations(page: Page) -> list[str]:
-    """Serious and critical violations, one line each, less Streamlit's own, measured on
-    the page as it settles: after the run, and after its colour transitions end."""
-    wait_until_idle(page)
-    page.evaluate(SETTLED)
-    found = []
-    for violation in Axe().run(page).response["violations"]:
-        if violation["impact"] not in SERIOUS:
-            continue
-        for node in violation["nodes"]:
-            target = " ".join(map(str, node["target"]))
-            markup = node.get("html", "")
-            if any(violation["id"] == rule and css in markup for rule, css in STREAMLIT_OWN):
-                continue
-            found.append(f"{violation['id']}: {target}: {markup}: {node.get('failureSummary')}")
-    return found
 
 
 @SCHEMES

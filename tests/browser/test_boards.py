@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, FloatRect, Locator, Page, expect
 
 from components.board_view import REFRESH_SECONDS
 from studio.emulator import RunningEmulator
+from tests.browser.sign_in_support import project_with_secrets, sign_in
 from tests.browser.support import (
     UI_TIMEOUT,
     StudioServer,
@@ -31,7 +32,6 @@ from tests.browser.support import (
     wait_for_ready,
     wait_until_idle,
 )
-from tests.browser.test_sign_in import project_with_secrets, sign_in
 
 pytestmark = pytest.mark.browser
 

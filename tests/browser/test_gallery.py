@@ -6,17 +6,16 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from studio.archive import Archive
 from studio.emulator import RunningEmulator
 from studio.records import GalleryItem
-from studio.store import Store
-from tests.app_support import image_bytes, seed_images
+from tests.browser.gallery_support import seeded_gallery
 from tests.browser.support import (
     StudioServer,
     StudioServers,
     go_to,
+    in_view,
     new_tab,
     open_image_dialog,
     open_page,
@@ -160,35 +159,6 @@ def test_deleting_closes_the_dialog_and_offers_undo(
 
 
 # A gallery you click ----------------------------------------------------------------
-
-TALL, WIDE = (72, 128), (128, 72)  # 9:16 and 16:9 pictures, as FoxAPI makes them
-
-
-def seeded_gallery(studio_servers: StudioServers, tmp_path: Path, jobs: int = 10) -> StudioServer:
-    """A server whose gallery holds `jobs` jobs of three pictures each, tall and wide."""
-    data_dir = tmp_path / "data"
-    store = Store(f"sqlite:///{data_dir / 'studio.db'}")
-    try:
-        for number in range(jobs):
-            size = TALL if number % 2 else WIDE
-            pictures = tuple(
-                image_bytes((40 + 20 * number, 90 + 10 * index, 120), size=size)
-                for index in range(3)
-            )
-            seed_images(
-                store, Archive(data_dir / "images"), f"lantern {number}", count=3, pictures=pictures
-            )
-    finally:
-        store.close()
-    return studio_servers.start(data_dir)
-
-
-def in_view(page: Page, locator: Locator) -> bool:
-    """Whether the element's box lies within the window, as a person sees it."""
-    box = locator.bounding_box()
-    viewport = page.viewport_size
-    assert box is not None and viewport is not None
-    return box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
 
 
 def newest_first(server: StudioServer) -> list[GalleryItem]:

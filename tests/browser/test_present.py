@@ -11,6 +11,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from components.present import MAX_IMAGES, NO_BOARD, NO_IMAGES, TOO_MANY
+from tests.browser.axe_support import in_scheme, violations
+from tests.browser.review_support import SCREENSHOTS, shared_board_in
+from tests.browser.sign_in_support import project_with_secrets
 from tests.browser.support import (
     UI_TIMEOUT,
     StudioServers,
@@ -21,9 +24,6 @@ from tests.browser.support import (
     swipe,
     wait_until_idle,
 )
-from tests.browser.test_accessibility import in_scheme, violations
-from tests.browser.test_review import SCREENSHOTS, shared_board_in
-from tests.browser.test_sign_in import project_with_secrets
 
 pytestmark = pytest.mark.browser
 

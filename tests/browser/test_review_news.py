@@ -11,6 +11,8 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.axe_support import in_scheme, violations
+from tests.browser.review_support import SCREENSHOTS, shared_board_in, verdict
 from tests.browser.support import (
     StudioServers,
     go_to,
@@ -19,8 +21,6 @@ from tests.browser.support import (
     open_page,
     wait_until_idle,
 )
-from tests.browser.test_accessibility import in_scheme, violations
-from tests.browser.test_review import SCREENSHOTS, shared_board_in, verdict
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +9,9 @@ import pytest
 from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page, WebSocket, expect
 
+from tests.browser.sign_in_support import project_with_secrets, sign_in
 from tests.browser.support import (
-    PROJECT_ROOT,
     UI_TIMEOUT,
-    StudioServer,
     StudioServers,
     choose,
     free_port,
@@ -37,21 +35,6 @@ client_id = "studio"
 client_secret = "not-a-real-secret-either"
 server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"
 """
-
-
-def project_with_secrets(folder: Path, secrets: str) -> Path:
-    """A copy of the studio whose `.streamlit/secrets.toml` is `secrets`."""
-    folder.mkdir()
-    for name in ("app.py", "components", "pages", "studio", "assets"):
-        source = PROJECT_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, folder / name)
-    (folder / ".streamlit").mkdir()
-    shutil.copy(PROJECT_ROOT / ".streamlit" / "config.toml", folder / ".streamlit")
-    (folder / ".streamlit" / "secrets.toml").write_text(secrets)
-    return folder
 
 
 def test_a_fresh_servers_first_deep_link_meets_the_sign_in_gate(
@@ -84,13 +67,6 @@ def provider() -> Iterator[str]:
     """oidc-provider-mock on a free loopback port: its issuer URL."""
     with run_server_in_thread(user_claims=PEOPLE) as server:
         yield f"http://localhost:{server.server_port}"
-
-
-def sign_in(page: Page, server: StudioServer, who: str) -> None:
-    page.goto(server.url("/"))
-    page.get_by_role("button", name="Sign in").click(timeout=UI_TIMEOUT)
-    page.get_by_role("button", name=who, exact=True).click(timeout=UI_TIMEOUT)  # the provider
-    wait_until_idle(page)
 
 
 def sign_out(page: Page) -> None:

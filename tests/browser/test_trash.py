@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.gallery_support import seeded_gallery
 from tests.browser.support import (
     StudioServers,
+    in_view,
     open_page,
     select_tiles,
     stored_gallery,
@@ -18,7 +20,6 @@ from tests.browser.support import (
     toast,
     wait_until_idle,
 )
-from tests.browser.test_gallery import in_view, seeded_gallery
 
 pytestmark = pytest.mark.browser
 
